@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite starts as real servers, when they are missing.
+# Needs root (CI runs as root); otherwise it says what is missing and the tests that need it
+# skip with that reason (under CI=true such a skip fails the run).
+set -euo pipefail
+
+missing=()
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+if ! command -v runuser >/dev/null 2>&1; then
+  missing+=(util-linux)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "system-deps: missing ${missing[*]} (install them with your package manager; tests needing them will skip)" >&2
+  exit 0
+fi
+echo "system-deps: installing ${missing[*]} from apt"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

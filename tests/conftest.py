@@ -1,0 +1,79 @@
+"""Shared fixtures: an isolated working directory and environment per test, databases."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.support.parts import missing_part
+from tests.support.postgres import PostgresServer, find_bindir
+from tidecast.config import Settings, load_settings
+from tidecast.container import Services, create_services, set_services
+from tidecast.db.engine import build_engine
+from tidecast.db.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_VARS = [name.upper() for name in Settings.model_fields]
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test runs in its own directory with none of the developer's tidecast settings."""
+    for name in SETTINGS_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TIDECAST_DATA_DIR", str(tmp_path / ".tidecast"))
+    previous = set_services(None)
+    yield tmp_path
+    current = set_services(previous)
+    if current is not None and current is not previous:
+        current.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bindir = find_bindir()
+    if bindir is None:
+        missing_part("PostgreSQL server binaries (initdb) not found; `make system-deps` installs them")
+    server = PostgresServer(bindir)  # type: ignore[arg-type]
+    server.start()
+    yield server
+    server.stop()
+
+
+def _fresh_pg_database(server: PostgresServer, name: str) -> str:
+    admin = build_engine(server.url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind: an SQLite file, and a new database on real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return _fresh_pg_database(server, f"t{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}")
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = build_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def services(engine: Engine) -> Services:
+    """The container on a migrated database, installed as the process's container."""
+    svc = create_services(load_settings(env_file=None), engine=engine)
+    set_services(svc)
+    return svc

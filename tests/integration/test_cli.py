@@ -1,0 +1,175 @@
+"""The `tidecast` command as a new user runs it: subprocesses in a fresh working directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.parts import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+TIDECAST = [sys.executable, "-m", "tidecast"]
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A copy of the project as a clone has it (package, netlify.toml, site), run from there."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    shutil.copy(ROOT / "netlify.toml", clone / "netlify.toml")
+    shutil.copytree(ROOT / "public", clone / "public")
+    shutil.copytree(ROOT / "tidecast", clone / "tidecast", ignore=shutil.ignore_patterns("__pycache__"))
+    return clone
+
+
+def run(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
+    return subprocess.run(
+        [*TIDECAST, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, **kw
+    )
+
+
+def test_db_upgrade_streams_add_and_invoke_in_process(checkout: Path) -> None:
+    assert run(["db", "upgrade"], checkout).returncode == 0
+    added = run(["streams", "add", "--title", "Hello", "--description", "first"], checkout)
+    assert added.returncode == 0, added.stderr
+    stream_id = json.loads(added.stdout)["id"]
+
+    got = run(["functions", "invoke", "streams", "--path", f"/api/streams/{stream_id}"], checkout)
+    assert got.returncode == 0 and "HTTP 200" in got.stderr
+    assert json.loads(got.stdout)["data"]["title"] == "Hello"
+
+    listed = run(["functions", "invoke", "streams", "--query", "limit=1"], checkout)
+    assert json.loads(listed.stdout)["data"]["items"][0]["id"] == stream_id
+
+    bad = run(["functions", "invoke", "streams", "--query", "limit=0"], checkout)
+    assert (
+        bad.returncode == 0 and "HTTP 400" in bad.stderr and json.loads(bad.stdout)["code"] == "BAD_REQUEST"
+    )
+
+    posted = run(
+        [
+            "functions",
+            "invoke",
+            "streams",
+            "--payload",
+            '{"key": "value"}',
+            "--token",
+            "abc",
+            "--header",
+            "X-Test: 1",
+        ],
+        checkout,
+    )
+    assert "HTTP 405" in posted.stderr
+
+
+def test_invoke_with_an_event_file_and_exit_code_on_5xx(checkout: Path, tmp_path: Path) -> None:
+    run(["db", "upgrade"], checkout)
+    event = json.loads((ROOT / "tests/fixtures/events/apigw-http-v2.json").read_text())
+    event["rawPath"] = "/api/streams"
+    event["requestContext"]["http"]["method"] = "GET"
+    event["rawQueryString"] = ""
+    event["pathParameters"] = None
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    res = run(["functions", "invoke", "streams", "--event", str(path)], checkout)
+    assert res.returncode == 0 and json.loads(res.stdout)["success"] is True
+
+    (checkout / "tidecast" / "functions" / "explode.py").write_text(
+        "def handler(event, context):\n    raise RuntimeError('x')\n"
+    )
+    res = run(["functions", "invoke", "explode"], checkout)
+    assert res.returncode == 1 and json.loads(res.stdout)["code"] == "INTERNAL_ERROR"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["functions", "invoke", "nope"], "Function not found: nope"),
+        (["functions", "invoke", "streams", "--query", "novalue"], "--query wants KEY=VALUE"),
+        (["functions", "invoke", "streams", "--header", "nocolon"], "--header wants KEY:VALUE"),
+        (["functions", "invoke", "streams", "--event", "/does/not/exist.json"], "--event"),
+    ],
+)
+def test_cli_bad_input_is_a_clear_error(checkout: Path, args: list[str], message: str) -> None:
+    res = run(args, checkout)
+    assert res.returncode == 2 and message in res.stderr
+
+
+def test_bad_setting_stops_the_start_naming_it(checkout: Path) -> None:
+    res = subprocess.run(
+        [*TIDECAST, "config"],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(checkout), "SMTP_PORT": "abc"},
+    )
+    assert res.returncode == 2 and "SMTP_PORT" in res.stderr
+
+
+def test_functions_list(checkout: Path) -> None:
+    res = run(["functions", "list"], checkout)
+    assert res.returncode == 0 and "streams" in res.stdout and "/api/streams" in res.stdout
+
+
+@pytest.fixture
+def dev_server(checkout: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    proc = subprocess.Popen(
+        [*TIDECAST, "dev", "--port", str(port)],
+        cwd=checkout,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(base + "/", timeout=1)
+            break
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(proc.stdout.read() if proc.stdout else "dev server failed") from None
+            time.sleep(0.1)
+    yield base, proc
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_dev_server_end_to_end(dev_server: tuple[str, subprocess.Popen[str]], checkout: Path) -> None:
+    base, proc = dev_server
+    assert httpx.get(base + "/api/streams").json() == {
+        "success": True,
+        "data": {"items": [], "nextCursor": None},
+    }
+    res = httpx.get(base + "/api/streams/unknown")
+    assert res.status_code == 404 and res.json()["error"] == "Stream not found"
+    assert "tidecast" in httpx.get(base + "/").text
+    # invoke --url talks to the running server
+    res = run(
+        ["functions", "invoke", "streams", "--url", base, "--path", "/api/streams", "--query", "limit=5"],
+        checkout,
+    )
+    assert res.returncode == 0 and json.loads(res.stdout)["success"] is True
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=15)
+    assert "function streams" in out and f"{base.replace('127.0.0.1', 'localhost')}/api/streams" in out

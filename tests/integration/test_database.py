@@ -1,0 +1,95 @@
+"""Migrations and the streams data layer on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, insert, inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from tidecast.container import Services
+from tidecast.db.engine import build_engine, normalise_url
+from tidecast.db.migrate import current, downgrade, upgrade
+from tidecast.db.schema import metadata, streams
+from tidecast.errors import BadRequest, NotFound
+
+
+def test_migrations_match_the_schema(engine: Engine) -> None:
+    assert current(engine) == "0001"
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == []
+
+
+def test_downgrade_to_base_and_back(engine: Engine) -> None:
+    downgrade(engine, "base")
+    assert "streams" not in inspect(engine).get_table_names()
+    upgrade(engine)
+    assert "streams" in inspect(engine).get_table_names()
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path) -> None:
+    eng = build_engine(f"sqlite:///{tmp_path / 'sub' / 'x.db'}")
+    with eng.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    eng.dispose()
+
+
+def test_urls_people_paste_pick_psycopg3() -> None:
+    assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_constraints_hold_in_the_database(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    row = {"id": "x1", "title": "t", "created_at": now, "updated_at": now}
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(streams).values(**row, status="exploded"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(streams).values(**row, progress=101))
+
+
+def test_stream_lifecycle(services: Services) -> None:
+    stream = services.streams.create(title="  Trimmed  ", description="d")
+    assert stream["title"] == "Trimmed" and stream["status"] == "processing" and stream["progress"] == 0
+    assert stream["createdAt"].endswith("Z")
+    ready = services.streams.set_status(stream["id"], "ready", progress=100)
+    assert ready["status"] == "ready" and ready["progress"] == 100
+    assert ready["updatedAt"] >= stream["updatedAt"]
+    with pytest.raises(NotFound):
+        services.streams.set_status("missing", "ready")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"title": ""}, "'title'"),
+        ({"title": "   "}, "'title'"),
+        ({"title": "x" * 201}, "'title'"),
+        ({"title": "ok", "description": "d" * 5001}, "'description'"),
+    ],
+)
+def test_bad_stream_input_changes_nothing(services: Services, kwargs: dict, field: str) -> None:
+    with pytest.raises(BadRequest, match=field):
+        services.streams.create(**kwargs)
+    assert services.streams.list().items == []
+
+
+def test_bad_status_changes_nothing(services: Services) -> None:
+    stream = services.streams.create(title="s")
+    with pytest.raises(BadRequest, match="'status'"):
+        services.streams.set_status(stream["id"], "exploded")
+    with pytest.raises(BadRequest, match="'progress'"):
+        services.streams.set_status(stream["id"], "ready", progress=120)
+    assert services.streams.get(stream["id"])["status"] == "processing"
+
+
+def test_unicode_and_long_text_round_trip(services: Services) -> None:
+    title = "ストリーム 🌊 <b>&amp;</b>"
+    stream = services.streams.create(title=title, description="é" * 5000)
+    again = services.streams.get(stream["id"])
+    assert again["title"] == title and len(again["description"]) == 5000

@@ -1,0 +1,142 @@
+"""Settings from the environment (and a `.env` file), under the reference documents' names.
+
+Values are validated at start: a malformed one stops the start with a message naming the
+variable. In production every missing secret is named at once; in development a random
+secret is generated once and kept under the data directory so restarts keep sessions valid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tidecast.errors import ConfigError
+
+SIX_MB = 6 * 1024 * 1024
+DEV_SECRETS_FILE = "dev-secrets.json"
+#: Secrets production refuses to start without (values, never defaults).
+REQUIRED_IN_PRODUCTION = ("JWT_SECRET", "DATABASE_URL")
+
+
+class Settings(BaseSettings):
+    """Every knob tidecast has; the field name upper-cased is its environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    tidecast_env: Literal["development", "production"] = "development"
+    tidecast_data_dir: Path = Path(".tidecast")
+    database_url: str | None = None
+    jwt_secret: SecretStr | None = None
+
+    rpc_url: str = "http://localhost:8545"
+    payment_stream_contract_address: str | None = None
+    token_address: str | None = None
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=2525, ge=1, le=65535)
+    smtp_secure: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    email_from: str = '"tidecast" <noreply@localhost>'
+
+    ipfs_api_url: str = "http://localhost:5001"
+    ipfs_gateway: str = "https://gateway.ipfs.io"
+
+    hls_output_dir: Path = Path("public/streams")
+    hls_segment_length: int = Field(default=10, ge=1, le=60)
+
+    #: Lambda refuses request payloads over 6 MB; the dev server holds the same line.
+    tidecast_max_body_bytes: int = Field(default=SIX_MB, ge=1)
+    #: Seconds a function may run before the runtime answers 504 (per function in netlify.toml).
+    tidecast_function_timeout: float = Field(default=10.0, gt=0, le=900)
+
+    @field_validator("database_url", "payment_stream_contract_address", "token_address", "smtp_user")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def production(self) -> bool:
+        return self.tidecast_env == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        """DATABASE_URL, or the embedded SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.tidecast_data_dir / 'tidecast.db').as_posix()}"
+
+    def masked(self) -> dict[str, str]:
+        """Effective settings by environment variable name, secrets shown only as set/unset."""
+        out: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value: Any = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown = "******** (set)"
+            elif value is None:
+                shown = "(unset)"
+            else:
+                shown = str(value)
+            out[name.upper()] = shown
+        out["DATABASE_URL"] = _mask_url(self.effective_database_url) + (
+            "" if self.database_url else " (embedded default)"
+        )
+        return out
+
+
+def _mask_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":********@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def load_settings(*, env_file: str | None = ".env") -> Settings:
+    """Read, validate and complete the settings, or raise ConfigError naming each bad variable.
+
+    The environment wins over `.env` (relative to the working directory); `env_file=None`
+    ignores the file.
+    """
+    try:
+        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+            problems.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
+
+    if settings.production:
+        missing = [n for n in REQUIRED_IN_PRODUCTION if getattr(settings, n.lower()) is None]
+        if settings.smtp_user and settings.smtp_password is None:
+            missing.append("SMTP_PASSWORD")
+        if missing:
+            raise ConfigError("production mode needs these set in the environment: " + ", ".join(missing))
+    elif settings.jwt_secret is None:
+        settings.jwt_secret = SecretStr(_dev_secret(settings.tidecast_data_dir, "JWT_SECRET"))
+    return settings
+
+
+def _dev_secret(data_dir: Path, name: str) -> str:
+    """A random secret made once per checkout and kept (0600) so restarts keep it."""
+    path = data_dir / DEV_SECRETS_FILE
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text())
+    if name not in stored:
+        stored[name] = secrets.token_urlsafe(48)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(stored, fh)
+        os.replace(tmp, path)
+    return stored[name]

@@ -1,0 +1,1 @@
+"""Data layer: SQLAlchemy Core tables, engine construction and Alembic migrations."""

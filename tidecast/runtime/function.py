@@ -1,0 +1,125 @@
+"""`Function`: routes inside one deployed function, and the handler that never raises.
+
+A function module builds one `Function`, declares routes relative to the function's own path
+(`""` is the function's root, `"{id}"` one segment below it) and exports `handler = app.handler`.
+The handler turns every outcome into a response: ApiErrors keep their status and message;
+anything unexpected is logged with the request id and answered with a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tidecast.errors import MethodNotAllowed, NotFound
+from tidecast.runtime.request import Request
+from tidecast.runtime.responses import Response, error_response
+
+log = logging.getLogger("tidecast.functions")
+
+RouteHandler = Callable[..., Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    methods: frozenset[str]
+    segments: tuple[str, ...]
+    endpoint: RouteHandler
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        if len(parts) != len(self.segments):
+            return None
+        params: dict[str, str] = {}
+        for want, got in zip(self.segments, parts, strict=True):
+            if want.startswith("{") and want.endswith("}"):
+                if not got:
+                    return None
+                params[want[1:-1]] = got
+            elif want != got:
+                return None
+        return params
+
+
+class Function:
+    def __init__(self, name: str, *, timeout: float | None = None, max_body_bytes: int | None = None) -> None:
+        self.name = name
+        self.timeout = timeout
+        self.max_body_bytes = max_body_bytes
+        self.routes: list[Route] = []
+
+    def route(self, methods: str | list[str], pattern: str = "") -> Callable[[RouteHandler], RouteHandler]:
+        wanted = frozenset(m.upper() for m in ([methods] if isinstance(methods, str) else methods))
+        segments = tuple(s for s in pattern.strip("/").split("/") if s)
+
+        def register(endpoint: RouteHandler) -> RouteHandler:
+            self.routes.append(Route(wanted, segments, endpoint))
+            return endpoint
+
+        return register
+
+    def handler(self, event: Any, context: Any = None) -> dict[str, Any]:
+        """The Lambda entry point. Never raises."""
+        started = time.perf_counter()
+        request_id = _request_id(event, context)
+        version = event.get("version", "1.0") if isinstance(event, dict) else "1.0"
+        method = path = "?"
+        try:
+            has_body = isinstance(event, dict) and bool(event.get("body"))
+            request = Request.from_event(
+                event, context, function_name=self.name, max_body=self._max_body() if has_body else None
+            )
+            request_id, method, path = request.request_id, request.method, request.path
+            response = self._dispatch(request)
+        except Exception as exc:
+            if not hasattr(exc, "status"):
+                log.exception("function %s failed (request %s)", self.name, request_id)
+            response = error_response(exc, request_id)
+        log.info(
+            "%s %s %s -> %d in %.1f ms (request %s)",
+            self.name,
+            method,
+            path,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+            request_id,
+        )
+        return response.render(version, request_id)
+
+    def _dispatch(self, request: Request) -> Response:
+        parts = [p for p in request.subpath.split("/") if p] if request.subpath else []
+        allowed: set[str] = set()
+        for route in self.routes:
+            params = route.match(parts)
+            if params is None:
+                continue
+            methods = set(route.methods) | ({"HEAD"} if "GET" in route.methods else set())
+            allowed |= methods
+            if request.method in methods:
+                response = route.endpoint(request, **params)
+                if request.method == "HEAD":
+                    response.body = None
+                return response
+        if not allowed:
+            raise NotFound(f"No route for {request.path}")
+        if request.method == "OPTIONS":
+            allow = ", ".join(sorted(allowed | {"OPTIONS"}))
+            return Response(204, None, {"Allow": allow})
+        raise MethodNotAllowed(request.method, sorted(allowed | {"OPTIONS"}))
+
+    def _max_body(self) -> int:
+        if self.max_body_bytes is not None:
+            return self.max_body_bytes
+        from tidecast.container import get_services  # lazy: only requests with bodies pay
+
+        return get_services().settings.tidecast_max_body_bytes
+
+
+def _request_id(event: Any, context: Any) -> str:
+    if isinstance(event, dict):
+        rid = (event.get("requestContext") or {}).get("requestId")
+        if rid:
+            return str(rid)
+    return str(getattr(context, "aws_request_id", "") or "unknown")

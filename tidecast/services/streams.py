@@ -1,0 +1,152 @@
+"""Streams: the catalogue of videos, newest first, with keyset (cursor) pagination.
+
+Keyset rather than OFFSET pagination: a page costs the same at any depth and a stream added
+while a client pages does not shift or repeat rows. The cursor is opaque to clients (base64url
+of the last row's creation time and id) and is checked strictly on the way back in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, insert, or_, select, update
+
+from tidecast.db.schema import STREAM_STATUSES, streams
+from tidecast.errors import BadRequest, NotFound
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def new_id() -> str:
+    """16 URL-safe characters (96 random bits): unguessable, fine in a path segment."""
+    return secrets.token_urlsafe(12)
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything tidecast stores is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _iso(value: datetime) -> str:
+    return _utc(value).isoformat().replace("+00:00", "Z")
+
+
+def to_json(row: Any) -> dict[str, Any]:
+    """The API shape of a stream (camelCase, as the reference's JSON is)."""
+    return {
+        "id": row.id,
+        "title": row.title,
+        "description": row.description,
+        "ownerId": row.owner_id,
+        "status": row.status,
+        "progress": row.progress,
+        "error": row.error,
+        "masterPlaylist": row.master_playlist,
+        "variants": row.variants or [],
+        "thumbnail": row.thumbnail,
+        "cid": row.cid,
+        "createdAt": _iso(row.created_at),
+        "updatedAt": _iso(row.updated_at),
+    }
+
+
+def encode_cursor(created_at: datetime, stream_id: str) -> str:
+    raw = json.dumps([_utc(created_at).isoformat(), stream_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, stream_id = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(created, str) or not isinstance(stream_id, str):
+            raise ValueError("cursor fields")
+        return _utc(datetime.fromisoformat(created)), stream_id
+    except (ValueError, TypeError, UnicodeError, binascii.Error):
+        raise BadRequest("Invalid 'cursor' parameter: not a cursor this API issued") from None
+
+
+class StreamService:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def get(self, stream_id: str) -> dict[str, Any]:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(streams).where(streams.c.id == stream_id)).first()
+        if row is None:
+            raise NotFound("Stream not found")
+        return to_json(row)
+
+    def list(self, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadRequest(f"Invalid 'limit' parameter: must be between 1 and {MAX_LIMIT}")
+        query = select(streams).order_by(streams.c.created_at.desc(), streams.c.id.desc())
+        if cursor is not None:
+            created, last_id = decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    streams.c.created_at < created,
+                    and_(streams.c.created_at == created, streams.c.id < last_id),
+                )
+            )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.limit(limit + 1)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+        return Page([to_json(r) for r in rows], next_cursor)
+
+    def create(self, *, title: str, description: str = "", owner_id: str | None = None) -> dict[str, Any]:
+        title = title.strip()
+        if not title:
+            raise BadRequest("Invalid 'title': must not be empty")
+        if len(title) > TITLE_MAX:
+            raise BadRequest(f"Invalid 'title': at most {TITLE_MAX} characters")
+        if len(description) > DESCRIPTION_MAX:
+            raise BadRequest(f"Invalid 'description': at most {DESCRIPTION_MAX} characters")
+        now = datetime.now(UTC)
+        values = {
+            "id": new_id(),
+            "title": title,
+            "description": description,
+            "owner_id": owner_id,
+            "status": "processing",
+            "progress": 0.0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._engine.begin() as conn:
+            conn.execute(insert(streams).values(**values))
+        return self.get(str(values["id"]))
+
+    def set_status(
+        self, stream_id: str, status: str, *, progress: float | None = None, error: str | None = None
+    ) -> dict[str, Any]:
+        """Move a stream along its lifecycle; the video pipeline calls this."""
+        if status not in STREAM_STATUSES:
+            raise BadRequest(f"Invalid 'status': one of {', '.join(STREAM_STATUSES)}")
+        if progress is not None and not 0 <= progress <= 100:
+            raise BadRequest("Invalid 'progress': between 0 and 100")
+        changes: dict[str, Any] = {"status": status, "updated_at": datetime.now(UTC), "error": error}
+        if progress is not None:
+            changes["progress"] = progress
+        with self._engine.begin() as conn:
+            done = conn.execute(update(streams).where(streams.c.id == stream_id).values(**changes))
+        if done.rowcount == 0:
+            raise NotFound("Stream not found")
+        return self.get(stream_id)
