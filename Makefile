@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . --config-settings editable_mode=compat
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -32,6 +32,7 @@ test: setup system-deps lint typecheck
 	$(BIN)/pytest
 
 bench: setup
+	@bash scripts/system-deps.sh bench
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/devserver.py
 

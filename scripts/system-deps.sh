@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages the test suite starts as real servers, when they are missing.
+# Installs the system packages the test suite starts as real servers (and, with `bench`, the
+# benchmarks' load generator) when they are missing.
 # Needs root (CI runs as root); otherwise it says what is missing and the tests that need it
 # skip with that reason (under CI=true such a skip fails the run).
 set -euo pipefail
@@ -10,6 +11,10 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
 fi
 if ! command -v runuser >/dev/null 2>&1; then
   missing+=(util-linux)
+fi
+# `system-deps.sh bench` also brings the load generator the benchmarks drive servers with.
+if [ "${1:-}" = "bench" ] && ! command -v wrk >/dev/null 2>&1; then
+  missing+=(wrk)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -1,0 +1,156 @@
+"""Dev server throughput: GET /api/streams/:id against a bare Starlette endpoint doing the
+same database read (the same StreamService on the same SQLite file), in one run.
+
+Both servers run as separate uvicorn processes; a separate load process drives each in turn
+with a bounded number of requests at fixed concurrency, twice, interleaved (A B A B), and the
+better of each pair is kept. Aim: dev server >= 0.7 of the anchor's requests per second.
+
+    .venv/bin/python bench/devserver.py [--seconds 8] [--concurrency 16]    (needs wrk: make bench)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ANCHOR_APP = """
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from tidecast.container import get_services
+from tidecast.errors import NotFound
+
+def stream(request):
+    try:
+        return JSONResponse({"success": True, "data": get_services().streams.get(request.path_params["sid"])})
+    except NotFound as exc:
+        return JSONResponse(exc.body(), status_code=404)
+
+app = Starlette(routes=[Route("/api/streams/{sid}", stream)])
+uvicorn.run(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), log_level="warning", access_log=False)
+"""
+
+DEV_APP = """
+import sys, pathlib, uvicorn
+from tidecast.config import load_settings
+from tidecast.runtime.devserver import DevServer
+from tidecast.runtime.netlify import load_netlify_config
+from tidecast.runtime.registry import Registry
+root = pathlib.Path(sys.argv[2])
+netlify = load_netlify_config(root)
+registry = Registry(netlify.functions_dir, settings=netlify.function_settings, import_root=root)
+app = DevServer(netlify, registry, max_body_bytes=load_settings().tidecast_max_body_bytes).app()
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(source: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", source, str(port), str(ROOT)], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(base + "/", timeout=1)
+            return proc, base
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("server did not start") from None
+            time.sleep(0.1)
+
+
+def _ms(text: str) -> float:
+    """wrk's latency ("731.45us", "3.09ms", "1.02s") in milliseconds."""
+    for suffix, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * scale
+    raise ValueError(f"unexpected wrk latency {text!r}")
+
+
+def measure(url: str, seconds: int, concurrency: int) -> dict[str, float]:
+    """wrk (C, its own process) drives the server: a Python client was the bottleneck here."""
+    subprocess.run(["wrk", "-t1", "-c4", "-d1s", url], check=True, capture_output=True)  # warm-up
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"errors under load:\n{out}")
+    result: dict[str, float] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts[:1] == ["Requests/sec:"]:
+            result["rps"] = float(parts[1])
+        elif parts[:1] == ["50%"]:
+            result["p50"] = _ms(parts[1])
+        elif parts[:1] == ["99%"]:
+            result["p99"] = _ms(parts[1])
+    return result
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("bench/devserver.py needs wrk (Debian package 'wrk'; `make bench` installs it)")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "TIDECAST_DATA_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+        env["PYTHONPATH"] = str(ROOT)
+        setup = (
+            "from tidecast.container import get_services; from tidecast.db.migrate import upgrade; "
+            "s = get_services(); upgrade(s.engine); print(s.streams.create(title='bench')['id'])"
+        )
+        sid = subprocess.run(
+            [sys.executable, "-c", setup], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        anchor, anchor_base = start(ANCHOR_APP, env)
+        dev, dev_base = start(DEV_APP, env)
+        try:
+            results: dict[str, list[dict[str, float]]] = {"anchor": [], "dev": []}
+            for _ in range(2):
+                results["anchor"].append(
+                    measure(f"{anchor_base}/api/streams/{sid}", args.seconds, args.concurrency)
+                )
+                results["dev"].append(
+                    measure(f"{dev_base}/api/streams/{sid}", args.seconds, args.concurrency)
+                )
+        finally:
+            for proc in (anchor, dev):
+                proc.terminate()
+                proc.wait(timeout=15)
+    best = {k: max(v, key=lambda r: r["rps"]) for k, v in results.items()}
+    print(
+        f"wrk {args.seconds}s x2 per server (best kept), {args.concurrency} connections,"
+        " SQLite, one uvicorn worker"
+    )
+    for name, label in (("anchor", "bare Starlette + same read"), ("dev", "dev server /api/streams/:id")):
+        r = best[name]
+        print(f"{label:<30} {r['rps']:8.0f} req/s   p50 {r['p50']:6.1f} ms   p99 {r['p99']:6.1f} ms")
+    ratio = best["dev"]["rps"] / best["anchor"]["rps"]
+    print(f"ratio dev/anchor (req/s)       {ratio:8.2f}   aim >= 0.70: {'met' if ratio >= 0.7 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
