@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT, bench_env, seed_stream
+
 EVENT = ROOT / "tests" / "fixtures" / "events" / "apigw-rest-v1.json"
 
 COLD = """
@@ -47,15 +46,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "TIDECAST_DATA_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
-        env["PYTHONPATH"] = str(ROOT)
-        setup = (
-            "from tidecast.container import get_services; from tidecast.db.migrate import upgrade; "
-            "s = get_services(); upgrade(s.engine); print(s.streams.create(title='bench')['id'])"
-        )
-        sid = subprocess.run(
-            [sys.executable, "-c", setup], env=env, capture_output=True, text=True, check=True
-        ).stdout.strip()
+        env = bench_env(tmp)
+        sid = seed_stream(env)
         cold_src = COLD.format(event=str(EVENT), sid=sid)
         timed([sys.executable, "-c", cold_src], env)  # warm the .pyc cache and the page cache
         anchors, colds, imports, calls = [], [], [], []

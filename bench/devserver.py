@@ -11,18 +11,15 @@ better of each pair is kept. Aim: dev server >= 0.7 of the anchor's requests per
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import httpx
-
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT, bench_env, seed_stream
 
 ANCHOR_APP = """
 import uvicorn
@@ -116,15 +113,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "TIDECAST_DATA_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
-        env["PYTHONPATH"] = str(ROOT)
-        setup = (
-            "from tidecast.container import get_services; from tidecast.db.migrate import upgrade; "
-            "s = get_services(); upgrade(s.engine); print(s.streams.create(title='bench')['id'])"
-        )
-        sid = subprocess.run(
-            [sys.executable, "-c", setup], env=env, capture_output=True, text=True, check=True
-        ).stdout.strip()
+        env = bench_env(tmp)
+        sid = seed_stream(env)
         anchor, anchor_base = start(ANCHOR_APP, env)
         dev, dev_base = start(DEV_APP, env)
         try:

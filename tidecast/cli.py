@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -221,6 +222,12 @@ def _print_reply(reply: dict[str, Any]) -> None:
     except ValueError:
         sys.stdout.buffer.write(raw)
         sys.stdout.flush()
+    if status == 504:
+        # The timed-out handler still holds a worker thread; exiting normally would wait for
+        # it. Lambda abandons it; so do we.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
     if status >= 500:
         raise typer.Exit(1)
 

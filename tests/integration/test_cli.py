@@ -173,3 +173,15 @@ def test_dev_server_end_to_end(dev_server: tuple[str, subprocess.Popen[str]], ch
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=15)
     assert "function streams" in out and f"{base.replace('127.0.0.1', 'localhost')}/api/streams" in out
+
+
+def test_invoke_timeout_exits_1_without_waiting_for_the_handler(checkout: Path) -> None:
+    with (checkout / "netlify.toml").open("a") as fh:
+        fh.write("\n[functions.slow]\n  timeout = 1\n")
+    (checkout / "tidecast" / "functions" / "slow.py").write_text(
+        "import time\n\ndef handler(event, context):\n    time.sleep(20)\n"
+    )
+    started = time.monotonic()
+    res = run(["functions", "invoke", "slow"], checkout)
+    assert res.returncode == 1 and json.loads(res.stdout)["code"] == "FUNCTION_TIMEOUT"
+    assert time.monotonic() - started < 15

@@ -55,31 +55,21 @@ def check_response(name: str, reply: Any, request_id: str) -> dict[str, Any]:
     return reply  # type: ignore[no-any-return]
 
 
-def invoke_sync(
-    fn: LoadedFunction, event: dict[str, Any], *, pool: ThreadPoolExecutor | None = None
-) -> dict[str, Any]:
-    """Run a handler on a worker thread and wait at most its timeout (CLI, tests)."""
-    request_id = request_id_of(event)
-    context = LambdaContext(fn.name, timeout=fn.timeout)
-    own_pool = pool is None
-    executor = pool or ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fn-{fn.name}")
-    future = executor.submit(fn.handler, event, context)
+def invoke_sync(fn: LoadedFunction, event: dict[str, Any]) -> dict[str, Any]:
+    """The CLI's path: the dev server's invocation on a private one-thread pool.
+
+    A handler that overruns keeps its (non-daemon) thread, so the caller decides whether to
+    wait for it at exit; `tidecast functions invoke` does not.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fn-{fn.name}")
     try:
-        reply = future.result(timeout=fn.timeout)
-    except TimeoutError:
-        log.error("function %s timed out after %.1fs (request %s)", fn.name, fn.timeout, request_id)
-        return failure(FunctionTimeout(f"Function {fn.name} timed out after {fn.timeout:g}s"), request_id)
-    except Exception:
-        log.exception("function %s raised (request %s)", fn.name, request_id)
-        return failure(InternalError(), request_id)
+        return asyncio.run(invoke_async(fn, event, pool))
     finally:
-        if own_pool:
-            executor.shutdown(wait=False)
-    return check_response(fn.name, reply, request_id)
+        pool.shutdown(wait=False)
 
 
 async def invoke_async(fn: LoadedFunction, event: dict[str, Any], pool: ThreadPoolExecutor) -> dict[str, Any]:
-    """The dev server's path: the event loop keeps serving while the handler runs."""
+    """Run the handler on `pool` under its timeout; the event loop keeps serving meanwhile."""
     request_id = request_id_of(event)
     context = LambdaContext(fn.name, timeout=fn.timeout)
     loop = asyncio.get_running_loop()
