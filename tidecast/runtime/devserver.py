@@ -164,7 +164,3 @@ def _error(exc: ApiError, request_id: str) -> Response:
         (b"content-length", str(len(response.body)).encode())
     ]
     return response
-
-
-def create_app(netlify: NetlifyConfig, registry: Registry, *, max_body_bytes: int) -> Starlette:
-    return DevServer(netlify, registry, max_body_bytes=max_body_bytes).app()
