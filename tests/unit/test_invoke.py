@@ -43,6 +43,19 @@ def test_unknown_or_unsafe_names_are_not_found(tmp_path: Path, name: str) -> Non
         Registry(tmp_path, import_root=tmp_path).get(name)
 
 
+def test_same_name_in_two_directories_loads_each_file(tmp_path: Path) -> None:
+    for letter in "ab":
+        (tmp_path / letter).mkdir()
+        write(
+            tmp_path / letter,
+            "f",
+            f"def handler(e, c):\n    return {{'statusCode': 200, 'body': '{letter}'}}\n",
+        )
+    first = Registry(tmp_path / "a", import_root=tmp_path / "a").get("f")
+    second = Registry(tmp_path / "b", import_root=tmp_path / "b").get("f")
+    assert (first.handler({}, None)["body"], second.handler({}, None)["body"]) == ("a", "b")
+
+
 def test_overrunning_handler_gets_504_at_its_timeout(tmp_path: Path) -> None:
     write(tmp_path, "slow", "import time\nTIMEOUT = 0.5\ndef handler(e, c):\n    time.sleep(2)\n")
     fn = Registry(tmp_path, import_root=tmp_path).get("slow")

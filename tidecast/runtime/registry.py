@@ -9,6 +9,7 @@ the next request that reaches it: edits take effect without a restart.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -111,7 +112,11 @@ class Registry:
 
     def _import(self, name: str, path: Path, *, reload: bool) -> ModuleType:
         dotted = self._dotted(path)
-        module_name = dotted or f"tidecast_function_{name}"
+        if dotted in sys.modules and not _loaded_from(sys.modules[dotted], path):
+            dotted = None  # that dotted name is another checkout's file: load this one by path
+        # Keyed by the file's path, so two directories' `echo.py` never share a module.
+        digest = hashlib.sha1(str(path).encode(), usedforsecurity=False).hexdigest()[:12]
+        module_name = dotted or f"tidecast_function_{name}_{digest}"
         module = sys.modules.get(module_name)
         if module is not None and reload:
             # Re-execute from source, not through importlib.reload: a .pyc is keyed on the
@@ -137,3 +142,8 @@ class Registry:
             del sys.modules[module_name]
             raise
         return module
+
+
+def _loaded_from(module: ModuleType, path: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    return file is not None and Path(file).resolve() == path.resolve()
