@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.parts import free_port  # noqa: E402 - needs ROOT on the path first
+
+__all__ = ["ROOT", "bench_env", "free_port", "seed_stream"]
 
 SEED = (
     "from tidecast.container import get_services; from tidecast.db.migrate import upgrade; "

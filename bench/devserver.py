@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 import httpx
-from _common import ROOT, bench_env, seed_stream
+from _common import ROOT, bench_env, free_port, seed_stream
 
 ANCHOR_APP = """
 import uvicorn
@@ -51,12 +50,6 @@ registry = Registry(netlify.functions_dir, settings=netlify.function_settings, i
 app = DevServer(netlify, registry, max_body_bytes=load_settings().tidecast_max_body_bytes).app()
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(source: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:

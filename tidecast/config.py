@@ -32,7 +32,7 @@ REQUIRED_IN_PRODUCTION = ("JWT_SECRET", "DATABASE_URL")
 class Settings(BaseModel):
     """Every knob tidecast has; the field name upper-cased is its environment variable."""
 
-    model_config = ConfigDict(extra="ignore", validate_assignment=False)
+    model_config = ConfigDict(extra="ignore")
 
     tidecast_env: Literal["development", "production"] = "development"
     tidecast_data_dir: Path = Path(".tidecast")
