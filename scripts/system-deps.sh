@@ -12,6 +12,10 @@ fi
 if ! command -v runuser >/dev/null 2>&1; then
   missing+=(util-linux)
 fi
+# The Redis-backed job queue is tested against a real server.
+if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
+  missing+=(redis-server)
+fi
 # `system-deps.sh bench` also brings the load generator the benchmarks drive servers with.
 if [ "${1:-}" = "bench" ] && ! command -v wrk >/dev/null 2>&1; then
   missing+=(wrk)

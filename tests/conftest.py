@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 
 from tests.support.parts import missing_part
 from tests.support.postgres import PostgresServer, find_bindir
+from tests.support.redis import RedisServer, find_redis
 from tidecast.config import Settings, load_settings
 from tidecast.container import Services, create_services, set_services
 from tidecast.db.engine import build_engine
@@ -41,6 +42,16 @@ def postgres_server() -> Iterator[PostgresServer]:
         missing_part("PostgreSQL server binaries (initdb) not found; `make system-deps` installs them")
     server = PostgresServer(bindir)  # type: ignore[arg-type]
     server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    binary = find_redis()
+    if binary is None:
+        missing_part("redis-server not found; `make system-deps` installs it (Debian package redis-server)")
+    server = RedisServer(binary, tmp_path_factory.mktemp("redis")).start()  # type: ignore[arg-type]
     yield server
     server.stop()
 

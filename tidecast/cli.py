@@ -1,4 +1,4 @@
-"""The `tidecast` command: dev server, functions, config, database and development data."""
+"""The `tidecast` command: dev server, worker, functions, config, database, events and mail."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tidecast.cli_jobs import events_app, mail_app, worker
 from tidecast.errors import ConfigError
 
 app = typer.Typer(
@@ -22,6 +23,9 @@ streams_app = typer.Typer(no_args_is_help=True, help="Streams (development data)
 app.add_typer(functions_app, name="functions")
 app.add_typer(db_app, name="db")
 app.add_typer(streams_app, name="streams")
+app.add_typer(events_app, name="events")
+app.add_typer(mail_app, name="mail")
+app.command()(worker)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -64,14 +68,19 @@ def dev(
     port: Annotated[int | None, typer.Option(help="Port (default: netlify.toml [dev] port).")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
-    """Migrate the database and run the dev server (functions, redirects, static files)."""
+    """Migrate the database and run the dev server (functions, redirects, static files), a job
+    worker and, unless SMTP points elsewhere, a local SMTP server whose mail shows at /_dev/mail."""
     import uvicorn
 
     from tidecast.container import create_services, set_services
     from tidecast.db.migrate import upgrade
+    from tidecast.runtime.devmail import DevMailServer, mail_routes
     from tidecast.runtime.devserver import DevServer
+    from tidecast.services.smtp import is_loopback
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
+    logging.getLogger("huey").setLevel(logging.WARNING)  # and huey every task it runs
     root = Path.cwd()
     settings = _settings()
     netlify, registry = _registry(root, settings)
@@ -85,8 +94,29 @@ def dev(
         typer.echo(f"  function {name:<16} " + "  ".join(base + p for p in netlify.routes_to(name)))
     for note in netlify.unsupported:
         typer.secho(f"  netlify.toml: {note}", fg=typer.colors.YELLOW)
+    maildir = settings.tidecast_data_dir / "mailbox"
+    mail_server = None
+    if is_loopback(settings.smtp_host) and not settings.smtp_user:
+        mail_server = DevMailServer(maildir, host=settings.smtp_host, port=settings.smtp_port)
+        try:
+            mail_server.start()
+        except OSError as exc:
+            raise _fail(
+                f"tidecast: cannot start the dev SMTP server on port {settings.smtp_port}: {exc}"
+            ) from None
+        typer.echo(f"  mail      smtp://{settings.smtp_host}:{settings.smtp_port} → {base}/_dev/mail")
+    else:
+        typer.echo(f"  mail      sent through {settings.smtp_host}:{settings.smtp_port}")
+    consumer = services.jobs.consumer(workers=2, in_process=True)
+    consumer.start()
+    typer.echo(f"  jobs      in-process worker on {settings.masked()['TIDECAST_QUEUE_URL']}")
     server = DevServer(netlify, registry, max_body_bytes=settings.tidecast_max_body_bytes)
-    uvicorn.run(server.app(), host=host, port=port, log_level="info")
+    try:
+        uvicorn.run(server.app(mail_routes(maildir)), host=host, port=port, log_level="info")
+    finally:
+        consumer.stop(graceful=True)
+        if mail_server is not None:
+            mail_server.stop()
 
 
 @app.command("config")

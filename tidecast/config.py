@@ -49,6 +49,24 @@ class Settings(BaseModel):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     email_from: str = '"tidecast" <noreply@localhost>'
+    #: Seconds an SMTP connect or reply may take before it counts as a transient failure.
+    smtp_timeout: float = Field(default=10.0, gt=0, le=300)
+    #: CA bundle trusted for the relay's certificate (beside the system store); tests use it.
+    smtp_ca_file: Path | None = None
+    #: A directory whose templates override the packaged ones by file name.
+    tidecast_email_templates: Path | None = None
+    #: Where links in mail point (verification, reset, one-click unsubscribe).
+    tidecast_public_url: str = "http://localhost:8888"
+
+    #: The job queue: `redis://host:port/db` at scale; unset, a SQLite file under the data dir.
+    tidecast_queue_url: str | None = None
+    #: Durable retries (mail and event deliveries): first delay, cap, and attempts before giving up.
+    tidecast_retry_base_seconds: float = Field(default=2.0, gt=0)
+    tidecast_retry_max_seconds: float = Field(default=900.0, gt=0)
+    tidecast_mail_max_attempts: int = Field(default=12, ge=1)
+    tidecast_event_max_attempts: int = Field(default=8, ge=1)
+    #: How long a worker owns claimed rows; a crashed worker's rows are taken over after this.
+    tidecast_lease_seconds: float = Field(default=120.0, gt=0)
 
     ipfs_api_url: str = "http://localhost:5001"
     ipfs_gateway: str = "https://gateway.ipfs.io"
@@ -61,10 +79,33 @@ class Settings(BaseModel):
     #: Seconds a function may run before the runtime answers 504 (per function in netlify.toml).
     tidecast_function_timeout: float = Field(default=10.0, gt=0, le=900)
 
-    @field_validator("database_url", "payment_stream_contract_address", "token_address", "smtp_user")
+    @field_validator(
+        "database_url",
+        "payment_stream_contract_address",
+        "token_address",
+        "smtp_user",
+        "smtp_ca_file",
+        "tidecast_email_templates",
+        "tidecast_queue_url",
+        mode="before",
+    )
     @classmethod
-    def _blank_is_unset(cls, value: str | None) -> str | None:
+    def _blank_is_unset(cls, value: Any) -> Any:
         return value or None
+
+    @field_validator("tidecast_queue_url")
+    @classmethod
+    def _queue_scheme(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "sqlite"):
+            raise ValueError("must be a redis://, rediss:// or sqlite:/// URL")
+        return value
+
+    @field_validator("tidecast_public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
 
     @property
     def production(self) -> bool:
@@ -76,6 +117,13 @@ class Settings(BaseModel):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.tidecast_data_dir / 'tidecast.db').as_posix()}"
+
+    @property
+    def effective_queue_url(self) -> str:
+        """TIDECAST_QUEUE_URL, or the embedded SQLite queue file under the data directory."""
+        if self.tidecast_queue_url:
+            return self.tidecast_queue_url
+        return f"sqlite:///{(self.tidecast_data_dir / 'queue.db').as_posix()}"
 
     def masked(self) -> dict[str, str]:
         """Effective settings by environment variable name, secrets shown only as set/unset."""
@@ -91,6 +139,9 @@ class Settings(BaseModel):
             out[name.upper()] = shown
         out["DATABASE_URL"] = _mask_url(self.effective_database_url) + (
             "" if self.database_url else " (embedded default)"
+        )
+        out["TIDECAST_QUEUE_URL"] = _mask_url(self.effective_queue_url) + (
+            "" if self.tidecast_queue_url else " (embedded default)"
         )
         return out
 

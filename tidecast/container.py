@@ -1,21 +1,34 @@
 """The one place that wires services together (the reference's dependency injection).
 
 `create_services(settings)` builds every service once; any collaborator can be passed in
-(tests hand in their own engine). Functions call `get_services()`, which builds the container
-on first use and keeps it for the life of the process: on Lambda that is a warm container's
-life, so connections and pools are reused across invocations as they should be.
+(tests hand in their own engine, transport or job queue). Functions call `get_services()`,
+which builds the container on first use and keeps it for the life of the process: on Lambda
+that is a warm container's life, so connections and pools are reused across invocations.
+
+The job queue is built on first use, not here: importing huey (which imports its Redis and
+PostgreSQL storages) costs ~400 ms, and only requests that queue work should pay it.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from tidecast.config import Settings, load_settings
 from tidecast.db.engine import build_engine
+from tidecast.events import Event, EventBus
+from tidecast.jobs import Jobs, build_huey
+from tidecast.services.email import EmailService
+from tidecast.services.mail_outbox import MailOutbox
+from tidecast.services.smtp import SmtpTransport
 from tidecast.services.streams import StreamService
+
+MAIL_DRAIN = "tidecast.mail.dispatch"
+EVENTS_DRAIN = "tidecast.events.deliver"
 
 
 @dataclass
@@ -23,6 +36,26 @@ class Services:
     settings: Settings
     engine: Engine
     streams: StreamService
+    outbox: MailOutbox
+    email: EmailService
+    events: EventBus
+    jobs_factory: Callable[[], Jobs]
+    _jobs: Jobs | None = field(default=None, repr=False)
+    _jobs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def jobs(self) -> Jobs:
+        if self._jobs is None:
+            with self._jobs_lock:
+                if self._jobs is None:
+                    jobs = self.jobs_factory()
+                    jobs.register(MAIL_DRAIN, self.outbox.dispatch_due)
+                    jobs.register(EVENTS_DRAIN, self.events.deliver_due)
+                    self._jobs = jobs
+        return self._jobs
+
+    def kick(self, name: str) -> None:
+        self.jobs.kick(name)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -33,13 +66,72 @@ def create_services(
     *,
     engine: Engine | None = None,
     streams: StreamService | None = None,
+    transport: SmtpTransport | None = None,
+    huey: Any = None,
 ) -> Services:
     engine = engine or build_engine(settings.effective_database_url)
-    return Services(
+    services: Services
+
+    def kick(name: str) -> Callable[[], None]:
+        return lambda: services.kick(name)
+
+    outbox = MailOutbox(
+        engine,
+        transport or SmtpTransport.from_settings(settings),
+        kick=kick(MAIL_DRAIN),
+        max_attempts=settings.tidecast_mail_max_attempts,
+        retry_base=settings.tidecast_retry_base_seconds,
+        retry_max=settings.tidecast_retry_max_seconds,
+        lease_seconds=settings.tidecast_lease_seconds,
+    )
+    assert settings.jwt_secret is not None  # load_settings fills or demands it
+    email = EmailService(
+        engine,
+        outbox,
+        default_from=settings.email_from,
+        public_url=settings.tidecast_public_url,
+        secret=settings.jwt_secret.get_secret_value().encode(),
+        template_dir=settings.tidecast_email_templates,
+    )
+    events = EventBus(
+        engine,
+        kick=kick(EVENTS_DRAIN),
+        max_attempts=settings.tidecast_event_max_attempts,
+        retry_base=settings.tidecast_retry_base_seconds,
+        retry_max=settings.tidecast_retry_max_seconds,
+        lease_seconds=settings.tidecast_lease_seconds,
+    )
+    subscribe_mail(events, email)
+    services = Services(
         settings=settings,
         engine=engine,
         streams=streams or StreamService(engine),
+        outbox=outbox,
+        email=email,
+        events=events,
+        jobs_factory=lambda: Jobs(huey if huey is not None else build_huey(settings.effective_queue_url)),
     )
+    return services
+
+
+def subscribe_mail(events: EventBus, email: EmailService) -> None:
+    """The mail the platform's events cause. Each subscriber writes through the delivery's
+    connection with the event id as idempotency key, so a redelivery queues nothing twice.
+    `stream.started` has no subscriber yet; the chain work adds one."""
+
+    def welcome(event: Event, conn: Connection) -> None:
+        email.send_welcome_email(event.payload["user"], conn=conn, idempotency_key=f"{event.id}:welcome")
+
+    def payment_confirmation(event: Event, conn: Connection) -> None:
+        email.send_payment_confirmation(
+            event.payload["user"],
+            event.payload["payment"],
+            conn=conn,
+            idempotency_key=f"{event.id}:payment-confirmation",
+        )
+
+    events.subscribe("user.registered", "email.welcome", welcome)
+    events.subscribe("payment.created", "email.payment_confirmation", payment_confirmation)
 
 
 _lock = threading.Lock()

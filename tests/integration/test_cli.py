@@ -16,6 +16,9 @@ import httpx
 import pytest
 
 from tests.support.parts import free_port
+from tidecast.config import load_settings
+from tidecast.container import create_services
+from tidecast.db.tx import transaction
 
 ROOT = Path(__file__).resolve().parents[2]
 TIDECAST = [sys.executable, "-m", "tidecast"]
@@ -127,7 +130,7 @@ def test_functions_list(checkout: Path) -> None:
 @pytest.fixture
 def dev_server(checkout: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    env = {**os.environ, "PYTHONPATH": str(checkout), "SMTP_PORT": str(free_port())}
     proc = subprocess.Popen(
         [*TIDECAST, "dev", "--port", str(port)],
         cwd=checkout,
@@ -185,3 +188,34 @@ def test_invoke_timeout_exits_1_without_waiting_for_the_handler(checkout: Path) 
     res = run(["functions", "invoke", "slow"], checkout)
     assert res.returncode == 1 and json.loads(res.stdout)["code"] == "FUNCTION_TIMEOUT"
     assert time.monotonic() - started < 15
+
+
+def test_dev_mailbox_end_to_end(dev_server: tuple[str, subprocess.Popen[str]]) -> None:
+    """An event published into the dev server's database travels through its in-process worker,
+    the outbox and its SMTP server into the mailbox page; the mail's unsubscribe link works."""
+    base, _proc = dev_server
+    svc = create_services(load_settings(env_file=None))  # same data dir as the dev server
+    user = {"id": "u1", "email": "ann@example.com", "username": "<b>ann</b>", "verificationToken": "t1"}
+    with transaction(svc.engine) as conn:
+        svc.events.publish(conn, "user.registered", {"user": user})
+    deadline = time.monotonic() + 30
+    while not (mails := httpx.get(base + "/_dev/mail.json").json()["data"]):
+        assert time.monotonic() < deadline, "the welcome mail never reached the dev mailbox"
+        time.sleep(0.2)
+    [mail] = mails
+    assert mail["subject"] == "Welcome to tidecast!" and mail["envelopeTo"] == ["ann@example.com"]
+    assert "&lt;b&gt;ann&lt;/b&gt;" in mail["html"]
+    assert "http://localhost:8888/verify-email?token=t1" in mail["text"]
+    assert "Welcome to tidecast!" in httpx.get(base + "/_dev/mail").text
+    page = httpx.get(f"{base}/_dev/mail/{mail['id']}")
+    assert page.status_code == 200 and "Message-ID" in page.text and "verify-email?token=t1" in page.text
+    html = httpx.get(f"{base}/_dev/mail/{mail['id']}/html")
+    assert html.headers["content-security-policy"] == "sandbox" and "Verify your email" in html.text
+    assert httpx.get(f"{base}/_dev/mail/nope").status_code == 404
+
+    headers = dict(mail["headers"])
+    link = headers["List-Unsubscribe"].strip("<>").replace("http://localhost:8888", base)
+    reply = httpx.post(link, content="List-Unsubscribe=One-Click")
+    assert reply.status_code == 200 and reply.json()["data"]["address"] == "ann@example.com"
+    assert svc.email.send_welcome_email(user) is None  # suppressed from now on
+    svc.close()

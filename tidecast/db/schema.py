@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     Float,
+    ForeignKey,
     Index,
+    Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -52,4 +56,75 @@ streams = Table(
     CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),
     # Newest-first keyset pagination walks this index.
     Index("ix_streams_created_at_id", "created_at", "id"),
+)
+
+
+# The durable event bus (tidecast/events.py). An event row and one delivery row per subscriber
+# are written in the transaction that caused the event; a delivery is the unit of retry.
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False, index=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+DELIVERY_STATUSES = ("pending", "running", "done", "dead")
+
+event_deliveries = Table(
+    "event_deliveries",
+    metadata,
+    Column("event_id", String(32), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("subscriber", String(100), nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    # A worker owns a running delivery until lease_until; past it another worker may take it.
+    Column("claim", String(32), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("event_id", "subscriber"),
+    CheckConstraint("status IN ('pending', 'running', 'done', 'dead')", name="status"),
+    Index("ix_event_deliveries_due", "status", "next_attempt_at"),
+)
+
+MAIL_STATUSES = ("queued", "sending", "sent", "failed")
+
+# Outgoing mail, written in the transaction of the change that caused it and delivered by the
+# dispatcher (tidecast/services/mail_outbox.py). `raw` is the whole RFC 5322 message, so a
+# retry sends byte-for-byte the same mail, Message-ID included.
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("message_id", String(255), nullable=False, unique=True),
+    # Set by callers that may run twice (event subscribers): the second insert is refused.
+    Column("idempotency_key", String(200), nullable=True, unique=True),
+    Column("sender", String(320), nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("template", String(64), nullable=True),
+    Column("essential", Boolean, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default="queued"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("claim", String(32), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status"),
+    Index("ix_mail_outbox_due", "status", "next_attempt_at"),
+)
+
+# Addresses that asked (RFC 8058 one-click) for no more non-essential mail.
+mail_suppressions = Table(
+    "mail_suppressions",
+    metadata,
+    Column("address", String(320), primary_key=True),
+    Column("reason", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

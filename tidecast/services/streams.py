@@ -12,12 +12,13 @@ import binascii
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, insert, or_, select, update
 
 from tidecast.db.schema import STREAM_STATUSES, streams
+from tidecast.db.times import as_utc, iso, now_utc
 from tidecast.errors import BadRequest, NotFound
 
 DEFAULT_LIMIT = 20
@@ -37,15 +38,6 @@ def new_id() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything tidecast stores is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _iso(value: datetime) -> str:
-    return _utc(value).isoformat().replace("+00:00", "Z")
-
-
 def to_json(row: Any) -> dict[str, Any]:
     """The API shape of a stream (camelCase, as the reference's JSON is)."""
     return {
@@ -60,13 +52,13 @@ def to_json(row: Any) -> dict[str, Any]:
         "variants": row.variants or [],
         "thumbnail": row.thumbnail,
         "cid": row.cid,
-        "createdAt": _iso(row.created_at),
-        "updatedAt": _iso(row.updated_at),
+        "createdAt": iso(row.created_at),
+        "updatedAt": iso(row.updated_at),
     }
 
 
 def encode_cursor(created_at: datetime, stream_id: str) -> str:
-    raw = json.dumps([_utc(created_at).isoformat(), stream_id], separators=(",", ":"))
+    raw = json.dumps([as_utc(created_at).isoformat(), stream_id], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -76,7 +68,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         created, stream_id = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         if not isinstance(created, str) or not isinstance(stream_id, str):
             raise ValueError("cursor fields")
-        return _utc(datetime.fromisoformat(created)), stream_id
+        return as_utc(datetime.fromisoformat(created)), stream_id
     except (ValueError, TypeError, UnicodeError, binascii.Error):
         raise BadRequest("Invalid 'cursor' parameter: not a cursor this API issued") from None
 
@@ -119,7 +111,7 @@ class StreamService:
             raise BadRequest(f"Invalid 'title': at most {TITLE_MAX} characters")
         if len(description) > DESCRIPTION_MAX:
             raise BadRequest(f"Invalid 'description': at most {DESCRIPTION_MAX} characters")
-        now = datetime.now(UTC)
+        now = now_utc()
         values = {
             "id": new_id(),
             "title": title,
@@ -142,7 +134,7 @@ class StreamService:
             raise BadRequest(f"Invalid 'status': one of {', '.join(STREAM_STATUSES)}")
         if progress is not None and not 0 <= progress <= 100:
             raise BadRequest("Invalid 'progress': between 0 and 100")
-        changes: dict[str, Any] = {"status": status, "updated_at": datetime.now(UTC), "error": error}
+        changes: dict[str, Any] = {"status": status, "updated_at": now_utc(), "error": error}
         if progress is not None:
             changes["progress"] = progress
         with self._engine.begin() as conn:

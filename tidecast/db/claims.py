@@ -1,0 +1,64 @@
+"""Leased claims on due rows: how several workers share an outbox table without sending twice.
+
+A worker moves due rows (waiting, next attempt in the past) or abandoned ones (working, lease
+expired) to "working" under a fresh claim token and a lease, in one transaction, then reads back
+the rows carrying its token. Whatever it later writes about a row is conditioned on that token, so a
+worker whose lease ran out cannot overwrite the one that took over.
+
+On PostgreSQL the SELECT takes `FOR UPDATE SKIP LOCKED`, so concurrent claimers pass over
+each other's rows instead of queueing; SQLite has one writer at a time and needs nothing more.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Table, and_, func, or_, select, tuple_, update
+
+from tidecast.db.times import as_utc
+
+
+def claim_due(
+    conn: Connection,
+    table: Table,
+    *,
+    waiting: str,
+    working: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+) -> str:
+    """Claim up to `limit` rows and return the claim token they now carry."""
+    token = secrets.token_hex(16)
+    status, next_at, lease_until = table.c.status, table.c.next_attempt_at, table.c.lease_until
+    due = or_(
+        and_(status == waiting, next_at <= now),
+        and_(status == working, lease_until < now),
+    )
+    key = list(table.primary_key.columns)
+    # Select, then update the keys found: an UPDATE … WHERE key IN (SELECT … LIMIT n) may run
+    # its subquery more than once on PostgreSQL and so claim more than n rows.
+    found = conn.execute(
+        select(*key).where(due).order_by(next_at).limit(limit).with_for_update(skip_locked=True)
+    ).all()
+    if found:
+        target = key[0] if len(key) == 1 else tuple_(*key)
+        keys = [row[0] for row in found] if len(key) == 1 else [tuple(row) for row in found]
+        conn.execute(
+            update(table)
+            .where(target.in_(keys))
+            .where(due)
+            .values(status=working, claim=token, lease_until=now + lease)
+        )
+    return token
+
+
+def next_due(conn: Connection, table: Table, *, waiting: str, working: str) -> datetime | None:
+    """When the earliest waiting row falls due, or a working row's lease runs out."""
+    waiting_at = conn.execute(
+        select(func.min(table.c.next_attempt_at)).where(table.c.status == waiting)
+    ).scalar()
+    lease_at = conn.execute(select(func.min(table.c.lease_until)).where(table.c.status == working)).scalar()
+    found = [as_utc(t) for t in (waiting_at, lease_at) if t is not None]
+    return min(found) if found else None

@@ -1,0 +1,47 @@
+"""GET/POST /api/unsubscribe?token=…: the target of non-essential mail's List-Unsubscribe.
+
+POST is RFC 8058's one-click unsubscribe (mail clients send `List-Unsubscribe=One-Click`); it
+takes effect at once. GET only shows a page with a button that POSTs: link scanners and
+prefetchers follow GET links, and must not unsubscribe anybody.
+"""
+
+from __future__ import annotations
+
+import html
+
+from tidecast.container import get_services
+from tidecast.errors import BadRequest
+from tidecast.runtime import Function, Request, Response, ok
+
+app = Function("unsubscribe")
+
+
+def _address(request: Request) -> tuple[str, str]:
+    token = request.query.get("token", "")
+    if not token:
+        raise BadRequest("token: the unsubscribe link is missing its token")
+    return token, get_services().email.address_from_unsubscribe_token(token)
+
+
+@app.route("POST", "")
+def unsubscribe(request: Request) -> Response:
+    _token, address = _address(request)
+    newly = get_services().outbox.suppress(address)
+    return ok({"address": address, "unsubscribed": True, "alreadyUnsubscribed": not newly})
+
+
+@app.route("GET", "")
+def confirm_page(request: Request) -> Response:
+    token, address = _address(request)
+    page = (
+        "<!doctype html><html><head><meta charset=utf-8><title>Unsubscribe</title></head><body>"
+        f"<h1>Unsubscribe {html.escape(address)}?</h1>"
+        "<p>You will still get mail about your account and payments.</p>"
+        f'<form method="post" action="?token={html.escape(token)}">'
+        '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
+        '<button type="submit">Unsubscribe</button></form></body></html>'
+    )
+    return Response(200, page, {"Content-Type": "text/html; charset=utf-8"})
+
+
+handler = app.handler
