@@ -35,6 +35,7 @@ bench: setup
 	@bash scripts/system-deps.sh bench
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/devserver.py
+	$(BIN)/python bench/email_outbox.py
 
 clean:
 	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache

@@ -67,15 +67,19 @@ def create_services(
     engine: Engine | None = None,
     streams: StreamService | None = None,
     transport: SmtpTransport | None = None,
+    outbox: MailOutbox | None = None,
+    email: EmailService | None = None,
+    events: EventBus | None = None,
     huey: Any = None,
 ) -> Services:
+    """Build every service from `settings`; a collaborator passed in is used as it is (tests)."""
     engine = engine or build_engine(settings.effective_database_url)
     services: Services
 
     def kick(name: str) -> Callable[[], None]:
         return lambda: services.kick(name)
 
-    outbox = MailOutbox(
+    outbox = outbox or MailOutbox(
         engine,
         transport or SmtpTransport.from_settings(settings),
         kick=kick(MAIL_DRAIN),
@@ -85,7 +89,7 @@ def create_services(
         lease_seconds=settings.tidecast_lease_seconds,
     )
     assert settings.jwt_secret is not None  # load_settings fills or demands it
-    email = EmailService(
+    email = email or EmailService(
         engine,
         outbox,
         default_from=settings.email_from,
@@ -93,7 +97,7 @@ def create_services(
         secret=settings.jwt_secret.get_secret_value().encode(),
         template_dir=settings.tidecast_email_templates,
     )
-    events = EventBus(
+    events = events or EventBus(
         engine,
         kick=kick(EVENTS_DRAIN),
         max_attempts=settings.tidecast_event_max_attempts,

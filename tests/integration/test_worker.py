@@ -104,9 +104,10 @@ def test_worker_killed_mid_batch_loses_nothing(isolated: Path, smtp: SmtpServer,
         output = stop(second)
     ids = smtp.handler.message_ids()
     assert len(set(ids)) == 200, "every mail arrived"
-    # The one duplicate SMTP allows: the mail the server accepted in the instant before the kill,
-    # which the dead worker could not record. Anything more would be a bug.
-    assert len(ids) - len(set(ids)) <= 1, Counter(ids).most_common(3)
+    # The duplicates SMTP allows: on each of the worker's two connections, the mail the server
+    # accepted in the instant before the kill, which the dead worker could not record. Anything
+    # more would be a bug.
+    assert len(ids) - len(set(ids)) <= 2, Counter(ids).most_common(3)
     assert Counter(m["status"] for m in svc.outbox.list(limit=200)) == Counter({"sent": 200})
     assert "tidecast worker: 2 threads" in output
 
