@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from tidecast.config import Settings, load_settings
+from tidecast.db.claims import WorkPolicy
 from tidecast.db.engine import build_engine
 from tidecast.events import Event, EventBus
 from tidecast.jobs import Jobs, build_huey
@@ -83,10 +84,7 @@ def create_services(
         engine,
         transport or SmtpTransport.from_settings(settings),
         kick=kick(MAIL_DRAIN),
-        max_attempts=settings.tidecast_mail_max_attempts,
-        retry_base=settings.tidecast_retry_base_seconds,
-        retry_max=settings.tidecast_retry_max_seconds,
-        lease_seconds=settings.tidecast_lease_seconds,
+        policy=work_policy(settings, settings.tidecast_mail_max_attempts),
     )
     assert settings.jwt_secret is not None  # load_settings fills or demands it
     email = email or EmailService(
@@ -100,10 +98,7 @@ def create_services(
     events = events or EventBus(
         engine,
         kick=kick(EVENTS_DRAIN),
-        max_attempts=settings.tidecast_event_max_attempts,
-        retry_base=settings.tidecast_retry_base_seconds,
-        retry_max=settings.tidecast_retry_max_seconds,
-        lease_seconds=settings.tidecast_lease_seconds,
+        policy=work_policy(settings, settings.tidecast_event_max_attempts),
     )
     subscribe_mail(events, email)
     services = Services(
@@ -116,6 +111,15 @@ def create_services(
         jobs_factory=lambda: Jobs(huey if huey is not None else build_huey(settings.effective_queue_url)),
     )
     return services
+
+
+def work_policy(settings: Settings, max_attempts: int) -> WorkPolicy:
+    return WorkPolicy(
+        max_attempts=max_attempts,
+        retry_base=settings.tidecast_retry_base_seconds,
+        retry_max=settings.tidecast_retry_max_seconds,
+        lease_seconds=settings.tidecast_lease_seconds,
+    )
 
 
 def subscribe_mail(events: EventBus, email: EmailService) -> None:

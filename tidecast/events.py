@@ -15,7 +15,6 @@ idempotency key).
 from __future__ import annotations
 
 import logging
-import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,12 +23,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from tidecast.db.claims import claim_due, next_due
+from tidecast.db.claims import WorkPolicy, claim_due, next_due
 from tidecast.db.schema import event_deliveries, events
-from tidecast.db.times import as_utc, iso, now_utc
+from tidecast.db.times import as_utc, iso
 from tidecast.db.tx import after_commit, transaction
 from tidecast.errors import BadRequest, NotFound
-from tidecast.retry import backoff_delay
 
 log = logging.getLogger(__name__)
 
@@ -58,21 +56,12 @@ class EventBus:
         engine: Engine,
         *,
         kick: Callable[[], None] | None = None,
-        max_attempts: int = 8,
-        retry_base: float = 2.0,
-        retry_max: float = 900.0,
-        lease_seconds: float = 120.0,
-        clock: Callable[[], datetime] = now_utc,
-        rng: random.Random | None = None,
+        policy: WorkPolicy | None = None,
     ) -> None:
         self.engine = engine
         self.kick = kick
-        self.max_attempts = max_attempts
-        self.retry_base = retry_base
-        self.retry_max = retry_max
-        self.lease = timedelta(seconds=lease_seconds)
-        self.clock = clock
-        self.rng = rng
+        self.policy = policy or WorkPolicy()
+        self.clock = self.policy.clock
         self._subscribers: dict[str, dict[str, Subscriber]] = {}
 
     # -- wiring -------------------------------------------------------------------------------
@@ -128,7 +117,7 @@ class EventBus:
                     waiting="pending",
                     working="running",
                     now=started,
-                    lease=self.lease,
+                    lease=self.policy.lease,
                     limit=batch_size,
                 )
                 rows = conn.execute(
@@ -144,7 +133,7 @@ class EventBus:
                 self._deliver(event, row.subscriber, row.attempts, token)
         with self.engine.connect() as conn:
             due = next_due(conn, event_deliveries, waiting="pending", working="running")
-        return None if due is None else max(0.0, (due - self.clock()).total_seconds())
+        return self.policy.seconds_until(due)
 
     def _deliver(self, event: Event, subscriber: str, attempts: int, token: str) -> None:
         mine = (
@@ -178,9 +167,9 @@ class EventBus:
             )
         except Exception as exc:  # noqa: BLE001 - any subscriber failure is retried, then dead-lettered
             attempts += 1
-            dead = attempts >= self.max_attempts or isinstance(exc, LookupError)
+            dead = attempts >= self.policy.max_attempts or isinstance(exc, LookupError)
             now = self.clock()
-            wait = backoff_delay(attempts, base=self.retry_base, cap=self.retry_max, rng=self.rng)
+            wait = self.policy.retry_delay(attempts)
             with transaction(self.engine) as conn:
                 conn.execute(
                     update(event_deliveries)

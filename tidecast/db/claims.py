@@ -11,12 +11,39 @@ each other's rows instead of queueing; SQLite has one writer at a time and needs
 
 from __future__ import annotations
 
+import random
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Table, and_, func, or_, select, tuple_, update
 
-from tidecast.db.times import as_utc
+from tidecast.db.times import as_utc, now_utc
+from tidecast.retry import backoff_delay
+
+
+@dataclass(frozen=True)
+class WorkPolicy:
+    """How a table of durable work is retried and leased (mail and event deliveries each have one)."""
+
+    max_attempts: int = 8
+    retry_base: float = 2.0
+    retry_max: float = 900.0
+    lease_seconds: float = 120.0
+    clock: Callable[[], datetime] = now_utc
+    rng: random.Random | None = field(default=None, compare=False)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
+
+    def retry_delay(self, attempts: int) -> float:
+        """Seconds to wait after the `attempts`-th failure."""
+        return backoff_delay(attempts, base=self.retry_base, cap=self.retry_max, rng=self.rng)
+
+    def seconds_until(self, due: datetime | None) -> float | None:
+        return None if due is None else max(0.0, (due - self.clock()).total_seconds())
 
 
 def claim_due(

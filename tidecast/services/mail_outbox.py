@@ -16,22 +16,21 @@ Message-ID, which receivers can use to fold it.
 from __future__ import annotations
 
 import logging
-import random
 import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from tidecast.db.claims import claim_due, next_due
+from tidecast.db.claims import WorkPolicy, claim_due, next_due
 from tidecast.db.schema import mail_outbox, mail_suppressions
-from tidecast.db.times import iso, now_utc
+from tidecast.db.times import iso
 from tidecast.db.tx import after_commit, transaction
 from tidecast.errors import BadRequest, NotFound
-from tidecast.retry import backoff_delay, is_transient
+from tidecast.retry import is_transient
 from tidecast.services import smtp as smtp_session
 from tidecast.services.smtp import SmtpTransport
 
@@ -68,22 +67,13 @@ class MailOutbox:
         transport: SmtpTransport,
         *,
         kick: Callable[[], None] | None = None,
-        max_attempts: int = 12,
-        retry_base: float = 2.0,
-        retry_max: float = 900.0,
-        lease_seconds: float = 120.0,
-        clock: Callable[[], datetime] = now_utc,
-        rng: random.Random | None = None,
+        policy: WorkPolicy | None = None,
     ) -> None:
         self.engine = engine
         self.transport = transport
         self.kick = kick
-        self.max_attempts = max_attempts
-        self.retry_base = retry_base
-        self.retry_max = retry_max
-        self.lease = timedelta(seconds=lease_seconds)
-        self.clock = clock
-        self.rng = rng
+        self.policy = policy or WorkPolicy()
+        self.clock = self.policy.clock
         #: One connection per mail instead of per batch: only the benchmark's anchor uses it.
         self.connection_per_mail = False
         self.counts = DispatchCounts()
@@ -164,7 +154,7 @@ class MailOutbox:
                         waiting="queued",
                         working="sending",
                         now=started,
-                        lease=self.lease,
+                        lease=self.policy.lease,
                         limit=batch_size,
                     )
                     rows = conn.execute(
@@ -181,14 +171,14 @@ class MailOutbox:
             relay.drop()
         with self.engine.connect() as conn:
             due = next_due(conn, mail_outbox, waiting="queued", working="sending")
-        return None if due is None else max(0.0, (due - self.clock()).total_seconds())
+        return self.policy.seconds_until(due)
 
     def _send_batch(self, rows: Sequence[Any], token: str, relay: _Relay) -> float | None:
         """Send claimed rows over the relay's session; returns a delay if the relay is unavailable."""
         # Stop starting new sends well before the lease runs out, so no other worker takes over
         # a batch this one is still sending.
         # (A margin of two SMTP timeouts, or half the lease when the lease is shorter than that.)
-        lease = self.lease.total_seconds()
+        lease = self.policy.lease_seconds
         stop_at = time.monotonic() + max(lease - 2 * self.transport.timeout, lease / 2)
         for index, row in enumerate(rows):
             if time.monotonic() > stop_at:
@@ -239,10 +229,10 @@ class MailOutbox:
     def _record_failure(self, row: Any, token: str, exc: BaseException, *, connection: bool = False) -> float:
         """Retry or fail `row`; returns the retry delay (also used for the mails deferred with it)."""
         attempts = row.attempts + 1
-        wait = backoff_delay(attempts, base=self.retry_base, cap=self.retry_max, rng=self.rng)
+        wait = self.policy.retry_delay(attempts)
         reply = _describe(exc)
         if connection or is_transient(exc):
-            if attempts < self.max_attempts:
+            if attempts < self.policy.max_attempts:
                 self._mark(
                     row,
                     token,
