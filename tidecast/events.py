@@ -116,7 +116,8 @@ class EventBus:
                     event_deliveries,
                     waiting="pending",
                     working="running",
-                    now=started,
+                    due_by=started,
+                    now=self.clock(),
                     lease=self.policy.lease,
                     limit=batch_size,
                 )

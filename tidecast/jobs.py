@@ -23,6 +23,9 @@ from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
+#: Seconds before a drain that raised runs again.
+DRAIN_ERROR_RETRY_SECONDS = 5.0
+
 #: Drain tasks return seconds until their next due row (None: nothing waiting).
 Drain = Callable[[], float | None]
 
@@ -61,7 +64,13 @@ class Jobs:
 
     def register(self, name: str, drain: Drain) -> None:
         def run() -> None:
-            wait = drain()
+            try:
+                wait = drain()
+            except Exception:
+                # The database was unreachable or locked: try again soon rather than at the
+                # next sweep; huey logs the error when it is re-raised.
+                self._follow_up(name, DRAIN_ERROR_RETRY_SECONDS)
+                raise
             if wait is not None:
                 self._follow_up(name, wait)
 

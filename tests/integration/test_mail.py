@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -256,3 +257,21 @@ def test_a_lease_shorter_than_the_smtp_timeouts_still_sends(engine: Engine, smtp
         svc.email.send_email(f"user{i}@example.com", f"mail {i}", html="<p>x</p>")
     svc.outbox.dispatch_due()
     assert statuses(engine) == Counter({"sent": 5})
+
+
+def test_concurrent_drains_longer_than_a_lease_send_each_mail_once(engine: Engine, smtp, monkeypatch) -> None:
+    """A drain that has run longer than a lease, and a second one starting then: a lease runs from
+    the moment its rows are claimed, so the second never takes over rows the first is sending."""
+    svc = make_services(engine, smtp, monkeypatch, TIDECAST_LEASE_SECONDS="1", SMTP_TIMEOUT="1")
+    for i in range(150):
+        svc.email.send_email(f"user{i}@example.com", f"mail {i}", html="<p>x</p>")
+    smtp.handler.faults.data_delay = 0.02  # ~3 s of sending in all: longer than the lease
+    workers = [threading.Thread(target=svc.outbox.dispatch_due, kwargs={"batch_size": 10}) for _ in range(2)]
+    workers[0].start()
+    time.sleep(1.5)  # the second drain starts when the first has run longer than a lease
+    workers[1].start()
+    for w in workers:
+        w.join(timeout=60)
+    drain(svc, lambda: statuses(engine) == Counter({"sent": 150}))
+    ids = smtp.handler.message_ids()
+    assert len(ids) == 150 and len(set(ids)) == 150

@@ -52,15 +52,22 @@ def claim_due(
     *,
     waiting: str,
     working: str,
+    due_by: datetime,
     now: datetime,
     lease: timedelta,
     limit: int,
 ) -> str:
-    """Claim up to `limit` rows and return the claim token they now carry."""
+    """Claim up to `limit` rows and return the claim token they now carry.
+
+    Waiting rows qualify when due by `due_by` (a drain passes the time it started, so work it
+    deferred itself waits for its turn); working rows when their lease ran out before `now`. The
+    new lease runs from `now`, never from an earlier time, or a long drain would hand out leases
+    already expired and let another worker take rows that are being sent.
+    """
     token = secrets.token_hex(16)
     status, next_at, lease_until = table.c.status, table.c.next_attempt_at, table.c.lease_until
     due = or_(
-        and_(status == waiting, next_at <= now),
+        and_(status == waiting, next_at <= due_by),
         and_(status == working, lease_until < now),
     )
     key = list(table.primary_key.columns)

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from tidecast.db.claims import WorkPolicy, claim_due, next_due
 from tidecast.db.schema import mail_outbox, mail_suppressions
-from tidecast.db.times import iso
+from tidecast.db.times import as_utc, iso
 from tidecast.db.tx import after_commit, transaction
 from tidecast.errors import BadRequest, NotFound
 from tidecast.retry import is_transient
@@ -153,7 +153,8 @@ class MailOutbox:
                         mail_outbox,
                         waiting="queued",
                         working="sending",
-                        now=started,
+                        due_by=started,
+                        now=self.clock(),
                         lease=self.policy.lease,
                         limit=batch_size,
                     )
@@ -176,10 +177,12 @@ class MailOutbox:
     def _send_batch(self, rows: Sequence[Any], token: str, relay: _Relay) -> float | None:
         """Send claimed rows over the relay's session; returns a delay if the relay is unavailable."""
         # Stop starting new sends well before the lease runs out, so no other worker takes over
-        # a batch this one is still sending.
-        # (A margin of two SMTP timeouts, or half the lease when the lease is shorter than that.)
-        lease = self.policy.lease_seconds
-        stop_at = time.monotonic() + max(lease - 2 * self.transport.timeout, lease / 2)
+        # a batch this one is still sending. The lease counts from when the rows were granted,
+        # which may be a while ago if the claim waited for a database lock. The margin is two
+        # SMTP timeouts, or half the lease when the lease is shorter than that.
+        margin = min(2 * self.transport.timeout, self.policy.lease_seconds / 2)
+        left = (as_utc(rows[0].lease_until) - self.clock()).total_seconds()
+        stop_at = time.monotonic() + left - margin
         for index, row in enumerate(rows):
             if time.monotonic() > stop_at:
                 self._release(rows[index:], token)
@@ -258,10 +261,15 @@ class MailOutbox:
 
     def _mark(self, row: Any, token: str, **values: Any) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
+            marked = conn.execute(
                 update(mail_outbox)
                 .where((mail_outbox.c.id == row.id) & (mail_outbox.c.claim == token))
                 .values(claim=None, lease_until=None, **values)
+            )
+        if marked.rowcount != 1:
+            # Another worker took the row over after this one's lease ran out: both may send it.
+            log.warning(
+                "mail %s: lease lost before its outcome (%s) was recorded", row.message_id, values["status"]
             )
 
     def _release(self, rows: Sequence[Any], token: str) -> None:
