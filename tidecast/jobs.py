@@ -100,7 +100,7 @@ class Jobs:
         self._drains[name].schedule(delay=max(wait, 0.0))
 
     def drain_now(self, name: str) -> None:
-        """Run a drain in this thread (tests, the CLI's `--now`), without the queue."""
+        """Run a drain in this thread, without the queue (tests)."""
         self._drains[name].call_local()
 
     def consumer(self, *, workers: int = 2, in_process: bool = False) -> Any:
