@@ -22,8 +22,9 @@ def _services() -> Any:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(message, err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
+    from tidecast.cli import _fail as fail  # cli.py imports this module: reach back lazily
+
+    return fail(message, code)
 
 
 def worker(

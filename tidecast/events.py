@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from tidecast.db.claims import WorkPolicy, claim_due, next_due
+from tidecast.db.claims import WorkPolicy, WorkTable
 from tidecast.db.schema import event_deliveries, events
 from tidecast.db.times import as_utc, iso
 from tidecast.db.tx import after_commit, transaction
@@ -62,6 +62,7 @@ class EventBus:
         self.kick = kick
         self.policy = policy or WorkPolicy()
         self.clock = self.policy.clock
+        self.work = WorkTable(engine, event_deliveries, "pending", "running", self.policy)
         self._subscribers: dict[str, dict[str, Subscriber]] = {}
 
     # -- wiring -------------------------------------------------------------------------------
@@ -110,31 +111,22 @@ class EventBus:
         """
         started = self.clock()
         while True:
-            with transaction(self.engine) as conn:
-                token = claim_due(
-                    conn,
-                    event_deliveries,
-                    waiting="pending",
-                    working="running",
-                    due_by=started,
-                    now=self.clock(),
-                    lease=self.policy.lease,
-                    limit=batch_size,
-                )
-                rows = conn.execute(
+            token, rows = self.work.claim(
+                due_by=started,
+                limit=batch_size,
+                read=lambda token: (
                     select(event_deliveries.c.subscriber, event_deliveries.c.attempts, events)
                     .join(events, events.c.id == event_deliveries.c.event_id)
                     .where(event_deliveries.c.claim == token)
                     .order_by(events.c.created_at)
-                ).all()
+                ),
+            )
             if not rows:
                 break
             for row in rows:
                 event = Event(row.id, row.name, row.payload, as_utc(row.created_at))
                 self._deliver(event, row.subscriber, row.attempts, token)
-        with self.engine.connect() as conn:
-            due = next_due(conn, event_deliveries, waiting="pending", working="running")
-        return self.policy.seconds_until(due)
+        return self.work.seconds_to_next()
 
     def _deliver(self, event: Event, subscriber: str, attempts: int, token: str) -> None:
         mine = (

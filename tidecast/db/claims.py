@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Engine, Row, Select, Table, and_, func, or_, select, tuple_, update
 
 from tidecast.db.times import as_utc, now_utc
 from tidecast.retry import backoff_delay
@@ -96,3 +97,38 @@ def next_due(conn: Connection, table: Table, *, waiting: str, working: str) -> d
     lease_at = conn.execute(select(func.min(table.c.lease_until)).where(table.c.status == working)).scalar()
     found = [as_utc(t) for t in (waiting_at, lease_at) if t is not None]
     return min(found) if found else None
+
+
+@dataclass(frozen=True)
+class WorkTable:
+    """A table of durable work (the mail outbox, event deliveries): the status that means waiting,
+    the one that means a worker has it, and how it is retried and leased."""
+
+    engine: Engine
+    table: Table
+    waiting: str
+    working: str
+    policy: WorkPolicy
+
+    def claim(
+        self, *, due_by: datetime, limit: int, read: Callable[[str], Select[Any]]
+    ) -> tuple[str, Sequence[Row[Any]]]:
+        """Claim a batch and read it back (`read(token)`) in one transaction: (token, rows)."""
+        with self.engine.begin() as conn:
+            token = claim_due(
+                conn,
+                self.table,
+                waiting=self.waiting,
+                working=self.working,
+                due_by=due_by,
+                now=self.policy.clock(),
+                lease=self.policy.lease,
+                limit=limit,
+            )
+            return token, conn.execute(read(token)).all()
+
+    def seconds_to_next(self) -> float | None:
+        """Seconds until a row falls due or a lease runs out (None: no work left)."""
+        with self.engine.connect() as conn:
+            due = next_due(conn, self.table, waiting=self.waiting, working=self.working)
+        return self.policy.seconds_until(due)

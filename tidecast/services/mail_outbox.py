@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from tidecast.db.claims import WorkPolicy, claim_due, next_due
+from tidecast.db.claims import WorkPolicy, WorkTable
 from tidecast.db.schema import mail_outbox, mail_suppressions
 from tidecast.db.times import as_utc, iso
 from tidecast.db.tx import after_commit, transaction
@@ -74,6 +74,7 @@ class MailOutbox:
         self.kick = kick
         self.policy = policy or WorkPolicy()
         self.clock = self.policy.clock
+        self.work = WorkTable(engine, mail_outbox, "queued", "sending", self.policy)
         #: One connection per mail instead of per batch: only the benchmark's anchor uses it.
         self.connection_per_mail = False
         self.counts = DispatchCounts()
@@ -147,22 +148,15 @@ class MailOutbox:
         relay = _Relay(self.transport)
         try:
             while True:
-                with transaction(self.engine) as conn:
-                    token = claim_due(
-                        conn,
-                        mail_outbox,
-                        waiting="queued",
-                        working="sending",
-                        due_by=started,
-                        now=self.clock(),
-                        lease=self.policy.lease,
-                        limit=batch_size,
-                    )
-                    rows = conn.execute(
+                token, rows = self.work.claim(
+                    due_by=started,
+                    limit=batch_size,
+                    read=lambda token: (
                         select(mail_outbox)
                         .where(mail_outbox.c.claim == token)
                         .order_by(mail_outbox.c.created_at)
-                    ).all()
+                    ),
+                )
                 if not rows:
                     break
                 relay_wait = self._send_batch(rows, token, relay)
@@ -170,9 +164,7 @@ class MailOutbox:
                     return relay_wait  # the relay is unavailable: leave the rest for then
         finally:
             relay.drop()
-        with self.engine.connect() as conn:
-            due = next_due(conn, mail_outbox, waiting="queued", working="sending")
-        return self.policy.seconds_until(due)
+        return self.work.seconds_to_next()
 
     def _send_batch(self, rows: Sequence[Any], token: str, relay: _Relay) -> float | None:
         """Send claimed rows over the relay's session; returns a delay if the relay is unavailable."""
