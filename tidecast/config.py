@@ -68,6 +68,23 @@ class Settings(BaseModel):
     #: How long a worker owns claimed rows; a crashed worker's rows are taken over after this.
     tidecast_lease_seconds: float = Field(default=120.0, gt=0)
 
+    #: Accounts (tidecast/services/accounts.py). bcrypt's cost: 2^rounds; 12 is ~0.25 s a hash here.
+    tidecast_bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    #: Login tokens: lifetime, and the `iss`/`aud` claims they carry and must carry to be accepted.
+    tidecast_jwt_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
+    tidecast_jwt_issuer: str = Field(default="tidecast", min_length=1)
+    tidecast_jwt_audience: str = Field(default="tidecast-api", min_length=1)
+    #: Lifetimes of the single-use links mailed for email verification and password reset.
+    tidecast_verify_ttl_seconds: int = Field(default=48 * 3600, ge=60)
+    tidecast_reset_ttl_seconds: int = Field(default=3600, ge=60)
+    #: Failed logins allowed per account name and per source IP within the window, then 429.
+    tidecast_login_max_failures: int = Field(default=10, ge=1)
+    tidecast_login_window_seconds: int = Field(default=900, ge=1)
+    #: Sign-In with Ethereum: the chain id wallets must sign for, and the domain (host[:port]) a
+    #: message must name; unset, the host of TIDECAST_PUBLIC_URL.
+    tidecast_chain_id: int = Field(default=131277322940537, ge=1)
+    tidecast_siwe_domain: str | None = None
+
     ipfs_api_url: str = "http://localhost:5001"
     ipfs_gateway: str = "https://gateway.ipfs.io"
 
@@ -87,6 +104,7 @@ class Settings(BaseModel):
         "smtp_ca_file",
         "tidecast_email_templates",
         "tidecast_queue_url",
+        "tidecast_siwe_domain",
         mode="before",
     )
     @classmethod
@@ -106,6 +124,19 @@ class Settings(BaseModel):
         if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
             raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        # RFC 7518 3.2: an HS256 key must be at least as long as the hash (32 bytes).
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes (RFC 7518 section 3.2)")
+        return value
+
+    @property
+    def siwe_domain(self) -> str:
+        """The domain a Sign-In with Ethereum message must name (host[:port])."""
+        return self.tidecast_siwe_domain or urlsplit(self.tidecast_public_url).netloc
 
     @property
     def production(self) -> bool:
@@ -166,7 +197,11 @@ def load_settings(*, env_file: str | None = ".env") -> Settings:
         problems = []
         for err in exc.errors():
             name = str(err["loc"][0]).upper() if err["loc"] else "settings"
-            problems.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+            secret = Settings.model_fields.get(name.lower()) is not None and "Secret" in str(
+                Settings.model_fields[name.lower()].annotation
+            )
+            got = "the value is hidden" if secret else f"got {err.get('input')!r}"
+            problems.append(f"{name}: {err['msg']} ({got})")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
 
     if settings.production:

@@ -63,7 +63,7 @@ def test_env_file_is_honoured_and_environment_wins(isolated: Path, monkeypatch: 
 
 
 def test_masked_never_shows_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("JWT_SECRET", "topsecretvalue")
+    monkeypatch.setenv("JWT_SECRET", "topsecretvalue-" + "x" * 32)
     monkeypatch.setenv("SMTP_PASSWORD", "mailpassword")
     monkeypatch.setenv("DATABASE_URL", "postgresql://app:dbpassword@db:5432/tidecast")
     shown = "\n".join(f"{k}={v}" for k, v in load_settings().masked().items())
@@ -71,3 +71,18 @@ def test_masked_never_shows_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
         assert secret not in shown
     assert "JWT_SECRET=******** (set)" in shown
     assert "postgresql://app:********@db:5432/tidecast" in shown
+
+
+def test_short_jwt_secret_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", "short-secret-value")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "JWT_SECRET" in str(caught.value) and "32 bytes" in str(caught.value)
+    assert "short-secret-value" not in str(caught.value)
+
+
+def test_siwe_domain_defaults_to_the_public_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDECAST_PUBLIC_URL", "https://watch.example:8443/")
+    assert load_settings().siwe_domain == "watch.example:8443"
+    monkeypatch.setenv("TIDECAST_SIWE_DOMAIN", "tidecast.example")
+    assert load_settings().siwe_domain == "tidecast.example"
