@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -127,4 +128,78 @@ mail_suppressions = Table(
     Column("address", String(320), primary_key=True),
     Column("reason", String(32), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# Accounts (tidecast/services/accounts.py). Usernames are stored lower-case; `email_key` is the
+# address lower-cased, so uniqueness is case-insensitive on both databases without functional
+# indexes. `session_version` is copied into every login token (`sv`): a password change or
+# reset bumps it, and every token issued before stops verifying.
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("email", String(320), nullable=False),
+    Column("email_key", String(320), nullable=False, unique=True),
+    Column("password_hash", String(100), nullable=False),
+    Column("email_verified_at", DateTime(timezone=True), nullable=True),
+    Column("session_version", Integer, nullable=False, server_default="0"),
+    Column("password_changed_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+TOKEN_PURPOSES = ("verify_email", "reset_password")
+
+# Single-use links mailed to users. Only a SHA-256 of the token is kept: a database reader
+# cannot use a link that is still live.
+user_tokens = Table(
+    "user_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("purpose", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("purpose IN ('verify_email', 'reset_password')", name="purpose"),
+)
+
+# Failed logins, one row per failure and scope ('user' for an account or a name tried, 'ip' for
+# a source address): the rate limit counts rows inside its window, so it holds across every
+# function instance that shares the database.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String(8), nullable=False),
+    Column("key", String(340), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    CheckConstraint("scope IN ('user', 'ip')", name="scope"),
+    Index("ix_login_failures_scope_key_at", "scope", "key", "at"),
+)
+
+# Sign-In with Ethereum nonces: single use, short-lived; a 'link' nonce belongs to the user
+# who asked for it.
+wallet_nonces = Table(
+    "wallet_nonces",
+    metadata,
+    Column("nonce", String(32), primary_key=True),
+    Column("purpose", String(8), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("purpose IN ('link', 'login')", name="purpose"),
+)
+
+# Ethereum addresses users proved they control (EIP-55 checksummed); one owner per address.
+user_wallets = Table(
+    "user_wallets",
+    metadata,
+    Column("address", String(42), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
 )
