@@ -1,0 +1,92 @@
+"""Login tokens: HS256 JWTs (PyJWT) with the reference's claims and the checks a server owes them.
+
+Claims: `userId` and `username` (the reference's), `sub` (the user id again, for standard
+libraries), `iat`, `exp`, `iss`, `aud`, `jti`, and `sv`, the account's session version. Every
+token must carry all of them. Only HS256 is accepted, whatever the header says, so `alg: none`
+and algorithm-confusion tokens fail at the signature. Whether `sv` is still the account's
+current version (no password change since the token was issued) needs the database; that
+check lives in the accounts service, not here.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from tidecast.errors import Unauthorized
+
+ALGORITHM = "HS256"
+REQUIRED = ["userId", "username", "sub", "iat", "exp", "iss", "aud", "jti", "sv"]
+# Clock skew tolerated between function instances (and the client's idea of `exp`).
+LEEWAY_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class TokenIssuer:
+    secret: str
+    issuer: str
+    audience: str
+    ttl_seconds: int
+
+    def issue(self, *, user_id: str, username: str, session_version: int, now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        claims = {
+            "userId": user_id,
+            "username": username,
+            "sub": user_id,
+            "iat": issued,
+            "exp": issued + self.ttl_seconds,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "jti": secrets.token_urlsafe(12),
+            "sv": session_version,
+        }
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+
+    def decode(self, token: str) -> dict[str, Any]:
+        """The claims of a token this server issued and that has not expired, else 401 naming why."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": REQUIRED, "verify_iat": True},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("Token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthorized("Token is not valid yet (iat in the future)") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthorized("Token is not for this audience") from None
+        except jwt.InvalidIssuerError:
+            raise Unauthorized("Token has the wrong issuer") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthorized(f"Token is missing the '{exc.claim}' claim") from None
+        except jwt.InvalidAlgorithmError:
+            raise Unauthorized("Token must be signed with HS256") from None
+        except jwt.InvalidSignatureError:
+            raise Unauthorized("Token signature is not valid") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("Token is malformed") from None
+        if not isinstance(claims["sub"], str) or claims["sub"] != claims["userId"]:
+            raise Unauthorized("Token subject does not match its userId")
+        if not isinstance(claims["sv"], int) or isinstance(claims["sv"], bool):
+            raise Unauthorized("Token is malformed")
+        return claims
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, None when there is none."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    return value.strip()
