@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -23,10 +24,15 @@ from tidecast.db.claims import WorkPolicy
 from tidecast.db.engine import build_engine
 from tidecast.events import Event, EventBus
 from tidecast.jobs import Jobs, build_huey
+from tidecast.services.accounts import AccountService
 from tidecast.services.email import EmailService
+from tidecast.services.login_limit import LoginLimit
 from tidecast.services.mail_outbox import MailOutbox
+from tidecast.services.passwords import PasswordHasher
 from tidecast.services.smtp import SmtpTransport
 from tidecast.services.streams import StreamService
+from tidecast.services.tokens import TokenIssuer
+from tidecast.services.wallets import WalletService
 
 MAIL_DRAIN = "tidecast.mail.dispatch"
 EVENTS_DRAIN = "tidecast.events.deliver"
@@ -40,6 +46,8 @@ class Services:
     outbox: MailOutbox
     email: EmailService
     events: EventBus
+    accounts: AccountService
+    wallets: WalletService
     jobs_factory: Callable[[], Jobs]
     _jobs: Jobs | None = field(default=None, repr=False)
     _jobs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -101,6 +109,22 @@ def create_services(
         policy=work_policy(settings, settings.tidecast_event_max_attempts),
     )
     subscribe_mail(events, email)
+    accounts = AccountService(
+        engine,
+        events,
+        email,
+        hasher=PasswordHasher(settings.tidecast_bcrypt_rounds),
+        tokens=TokenIssuer(
+            secret=settings.jwt_secret.get_secret_value(),
+            issuer=settings.tidecast_jwt_issuer,
+            audience=settings.tidecast_jwt_audience,
+            ttl_seconds=settings.tidecast_jwt_ttl_seconds,
+        ),
+        login_limit=LoginLimit(settings.tidecast_login_max_failures, settings.tidecast_login_window_seconds),
+        verify_ttl=timedelta(seconds=settings.tidecast_verify_ttl_seconds),
+        reset_ttl=timedelta(seconds=settings.tidecast_reset_ttl_seconds),
+    )
+    accounts.subscribe(events)
     services = Services(
         settings=settings,
         engine=engine,
@@ -108,6 +132,14 @@ def create_services(
         outbox=outbox,
         email=email,
         events=events,
+        accounts=accounts,
+        wallets=WalletService(
+            engine,
+            accounts,
+            domain=settings.siwe_domain,
+            origin=settings.tidecast_public_url,
+            chain_id=settings.tidecast_chain_id,
+        ),
         jobs_factory=lambda: Jobs(huey if huey is not None else build_huey(settings.effective_queue_url)),
     )
     return services
@@ -123,12 +155,9 @@ def work_policy(settings: Settings, max_attempts: int) -> WorkPolicy:
 
 
 def subscribe_mail(events: EventBus, email: EmailService) -> None:
-    """The mail the platform's events cause. Each subscriber writes through the delivery's
-    connection with the event id as idempotency key, so a redelivery queues nothing twice.
-    `stream.started` has no subscriber yet; the chain work adds one."""
-
-    def welcome(event: Event, conn: Connection) -> None:
-        email.send_welcome_email(event.payload["user"], conn=conn, idempotency_key=f"{event.id}:welcome")
+    """The mail the platform's events cause, beyond accounts' own (AccountService.subscribe).
+    Each subscriber writes through the delivery's connection with the event id as idempotency
+    key, so a redelivery queues nothing twice. `stream.started` has no subscriber yet."""
 
     def payment_confirmation(event: Event, conn: Connection) -> None:
         email.send_payment_confirmation(
@@ -138,7 +167,6 @@ def subscribe_mail(events: EventBus, email: EmailService) -> None:
             idempotency_key=f"{event.id}:payment-confirmation",
         )
 
-    events.subscribe("user.registered", "email.welcome", welcome)
     events.subscribe("payment.created", "email.payment_confirmation", payment_confirmation)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from tests.support.accounts import add_user
 from tidecast.config import load_settings
 from tidecast.container import Services, create_services, set_services
 from tidecast.db.schema import event_deliveries, events, mail_outbox, streams
@@ -16,7 +17,7 @@ from tidecast.db.tx import transaction
 from tidecast.errors import BadRequest, NotFound
 from tidecast.events import Event
 
-USER = {"id": "u1", "email": "ann@example.com", "username": "ann", "verificationToken": "tok"}
+USER = {"id": "u1", "email": "ann@example.com", "username": "ann"}
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def bus_services(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Services:
     svc.events.kick = None  # these tests run the drain themselves
     svc.outbox.kick = None
     set_services(svc)
+    add_user(engine, USER["id"], USER["username"], USER["email"])
     return svc
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+from tests.support.accounts import add_user
 from tests.support.smtp import SmtpServer
 from tidecast.config import load_settings
 from tidecast.container import Services, create_services, set_services
@@ -20,7 +21,7 @@ from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 from tidecast.db.tx import transaction
 
-USER = {"id": "u1", "email": "ann@example.com", "username": "ann", "verificationToken": "tok"}
+USER = {"id": "u1", "email": "ann@example.com", "username": "ann"}
 
 
 def wait_for(predicate, timeout: float = 30) -> None:
@@ -73,6 +74,7 @@ def db_url_postgres(request, tmp_path) -> str:
 def test_event_to_mail_through_the_queue(queued_services) -> None:
     svc, smtp = queued_services
     smtp.start()
+    add_user(svc.engine, USER["id"], USER["username"], USER["email"])
     with transaction(svc.engine) as conn:
         svc.events.publish(conn, "user.registered", {"user": USER})
     wait_for(lambda: len(smtp.handler.received) == 1)

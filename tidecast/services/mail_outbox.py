@@ -81,18 +81,19 @@ class MailOutbox:
 
     # -- writing ------------------------------------------------------------------------------
 
+    def has(self, conn: Connection, idempotency_key: str) -> bool:
+        """Whether a mail was queued under `idempotency_key` (by a run that committed)."""
+        seen = conn.execute(select(mail_outbox.c.id).where(mail_outbox.c.idempotency_key == idempotency_key))
+        return seen.first() is not None
+
     def add(self, conn: Connection, mail: OutgoingMail, *, idempotency_key: str | None = None) -> str | None:
         """Queue `mail` in the transaction on `conn`; returns its outbox id.
 
         Returns None, writing nothing, when `idempotency_key` was used before (a redelivered
         event) or when a non-essential mail goes to an address that unsubscribed.
         """
-        if idempotency_key is not None:
-            seen = conn.execute(
-                select(mail_outbox.c.id).where(mail_outbox.c.idempotency_key == idempotency_key)
-            ).first()
-            if seen is not None:
-                return None
+        if idempotency_key is not None and self.has(conn, idempotency_key):
+            return None
         if not mail.essential:
             suppressed = conn.execute(
                 select(mail_suppressions.c.address).where(

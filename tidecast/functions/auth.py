@@ -1,0 +1,152 @@
+"""/api/auth/*: accounts (reference: "Authentication Services").
+
+Login answers exactly the reference's body, `{"success": true, "token", "user"}`; the other
+routes answer the standard `{"success": true, "data": ...}`. Bodies are strict: undeclared
+fields, wrong types and over-long strings are a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import StringConstraints
+
+from tidecast.container import get_services
+from tidecast.errors import BadRequest, Unauthorized
+from tidecast.functions._auth import CHALLENGE, optional_principal, require_auth
+from tidecast.runtime import Function, Request, Response, json_response, ok
+from tidecast.runtime.validation import Body, parse_body
+from tidecast.services.accounts import Principal
+from tidecast.services.tokens import bearer_token
+
+app = Function("auth")
+
+# Caps on what is read at all; the rules (username pattern, password policy) come after.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=320)]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+Message = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+
+
+class RegisterBody(Body):
+    username: Short
+    email: Short
+    password: Text
+
+
+class LoginBody(Body):
+    username: Short  # a username or an email address
+    password: Text
+
+
+class TokenBody(Body):
+    token: Token
+
+
+class EmailBody(Body):
+    email: Short
+
+
+class ResetBody(Body):
+    token: Token
+    password: Text
+
+
+class NonceBody(Body):
+    purpose: Literal["link", "login"] = "login"
+    address: Short | None = None
+
+
+class SignedBody(Body):
+    message: Message
+    signature: Short
+
+
+def login_response(token: str, user: dict[str, Any]) -> Response:
+    return json_response({"success": True, "token": token, "user": user})
+
+
+@app.route("POST", "register")
+def register(request: Request) -> Response:
+    body = parse_body(request, RegisterBody)
+    return ok(get_services().accounts.register(body.username, body.email, body.password), status=201)
+
+
+@app.route("POST", "login")
+def login(request: Request) -> Response:
+    body = parse_body(request, LoginBody)
+    token, user = get_services().accounts.login(body.username, body.password, request.source_ip)
+    return login_response(token, user)
+
+
+@app.route("POST", "verify")
+def verify(request: Request) -> Response:
+    """The claims of a valid token, sent as `Authorization: Bearer` or as `{"token"}`."""
+    header = request.headers.get("authorization")
+    token = bearer_token(header) if header else None
+    if request.body:
+        from_body = parse_body(request, TokenBody).token
+        if token is not None and from_body != token:
+            raise BadRequest("Send the token once: in the Authorization header or in the body")
+        token = from_body
+    if token is None:
+        raise Unauthorized(
+            "Missing token: send 'Authorization: Bearer <token>' or {\"token\": ...}", headers=CHALLENGE
+        )
+    return ok(get_services().accounts.authenticate(token).claims)
+
+
+@app.route("GET", "me")
+@require_auth
+def me(request: Request, user: Principal) -> Response:
+    return ok(get_services().accounts.me(user.user_id))
+
+
+@app.route("POST", "verify-email")
+def verify_email(request: Request) -> Response:
+    return ok(get_services().accounts.verify_email(parse_body(request, TokenBody).token))
+
+
+@app.route("POST", "resend-verification")
+@require_auth
+def resend_verification(request: Request, user: Principal) -> Response:
+    get_services().accounts.request_verification(user.user_id)
+    return ok({"message": "A new verification link is on its way"}, status=202)
+
+
+@app.route("POST", "forgot-password")
+def forgot_password(request: Request) -> Response:
+    get_services().accounts.request_password_reset(parse_body(request, EmailBody).email)
+    return ok({"message": "If an account uses that address, a reset link is on its way"}, status=202)
+
+
+@app.route("POST", "reset-password")
+def reset_password(request: Request) -> Response:
+    body = parse_body(request, ResetBody)
+    return ok(get_services().accounts.reset_password(body.token, body.password))
+
+
+@app.route("POST", "wallet/nonce")
+def wallet_nonce(request: Request) -> Response:
+    """A nonce for a Sign-In with Ethereum message: `link` needs a login token, `login` not."""
+    body = parse_body(request, NonceBody) if request.body else NonceBody()
+    principal = optional_principal(request) if body.purpose == "link" else None
+    user_id = principal.user_id if principal else None
+    return ok(get_services().wallets.nonce(body.purpose, user_id, body.address), status=201)
+
+
+@app.route("POST", "wallet/link")
+@require_auth
+def wallet_link(request: Request, user: Principal) -> Response:
+    body = parse_body(request, SignedBody)
+    return ok(get_services().wallets.link(user.user_id, body.message, body.signature))
+
+
+@app.route("POST", "wallet/login")
+def wallet_login(request: Request) -> Response:
+    body = parse_body(request, SignedBody)
+    token, user = get_services().wallets.login(body.message, body.signature)
+    return login_response(token, user)
+
+
+handler = app.handler

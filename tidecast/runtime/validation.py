@@ -1,0 +1,39 @@
+"""Request bodies checked against a pydantic model: one 400 that names every field at fault.
+
+Models are strict (a number is not a string) and refuse fields they do not declare, so a
+typo'd or smuggled field is an error rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tidecast.errors import BadRequest
+from tidecast.runtime.request import Request
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Body(BaseModel):
+    """Base of request-body models: strict types, no undeclared fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    data = request.json_object()
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "body"
+            if err["type"] == "extra_forbidden":
+                problems.append(f"{field}: unexpected field")
+            elif err["type"] == "missing":
+                problems.append(f"{field}: required")
+            else:
+                problems.append(f"{field}: {err['msg']}")
+        raise BadRequest("Invalid request body: " + "; ".join(problems)) from None
