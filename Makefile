@@ -36,6 +36,7 @@ bench: setup
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/devserver.py
 	$(BIN)/python bench/email_outbox.py
+	$(BIN)/python bench/auth.py
 
 clean:
 	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache

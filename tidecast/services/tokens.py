@@ -6,6 +6,9 @@ token must carry all of them. Only HS256 is accepted, whatever the header says, 
 and algorithm-confusion tokens fail at the signature. Whether `sv` is still the account's
 current version (no password change since the token was issued) needs the database; that
 check lives in the accounts service, not here.
+
+PyJWT is imported on first use: it loads `cryptography` for its RSA/EC algorithms, ~130-240 ms
+that every function's cold start would otherwise pay through the container.
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-
-import jwt
 
 from tidecast.errors import Unauthorized
 
@@ -45,10 +46,14 @@ class TokenIssuer:
             "jti": secrets.token_urlsafe(12),
             "sv": session_version,
         }
+        import jwt
+
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def decode(self, token: str) -> dict[str, Any]:
         """The claims of a token this server issued and that has not expired, else 401 naming why."""
+        import jwt
+
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,

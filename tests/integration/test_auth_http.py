@@ -1,0 +1,48 @@
+"""Accounts over HTTP through the real dev server: netlify.toml's /api/* rewrite, the client's
+real address as the rate limit's source IP, and headers (Retry-After, WWW-Authenticate, Allow)
+as a browser sees them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from tests.support.devserver import running_devserver
+from tidecast.config import load_settings
+from tidecast.container import create_services, set_services
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_register_login_me_and_the_limit_over_http(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDECAST_BCRYPT_ROUNDS", "4")
+    monkeypatch.setenv("TIDECAST_LOGIN_MAX_FAILURES", "2")
+    svc = create_services(load_settings(env_file=None), engine=engine)
+    svc.events.kick = None  # no worker here: mail is not what this test is about
+    set_services(svc)
+    with running_devserver(ROOT) as base, httpx.Client(base_url=base, timeout=20) as client:
+        body = {"username": "ann", "email": "ann@example.com", "password": "correct horse battery"}
+        created = client.post("/api/auth/register", json=body)
+        assert created.status_code == 201, created.text
+        assert created.headers["content-type"].startswith("application/json")
+
+        wrong_method = client.get("/api/auth/login")
+        assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["allow"]
+
+        ok = client.post("/api/auth/login", json={"username": "ann", "password": body["password"]})
+        assert ok.status_code == 200 and ok.json()["user"]["username"] == "ann"
+        me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {ok.json()['token']}"})
+        assert me.status_code == 200 and me.json()["data"]["email"] == "ann@example.com"
+        anonymous = client.get("/api/auth/me")
+        assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"].startswith("Bearer")
+
+        for name in ("nobody", "ghost"):  # two failures from this client's address (127.0.0.1)
+            assert client.post("/api/auth/login", json={"username": name, "password": "x"}).status_code == 401
+        limited = client.post("/api/auth/login", json={"username": "ann", "password": body["password"]})
+        assert limited.status_code == 429 and limited.json()["code"] == "RATE_LIMITED"
+        assert 1 <= int(limited.headers["retry-after"]) <= 900
+        assert "address" in limited.json()["error"]
