@@ -33,7 +33,10 @@ def test_weak_passwords_are_refused_with_the_reason(password: str, problem: str)
         passwords.require_acceptable(password, username="ann_the_great", email="annie.e@example.com")
 
 
-@pytest.mark.parametrize("password", ["correct horse battery", "Tr0ub4dor&3-staple", "日本語のパスワード"])
+@pytest.mark.parametrize(
+    "password",
+    ["correct horse battery", "Tr0ub4dor&3-staple", "日本語のパスワードです"],  # the last: 11 chars, 33 bytes
+)
 def test_good_passwords_pass(password: str) -> None:
     assert passwords.problem(password, username="ann", email="ann@example.com") is None
 
