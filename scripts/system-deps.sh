@@ -16,6 +16,10 @@ fi
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
   missing+=(redis-server)
 fi
+# The account pages are tested in a real browser: Debian's chromium, driven by Playwright.
+if ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
 # `system-deps.sh bench` also brings the load generator the benchmarks drive servers with.
 if [ "${1:-}" = "bench" ] && ! command -v wrk >/dev/null 2>&1; then
   missing+=(wrk)
