@@ -23,7 +23,9 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def site(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[str, Services, Any]]:
+def site(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[tuple[str, Services, Any]]:
     smtp = SmtpServer().start()
     for key, value in {**smtp.env(), "TIDECAST_BCRYPT_ROUNDS": "4"}.items():
         monkeypatch.setenv(key, value)
