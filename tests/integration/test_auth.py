@@ -4,119 +4,34 @@ server (aiosmtpd), wallets signing with real secp256k1 keys (eth-account)."""
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import jwt
 import pytest
-from eth_account import Account
-from eth_account.messages import encode_defunct
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 
-from tests.support.events import aws_event
+from tests.support.auth import (
+    KEY,
+    OTHER_KEY,
+    PASSWORD,
+    Reply,
+    call,
+    count,
+    deliver,
+    link_token,
+    login,
+    make_services,
+    nonce,
+    register,
+    sign,
+)
 from tests.support.smtp import SmtpServer
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services, set_services
+from tidecast.container import Services, set_services
 from tidecast.db.schema import events, login_failures, user_tokens, user_wallets, users, wallet_nonces
 from tidecast.db.times import now_utc
-from tidecast.functions.auth import handler
 from tidecast.services.login_limit import LoginLimit
-
-PASSWORD = "correct horse battery"
-KEY = Account.from_key("0x" + "11" * 32)
-OTHER_KEY = Account.from_key("0x" + "22" * 32)
-
-
-class Reply:
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self.status: int = raw["statusCode"]
-        self.headers: dict[str, str] = raw["headers"]
-        self.body: dict[str, Any] = json.loads(raw["body"]) if raw["body"] else {}
-
-    @property
-    def data(self) -> Any:
-        return self.body["data"]
-
-    def __repr__(self) -> str:
-        return f"Reply({self.status}, {self.body})"
-
-
-def call(
-    method: str,
-    route: str,
-    body: Any = None,
-    *,
-    token: str | None = None,
-    raw: str | None = None,
-    ip: str = "203.0.113.5",
-    headers: dict[str, str] | None = None,
-) -> Reply:
-    sent = dict(headers or {})
-    if token is not None:
-        sent["Authorization"] = f"Bearer {token}"
-    payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
-    event = aws_event("1.0", method, f"/.netlify/functions/auth/{route}", body=payload, headers=sent)
-    event["requestContext"]["identity"]["sourceIp"] = ip
-    return Reply(handler(event, None))
-
-
-def count(engine: Engine, table: Any, *where: Any) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-def make_services(engine: Engine, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch, **env: str) -> Services:
-    for key, value in {**smtp.env(), "TIDECAST_BCRYPT_ROUNDS": "4", "SMTP_TIMEOUT": "5", **env}.items():
-        monkeypatch.setenv(key, value)
-    svc = create_services(load_settings(env_file=None), engine=engine)
-    svc.events.kick = None  # the tests run the drains themselves
-    svc.outbox.kick = None
-    return svc
-
-
-@pytest.fixture
-def svc(engine: Engine, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Services:
-    services = make_services(engine, smtp, monkeypatch)
-    set_services(services)
-    return services
-
-
-def deliver(svc: Services, smtp: SmtpServer, mails: int, timeout: float = 20) -> list[Any]:
-    """Run the event and mail drains until `mails` messages have reached the SMTP server."""
-    deadline = time.monotonic() + timeout
-    while len(smtp.handler.received) < mails:
-        assert time.monotonic() < deadline, f"{len(smtp.handler.received)} of {mails} mails arrived"
-        svc.events.deliver_due()
-        svc.outbox.dispatch_due()
-        time.sleep(0.02)
-    svc.events.deliver_due()
-    return smtp.handler.received
-
-
-def link_token(mail: Any, path: str) -> str:
-    text = mail.message.get_body(("plain",)).get_content()
-    found = re.search(rf"/{path}\?token=([\w-]+)", text)
-    assert found is not None, text
-    return found[1]
-
-
-def register(name: str = "ann", email: str = "ann@example.com", password: str = PASSWORD) -> Reply:
-    return call("POST", "register", {"username": name, "email": email, "password": password})
-
-
-def login(name: str = "ann", password: str = PASSWORD, ip: str = "203.0.113.5") -> Reply:
-    return call("POST", "login", {"username": name, "password": password}, ip=ip)
-
 
 # -- registration and email verification ------------------------------------------------------
 
@@ -486,16 +401,6 @@ def test_bad_link_requests_are_400_and_change_nothing(
 
 
 # -- wallets (Sign-In with Ethereum) ------------------------------------------------------------
-
-
-def sign(message: str, account: Any = KEY) -> str:
-    return "0x" + account.sign_message(encode_defunct(text=message)).signature.hex().removeprefix("0x")
-
-
-def nonce(purpose: str, address: str, token: str | None = None) -> dict[str, Any]:
-    reply = call("POST", "wallet/nonce", {"purpose": purpose, "address": address}, token=token)
-    assert reply.status == 201, reply
-    return dict(reply.data)
 
 
 def test_link_a_wallet_then_sign_in_with_it(svc: Services, engine: Engine) -> None:
