@@ -247,7 +247,9 @@ def test_verify_takes_the_token_from_the_header_or_the_body(svc: Services) -> No
     assert call("POST", "verify", {"token": token, "extra": 1}).status == 400
     assert call("POST", "verify", {"token": token[:-2]}).status == 401
     assert call("POST", "verify", {"token": TEN_KB}).status == 400
-    assert call("POST", "verify", headers={"Authorization": "Basic YW5uOnB3"}).status == 401
+    basic = call("POST", "verify", headers={"Authorization": "Basic YW5uOnB3"})
+    assert basic.status == 401 and basic.headers["WWW-Authenticate"].startswith("Bearer")
+    assert call("POST", "verify", {"token": token[:-2]}).headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_tokens_of_deleted_accounts_stop_working(svc: Services, engine: Engine) -> None:
@@ -354,6 +356,9 @@ def test_reset_is_single_use_and_ends_older_tokens(svc: Services, smtp: SmtpServ
     assert login().status == 401
     fresh = login(password="brand new passphrase")
     assert fresh.status == 200 and call("GET", "me", token=fresh.body["token"]).status == 200
+    notice = deliver(svc, smtp, 4)[3]  # the owner hears of the change
+    assert notice.message["Subject"] == "Your tidecast password was changed"
+    assert notice.envelope_to == ["ann@example.com"] and "/account/" in notice.message.as_string()
 
 
 def test_expired_reset_links_are_refused(svc: Services, smtp: SmtpServer, engine: Engine) -> None:

@@ -82,18 +82,19 @@ def login(request: Request) -> Response:
 @app.route("POST", "verify")
 def verify(request: Request) -> Response:
     """The claims of a valid token, sent as `Authorization: Bearer` or as `{"token"}`."""
-    header = request.headers.get("authorization")
-    token = bearer_token(header) if header else None
-    if request.body:
-        from_body = parse_body(request, TokenBody).token
-        if token is not None and from_body != token:
-            raise BadRequest("Send the token once: in the Authorization header or in the body")
-        token = from_body
-    if token is None:
-        raise Unauthorized(
-            "Missing token: send 'Authorization: Bearer <token>' or {\"token\": ...}", headers=CHALLENGE
-        )
-    return ok(get_services().accounts.authenticate(token).claims)
+    body = parse_body(request, TokenBody) if request.body else None
+    try:
+        header = request.headers.get("authorization")
+        token = bearer_token(header) if header else None
+        if body is not None:
+            if token is not None and body.token != token:
+                raise BadRequest("Send the token once: in the Authorization header or in the body")
+            token = body.token
+        if token is None:
+            raise Unauthorized("Missing token: send 'Authorization: Bearer <token>' or {\"token\": ...}")
+        return ok(get_services().accounts.authenticate(token).claims)
+    except Unauthorized as exc:
+        raise Unauthorized(exc.message, headers=CHALLENGE) from None
 
 
 @app.route("GET", "me")

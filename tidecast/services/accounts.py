@@ -268,7 +268,9 @@ class AccountService:
                 )
             )
             self.login_limit.clear(conn, "user", f"id:{user_id}")
-            self.events.publish(conn, "user.password_changed", {"user": public_user(row)})
+            self.events.publish(
+                conn, "user.password_changed", {"user": public_user(row), "changedAt": iso(now)}
+            )
             return user_json(self._user(conn, user_id))
 
     # -- event subscribers (run by workers, in the delivery's transaction) ------------------
@@ -277,6 +279,7 @@ class AccountService:
         events.subscribe("user.registered", "email.welcome", self._on_registered)
         events.subscribe("user.verification_requested", "email.verification", self._on_verification)
         events.subscribe("user.password_reset_requested", "email.password_reset", self._on_reset_requested)
+        events.subscribe("user.password_changed", "email.password_changed", self._on_password_changed)
 
     # A subscriber that runs again after its mail was queued (a redelivery) must not issue a
     # new link: that would void the one already mailed. So each first asks the outbox.
@@ -321,6 +324,12 @@ class AccountService:
             expires_in=_in(self.reset_ttl),
             conn=conn,
             idempotency_key=key,
+        )
+
+    def _on_password_changed(self, event: Event, conn: Connection) -> None:
+        changed = event.payload["changedAt"].replace("T", " ")[:16]
+        self.email.send_password_changed(
+            event.payload["user"], changed, conn=conn, idempotency_key=f"{event.id}:password-changed"
         )
 
     def issue_link(self, conn: Connection, user_id: str, purpose: str) -> str:

@@ -173,6 +173,20 @@ class EmailService:
             **options,
         )
 
+    def send_password_changed(self, user: Mapping[str, Any], changed_at: str, **options: Any) -> str | None:
+        """The notice after a password change: the owner learns of a reset they did not make."""
+        return self.send_email(
+            user["email"],
+            "Your tidecast password was changed",
+            template_name="password-changed",
+            data={
+                "username": user["username"],
+                "changed_at": changed_at,
+                "account_link": self.link("/account/"),
+            },
+            **options,
+        )
+
     def send_payment_confirmation(
         self, user: Mapping[str, Any], payment: Mapping[str, Any], **options: Any
     ) -> str | None:
