@@ -27,7 +27,7 @@ from pathlib import Path
 
 import bcrypt
 import httpx
-from _common import ROOT, bench_env, free_port
+from _common import DEV_APP, bench_env, start
 
 PASSWORD = "correct horse battery"
 ROUNDS = 12
@@ -39,18 +39,6 @@ s = get_services(); upgrade(s.engine)
 s.accounts.register("bench", "bench@example.com", {PASSWORD!r})
 """
 
-DEV_APP = """
-import sys, pathlib, uvicorn
-from tidecast.config import load_settings
-from tidecast.runtime.devserver import DevServer
-from tidecast.runtime.netlify import load_netlify_config
-from tidecast.runtime.registry import Registry
-root = pathlib.Path(sys.argv[2])
-netlify = load_netlify_config(root)
-registry = Registry(netlify.functions_dir, settings=netlify.function_settings, import_root=root)
-app = DevServer(netlify, registry, max_body_bytes=load_settings().tidecast_max_body_bytes).app()
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
-"""
 
 WRK_SCRIPT = "\n".join(
     [
@@ -69,21 +57,6 @@ def one_check_seconds(samples: int = 7) -> float:
         bcrypt.checkpw(PASSWORD.encode(), stored)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
-
-
-def start_dev(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", DEV_APP, str(port), str(ROOT)], env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(base + "/", timeout=1)
-            return proc, base
-        except httpx.TransportError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("dev server did not start") from None
-            time.sleep(0.1)
 
 
 def throughput(base: str, seconds: int, concurrency: int, script: Path) -> dict[str, float]:
@@ -154,7 +127,7 @@ def main() -> None:
         script = Path(tmp) / "login.lua"
         script.write_text(WRK_SCRIPT)
         check_before = one_check_seconds()
-        proc, base = start_dev(env)
+        proc, base = start(DEV_APP, env)
         try:
             load = throughput(base, args.seconds, args.concurrency, script)
             unknown, wrong, paired = timing_gap(base, args.pairs)

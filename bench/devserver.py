@@ -15,10 +15,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
-import httpx
-from _common import ROOT, bench_env, free_port, seed_stream
+from _common import DEV_APP, bench_env, seed_stream, start
 
 ANCHOR_APP = """
 import uvicorn
@@ -37,34 +35,6 @@ def stream(request):
 app = Starlette(routes=[Route("/api/streams/{sid}", stream)])
 uvicorn.run(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), log_level="warning", access_log=False)
 """
-
-DEV_APP = """
-import sys, pathlib, uvicorn
-from tidecast.config import load_settings
-from tidecast.runtime.devserver import DevServer
-from tidecast.runtime.netlify import load_netlify_config
-from tidecast.runtime.registry import Registry
-root = pathlib.Path(sys.argv[2])
-netlify = load_netlify_config(root)
-registry = Registry(netlify.functions_dir, settings=netlify.function_settings, import_root=root)
-app = DevServer(netlify, registry, max_body_bytes=load_settings().tidecast_max_body_bytes).app()
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
-"""
-
-
-def start(source: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", source, str(port), str(ROOT)], env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(base + "/", timeout=1)
-            return proc, base
-        except httpx.TransportError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("server did not start") from None
-            time.sleep(0.1)
 
 
 def _ms(text: str) -> float:
