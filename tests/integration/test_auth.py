@@ -32,6 +32,7 @@ from tidecast.container import Services, set_services
 from tidecast.db.schema import events, login_failures, user_tokens, user_wallets, users, wallet_nonces
 from tidecast.db.times import now_utc
 from tidecast.services.login_limit import LoginLimit
+from tidecast.services.passwords import PasswordHasher
 
 # -- registration and email verification ------------------------------------------------------
 
@@ -527,3 +528,15 @@ def test_every_auth_route_is_reachable_only_by_its_method(svc: Services) -> None
         assert call("GET", route).status == 405, route
     assert call("POST", "me").status == 405
     assert call("POST", "nope").status == 404
+
+
+def test_a_login_redoes_a_hash_made_at_an_older_cost(svc: Services, engine: Engine) -> None:
+    register()
+    svc.accounts.hasher = PasswordHasher(rounds=5)  # the operator raised TIDECAST_BCRYPT_ROUNDS
+    assert login("ann", "wrong horse battery").status == 401
+    with engine.connect() as conn:
+        assert conn.execute(select(users.c.password_hash)).scalar_one().startswith("$2b$04$")
+    assert login().status == 200
+    with engine.connect() as conn:
+        assert conn.execute(select(users.c.password_hash)).scalar_one().startswith("$2b$05$")
+    assert login().status == 200

@@ -167,8 +167,12 @@ class AccountService:
         if failures.get("user") or rehash:
             with transaction(self.engine) as conn:
                 self.login_limit.clear(conn, "user", keys["user"])
-                if rehash:
-                    conn.execute(update(users).where(users.c.id == row.id).values(password_hash=rehash))
+                if rehash:  # unless a reset changed the password meanwhile
+                    conn.execute(
+                        update(users)
+                        .where(and_(users.c.id == row.id, users.c.password_hash == row.password_hash))
+                        .values(password_hash=rehash)
+                    )
         token = self.tokens.issue(user_id=row.id, username=row.username, session_version=row.session_version)
         return token, public_user(row)
 
