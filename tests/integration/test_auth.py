@@ -540,3 +540,15 @@ def test_a_login_redoes_a_hash_made_at_an_older_cost(svc: Services, engine: Engi
     with engine.connect() as conn:
         assert conn.execute(select(users.c.password_hash)).scalar_one().startswith("$2b$05$")
     assert login().status == 200
+
+
+def test_an_account_deleted_before_its_welcome_mail_gets_none(
+    svc: Services, smtp: SmtpServer, engine: Engine
+) -> None:
+    register()
+    with engine.begin() as conn:
+        conn.execute(users.delete())
+    svc.events.deliver_due()
+    svc.outbox.dispatch_due()
+    [event] = svc.events.list()
+    assert event["deliveries"][0]["status"] == "done" and smtp.handler.received == []

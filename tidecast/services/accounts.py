@@ -290,14 +290,14 @@ class AccountService:
 
     def _on_registered(self, event: Event, conn: Connection) -> None:
         user, key = event.payload["user"], f"{event.id}:welcome"
-        if self.email.outbox.has(conn, key):
+        if self.email.outbox.has(conn, key) or not self._exists(conn, user["id"]):
             return
         token = self.issue_link(conn, user["id"], "verify_email")
         self.email.send_welcome_email({**user, "verificationToken": token}, conn=conn, idempotency_key=key)
 
     def _on_verification(self, event: Event, conn: Connection) -> None:
         user, key = event.payload["user"], f"{event.id}:verification"
-        if self.email.outbox.has(conn, key):
+        if self.email.outbox.has(conn, key) or not self._exists(conn, user["id"]):
             return
         if self._recent_links(conn, user["id"], "verify_email") >= LINKS_PER_HOUR:
             log.warning(
@@ -370,6 +370,10 @@ class AccountService:
             raise Conflict("Username is already taken")
         if conn.execute(select(users.c.id).where(users.c.email_key == address.lower())).first():
             raise Conflict("An account with this email address already exists")
+
+    def _exists(self, conn: Connection, user_id: str) -> bool:
+        """False for an account deleted since its event was published: nothing to mail."""
+        return conn.execute(select(users.c.id).where(users.c.id == user_id)).first() is not None
 
     def _user(self, conn: Connection, user_id: str) -> Any:
         row = conn.execute(select(users).where(users.c.id == user_id)).first()
