@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tidecast.errors import BadRequest, Unauthorized
 from tidecast.services import siwe
@@ -116,6 +118,9 @@ GOOD = message().text()
         (GOOD.replace(KEY.address, "0x1234"), "Ethereum address"),
         (GOOD.replace("Version: 1", "Version: 2"), "Version"),
         (GOOD.replace("Chain ID: 31337", "Chain ID: 0x7a69"), "Chain ID"),
+        (GOOD.replace("Chain ID: 31337", "Chain ID: \u0663\u0661"), "Chain ID"),  # Arabic-Indic 31
+        (GOOD.replace("Chain ID: 31337", "Chain ID: 3\u00b2"), "Chain ID"),  # superscript two
+        (GOOD.replace("Chain ID: 31337", "Chain ID: 031337"), "Chain ID"),
         (GOOD.replace("Nonce: abcdef0123456789", "Nonce: short"), "Nonce"),
         (GOOD.replace("Nonce: abcdef0123456789", "Nonce: has spaces in it"), "Nonce"),
         (GOOD.replace("Issued At: ", "Issued At: yesterday "), "RFC 3339"),
@@ -130,3 +135,32 @@ GOOD = message().text()
 def test_malformed_messages_name_the_problem(text: str, reason: str) -> None:
     with pytest.raises(BadRequest, match=reason):
         siwe.parse(text)
+
+
+LINE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=80).filter(
+    lambda s: s.strip() == s and not s.startswith("URI: ")
+)
+
+
+@given(
+    statement=st.one_of(st.none(), LINE),
+    nonce=st.text("abcdefABCDEF0123456789", min_size=8, max_size=40),
+    chain_id=st.integers(min_value=1, max_value=2**63),
+    resources=st.lists(
+        st.text("abcdefghijklmnopqrstuvwxyz:/.-0123456789", min_size=1, max_size=40), max_size=3
+    ),
+    request_id=st.one_of(st.none(), LINE),
+)
+def test_any_message_we_build_parses_back(statement, nonce, chain_id, resources, request_id) -> None:
+    original = message(
+        statement=statement, nonce=nonce, chain_id=chain_id, resources=tuple(resources), request_id=request_id
+    )
+    assert replace(siwe.parse(original.text()), raw=None) == original
+
+
+@given(st.text(max_size=300))
+def test_parse_never_fails_with_anything_but_a_400(text: str) -> None:
+    try:
+        siwe.parse(text)
+    except BadRequest:
+        pass

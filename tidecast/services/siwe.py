@@ -26,6 +26,8 @@ _HEADER = re.compile(r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://)?(?P<domain>[
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _NONCE = re.compile(r"^[A-Za-z0-9]{8,}$")
 _SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
+# ASCII digits only: int() would also read "٣١" (Arabic-Indic) as 31, and choke on "²".
+_CHAIN_ID = re.compile(r"^[1-9][0-9]*$")
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def parse(message: str) -> SiweMessage:
     resources = fields.resources()
     if version != "1":
         raise BadRequest("message: Version must be 1")
-    if not chain.isdigit() or chain.startswith("0"):
+    if not _CHAIN_ID.match(chain):
         raise BadRequest("message: Chain ID must be a positive integer")
     if not _NONCE.match(nonce):
         raise BadRequest("message: Nonce must be at least 8 letters or digits")
