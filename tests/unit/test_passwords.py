@@ -39,6 +39,11 @@ def test_good_passwords_pass(password: str) -> None:
     assert passwords.problem(password, username="ann", email="ann@example.com") is None
 
 
+def test_a_short_username_inside_a_passphrase_is_fine() -> None:
+    assert passwords.problem("channel surfing at night", username="ann", email="ann@example.com") is None
+    assert "username" in str(passwords.problem("xx-anna_b-yy-zz", username="anna_b"))
+
+
 def test_the_bundled_list_is_the_real_one() -> None:
     common = passwords.common_passwords()
     assert len(common) > 29_000
