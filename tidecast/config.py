@@ -16,7 +16,7 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -177,6 +177,12 @@ class Settings(BaseModel):
         return out
 
 
+#: Fields whose values are never shown, not even in an error about them.
+SECRET_FIELDS = frozenset(
+    name for name, f in Settings.model_fields.items() if SecretStr in (f.annotation, *get_args(f.annotation))
+)
+
+
 def _mask_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
@@ -197,10 +203,7 @@ def load_settings(*, env_file: str | None = ".env") -> Settings:
         problems = []
         for err in exc.errors():
             name = str(err["loc"][0]).upper() if err["loc"] else "settings"
-            secret = Settings.model_fields.get(name.lower()) is not None and "Secret" in str(
-                Settings.model_fields[name.lower()].annotation
-            )
-            got = "the value is hidden" if secret else f"got {err.get('input')!r}"
+            got = "the value is hidden" if name.lower() in SECRET_FIELDS else f"got {err.get('input')!r}"
             problems.append(f"{name}: {err['msg']} ({got})")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
 

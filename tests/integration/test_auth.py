@@ -29,7 +29,15 @@ from tests.support.auth import (
 )
 from tests.support.smtp import SmtpServer
 from tidecast.container import Services, set_services
-from tidecast.db.schema import events, login_failures, user_tokens, user_wallets, users, wallet_nonces
+from tidecast.db.schema import (
+    event_deliveries,
+    events,
+    login_failures,
+    user_tokens,
+    user_wallets,
+    users,
+    wallet_nonces,
+)
 from tidecast.db.times import now_utc
 from tidecast.services.login_limit import LoginLimit
 from tidecast.services.passwords import PasswordHasher
@@ -73,8 +81,6 @@ def test_register_mails_a_link_that_verifies_once(svc: Services, smtp: SmtpServe
 def test_a_redelivered_registration_event_keeps_the_mailed_link_valid(
     svc: Services, smtp: SmtpServer, engine: Engine
 ) -> None:
-    from tidecast.db.schema import event_deliveries
-
     assert register().status == 201
     [mail] = deliver(svc, smtp, 1)
     with engine.begin() as conn:  # at-least-once: the same delivery runs again
@@ -309,8 +315,8 @@ def test_rate_limit_per_address_and_for_unknown_names(svc: Services) -> None:
     blocked = login("ann", ip="192.0.2.1")
     assert blocked.status == 429 and "address" in blocked.body["error"]
     assert login("ann", ip="192.0.2.2").status == 200
-    for _ in range(4):
-        assert login("ghost", ip=f"192.0.2.{10 + _}").status == 401
+    for i in range(4):
+        assert login("ghost", ip=f"192.0.2.{10 + i}").status == 401
     assert login("ghost", ip="192.0.2.99").status == 429  # unknown names are limited too
 
 
