@@ -1,26 +1,25 @@
-"""The one error tree, and the one place that turns an error into a response body.
+"""The one error tree. Domain errors say what went wrong, never how to answer it over HTTP.
 
     TidecastError
-     ├── ConfigError             bad or missing settings; stops the start
-     └── ApiError                carries a code and the HTTP status of that code
-          ├── BadRequest           400 BAD_REQUEST
-          ├── Unauthorized         401 UNAUTHORIZED
-          ├── Forbidden            403 FORBIDDEN
-          ├── NotFound             404 NOT_FOUND
-          ├── MethodNotAllowed     405 METHOD_NOT_ALLOWED (knows the allowed methods)
-          ├── Conflict             409 CONFLICT
-          ├── PayloadTooLarge      413 PAYLOAD_TOO_LARGE
-          ├── RateLimited          429 RATE_LIMITED (knows Retry-After)
-          ├── InternalError        500 INTERNAL_ERROR
-          └── FunctionTimeout      504 FUNCTION_TIMEOUT (the runtime's, like API Gateway's 504)
+     ├── ConfigError          bad or missing settings; stops the start
+     └── DomainError          a failure the caller is meant to see; its message is safe to show
+          ├── InvalidInput      the input breaks a rule (names the field or the rule)
+          ├── NotAuthenticated  no proof of who is asking, or a proof that does not hold
+          ├── PaymentRequired   the asker is known, but what they would get is not paid for
+          ├── NotAllowed        the asker is known and may not do this
+          ├── NotFound          the thing asked for does not exist (or is not theirs to see)
+          ├── Conflict          the request clashes with the current state (a taken name)
+          ├── TooLarge          the input is bigger than the configured limit
+          ├── RateLimited       too many attempts; knows when to come back
+          └── Unavailable       an outside part is down (SMTP, a chain node, IPFS, ffmpeg missing)
 
-Services raise these; functions never build error bodies by hand. Anything else that escapes
-a handler is unexpected: it becomes a 500 whose body carries only a request id.
+Services, workers and the CLI raise and catch these without knowing about HTTP. The runtime
+edge (`tidecast/runtime/errors.py`) is the one place that maps each to a status and a code.
+Anything else that escapes a handler is a programming error (a badly named event, a bug): it
+becomes a 500 whose body carries only a request id.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 
 class TidecastError(Exception):
@@ -31,85 +30,56 @@ class ConfigError(TidecastError):
     """Settings are missing or malformed; the message names every variable at fault."""
 
 
-class ApiError(TidecastError):
-    """An error a client is meant to see: its message is safe to return."""
+class DomainError(TidecastError):
+    """A failure meant for the caller: its message is safe to show them."""
 
-    code = "INTERNAL_ERROR"
-    status = 500
-
-    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.headers: dict[str, str] = dict(headers or {})
-
-    def body(self, request_id: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"success": False, "error": self.message, "code": self.code}
-        if request_id is not None:
-            body["requestId"] = request_id
-        return body
 
 
-class BadRequest(ApiError):
-    code, status = "BAD_REQUEST", 400
+class InvalidInput(DomainError):
+    """The input breaks a rule; the message names the field or the rule."""
 
 
-class Unauthorized(ApiError):
-    code, status = "UNAUTHORIZED", 401
+class NotAuthenticated(DomainError):
+    """Missing, malformed, expired or revoked credentials, or credentials that do not match."""
 
 
-class Forbidden(ApiError):
-    code, status = "FORBIDDEN", 403
+class PaymentRequired(DomainError):
+    """What was asked for must be paid for first; the message says what is missing."""
 
 
-class NotFound(ApiError):
-    code, status = "NOT_FOUND", 404
+class NotAllowed(DomainError):
+    """The caller is known and may not do this."""
 
 
-class MethodNotAllowed(ApiError):
-    code, status = "METHOD_NOT_ALLOWED", 405
-
-    def __init__(self, method: str, allowed: list[str]) -> None:
-        allow = ", ".join(sorted(set(allowed)))
-        super().__init__(f"Method {method} not allowed; allowed: {allow}", headers={"Allow": allow})
-        self.allowed = sorted(set(allowed))
+class NotFound(DomainError):
+    """The thing asked for does not exist (or the caller may not know that it does)."""
 
 
-class Conflict(ApiError):
-    code, status = "CONFLICT", 409
+class Conflict(DomainError):
+    """The request clashes with the current state of things."""
 
 
-class PayloadTooLarge(ApiError):
-    code, status = "PAYLOAD_TOO_LARGE", 413
+class TooLarge(DomainError):
+    """The input is over a configured size limit."""
 
 
-class RateLimited(ApiError):
-    code, status = "RATE_LIMITED", 429
+class RateLimited(DomainError):
+    """Too many attempts; `retry_after` is how many seconds until the next one may succeed."""
 
     def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after)))})
+        super().__init__(message)
         self.retry_after = max(1, int(retry_after))
 
 
-class InternalError(ApiError):
-    code, status = "INTERNAL_ERROR", 500
+class Unavailable(DomainError):
+    """An outside part (a relay, a node, a binary) cannot be reached or used right now.
 
-    def __init__(self, message: str = "Internal server error") -> None:
-        super().__init__(message)
-
-
-class FunctionTimeout(ApiError):
-    code, status = "FUNCTION_TIMEOUT", 504
-
-
-def error_body(exc: BaseException, request_id: str) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """Status, JSON body and headers for any exception: the only translation in the codebase.
-
-    An ApiError keeps its message; every other exception is reduced to a generic 500 that
-    carries the request id, so nothing internal (messages, tracebacks, SQL) reaches a client.
+    `retry_after` is how many seconds until trying again makes sense, when that is known.
     """
-    if not isinstance(exc, ApiError):
-        exc = InternalError()
-    headers = dict(exc.headers)
-    if exc.status >= 500:
-        return exc.status, exc.body(request_id), headers
-    return exc.status, exc.body(), headers
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = None if retry_after is None else max(1, int(retry_after))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tidecast.errors import NotFound
+from tidecast.runtime.apigw import build_event
 from tidecast.runtime.context import LambdaContext
-from tidecast.runtime.events import build_event
 from tidecast.runtime.invoke import invoke_sync
 from tidecast.runtime.registry import Registry
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
-from tidecast.errors import BadRequest
+from tidecast.errors import InvalidInput
 from tidecast.services import passwords
 from tidecast.services.passwords import PasswordHasher
 
@@ -27,7 +27,7 @@ from tidecast.services.passwords import PasswordHasher
     ],
 )
 def test_weak_passwords_are_refused_with_the_reason(password: str, problem: str) -> None:
-    with pytest.raises(BadRequest, match=problem):
+    with pytest.raises(InvalidInput, match=problem):
         passwords.require_acceptable(password, username="ann_the_great", email="annie.e@example.com")
 
 

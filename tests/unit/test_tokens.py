@@ -9,7 +9,7 @@ import time
 import jwt
 import pytest
 
-from tidecast.errors import Unauthorized
+from tidecast.errors import NotAuthenticated
 from tidecast.services.tokens import TokenIssuer, bearer_token
 
 SECRET = "s" * 64
@@ -76,7 +76,7 @@ def tampered() -> str:
     ],
 )
 def test_attacks_are_refused(make, reason: str) -> None:
-    with pytest.raises(Unauthorized) as caught:
+    with pytest.raises(NotAuthenticated) as caught:
         ISSUER.decode(make())
     assert reason.lower() in caught.value.message.lower(), caught.value.message
 
@@ -91,5 +91,5 @@ def test_bearer_header(header: str | None, expected: str | None) -> None:
 
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer    ", "abc"])
 def test_other_authorization_schemes_are_401(header: str) -> None:
-    with pytest.raises(Unauthorized, match="Bearer"):
+    with pytest.raises(NotAuthenticated, match="Bearer"):
         bearer_token(header)

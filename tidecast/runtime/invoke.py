@@ -15,8 +15,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tidecast.errors import FunctionTimeout, InternalError
 from tidecast.runtime.context import LambdaContext
+from tidecast.runtime.errors import FunctionTimeout, InternalError
 from tidecast.runtime.registry import LoadedFunction
 from tidecast.runtime.responses import error_response
 

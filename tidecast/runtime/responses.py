@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tidecast.errors import error_body
+from tidecast.runtime.errors import error_parts
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -55,5 +55,5 @@ def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> R
 
 
 def error_response(exc: BaseException, request_id: str) -> Response:
-    status, body, headers = error_body(exc, request_id)
+    status, body, headers = error_parts(exc, request_id)
     return json_response(body, status, headers)

@@ -17,7 +17,7 @@ from importlib import resources
 
 import bcrypt
 
-from tidecast.errors import BadRequest
+from tidecast.errors import InvalidInput
 
 MIN_LENGTH = 10
 MAX_BYTES = 72  # bcrypt's input limit
@@ -57,7 +57,7 @@ def problem(password: str, *, username: str = "", email: str = "") -> str | None
 def require_acceptable(password: str, *, username: str = "", email: str = "") -> None:
     reason = problem(password, username=username, email=email)
     if reason is not None:
-        raise BadRequest(reason)
+        raise InvalidInput(reason)
 
 
 class PasswordHasher:

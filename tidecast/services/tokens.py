@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tidecast.errors import Unauthorized
+from tidecast.errors import NotAuthenticated
 
 ALGORITHM = "HS256"
 REQUIRED = ["userId", "username", "sub", "iat", "exp", "iss", "aud", "jti", "sv"]
@@ -65,25 +65,25 @@ class TokenIssuer:
                 options={"require": REQUIRED, "verify_iat": True},
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthorized("Token has expired") from None
+            raise NotAuthenticated("Token has expired") from None
         except jwt.ImmatureSignatureError:
-            raise Unauthorized("Token is not valid yet (iat in the future)") from None
+            raise NotAuthenticated("Token is not valid yet (iat in the future)") from None
         except jwt.InvalidAudienceError:
-            raise Unauthorized("Token is not for this audience") from None
+            raise NotAuthenticated("Token is not for this audience") from None
         except jwt.InvalidIssuerError:
-            raise Unauthorized("Token has the wrong issuer") from None
+            raise NotAuthenticated("Token has the wrong issuer") from None
         except jwt.MissingRequiredClaimError as exc:
-            raise Unauthorized(f"Token is missing the '{exc.claim}' claim") from None
+            raise NotAuthenticated(f"Token is missing the '{exc.claim}' claim") from None
         except jwt.InvalidAlgorithmError:
-            raise Unauthorized("Token must be signed with HS256") from None
+            raise NotAuthenticated("Token must be signed with HS256") from None
         except jwt.InvalidSignatureError:
-            raise Unauthorized("Token signature is not valid") from None
+            raise NotAuthenticated("Token signature is not valid") from None
         except jwt.PyJWTError:
-            raise Unauthorized("Token is malformed") from None
+            raise NotAuthenticated("Token is malformed") from None
         if not isinstance(claims["sub"], str) or claims["sub"] != claims["userId"]:
-            raise Unauthorized("Token subject does not match its userId")
+            raise NotAuthenticated("Token subject does not match its userId")
         if not isinstance(claims["sv"], int) or isinstance(claims["sv"], bool):
-            raise Unauthorized("Token is malformed")
+            raise NotAuthenticated("Token is malformed")
         return claims
 
 
@@ -93,5 +93,5 @@ def bearer_token(authorization: str | None) -> str | None:
         return None
     scheme, _, value = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+        raise NotAuthenticated("Authorization header must be 'Bearer <token>'")
     return value.strip()

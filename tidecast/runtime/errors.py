@@ -1,0 +1,101 @@
+"""The edge's view of errors: the one mapping from a domain error to a status, a code, headers.
+
+Domain errors (tidecast/errors.py) know nothing of HTTP; the two errors defined here are the
+runtime's own and exist only at the edge: a method a route does not take, and a handler that
+ran out of time. Everything else that reaches `error_parts` is a programming error and is
+answered with a bare 500 carrying the request id, so nothing internal (messages, tracebacks,
+SQL) reaches a client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tidecast import errors
+
+#: WWW-Authenticate on every 401 (RFC 9110 15.5.2 requires one; RFC 6750 names the scheme).
+CHALLENGE = 'Bearer realm="tidecast"'
+
+
+class EdgeError(Exception):
+    """An error that only exists at the HTTP edge."""
+
+    status = 500
+    code = "INTERNAL_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class MethodNotAllowed(EdgeError):
+    status, code = 405, "METHOD_NOT_ALLOWED"
+
+    def __init__(self, method: str, allowed: list[str]) -> None:
+        self.allowed = sorted(set(allowed))
+        super().__init__(f"Method {method} not allowed; allowed: {', '.join(self.allowed)}")
+
+
+class RequestTimeout(EdgeError):
+    """The client did not send its whole body in time (a trickle that would hold a worker)."""
+
+    status, code = 408, "REQUEST_TIMEOUT"
+
+
+class FunctionTimeout(EdgeError):
+    """The runtime's 504, like API Gateway's when an integration overruns."""
+
+    status, code = 504, "FUNCTION_TIMEOUT"
+
+
+class InternalError(EdgeError):
+    def __init__(self, message: str = "Internal server error") -> None:
+        super().__init__(message)
+
+
+#: Each domain error's status and code. Subclasses inherit their base's entry.
+STATUS: dict[type[errors.DomainError], tuple[int, str]] = {
+    errors.InvalidInput: (400, "BAD_REQUEST"),
+    errors.NotAuthenticated: (401, "UNAUTHORIZED"),
+    errors.PaymentRequired: (402, "PAYMENT_REQUIRED"),
+    errors.NotAllowed: (403, "FORBIDDEN"),
+    errors.NotFound: (404, "NOT_FOUND"),
+    errors.Conflict: (409, "CONFLICT"),
+    errors.TooLarge: (413, "PAYLOAD_TOO_LARGE"),
+    errors.RateLimited: (429, "RATE_LIMITED"),
+    errors.Unavailable: (503, "UNAVAILABLE"),
+}
+
+
+def status_of(exc: BaseException) -> tuple[int, str]:
+    """The status and code `exc` is answered with."""
+    if isinstance(exc, EdgeError):
+        return exc.status, exc.code
+    if isinstance(exc, errors.DomainError):
+        for cls in type(exc).__mro__:
+            if cls in STATUS:
+                return STATUS[cls]
+    return 500, "INTERNAL_ERROR"
+
+
+def is_expected(exc: BaseException) -> bool:
+    """A failure meant for the client (logged briefly), not a bug (logged with its traceback)."""
+    return isinstance(exc, errors.DomainError | EdgeError) and not isinstance(exc, InternalError)
+
+
+def error_parts(exc: BaseException, request_id: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Status, JSON body and headers for any exception: the only translation in the codebase."""
+    status, code = status_of(exc)
+    message = exc.message if isinstance(exc, errors.DomainError | EdgeError) else "Internal server error"
+    body: dict[str, Any] = {"success": False, "error": message, "code": code}
+    if status >= 500:
+        body["requestId"] = request_id
+    headers: dict[str, str] = {}
+    if isinstance(exc, MethodNotAllowed):
+        headers["Allow"] = ", ".join(exc.allowed)
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(exc, errors.RateLimited | errors.Unavailable) and retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    if status == 401:
+        headers["WWW-Authenticate"] = CHALLENGE
+    return status, body, headers
