@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Literal, get_args
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from tidecast.errors import ConfigError
 
@@ -33,6 +34,8 @@ class Settings(BaseModel):
     """Every knob tidecast has; the field name upper-cased is its environment variable."""
 
     model_config = ConfigDict(extra="ignore")
+    #: JWT_SECRET was generated for development (kept under the data directory), not given.
+    _generated_secret: bool = PrivateAttr(default=False)
 
     tidecast_env: Literal["development", "production"] = "development"
     tidecast_data_dir: Path = Path(".tidecast")
@@ -63,10 +66,17 @@ class Settings(BaseModel):
     #: Durable retries (mail and event deliveries): first delay, cap, and attempts before giving up.
     tidecast_retry_base_seconds: float = Field(default=2.0, gt=0)
     tidecast_retry_max_seconds: float = Field(default=900.0, gt=0)
-    tidecast_mail_max_attempts: int = Field(default=12, ge=1)
+    #: How long a mail is retried after transient failures (4xx, relay down) before it is
+    #: `failed`; mail servers retry for days (Postfix: 5). A 5xx reply fails it at once.
+    tidecast_mail_retry_for_seconds: float = Field(default=5 * 24 * 3600.0, gt=0)
     tidecast_event_max_attempts: int = Field(default=8, ge=1)
-    #: How long a worker owns claimed rows; a crashed worker's rows are taken over after this.
-    tidecast_lease_seconds: float = Field(default=120.0, gt=0)
+    tidecast_job_max_attempts: int = Field(default=3, ge=1)
+    #: How long a worker owns claimed rows without renewing them. A live worker renews every
+    #: quarter of this while it works; a dead worker's rows are taken over once it runs out.
+    tidecast_lease_seconds: float = Field(default=20.0, ge=1)
+    #: Finished records (sent mail, done deliveries and jobs, used links, old nonces) are
+    #: deleted once older than this, by an hourly job; `tidecast db prune` does it by hand.
+    tidecast_retention_days: float = Field(default=30.0, gt=0)
 
     #: Accounts (tidecast/services/accounts.py). bcrypt's cost: 2^rounds; 12 is ~0.25 s a hash here.
     tidecast_bcrypt_rounds: int = Field(default=12, ge=4, le=16)
@@ -80,6 +90,8 @@ class Settings(BaseModel):
     #: Failed logins allowed per account name and per source IP within the window, then 429.
     tidecast_login_max_failures: int = Field(default=10, ge=1)
     tidecast_login_window_seconds: int = Field(default=900, ge=1)
+    #: Registrations accepted per source address an hour (taken or not), then 429.
+    tidecast_register_max_per_hour: int = Field(default=10, ge=1)
     #: Sign-In with Ethereum: the chain id wallets must sign for, and the domain (host[:port]) a
     #: message must name; unset, the host of TIDECAST_PUBLIC_URL.
     tidecast_chain_id: int = Field(default=131277322940537, ge=1)
@@ -95,6 +107,11 @@ class Settings(BaseModel):
     tidecast_max_body_bytes: int = Field(default=SIX_MB, ge=1)
     #: Seconds a function may run before the runtime answers 504 (per function in netlify.toml).
     tidecast_function_timeout: float = Field(default=10.0, gt=0, le=900)
+    #: The dev server: seconds a request body may take to arrive in full, then 408.
+    tidecast_body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    #: The dev server: proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed.
+    #: Unset, no forwarded header is believed, from anyone: the client is the TCP peer.
+    tidecast_trusted_proxies: str | None = None
 
     @field_validator(
         "database_url",
@@ -105,6 +122,7 @@ class Settings(BaseModel):
         "tidecast_email_templates",
         "tidecast_queue_url",
         "tidecast_siwe_domain",
+        "tidecast_trusted_proxies",
         mode="before",
     )
     @classmethod
@@ -133,10 +151,41 @@ class Settings(BaseModel):
             raise ValueError("must be at least 32 bytes (RFC 7518 section 3.2)")
         return value
 
+    @field_validator("tidecast_trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str | None) -> str | None:
+        import ipaddress
+
+        for item in (value or "").split(","):
+            if item.strip():
+                ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the bad entry
+        return value
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        return [p.strip() for p in (self.tidecast_trusted_proxies or "").split(",") if p.strip()]
+
+    @property
+    def jwt_secret_value(self) -> str:
+        """The signing secret; load_settings fills it (development) or demands it (production)."""
+        if self.jwt_secret is None:
+            raise ConfigError("JWT_SECRET is not set")
+        return self.jwt_secret.get_secret_value()
+
+    def with_public_url(self, url: str) -> Settings:
+        """These settings with TIDECAST_PUBLIC_URL moved to `url`, unless it was set explicitly."""
+        if "tidecast_public_url" in self.model_fields_set:
+            return self
+        moved = self.model_copy(update={"tidecast_public_url": url.rstrip("/")})
+        moved.__pydantic_fields_set__ = set(self.model_fields_set)
+        moved._generated_secret = self._generated_secret
+        return moved
+
     @property
     def siwe_domain(self) -> str:
-        """The domain a Sign-In with Ethereum message must name (host[:port])."""
-        return self.tidecast_siwe_domain or urlsplit(self.tidecast_public_url).netloc
+        """The domain a Sign-In with Ethereum message must name (host[:port]): a browser's
+        origin never carries the public URL's user-info, and it must never be shown."""
+        return self.tidecast_siwe_domain or urlsplit(self.tidecast_public_url).netloc.rpartition("@")[2]
 
     @property
     def production(self) -> bool:
@@ -157,7 +206,8 @@ class Settings(BaseModel):
         return f"sqlite:///{(self.tidecast_data_dir / 'queue.db').as_posix()}"
 
     def masked(self) -> dict[str, str]:
-        """Effective settings by environment variable name, secrets shown only as set/unset."""
+        """Effective settings by environment variable name: secrets shown only as set, the
+        credentials inside URLs masked, and a value derived from another says where from."""
         out: dict[str, str] = {}
         for name in type(self).model_fields:
             value: Any = getattr(self, name)
@@ -165,15 +215,23 @@ class Settings(BaseModel):
                 shown = "******** (set)"
             elif value is None:
                 shown = "(unset)"
+            elif name in URL_FIELDS:
+                shown = mask_url(str(value))
             else:
                 shown = str(value)
             out[name.upper()] = shown
-        out["DATABASE_URL"] = _mask_url(self.effective_database_url) + (
+        if self._generated_secret:
+            out["JWT_SECRET"] = f"******** (generated, kept in {self.tidecast_data_dir / DEV_SECRETS_FILE})"
+        if "tidecast_public_url" not in self.model_fields_set:
+            out["TIDECAST_PUBLIC_URL"] += " (default; `tidecast dev --port` moves it)"
+        out["DATABASE_URL"] = mask_url(self.effective_database_url) + (
             "" if self.database_url else " (embedded default)"
         )
-        out["TIDECAST_QUEUE_URL"] = _mask_url(self.effective_queue_url) + (
+        out["TIDECAST_QUEUE_URL"] = mask_url(self.effective_queue_url) + (
             "" if self.tidecast_queue_url else " (embedded default)"
         )
+        if self.tidecast_siwe_domain is None:
+            out["TIDECAST_SIWE_DOMAIN"] = f"{self.siwe_domain} (the host of TIDECAST_PUBLIC_URL)"
         return out
 
 
@@ -183,12 +241,52 @@ SECRET_FIELDS = frozenset(
 )
 
 
-def _mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
+#: Settings holding URLs: their user-info and secret-looking parts are masked wherever shown.
+URL_FIELDS = frozenset(
+    {"database_url", "rpc_url", "ipfs_api_url", "ipfs_gateway", "tidecast_public_url", "tidecast_queue_url"}
+)
+MASK = "********"
+#: Query parameters whose values are credentials by their name (`?apikey=`, `?token=`, `?sig=`).
+_SECRET_QUERY = re.compile(r"key|token|secret|pass|pwd|auth|sig|credential|session|access", re.IGNORECASE)
+#: Path segments that look like an API key (Infura's `/v3/<id>`, Alchemy's `/v2/<key>`): long
+#: runs of letters and digits mixing both.
+_SECRET_SEGMENT = re.compile(r"(?=[A-Za-z0-9_\-]*[0-9])(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{20,}")
+
+
+def mask_url(url: str) -> str:
+    """`url` with its password (or a user name standing alone, which is often a token),
+    secret-looking query values and key-like path segments replaced by ********.
+
+    Used wherever a URL setting is printed or logged; anything unparsable is masked whole.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return MASK
+    if not parts.scheme or (not parts.netloc and "@" in url):
+        # `user:pass@host` without `//` parses as scheme `user` and path `pass@host`.
+        return MASK if "@" in url else url
+    netloc = parts.netloc
+    if "@" in netloc:
+        user = parts.username or ""  # as written in the URL: still percent-encoded
+        userinfo = f"{quote(user, safe='%')}:{MASK}" if parts.password is not None else MASK
+        netloc = f"{userinfo}@{netloc.rpartition('@')[2]}"
+    path = parts.path
+    if parts.scheme.partition("+")[0] != "sqlite":  # an SQLite URL's path is a file's, not a key
+        path = "/".join(MASK if _SECRET_SEGMENT.fullmatch(seg) else seg for seg in path.split("/"))
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, MASK if _SECRET_QUERY.search(k) else v) for k, v in pairs], safe="*")
+    if (netloc, path, query) == (parts.netloc, parts.path, parts.query):
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":********@")
-    return urlunsplit(parts._replace(netloc=netloc))
+    # Not urlunsplit: it drops the `//` of an empty authority (`sqlite:///file`).
+    return (
+        f"{parts.scheme}://{netloc}{path}"
+        + (f"?{query}" if query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
 
 
 def load_settings(*, env_file: str | None = ".env") -> Settings:
@@ -203,7 +301,13 @@ def load_settings(*, env_file: str | None = ".env") -> Settings:
         problems = []
         for err in exc.errors():
             name = str(err["loc"][0]).upper() if err["loc"] else "settings"
-            got = "the value is hidden" if name.lower() in SECRET_FIELDS else f"got {err.get('input')!r}"
+            raw = err.get("input")
+            if name.lower() in SECRET_FIELDS:
+                got = "the value is hidden"
+            elif name.lower() in URL_FIELDS and isinstance(raw, str):
+                got = f"got {mask_url(raw)!r}"
+            else:
+                got = f"got {raw!r}"
             problems.append(f"{name}: {err['msg']} ({got})")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
 
@@ -215,7 +319,20 @@ def load_settings(*, env_file: str | None = ".env") -> Settings:
             raise ConfigError("production mode needs these set in the environment: " + ", ".join(missing))
     elif settings.jwt_secret is None:
         settings.jwt_secret = SecretStr(_dev_secret(settings.tidecast_data_dir, "JWT_SECRET"))
+        settings._generated_secret = True
     return settings
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (parents as usual) readable by its owner only: the data directory holds the
+    database (password hashes), the dev secret and the dev mailbox (reset links)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return path
+    os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask; be exact
+    return path
 
 
 def _read_environment(env_file: str | None) -> dict[str, str]:
@@ -242,7 +359,7 @@ def _dev_secret(data_dir: Path, name: str) -> str:
         stored = json.loads(path.read_text())
     if name not in stored:
         stored[name] = secrets.token_urlsafe(48)
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
