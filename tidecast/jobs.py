@@ -1,121 +1,261 @@
-"""Jobs on huey: SQLite storage embedded, Redis at scale, the same tasks on both.
+"""Long jobs on one item each (a transcode of one stream), on the record-of-work pattern.
 
-The database is the record of work (outbox rows, event deliveries); huey is how workers are
-woken, how retries are timed and how work spreads over threads and machines. A task here is a
-drain: "deliver whatever is due", so a lost or duplicated wake-up costs nothing: the periodic
-sweep (every minute, and at every worker start) finds anything a lost wake-up left behind, and
-a duplicate finds nothing to do.
+`enqueue(conn, kind, subject, payload)` writes a `jobs` row in the caller's transaction (the
+job exists exactly when the change that asked for it does) and, after the commit, wakes a
+worker with the job's id. The worker claims that row under a lease and runs the handler
+registered for its kind, while a heartbeat renews the lease: a job can run for many minutes
+and keep its claim while its worker lives, and a worker that dies loses it within one lease,
+after which a sweep (or a wake-up) runs it again elsewhere. The row is the truth: a wake-up
+that is lost, duplicated or early finds the row and does the right thing (nothing, when the
+job is done or held by a live worker).
 
-huey over RQ, Dramatiq or Celery: it is the only one of them with an embedded (SQLite) storage,
-so `make dev` needs no server, and its Redis storage is the same API. It is small (one package,
-no dependencies) and actively kept.
+A handler is `fn(job: RunningJob) -> None`. It reports progress (`job.progress(42.0, eta=90)`,
+written to the row, so `GET /api/streams/:id` can show it) and should stop early when
+`job.lost` says another worker has taken the job over. Outcomes:
+- it returns: `done`;
+- it raises InvalidInput (the input can never work: not a video): `failed` at once;
+- anything else (an outside part down, a crash): retried with backoff, `failed` after
+  `max_attempts`; `tidecast jobs retry` (or `Jobs.retry`) queues a failed job again.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
+import secrets
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from tidecast.db.claims import Heartbeat, WorkPolicy, WorkTable
+from tidecast.db.schema import jobs
+from tidecast.db.times import as_utc, iso
+from tidecast.db.tx import after_commit, transaction
+from tidecast.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
-#: Seconds before a drain that raised runs again.
-DRAIN_ERROR_RETRY_SECONDS = 5.0
-
-#: Drain tasks return seconds until their next due row (None: nothing waiting).
-Drain = Callable[[], float | None]
+KIND_MAX = 64
 
 
-def build_huey(url: str, *, name: str = "tidecast") -> Any:
-    """A huey instance for `redis://`/`rediss://` or `sqlite:///path` URLs."""
-    from huey import RedisHuey, SqliteHuey
+@dataclass
+class RunningJob:
+    """What a handler sees of its job while it runs."""
 
-    scheme = urlsplit(url).scheme
-    if scheme in ("redis", "rediss"):
-        # blocking=True: workers wait on BRPOP, so a wake-up is picked up at once.
-        return RedisHuey(name, url=url, results=False, blocking=True, read_timeout=1)
-    if scheme == "sqlite":
-        path = Path(url[len("sqlite:///") :])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey(name, filename=str(path), results=False, timeout=15)
-    raise ValueError(f"unsupported queue URL scheme {scheme!r}")
+    id: str
+    kind: str
+    subject: str | None
+    payload: dict[str, Any]
+    attempt: int
+    _owner: Jobs = field(repr=False)
+    _token: str = field(repr=False)
+    _lease: Heartbeat = field(repr=False)
+
+    @property
+    def lost(self) -> bool:
+        """True once another worker has taken this job over (our lease ran out): stop."""
+        return self._lease.lost
+
+    def progress(self, percent: float, *, eta: float | None = None) -> None:
+        """Record how far the job is (0-100) and, if known, the seconds it still needs."""
+        self._owner._progress(self.id, self._token, percent, eta)
+
+
+Handler = Callable[[RunningJob], None]
 
 
 class Jobs:
-    """tidecast's named drain tasks on one huey instance."""
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        kick: Callable[[str], None] | None = None,
+        policy: WorkPolicy | None = None,
+    ) -> None:
+        self.engine = engine
+        self.kick = kick
+        self.policy = policy or WorkPolicy(max_attempts=3)
+        self.clock = self.policy.clock
+        self.work = WorkTable(engine, jobs, "queued", "running", self.policy)
+        self._handlers: dict[str, Handler] = {}
 
-    SWEEP = "tidecast.sweep"
+    def handle(self, kind: str, fn: Handler) -> None:
+        """Run `fn` for jobs of `kind` (wired in tidecast/container.py)."""
+        self._handlers[kind] = fn
 
-    def __init__(self, huey: Any) -> None:
-        self.huey = huey
-        self._drains: dict[str, Any] = {}
-        # Per process: the earliest follow-up already scheduled for each drain, so a burst of
-        # failures schedules one retry wake-up rather than one per failed row.
-        self._scheduled: dict[str, float] = {}
-        self._lock = threading.Lock()
-        from huey import crontab
+    # -- asking for work ----------------------------------------------------------------------
 
-        self.huey.periodic_task(crontab(minute="*"), name=self.SWEEP)(self.sweep)
-        self.huey.on_startup(name="tidecast.startup")(self.sweep)
+    def enqueue(
+        self, conn: Connection, kind: str, subject: str | None = None, payload: dict[str, Any] | None = None
+    ) -> str:
+        """Record a job in the transaction on `conn`; a worker is woken once it commits."""
+        if not kind or len(kind) > KIND_MAX or kind not in self._handlers:
+            raise ValueError(f"no handler for job kind {kind!r}")  # the calling code's bug
+        now = self.clock()
+        job_id = secrets.token_hex(12)
+        conn.execute(
+            insert(jobs).values(
+                id=job_id,
+                kind=kind,
+                subject=subject,
+                payload=payload or {},
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        if self.kick is not None:
+            kick = self.kick
+            after_commit(conn, lambda: kick(job_id))
+        return job_id
 
-    def register(self, name: str, drain: Drain) -> None:
-        def run() -> None:
+    # -- running ------------------------------------------------------------------------------
+
+    def run(self, job_id: str) -> bool:
+        """Run job `job_id` here if it is due and nobody holds it; whether it ran."""
+        token, rows = self.work.claim(
+            due_by=self.clock(), limit=1, only=job_id, read=lambda t: select(jobs).where(jobs.c.claim == t)
+        )
+        if not rows:
+            return False
+        self._run(rows[0], token)
+        return True
+
+    def run_due(self) -> float | None:
+        """Run every job due now, one at a time; seconds until the next falls due (None: none).
+
+        Jobs that failed during this call wait for their backoff rather than running again.
+        """
+        started = self.clock()
+        while True:
+            token, rows = self.work.claim(
+                due_by=started, limit=1, read=lambda t: select(jobs).where(jobs.c.claim == t)
+            )
+            if not rows:
+                return self.work.seconds_to_next()
+            self._run(rows[0], token)
+
+    def _run(self, row: Any, token: str) -> None:
+        attempts = row.attempts + 1
+        fn = self._handlers.get(row.kind)
+        with self.work.heartbeat(token, as_utc(row.lease_until)) as lease:
+            job = RunningJob(row.id, row.kind, row.subject, dict(row.payload), attempts, self, token, lease)
             try:
-                wait = drain()
-            except Exception:
-                # The database was unreachable or locked: try again soon rather than at the
-                # next sweep; huey logs the error when it is re-raised.
-                self._follow_up(name, DRAIN_ERROR_RETRY_SECONDS)
-                raise
-            if wait is not None:
-                self._follow_up(name, wait)
-
-        run.__name__ = name
-        self._drains[name] = self.huey.task(name=name)(run)
-
-    @property
-    def names(self) -> list[str]:
-        return list(self._drains)
-
-    def kick(self, name: str) -> None:
-        """Wake a worker to drain `name` now."""
-        self._drains[name]()
-
-    def sweep(self) -> None:
-        for name in self._drains:
-            self.kick(name)
-
-    def _follow_up(self, name: str, wait: float) -> None:
-        due = time.time() + max(wait, 0.0)
-        with self._lock:
-            scheduled = self._scheduled.get(name)
-            if scheduled is not None and time.time() < scheduled <= due + 0.5:
+                if fn is None:
+                    raise InvalidInput(f"no handler for job kind {row.kind!r} in this build")
+                fn(job)
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+                self._failed(row, token, attempts, exc)
                 return
-            self._scheduled[name] = due
-        # huey's scheduler ticks each second; a wait under that runs on the next tick.
-        self._drains[name].schedule(delay=max(wait, 0.0))
+        self._finish(row.id, token, attempts, status="done", progress=100.0, last_error=None)
 
-    def drain_now(self, name: str) -> None:
-        """Run a drain in this thread, without the queue (tests)."""
-        self._drains[name].call_local()
+    def _failed(self, row: Any, token: str, attempts: int, exc: Exception) -> None:
+        reason = f"{type(exc).__name__}: {exc}"[:2000]
+        if isinstance(exc, InvalidInput) or attempts >= self.policy.max_attempts:
+            log.error("job %s (%s %s) failed: %s", row.id, row.kind, row.subject, reason)
+            self._finish(row.id, token, attempts, status="failed", last_error=reason)
+            return
+        wait = self.policy.retry_delay(attempts)
+        log.warning(
+            "job %s (%s) failed (attempt %d), retry in %.1fs: %s", row.id, row.kind, attempts, wait, reason
+        )
+        now = self.clock()
+        self._write(
+            row.id,
+            token,
+            status="queued",
+            attempts=attempts,
+            last_error=reason,
+            next_attempt_at=now + timedelta(seconds=wait),
+        )
 
-    def consumer(self, *, workers: int = 2, in_process: bool = False) -> Any:
-        """A huey consumer; `in_process=True` leaves signals to the host (the dev server)."""
-        from huey.consumer import Consumer
+    def _finish(self, job_id: str, token: str, attempts: int, **values: Any) -> None:
+        self._write(job_id, token, attempts=attempts, finished_at=self.clock(), eta_seconds=None, **values)
 
-        cls = Consumer
-        if in_process:
+    def _progress(self, job_id: str, token: str, percent: float, eta: float | None) -> None:
+        percent = min(100.0, max(0.0, float(percent)))
+        self._write(job_id, token, progress=percent, eta_seconds=None if eta is None else max(0.0, eta))
 
-            class HostedConsumer(Consumer):  # type: ignore[misc]
-                """Runs inside another server's process, which owns the signals."""
+    def _write(self, job_id: str, token: str, **values: Any) -> None:
+        """Update the job if we still hold it; a worker whose lease was taken over writes nothing."""
+        if values.get("status") is not None:
+            values.update(claim=None, lease_until=None)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(jobs)
+                .where((jobs.c.id == job_id) & (jobs.c.claim == token))
+                .values(updated_at=self.clock(), **values)
+            )
+        if done.rowcount != 1:
+            log.warning("job %s: lease lost to another worker; this attempt's outcome is dropped", job_id)
 
-                def _set_signal_handlers(self) -> None:
-                    pass
+    # -- reading and operating ----------------------------------------------------------------
 
-            cls = HostedConsumer
-        # max_delay bounds how long an idle SQLite-backed worker takes to notice a wake-up.
-        return cls(self.huey, workers=workers, worker_type="thread", max_delay=1.0, periodic=True)
+    def get(self, job_id: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+        if row is None:
+            raise NotFound(f"no job {job_id!r}")
+        return _json(row)
+
+    def latest(self, kind: str, subject: str) -> dict[str, Any] | None:
+        """The newest job of `kind` on `subject` (a stream's transcode), if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(jobs)
+                .where((jobs.c.kind == kind) & (jobs.c.subject == subject))
+                .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+                .limit(1)
+            ).first()
+        return _json(row) if row is not None else None
+
+    def list(self, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(jobs.c.status == status)
+        with self.engine.connect() as conn:
+            return [_json(r) for r in conn.execute(query)]
+
+    def retry(self, job_id: str) -> None:
+        """Queue a failed job again now."""
+        with transaction(self.engine) as conn:
+            status = conn.execute(select(jobs.c.status).where(jobs.c.id == job_id)).scalar()
+            if status is None:
+                raise NotFound(f"no job {job_id!r}")
+            if status != "failed":
+                raise InvalidInput(f"job {job_id} is {status}; only a failed job can be retried")
+            now = self.clock()
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(
+                    status="queued",
+                    attempts=0,
+                    progress=0,
+                    finished_at=None,
+                    next_attempt_at=now,
+                    updated_at=now,
+                )
+            )
+            if self.kick is not None:
+                kick = self.kick
+                after_commit(conn, lambda: kick(job_id))
+
+
+def _json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "subject": row.subject,
+        "status": row.status,
+        "attempts": row.attempts,
+        "progress": row.progress,
+        "etaSeconds": row.eta_seconds,
+        "lastError": row.last_error,
+        "createdAt": iso(row.created_at),
+        "updatedAt": iso(row.updated_at),
+        "finishedAt": iso(row.finished_at) if row.finished_at else None,
+        "nextAttemptAt": iso(row.next_attempt_at) if row.status == "queued" else None,
+    }

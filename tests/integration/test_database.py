@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -11,11 +12,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from tidecast.container import Services
+from tidecast.config import load_settings
+from tidecast.container import Services, create_services
 from tidecast.db.engine import build_engine, normalise_url
 from tidecast.db.migrate import alembic_config, current, downgrade, upgrade
 from tidecast.db.schema import metadata, streams
-from tidecast.errors import BadRequest, NotFound
+from tidecast.errors import InvalidInput, NotFound, Unavailable
 
 
 def test_migrations_match_the_schema(engine: Engine) -> None:
@@ -78,16 +80,16 @@ def test_stream_lifecycle(services: Services) -> None:
     ],
 )
 def test_bad_stream_input_changes_nothing(services: Services, kwargs: dict, field: str) -> None:
-    with pytest.raises(BadRequest, match=field):
+    with pytest.raises(InvalidInput, match=field):
         services.streams.create(**kwargs)
     assert services.streams.list().items == []
 
 
 def test_bad_status_changes_nothing(services: Services) -> None:
     stream = services.streams.create(title="s")
-    with pytest.raises(BadRequest, match="'status'"):
+    with pytest.raises(InvalidInput, match="'status'"):
         services.streams.set_status(stream["id"], "exploded")
-    with pytest.raises(BadRequest, match="'progress'"):
+    with pytest.raises(InvalidInput, match="'progress'"):
         services.streams.set_status(stream["id"], "ready", progress=120)
     assert services.streams.get(stream["id"])["status"] == "processing"
 
@@ -97,3 +99,24 @@ def test_unicode_and_long_text_round_trip(services: Services) -> None:
     stream = services.streams.create(title=title, description="é" * 5000)
     again = services.streams.get(stream["id"])
     assert again["title"] == title and len(again["description"]) == 5000
+
+
+def test_an_unreachable_database_is_a_503_with_retry_after(monkeypatch) -> None:
+    """The engine translates "cannot connect" at the boundary: a 503 a client can retry, not a
+    500, and nothing of the URL (its password) in the answer."""
+    from tests.support.events import aws_event
+    from tests.support.functions import bind_functions
+    from tests.support.parts import free_port
+    from tidecast.functions.streams import handler
+
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://bob:hunter2@127.0.0.1:{free_port()}/nowhere")
+    svc = create_services(load_settings(env_file=None))
+    bind_functions(svc)
+    for path in ("/api/streams", "/api/streams/abcdefgh"):
+        reply = handler(aws_event("1.0", "GET", path), None)
+        body = json.loads(reply["body"])
+        assert reply["statusCode"] == 503 and reply["headers"]["Retry-After"] == "5", reply
+        assert body["code"] == "UNAVAILABLE" and "cannot be reached" in body["error"]
+        assert "hunter2" not in reply["body"] and "bob" not in reply["body"]
+    with pytest.raises(Unavailable):  # workers and the CLI see the domain error itself
+        svc.streams.list()

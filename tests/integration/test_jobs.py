@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.support.accounts import add_user
+from tests.support.functions import bind_functions
 from tests.support.smtp import SmtpServer
 from tidecast.config import load_settings
-from tidecast.container import Services, create_services, set_services
+from tidecast.container import Services, create_services
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 from tidecast.db.tx import transaction
@@ -51,9 +52,9 @@ def queued_services(request, tmp_path, monkeypatch) -> Iterator[tuple[Services, 
     upgrade(engine)
     svc = create_services(load_settings(env_file=None), engine=engine)
     if request.param != "sqlite+sqlite-queue":
-        svc.jobs.huey.flush()  # the session's Redis is shared: start from an empty queue
-    set_services(svc)
-    consumer = svc.jobs.consumer(workers=2, in_process=True)
+        svc.queue.huey.flush()  # the session's Redis is shared: start from an empty queue
+    bind_functions(svc)
+    consumer = svc.queue.consumer(workers=2, in_process=True)
     consumer.start()
     try:
         yield svc, smtp

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from tests.support.functions import bind_functions
 from tests.support.smtp import SmtpServer
 from tidecast.config import load_settings
-from tidecast.container import Services, create_services, set_services
+from tidecast.container import Services, create_services
 from tidecast.db.schema import mail_outbox
 from tidecast.db.tx import transaction
 
@@ -38,7 +39,7 @@ def make_services(
     # No job queue in these tests: they run the outbox's drain themselves.
     svc.outbox.kick = None
     svc.events.kick = None
-    set_services(svc)
+    bind_functions(svc)
     return svc
 
 
@@ -225,13 +226,45 @@ def test_relay_down_for_a_while_then_back(engine: Engine, smtp, monkeypatch) -> 
     assert statuses(engine) == Counter({"sent": 200})
 
 
-def test_transient_failures_give_up_after_max_attempts(engine: Engine, smtp, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch, TIDECAST_MAIL_MAX_ATTEMPTS="3")
+def test_transient_failures_give_up_only_after_the_retry_lifetime(engine: Engine, smtp, monkeypatch) -> None:
+    svc = make_services(engine, smtp, monkeypatch, TIDECAST_MAIL_RETRY_FOR_SECONDS="1.5")
     smtp.handler.faults.mail_reply = "451 4.7.1 greylisted"
+    started = time.monotonic()
     svc.email.send_email("grey@example.com", "greylisted", html="<p>x</p>")
     drain(svc, lambda: statuses(engine)["failed"] == 1, timeout=20)
+    assert time.monotonic() - started >= 1.5  # never before the lifetime is up
     [row] = svc.outbox.list()
-    assert row["attempts"] == 3 and row["lastError"].startswith("gave up after 3 attempts; last: 451")
+    assert row["attempts"] >= 3 and row["lastError"].startswith(
+        f"gave up after {row['attempts']} attempts over"
+    )
+    assert row["lastError"].endswith("last: 451 4.7.1 greylisted") and row["giveUpAt"] is None
+
+
+def test_mail_outlives_a_relay_outage_and_shows_what_is_deferred(engine: Engine, smtp, monkeypatch) -> None:
+    """Far more transient failures than the old 12-attempt limit, then the relay comes back:
+    the mail goes out. Meanwhile the outbox shows it as deferred, with its next attempt."""
+    svc = make_services(
+        engine, smtp, monkeypatch, TIDECAST_RETRY_BASE_SECONDS="0.01", TIDECAST_RETRY_MAX_SECONDS="0.02"
+    )
+    smtp.handler.faults.mail_reply = "421 4.3.2 service not available"
+    svc.email.send_email("ann@example.com", "patience", html="<p>x</p>")
+    drain(svc, lambda: svc.outbox.list()[0]["attempts"] >= 20, timeout=30)
+    [deferred] = svc.outbox.list(status="deferred")
+    assert deferred["status"] == "queued" and deferred["deferred"] is True
+    assert deferred["nextAttemptAt"] and deferred["giveUpAt"] > deferred["createdAt"]
+    assert deferred["lastError"].startswith("421") and svc.outbox.list(status="failed") == []
+    smtp.handler.faults.mail_reply = None
+    drain(svc, lambda: statuses(engine) == Counter({"sent": 1}))
+    assert svc.outbox.list(status="deferred") == [] and len(smtp.handler.received) == 1
+
+
+def test_a_permanent_failure_fails_at_once(engine: Engine, smtp, monkeypatch) -> None:
+    svc = make_services(engine, smtp, monkeypatch)
+    smtp.handler.faults.mail_reply = "550 5.1.1 no such user"
+    svc.email.send_email("gone@example.com", "bounce", html="<p>x</p>")
+    drain(svc, lambda: statuses(engine)["failed"] == 1, timeout=20)
+    [row] = svc.outbox.list()
+    assert row["attempts"] == 1 and row["lastError"] == "550 5.1.1 no such user"
 
 
 def test_suppressed_address_gets_transactional_mail_only(engine: Engine, smtp, monkeypatch) -> None:

@@ -12,13 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tests.support.functions import bind_functions
 from tests.support.smtp import SmtpServer
 from tidecast.cli import app
 from tidecast.config import load_settings
-from tidecast.container import Services, create_services, set_services
+from tidecast.container import Services, create_services
 from tidecast.db.migrate import upgrade
+from tidecast.db.schema import mail_outbox
 from tidecast.db.tx import transaction
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +40,7 @@ def local_services(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Serv
         monkeypatch.setenv(key, value)
     svc = create_services(load_settings(env_file=None))
     upgrade(svc.engine)
-    set_services(svc)
+    bind_functions(svc)
     return svc
 
 
@@ -153,3 +156,123 @@ def test_mail_commands(isolated: Path, monkeypatch) -> None:
 def test_worker_refuses_an_empty_database(isolated: Path) -> None:
     result = CliRunner().invoke(app, ["worker"])
     assert result.exit_code == 2 and "tidecast db upgrade" in result.output
+
+
+#: The recovery the default lease promises after a worker dies (a 20 s lease renewed every 5 s),
+#: and the bound asserted here, generous to absorb a slow or busy machine.
+RECOVERY_PROMISED = 30.0
+RECOVERY_BOUND = 45.0
+
+
+@pytest.mark.timeout(300)
+def test_mail_held_by_a_killed_worker_is_sent_within_a_lease(
+    isolated: Path, smtp: SmtpServer, monkeypatch, record_property
+) -> None:
+    """SIGKILL a worker mid-batch under the default lease; time how long until every mail is sent.
+
+    The dead worker's claimed batches wait for their lease (20 s, renewed every 5 s while it
+    lived) to run out; the second worker, having sent everything else, is woken when the
+    earliest of those leases ends and sends them. Measured from the kill.
+    """
+    svc = local_services(
+        monkeypatch, {**smtp.env(), "TIDECAST_QUEUE_URL": f"sqlite:///{isolated / 'queue.db'}"}
+    )
+    assert svc.settings.tidecast_lease_seconds == 20.0  # the default, on purpose
+    assert svc.settings.effective_database_url.startswith("sqlite:///")
+    svc.outbox.kick = None  # queued before any worker runs: the worker's start-up sweep finds them
+    mails = 200
+    with transaction(svc.engine) as conn:
+        for i in range(mails):
+            svc.email.send_email(f"user{i}@example.com", f"mail {i}", html=f"<p>{i}</p>")
+    queued = {m["messageId"] for m in svc.outbox.list(limit=mails)}
+    assert len(queued) == mails
+    # A slow relay (one message at a time): 200 mails take 6 s of relay time, a batch of 50 1.5 s.
+    smtp.handler.faults.data_delay = 0.03
+
+    arrivals: list[float] = []  # when each accepted message arrived, in the order received
+    killed: list[float] = []
+    sessions_at_kill: list[int] = []
+    first = start_worker(isolated)
+
+    def after_data(count: int) -> None:
+        arrivals.append(time.monotonic())
+        if count == 60 and not killed:
+            os.kill(first.pid, signal.SIGKILL)
+            killed.append(time.monotonic())
+            sessions_at_kill.append(smtp.handler.sessions)
+
+    smtp.handler.after_data = after_data
+    try:
+        first.wait(timeout=60)
+    finally:
+        output = stop(first)
+    assert first.returncode == -signal.SIGKILL, output[-4000:]
+    [kill_at] = killed
+    with svc.engine.connect() as conn:
+        held = set(
+            conn.execute(select(mail_outbox.c.message_id).where(mail_outbox.c.status == "sending")).scalars()
+        )
+    assert held, "the kill did not land mid-batch"  # the dead worker's claimed rows
+
+    second = start_worker(isolated)
+    first_held_sent: float | None = None
+    all_sent: float | None = None
+    try:
+        deadline = kill_at + 90
+        while time.monotonic() < deadline and second.poll() is None:
+            with svc.engine.connect() as conn:
+                sent = set(
+                    conn.execute(
+                        select(mail_outbox.c.message_id).where(mail_outbox.c.status == "sent")
+                    ).scalars()
+                )
+            now = time.monotonic()
+            if first_held_sent is None and sent & held:
+                first_held_sent = now
+            if len(sent) == mails:
+                all_sent = now
+                break
+            time.sleep(0.1)
+        time.sleep(1.0)  # anything sent twice would arrive now
+    finally:
+        output = stop(second)
+    smtp.handler.after_data = None
+
+    ids = smtp.handler.message_ids()
+    # The moment the relay had received every queued Message-ID (its own clock, not the poll's).
+    seen: set[str] = set()
+    all_received: float | None = None
+    for message_id, at in zip(ids, arrivals, strict=False):
+        seen.add(message_id)
+        if seen >= queued:
+            all_received = at
+            break
+    duplicates = Counter({m: n - 1 for m, n in Counter(ids).items() if n > 1})
+
+    def since_kill(at: float | None) -> float | None:
+        return None if at is None else round(at - kill_at, 2)
+
+    figures = {
+        "recovery_all_received_s": since_kill(all_received),
+        "recovery_all_sent_s": since_kill(all_sent),
+        "recovery_first_held_sent_s": since_kill(first_held_sent),
+        "held_by_dead_worker": len(held),
+        "duplicates": sum(duplicates.values()),
+        "dead_worker_connections": sessions_at_kill[0],
+    }
+    for name, value in figures.items():
+        record_property(name, value)
+    print(
+        f"\nworker-kill recovery (default lease 20 s, promised < {RECOVERY_PROMISED:.0f} s): "
+        + ", ".join(f"{k}={v}" for k, v in figures.items())
+    )
+
+    assert all_received is not None and all_sent is not None, (figures, output[-6000:])
+    assert queued == seen, "mail was lost"
+    assert all_received - kill_at < RECOVERY_BOUND, figures
+    assert all_sent - kill_at < RECOVERY_BOUND, figures
+    # Duplicates: only mails the dead worker held, at most one per connection it had open
+    # (the server's 250 for it was never recorded); see docs/decisions.md.
+    assert set(duplicates) <= held, figures
+    assert sum(duplicates.values()) <= min(sessions_at_kill[0], 2), (figures, duplicates)
+    assert Counter(m["status"] for m in svc.outbox.list(limit=mails)) == Counter({"sent": mails})

@@ -60,7 +60,7 @@ streams = Table(
 )
 
 
-# The durable event bus (tidecast/events.py). An event row and one delivery row per subscriber
+# The durable event bus (tidecast/event_bus.py). An event row and one delivery row per subscriber
 # are written in the transaction that caused the event; a delivery is the unit of retry.
 events = Table(
     "events",
@@ -117,6 +117,9 @@ mail_outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    # Transient failures are retried until then (TIDECAST_MAIL_RETRY_FOR_SECONDS after queueing,
+    # or after `tidecast mail retry`); null on rows queued before the column existed.
+    Column("give_up_at", DateTime(timezone=True), nullable=True),
     CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status"),
     Index("ix_mail_outbox_due", "status", "next_attempt_at"),
 )
@@ -128,6 +131,36 @@ mail_suppressions = Table(
     Column("address", String(320), primary_key=True),
     Column("reason", String(32), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+JOB_STATUSES = ("queued", "running", "done", "failed")
+
+# Long jobs (tidecast/jobs.py): one row per piece of work on one item (a transcode of a stream).
+# The row is the record; the queue only carries its id to wake a worker. A running job's lease
+# is renewed by its worker's heartbeat; its progress and ETA are written as it goes.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    # The item the job works on (a stream id); jobs of one item are found by it.
+    Column("subject", String(128), nullable=True, index=True),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False, server_default="queued"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("claim", String(32), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("progress", Float, nullable=False, server_default="0"),
+    Column("eta_seconds", Float, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
+    CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),
+    Index("ix_jobs_due", "status", "next_attempt_at"),
 )
 
 
@@ -166,18 +199,21 @@ user_tokens = Table(
     CheckConstraint("purpose IN ('verify_email', 'reset_password')", name="purpose"),
 )
 
-# Failed logins, one row per failure and scope ('user' for an account or a name tried, 'ip' for
-# a source address): the rate limit counts rows inside its window, so it holds across every
-# function instance that shares the database.
-login_failures = Table(
-    "login_failures",
+# Attempts counted by the rate limits (tidecast/services/limits.py), one row per attempt:
+# 'login' (per identifier typed), 'login-ip' (per source address), 'register-ip', and 'notice'
+# (account notices mailed per address). A limit counts rows inside its window, so it holds
+# across every function instance sharing the database.
+RATE_SCOPES = ("login", "login-ip", "register-ip", "notice")
+
+rate_attempts = Table(
+    "rate_attempts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("scope", String(8), nullable=False),
+    Column("scope", String(16), nullable=False),
     Column("key", String(340), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
-    CheckConstraint("scope IN ('user', 'ip')", name="scope"),
-    Index("ix_login_failures_scope_key_at", "scope", "key", "at"),
+    CheckConstraint("scope IN ('login', 'login-ip', 'register-ip', 'notice')", name="scope"),
+    Index("ix_rate_attempts_scope_key_at", "scope", "key", "at"),
 )
 
 # Sign-In with Ethereum nonces: single use, short-lived; a 'link' nonce belongs to the user

@@ -4,8 +4,10 @@ Nothing lost: a mail row exists exactly when the change that caused it committed
 due rows under a lease (tidecast/db/claims.py), send a batch over one SMTP connection, and record
 each outcome as soon as the server answers:
 - accepted (2xx): `sent`, never sent again;
-- transient (4xx reply, refused or dropped connection, timeout): back to `queued` with an
-  exponential, jittered delay; after `max_attempts` it is `failed` with the last reply;
+- transient (4xx reply, refused or dropped connection, timeout): back to `queued` (shown as
+  deferred, with the time of the next attempt) with an exponential, jittered, capped delay, for
+  as long as `retry_for_seconds` after the mail was queued (five days by default, as mail
+  servers do); only then `failed`, so a relay outage of hours loses nothing;
 - permanent (5xx reply): `failed` at once with the server's reply; the batch goes on.
 
 Delivery is at-least-once. The one window for a duplicate is a worker dying after the server
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from tidecast.db.claims import WorkPolicy, WorkTable
+from tidecast.db.claims import Heartbeat, WorkPolicy, WorkTable
 from tidecast.db.schema import mail_outbox, mail_suppressions
 from tidecast.db.times import as_utc, iso
 from tidecast.db.tx import after_commit, transaction
-from tidecast.errors import BadRequest, NotFound
+from tidecast.errors import InvalidInput, NotFound
 from tidecast.retry import is_transient
 from tidecast.services import smtp as smtp_session
 from tidecast.services.smtp import SmtpTransport
@@ -68,15 +69,15 @@ class MailOutbox:
         *,
         kick: Callable[[], None] | None = None,
         policy: WorkPolicy | None = None,
+        retry_for_seconds: float = 5 * 24 * 3600.0,
     ) -> None:
         self.engine = engine
         self.transport = transport
         self.kick = kick
         self.policy = policy or WorkPolicy()
+        self.retry_for = timedelta(seconds=retry_for_seconds)
         self.clock = self.policy.clock
         self.work = WorkTable(engine, mail_outbox, "queued", "sending", self.policy)
-        #: One connection per mail instead of per batch: only the benchmark's anchor uses it.
-        self.connection_per_mail = False
         self.counts = DispatchCounts()
 
     # -- writing ------------------------------------------------------------------------------
@@ -118,6 +119,7 @@ class MailOutbox:
                 raw=mail.raw.decode("utf-8"),
                 next_attempt_at=now,
                 created_at=now,
+                give_up_at=now + self.retry_for,
             )
         )
         if self.kick is not None:
@@ -160,24 +162,23 @@ class MailOutbox:
                 )
                 if not rows:
                     break
-                relay_wait = self._send_batch(rows, token, relay)
+                with self.work.heartbeat(token, as_utc(rows[0].lease_until)) as lease:
+                    relay_wait = self._send_batch(rows, token, relay, lease)
                 if relay_wait is not None:
                     return relay_wait  # the relay is unavailable: leave the rest for then
         finally:
             relay.drop()
         return self.work.seconds_to_next()
 
-    def _send_batch(self, rows: Sequence[Any], token: str, relay: _Relay) -> float | None:
+    def _send_batch(self, rows: Sequence[Any], token: str, relay: _Relay, lease: Heartbeat) -> float | None:
         """Send claimed rows over the relay's session; returns a delay if the relay is unavailable."""
-        # Stop starting new sends well before the lease runs out, so no other worker takes over
-        # a batch this one is still sending. The lease counts from when the rows were granted,
-        # which may be a while ago if the claim waited for a database lock. The margin is two
-        # SMTP timeouts, or half the lease when the lease is shorter than that.
+        # The heartbeat keeps the lease ahead of us while we send. Should renewals fail (the
+        # database unreachable), stop starting new sends before the lease we know we hold runs
+        # out, so no other worker takes over a batch this one is still sending. The margin is
+        # two SMTP timeouts, or half the lease when the lease is shorter than that.
         margin = min(2 * self.transport.timeout, self.policy.lease_seconds / 2)
-        left = (as_utc(rows[0].lease_until) - self.clock()).total_seconds()
-        stop_at = time.monotonic() + left - margin
         for index, row in enumerate(rows):
-            if time.monotonic() > stop_at:
+            if lease.seconds_left() < margin:
                 self._release(rows[index:], token)
                 return None
             try:
@@ -201,8 +202,6 @@ class MailOutbox:
                 last_error=f"some recipients refused: {partial}" if partial else None,
             )
             self.counts.sent += 1
-            if self.connection_per_mail:
-                relay.drop()
         return None
 
     def _defer(self, rows: Sequence[Any], token: str, wait: float, reason: str) -> None:
@@ -228,7 +227,10 @@ class MailOutbox:
         wait = self.policy.retry_delay(attempts)
         reply = _describe(exc)
         if connection or is_transient(exc):
-            if attempts < self.policy.max_attempts:
+            now = self.clock()
+            age = now - as_utc(row.created_at)
+            give_up = as_utc(row.give_up_at) if row.give_up_at else as_utc(row.created_at) + self.retry_for
+            if now < give_up:
                 self._mark(
                     row,
                     token,
@@ -246,7 +248,7 @@ class MailOutbox:
                     reply,
                 )
                 return wait
-            reply = f"gave up after {attempts} attempts; last: {reply}"
+            reply = f"gave up after {attempts} attempts over {_span(age)}; last: {reply}"
         self._mark(row, token, status="failed", attempts=attempts, last_error=reply)
         self.counts.failed += 1
         log.error("mail %s to %s failed: %s", row.message_id, ", ".join(row.recipients), reply)
@@ -276,8 +278,12 @@ class MailOutbox:
     # -- operating ----------------------------------------------------------------------------
 
     def list(self, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Newest first. `status` is a stored status, or `deferred`: queued after a transient
+        failure, waiting for its next attempt (`nextAttemptAt`) until it gives up (`giveUpAt`)."""
         query = select(mail_outbox).order_by(mail_outbox.c.created_at.desc(), mail_outbox.c.id.desc())
-        if status is not None:
+        if status == "deferred":
+            query = query.where((mail_outbox.c.status == "queued") & (mail_outbox.c.last_error.is_not(None)))
+        elif status is not None:
             query = query.where(mail_outbox.c.status == status)
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(limit)).all()
@@ -289,10 +295,15 @@ class MailOutbox:
                 "subject": r.subject,
                 "template": r.template,
                 "status": r.status,
+                "deferred": r.status == "queued" and r.last_error is not None,
                 "attempts": r.attempts,
                 "lastError": r.last_error,
                 "createdAt": iso(r.created_at),
                 "sentAt": iso(r.sent_at) if r.sent_at else None,
+                "nextAttemptAt": iso(r.next_attempt_at) if r.status == "queued" else None,
+                "giveUpAt": iso(r.give_up_at or as_utc(r.created_at) + self.retry_for)
+                if r.status in ("queued", "sending")
+                else None,
             }
             for r in rows
         ]
@@ -304,11 +315,17 @@ class MailOutbox:
             if status is None:
                 raise NotFound(f"no mail {row_id!r} in the outbox")
             if status != "failed":
-                raise BadRequest(f"mail {row_id} is {status}; only failed mail can be retried")
+                raise InvalidInput(f"mail {row_id} is {status}; only failed mail can be retried")
             conn.execute(
                 update(mail_outbox)
                 .where(mail_outbox.c.id == row_id)
-                .values(status="queued", attempts=0, next_attempt_at=self.clock())
+                .values(
+                    status="queued",
+                    attempts=0,
+                    last_error=None,
+                    next_attempt_at=self.clock(),
+                    give_up_at=self.clock() + self.retry_for,
+                )
             )
             if self.kick is not None:
                 after_commit(conn, self.kick)
@@ -334,6 +351,11 @@ class _Relay:
         if self._session is not None:
             smtp_session.close(self._session)
             self._session = None
+
+
+def _span(age: timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
 
 
 def _relay_unavailable(exc: BaseException) -> bool:

@@ -1,4 +1,4 @@
-"""Jobs' drains on a real huey (SQLite storage): wake-ups, follow-ups, and a drain that fails."""
+"""Queue' drains on a real huey (SQLite storage): wake-ups, follow-ups, and a drain that fails."""
 
 from __future__ import annotations
 
@@ -7,26 +7,26 @@ from pathlib import Path
 
 import pytest
 
-from tidecast.jobs import DRAIN_ERROR_RETRY_SECONDS, Jobs, build_huey
+from tidecast.queue import DRAIN_ERROR_RETRY_SECONDS, Queue, build_huey
 
 
 @pytest.fixture
-def jobs(tmp_path: Path) -> Jobs:
-    return Jobs(build_huey(f"sqlite:///{tmp_path / 'queue.db'}"))
+def jobs(tmp_path: Path) -> Queue:
+    return Queue(build_huey(f"sqlite:///{tmp_path / 'queue.db'}"))
 
 
 def seconds_ahead(task) -> float:
     return (task.eta - datetime.now(UTC).replace(tzinfo=None)).total_seconds()  # huey: naive UTC
 
 
-def test_kick_enqueues_a_drain(jobs: Jobs) -> None:
+def test_kick_enqueues_a_drain(jobs: Queue) -> None:
     jobs.register("t.drain", lambda: None)
     jobs.kick("t.drain")
     jobs.kick("t.drain")
     assert [(t.name, t.eta) for t in jobs.huey.pending()] == [("t.drain", None), ("t.drain", None)]
 
 
-def test_work_waiting_for_later_schedules_one_follow_up(jobs: Jobs) -> None:
+def test_work_waiting_for_later_schedules_one_follow_up(jobs: Queue) -> None:
     jobs.register("t.drain", lambda: 30.0)
     jobs.drain_now("t.drain")
     jobs.drain_now("t.drain")  # a second run wanting the same time adds nothing
@@ -34,13 +34,13 @@ def test_work_waiting_for_later_schedules_one_follow_up(jobs: Jobs) -> None:
     assert task.name == "t.drain" and 28 < seconds_ahead(task) <= 30
 
 
-def test_nothing_waiting_schedules_nothing(jobs: Jobs) -> None:
+def test_nothing_waiting_schedules_nothing(jobs: Queue) -> None:
     jobs.register("t.drain", lambda: None)
     jobs.drain_now("t.drain")
     assert jobs.huey.scheduled() == [] and jobs.huey.pending() == []
 
 
-def test_a_failing_drain_is_tried_again_soon(jobs: Jobs) -> None:
+def test_a_failing_drain_is_tried_again_soon(jobs: Queue) -> None:
     def broken() -> float | None:
         raise RuntimeError("database is locked")
 
@@ -51,7 +51,7 @@ def test_a_failing_drain_is_tried_again_soon(jobs: Jobs) -> None:
     assert DRAIN_ERROR_RETRY_SECONDS - 2 < seconds_ahead(task) <= DRAIN_ERROR_RETRY_SECONDS
 
 
-def test_sweep_kicks_every_drain(jobs: Jobs) -> None:
+def test_sweep_kicks_every_drain(jobs: Queue) -> None:
     jobs.register("t.one", lambda: None)
     jobs.register("t.two", lambda: None)
     jobs.sweep()

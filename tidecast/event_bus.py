@@ -27,7 +27,7 @@ from tidecast.db.claims import WorkPolicy, WorkTable
 from tidecast.db.schema import event_deliveries, events
 from tidecast.db.times import as_utc, iso
 from tidecast.db.tx import after_commit, transaction
-from tidecast.errors import BadRequest, NotFound
+from tidecast.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +79,13 @@ class EventBus:
     def publish(self, conn: Connection, name: str, payload: dict[str, Any]) -> str:
         """Record `name` with `payload` in the transaction on `conn`; returns the event id.
 
-        Commits or rolls back with the caller's change. The payload must be JSON.
+        Commits or rolls back with the caller's change. The payload must be JSON. A bad name or
+        payload is the calling code's bug, not the client's: it raises ValueError (a 500).
         """
         if not name or len(name) > NAME_MAX or not all(p.isidentifier() for p in name.split(".")):
-            raise BadRequest(f"event name {name!r} must be dotted words, at most {NAME_MAX} characters")
+            raise ValueError(f"event name {name!r} must be dotted words, at most {NAME_MAX} characters")
         if not isinstance(payload, dict):
-            raise BadRequest("event payload must be a JSON object")
+            raise ValueError("event payload must be a JSON object")
         now = self.clock()
         event_id = secrets.token_hex(12)
         conn.execute(insert(events).values(id=event_id, name=name, payload=payload, created_at=now))
@@ -115,7 +116,12 @@ class EventBus:
                 due_by=started,
                 limit=batch_size,
                 read=lambda token: (
-                    select(event_deliveries.c.subscriber, event_deliveries.c.attempts, events)
+                    select(
+                        event_deliveries.c.subscriber,
+                        event_deliveries.c.attempts,
+                        event_deliveries.c.lease_until,
+                        events,
+                    )
                     .join(events, events.c.id == event_deliveries.c.event_id)
                     .where(event_deliveries.c.claim == token)
                     .order_by(events.c.created_at)
@@ -123,10 +129,29 @@ class EventBus:
             )
             if not rows:
                 break
-            for row in rows:
-                event = Event(row.id, row.name, row.payload, as_utc(row.created_at))
-                self._deliver(event, row.subscriber, row.attempts, token)
+            with self.work.heartbeat(token, as_utc(rows[0].lease_until)) as lease:
+                for index, row in enumerate(rows):
+                    if lease.seconds_left() < self.policy.lease_seconds / 2:
+                        # Renewals are failing (the database is unreachable): stop before the
+                        # lease runs out and another worker takes these over.
+                        self._release(rows[index:], token)
+                        return self.work.seconds_to_next()
+                    event = Event(row.id, row.name, row.payload, as_utc(row.created_at))
+                    self._deliver(event, row.subscriber, row.attempts, token)
         return self.work.seconds_to_next()
+
+    def _release(self, rows: Any, token: str) -> None:
+        with self.engine.begin() as conn:
+            for row in rows:
+                conn.execute(
+                    update(event_deliveries)
+                    .where(
+                        (event_deliveries.c.event_id == row.id)
+                        & (event_deliveries.c.subscriber == row.subscriber)
+                        & (event_deliveries.c.claim == token)
+                    )
+                    .values(status="pending", claim=None, lease_until=None)
+                )
 
     def _deliver(self, event: Event, subscriber: str, attempts: int, token: str) -> None:
         mine = (

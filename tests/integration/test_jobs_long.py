@@ -1,0 +1,439 @@
+"""Long jobs (tidecast/jobs.py) on SQLite and PostgreSQL, and through the huey queue end to end."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from tidecast.config import load_settings
+from tidecast.container import JOB_TASK, Services, create_services
+from tidecast.db.engine import build_engine
+from tidecast.db.migrate import upgrade
+from tidecast.db.schema import jobs
+from tidecast.db.times import as_utc, now_utc
+from tidecast.db.tx import transaction
+from tidecast.errors import InvalidInput, NotFound
+from tidecast.jobs import RunningJob
+
+
+def job_services(engine: Engine, monkeypatch: pytest.MonkeyPatch, **env: str) -> Services:
+    settings = {
+        "TIDECAST_RETRY_BASE_SECONDS": "0.4",
+        "TIDECAST_RETRY_MAX_SECONDS": "0.8",
+        "TIDECAST_JOB_MAX_ATTEMPTS": "3",
+        **env,
+    }
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
+    return create_services(load_settings(env_file=None), engine=engine)
+
+
+@pytest.fixture
+def svc(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Services:
+    services = job_services(engine, monkeypatch)
+    services.jobs.kick = None  # tests that want the wake-up set their own
+    return services
+
+
+def row(engine: Engine, job_id: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(select(jobs).where(jobs.c.id == job_id)).one()
+
+
+def count_jobs(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(jobs)).scalar_one())
+
+
+def enqueue(svc: Services, kind: str = "test.job", subject: str | None = "stream-1", **payload: Any) -> str:
+    with transaction(svc.engine) as conn:
+        return svc.jobs.enqueue(conn, kind, subject, payload)
+
+
+def wait_for(predicate: Any, timeout: float = 20, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
+        time.sleep(0.02)
+
+
+def test_enqueue_commits_with_the_transaction_and_wakes_a_worker_after(svc: Services, engine: Engine) -> None:
+    svc.jobs.handle("test.job", lambda job: None)
+    kicks: list[tuple[str, str]] = []
+
+    def kick(job_id: str) -> None:
+        # Runs after the commit: the row is visible from any other connection by now.
+        kicks.append((job_id, svc.jobs.get(job_id)["status"]))
+
+    svc.jobs.kick = kick
+    with pytest.raises(RuntimeError), transaction(engine) as conn:
+        svc.jobs.enqueue(conn, "test.job", "stream-1", {"n": 1})
+        raise RuntimeError("the change that asked for the job failed")
+    assert count_jobs(engine) == 0 and kicks == []
+
+    with transaction(engine) as conn:
+        job_id = svc.jobs.enqueue(conn, "test.job", "stream-1", {"n": 2})
+        assert kicks == []  # not before the commit
+    assert kicks == [(job_id, "queued")]  # once, with this job's id only (not the rolled-back one)
+    job = svc.jobs.get(job_id)
+    assert (job["kind"], job["subject"], job["status"], job["attempts"], job["progress"]) == (
+        "test.job",
+        "stream-1",
+        "queued",
+        0,
+        0.0,
+    )
+
+
+def test_an_unknown_kind_is_refused_at_enqueue(svc: Services, engine: Engine) -> None:
+    svc.jobs.handle("test.job", lambda job: None)
+    for kind in ("test.nobody", "", "x" * 65):
+        with pytest.raises(ValueError, match="no handler"), transaction(engine) as conn:
+            svc.jobs.enqueue(conn, kind)
+    assert count_jobs(engine) == 0
+
+
+def test_run_runs_the_job_and_records_it_done(svc: Services, engine: Engine) -> None:
+    seen: list[tuple[str, str, str | None, dict[str, Any], int]] = []
+    svc.jobs.handle(
+        "test.job", lambda job: seen.append((job.id, job.kind, job.subject, job.payload, job.attempt))
+    )
+    job_id = enqueue(svc, n=7)
+    assert svc.jobs.run(job_id) is True
+    assert seen == [(job_id, "test.job", "stream-1", {"n": 7}, 1)]
+    done = row(engine, job_id)
+    assert (done.status, done.progress, done.attempts, done.claim, done.lease_until, done.last_error) == (
+        "done",
+        100.0,
+        1,
+        None,
+        None,
+        None,
+    )
+    assert done.finished_at is not None
+    assert svc.jobs.get(job_id)["finishedAt"] is not None
+    # Done: a later (duplicate) wake-up does nothing.
+    assert svc.jobs.run(job_id) is False and len(seen) == 1
+    assert svc.jobs.run_due() is None and len(seen) == 1
+    with pytest.raises(NotFound):
+        svc.jobs.get("nope")
+
+
+def test_progress_and_eta_are_visible_while_the_job_runs(svc: Services, engine: Engine) -> None:
+    steps = [threading.Event() for _ in range(2)]  # the handler reported a step
+    goes = [threading.Event() for _ in range(2)]  # the test read it: go on
+
+    def handler(job: RunningJob) -> None:
+        job.progress(42.5, eta=90)
+        steps[0].set()
+        assert goes[0].wait(20)
+        job.progress(150)  # clamped to 100; an ETA not given is cleared
+        job.progress(-3, eta=-1)  # clamped to 0, the ETA to 0
+        steps[1].set()
+        assert goes[1].wait(20)
+
+    svc.jobs.handle("test.job", handler)
+    job_id = enqueue(svc)
+    worker = threading.Thread(target=svc.jobs.run, args=(job_id,))
+    worker.start()
+    try:
+        assert steps[0].wait(10)
+        running = svc.jobs.get(job_id)  # read from this thread, while the worker's handler waits
+        assert svc.jobs.latest("test.job", "stream-1") == running
+        assert (running["status"], running["progress"], running["etaSeconds"]) == ("running", 42.5, 90.0)
+        assert running["finishedAt"] is None and running["attempts"] == 0
+        goes[0].set()
+        assert steps[1].wait(10)
+        later = svc.jobs.get(job_id)
+        assert (later["status"], later["progress"], later["etaSeconds"]) == ("running", 0.0, 0.0)
+    finally:
+        for go in goes:
+            go.set()
+        worker.join(timeout=20)
+    done = svc.jobs.get(job_id)
+    assert (done["status"], done["progress"], done["etaSeconds"]) == ("done", 100.0, None)
+    assert svc.jobs.latest("test.job", "other-stream") is None
+
+
+def test_latest_is_the_newest_job_of_the_subject(svc: Services, engine: Engine) -> None:
+    svc.jobs.handle("test.job", lambda job: None)
+    older = enqueue(svc)
+    newer = enqueue(svc)
+    enqueue(svc, subject="stream-2")
+    # Same created_at (a coarse clock) must still pick one consistently: make the order explicit.
+    with engine.begin() as conn:
+        conn.execute(
+            update(jobs).where(jobs.c.id == older).values(created_at=now_utc() - timedelta(minutes=5))
+        )
+    latest = svc.jobs.latest("test.job", "stream-1")
+    assert latest is not None and latest["id"] == newer
+
+
+def test_invalid_input_fails_at_once(svc: Services, engine: Engine) -> None:
+    calls: list[int] = []
+
+    def handler(job: RunningJob) -> None:
+        calls.append(job.attempt)
+        raise InvalidInput("not a video")
+
+    svc.jobs.handle("test.job", handler)
+    job_id = enqueue(svc)
+    assert svc.jobs.run(job_id) is True
+    failed = svc.jobs.get(job_id)
+    assert (failed["status"], failed["attempts"], failed["lastError"]) == (
+        "failed",
+        1,
+        "InvalidInput: not a video",
+    )
+    assert failed["finishedAt"] is not None and failed["nextAttemptAt"] is None
+    assert svc.jobs.run(job_id) is False and svc.jobs.run_due() is None and calls == [1]
+
+
+def test_a_crash_is_retried_with_backoff_then_fails_with_the_last_error(
+    svc: Services, engine: Engine
+) -> None:
+    attempts: list[int] = []
+
+    def handler(job: RunningJob) -> None:
+        attempts.append(job.attempt)
+        raise RuntimeError(f"transcoder crashed (attempt {job.attempt})")
+
+    svc.jobs.handle("test.job", handler)
+    job_id = enqueue(svc)
+    waits: list[float] = []
+    for attempt in (1, 2):
+        ran_at = now_utc()
+        assert svc.jobs.run(job_id) is True
+        queued = row(engine, job_id)
+        assert (queued.status, queued.attempts, queued.claim) == ("queued", attempt, None)
+        assert queued.last_error == f"RuntimeError: transcoder crashed (attempt {attempt})"
+        # Backoff: half to the whole of base * 2^(attempt-1), capped (0.4 s, then 0.8 s here).
+        wait = (as_utc(queued.next_attempt_at) - ran_at).total_seconds()
+        step = min(0.4 * 2 ** (attempt - 1), 0.8)
+        assert step / 2 - 0.05 <= wait <= step + 0.5, (attempt, wait)
+        waits.append(wait)
+        # Not due yet: neither a wake-up by id nor a drain runs it again now.
+        assert svc.jobs.run(job_id) is False
+        remaining = svc.jobs.run_due()
+        assert remaining is not None and 0 < remaining <= step + 0.5
+        assert attempts == list(range(1, attempt + 1))
+        due = as_utc(queued.next_attempt_at)
+        wait_for(lambda due=due: now_utc() > due, 5, "the backoff to pass")
+    assert svc.jobs.run_due() is None  # the third and last attempt, found by the drain
+    assert attempts == [1, 2, 3]
+    failed = svc.jobs.get(job_id)
+    assert (failed["status"], failed["attempts"], failed["lastError"]) == (
+        "failed",
+        3,
+        "RuntimeError: transcoder crashed (attempt 3)",
+    )
+    assert svc.jobs.list(status="failed")[0]["id"] == job_id
+
+
+def test_a_drain_does_not_rerun_a_job_that_failed_during_it(svc: Services) -> None:
+    calls: list[int] = []
+
+    def handler(job: RunningJob) -> None:
+        calls.append(job.attempt)
+        raise RuntimeError("down")
+
+    svc.jobs.handle("test.job", handler)
+    enqueue(svc)
+    wait = svc.jobs.run_due()
+    assert calls == [1] and wait is not None and wait > 0
+
+
+def test_retry_requeues_a_failed_job_only(svc: Services, engine: Engine) -> None:
+    outcomes = iter([InvalidInput("bad input"), None])
+
+    def handler(job: RunningJob) -> None:
+        outcome = next(outcomes)
+        if outcome is not None:
+            raise outcome
+
+    svc.jobs.handle("test.job", handler)
+    job_id = enqueue(svc)
+    with pytest.raises(InvalidInput, match="only a failed job"):
+        svc.jobs.retry(job_id)  # queued
+    with pytest.raises(NotFound):
+        svc.jobs.retry("nope")
+    svc.jobs.run(job_id)
+    assert svc.jobs.get(job_id)["status"] == "failed"
+
+    kicks: list[str] = []
+    svc.jobs.kick = kicks.append
+    svc.jobs.retry(job_id)
+    assert kicks == [job_id]
+    again = svc.jobs.get(job_id)
+    assert (again["status"], again["attempts"], again["progress"]) == ("queued", 0, 0.0)
+    assert svc.jobs.run(job_id) is True
+    assert svc.jobs.get(job_id)["status"] == "done"
+    with pytest.raises(InvalidInput, match="is done"):
+        svc.jobs.retry(job_id)
+    assert kicks == [job_id]
+
+
+def test_run_leaves_a_job_held_by_a_live_worker_alone(svc: Services, engine: Engine) -> None:
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def handler(job: RunningJob) -> None:
+        calls.append(threading.current_thread().name)
+        started.set()
+        assert release.wait(20)
+
+    svc.jobs.handle("test.job", handler)
+    job_id = enqueue(svc)
+    worker = threading.Thread(target=svc.jobs.run, args=(job_id,), name="holder")
+    worker.start()
+    try:
+        assert started.wait(10)
+        assert svc.jobs.run(job_id) is False  # a duplicate wake-up
+        wait = svc.jobs.run_due()  # a sweep: nothing due, but the holder's lease will end
+        assert wait is not None and wait <= svc.settings.tidecast_lease_seconds
+    finally:
+        release.set()
+        worker.join(timeout=20)
+    assert calls == ["holder"] and svc.jobs.get(job_id)["status"] == "done"
+
+
+def test_a_worker_that_lost_its_lease_cannot_overwrite_the_new_owner(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = job_services(engine, monkeypatch, TIDECAST_LEASE_SECONDS="1")
+    svc.jobs.kick = None
+    lost, taken_over, b_running, release_b = (threading.Event() for _ in range(4))
+    errors: list[BaseException] = []
+
+    def handler(job: RunningJob) -> None:
+        if threading.current_thread().name == "a":
+            # The stale worker: it notices it lost the job, then (wrongly) still tries to write.
+            wait_for(lambda: job.lost, 10, "worker a noticing the takeover")
+            lost.set()
+            assert taken_over.wait(10)
+            job.progress(99.0, eta=1)
+            raise InvalidInput("worker a's stale outcome")
+        job.progress(30.0, eta=60)  # worker b, the new owner
+        b_running.set()
+        assert release_b.wait(20)
+
+    def run() -> None:
+        try:
+            svc.jobs.run(job_id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    svc.jobs.handle("test.job", handler)
+    job_id = enqueue(svc)
+    a = threading.Thread(target=run, name="a")
+    a.start()
+    wait_for(lambda: row(engine, job_id).status == "running", 10, "worker a claiming the job")
+    # Worker a's lease is abandoned (as if its renewals had stopped): its claim gone, expired.
+    with engine.begin() as conn:
+        conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(claim="abandoned", lease_until=now_utc() - timedelta(seconds=1))
+        )
+    assert lost.wait(10)
+    b = threading.Thread(target=run, name="b")
+    b.start()
+    try:
+        assert b_running.wait(10), "worker b did not take the abandoned job over"
+        taken_over.set()
+        a.join(timeout=20)
+        assert not a.is_alive()
+        during = row(engine, job_id)
+        # a's progress and its failure were dropped: the row is b's, running, with b's progress.
+        assert (during.status, during.progress, during.eta_seconds, during.last_error) == (
+            "running",
+            30.0,
+            60.0,
+            None,
+        )
+        assert during.claim not in (None, "abandoned")
+    finally:
+        taken_over.set()
+        release_b.set()
+        b.join(timeout=20)
+    assert errors == []
+    done = row(engine, job_id)
+    assert (done.status, done.progress, done.attempts, done.last_error) == ("done", 100.0, 1, None)
+
+
+# -- through the queue ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db_url_postgres(request: pytest.FixtureRequest) -> str:
+    from tests.conftest import _fresh_pg_database
+
+    server = request.getfixturevalue("postgres_server")
+    return _fresh_pg_database(server, f"jobslong_{abs(hash(request.node.nodeid)) % 10**8}")
+
+
+@pytest.fixture(params=["sqlite+sqlite-queue", pytest.param("postgres+redis", marks=pytest.mark.postgres)])
+def queued(
+    request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Services]:
+    """Services whose job wake-ups go through huey, with a consumer running in this process."""
+    if request.param == "sqlite+sqlite-queue":
+        db_url = f"sqlite:///{tmp_path / 'jobs.db'}"
+        monkeypatch.setenv("TIDECAST_QUEUE_URL", f"sqlite:///{tmp_path / 'queue.db'}")
+    else:
+        db_url = request.getfixturevalue("db_url_postgres")
+        monkeypatch.setenv("TIDECAST_QUEUE_URL", request.getfixturevalue("redis_server").url)
+    engine = build_engine(db_url)
+    upgrade(engine)
+    svc = create_services(load_settings(env_file=None), engine=engine)
+    if request.param != "sqlite+sqlite-queue":
+        svc.queue.huey.flush()  # the session's Redis is shared: start from an empty queue
+    yield svc
+    engine.dispose()
+
+
+def test_an_enqueued_job_is_run_by_the_consumer_after_commit(queued: Services) -> None:
+    from huey.signals import SIGNAL_COMPLETE, SIGNAL_ERROR, SIGNAL_EXECUTING
+
+    svc = queued
+    current = threading.local()  # the huey task a consumer thread is executing
+    tasks: list[tuple[str, str, tuple[Any, ...]]] = []
+
+    @svc.queue.huey.signal(SIGNAL_EXECUTING, SIGNAL_COMPLETE, SIGNAL_ERROR)
+    def seen(signal: str, task: Any, *args: Any) -> None:
+        current.task = (task.name, tuple(task.args)) if signal == SIGNAL_EXECUTING else None
+        tasks.append((signal, task.name, tuple(task.args)))
+
+    runs: list[tuple[str, Any]] = []
+    svc.jobs.handle("test.job", lambda job: runs.append((job.id, getattr(current, "task", None))))
+
+    def settled() -> bool:
+        started = sum(s == SIGNAL_EXECUTING for s, _, _ in tasks)
+        ended = sum(s != SIGNAL_EXECUTING for s, _, _ in tasks)
+        return started > 0 and started == ended and svc.queue.huey.pending_count() == 0
+
+    consumer = svc.queue.consumer(workers=2, in_process=True)
+    consumer.start()
+    try:
+        # The start-up sweep's drains run (and find nothing) first; and the per-minute sweep is
+        # kept out of the way, so that only the job's own wake-up can run it.
+        wait_for(settled, 20, "the start-up sweep")
+        wait_for(lambda: 3 <= datetime.now().second < 50, 15, "a quiet part of the minute")
+        with transaction(svc.engine) as conn:
+            job_id = svc.jobs.enqueue(conn, "test.job", "stream-1", {})
+            time.sleep(1.5)  # a wake-up sent before the commit would find no row in this time
+            assert runs == []
+            committing = now_utc()
+        wait_for(lambda: svc.jobs.get(job_id)["status"] == "done", 20, "the consumer running the job")
+    finally:
+        consumer.stop(graceful=True)
+    # Run once, by a consumer thread, inside the per-item wake-up that carries its id.
+    assert runs == [(job_id, (JOB_TASK, (job_id,)))], (runs, tasks)
+    assert (SIGNAL_COMPLETE, JOB_TASK, (job_id,)) in tasks
+    assert as_utc(row(svc.engine, job_id).finished_at) > committing
