@@ -14,9 +14,10 @@ from sqlalchemy import Engine
 
 from tests.support.browser import chromium
 from tests.support.devserver import running_devserver
+from tests.support.functions import bind_functions
 from tests.support.smtp import SmtpServer
 from tidecast.config import load_settings
-from tidecast.container import Services, create_services, set_services
+from tidecast.container import Services, create_services
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -32,7 +33,7 @@ def site(
     svc = create_services(load_settings(env_file=None), engine=engine)
     svc.events.kick = None  # the test runs the drains when it expects mail
     svc.outbox.kick = None
-    set_services(svc)
+    bind_functions(svc)
     try:
         with running_devserver(ROOT) as base, chromium(tmp_path / "profile") as browser:
             yield base, svc, (browser, smtp)
@@ -74,7 +75,8 @@ def test_register_verify_reset_and_sign_in(site: tuple[str, Services, Any]) -> N
     expect(page.locator("#status")).to_contain_text("too common")
     register.get_by_label("Password").fill("correct horse battery")
     register.get_by_role("button").click()
-    expect(page.locator("#status")).to_contain_text("Account ann created")
+    expect(page.locator("#status")).to_contain_text("Check your mailbox")
+    expect(page.locator("#status")).to_contain_text("sign in as ann")
 
     page.goto(link_in(next_mail(svc, smtp, 1), "verify-email", base))
     assert "token=" not in page.url  # the page drops the token from the address bar

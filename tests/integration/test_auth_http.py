@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.support.devserver import running_devserver
+from tests.support.functions import bind_functions
 from tidecast.config import load_settings
-from tidecast.container import create_services, set_services
+from tidecast.container import create_services
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -23,11 +24,11 @@ def test_register_login_me_and_the_limit_over_http(engine: Engine, monkeypatch: 
     monkeypatch.setenv("TIDECAST_LOGIN_MAX_FAILURES", "2")
     svc = create_services(load_settings(env_file=None), engine=engine)
     svc.events.kick = None  # no worker here: mail is not what this test is about
-    set_services(svc)
+    bind_functions(svc)
     with running_devserver(ROOT) as base, httpx.Client(base_url=base, timeout=20) as client:
         body = {"username": "ann", "email": "ann@example.com", "password": "correct horse battery"}
         created = client.post("/api/auth/register", json=body)
-        assert created.status_code == 201, created.text
+        assert created.status_code == 202, created.text
         assert created.headers["content-type"].startswith("application/json")
 
         wrong_method = client.get("/api/auth/login")
@@ -45,4 +46,12 @@ def test_register_login_me_and_the_limit_over_http(engine: Engine, monkeypatch: 
         limited = client.post("/api/auth/login", json={"username": "ann", "password": body["password"]})
         assert limited.status_code == 429 and limited.json()["code"] == "RATE_LIMITED"
         assert 1 <= int(limited.headers["retry-after"]) <= 900
+        # A client cannot pick its own address: no proxy is trusted, so X-Forwarded-For is ignored.
+        for forwarded in ("203.0.113.77", "203.0.113.77, 127.0.0.1"):
+            spoofed = client.post(
+                "/api/auth/login",
+                json={"username": "ann", "password": body["password"]},
+                headers={"X-Forwarded-For": forwarded, "Forwarded": "for=203.0.113.78"},
+            )
+            assert spoofed.status_code == 429, forwarded
         assert "address" in limited.json()["error"]

@@ -1,45 +1,39 @@
 """Accounts: register, log in, tokens, email verification and password reset.
 
 Mail never goes out from a request. A registration or a reset request publishes an event in
-its own transaction; the event's subscriber (a worker) makes the single-use link and queues
-the mail. So the raw link is never stored (only its SHA-256), the event payload holds no
-secret, and `forgot-password` does the same work whether or not the account exists: its
-answer and its timing tell nobody which addresses have accounts.
+its own transaction; the event's subscriber (tidecast/services/account_mail.py, run by a
+worker) makes the single-use link and queues the mail. So the raw link is never stored (only its
+SHA-256), the event payload holds no secret, and the requests that take an email address
+(`register`, `forgot-password`) do the same work and give the same answer whether or not the
+address has an account: neither tells anybody which addresses are registered.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tidecast.db.schema import user_tokens, user_wallets, users
-from tidecast.db.times import as_utc, iso, now_utc
+from tidecast.db.schema import user_wallets, users
+from tidecast.db.times import iso, now_utc
 from tidecast.db.tx import transaction
-from tidecast.errors import BadRequest, Conflict, Unauthorized
-from tidecast.events import Event, EventBus
+from tidecast.errors import Conflict, InvalidInput, NotAuthenticated
+from tidecast.event_bus import EventBus
 from tidecast.services import passwords
-from tidecast.services.email import EmailService
-from tidecast.services.login_limit import LoginLimit
+from tidecast.services.limits import AttemptLimit
+from tidecast.services.links import LinkService
 from tidecast.services.passwords import PasswordHasher
 from tidecast.services.tokens import TokenIssuer
-
-log = logging.getLogger(__name__)
 
 # Checked before lower-casing, and ASCII only: "K" (Kelvin sign) lower-cases to "k", and
 # look-alike letters from other scripts must not make a second "alice".
 USERNAME = re.compile(r"[A-Za-z0-9_]{3,32}", re.ASCII)
 EMAIL_MAX = 254  # RFC 5321's path limit
-LINK_TOKEN = re.compile(r"[A-Za-z0-9_\-]{20,100}", re.ASCII)
-#: Links mailed per account and purpose within an hour, at most (mail-bombing brake).
-LINKS_PER_HOUR = 5
+REGISTERED = "Check your mailbox: we sent a message to {email} to finish creating your account."
 
 
 @dataclass(frozen=True)
@@ -53,24 +47,23 @@ class Principal:
 
 def normalize_username(value: str) -> str:
     if not USERNAME.fullmatch(value):
-        raise BadRequest("username must be 3-32 characters of a-z, 0-9 and _")
+        raise InvalidInput("username must be 3-32 characters of a-z, 0-9 and _")
     return value.lower()
 
 
 def normalize_email(value: str, field: str = "email") -> str:
-    """The address with its domain normalised (email-validator, syntax only, ASCII only)."""
+    """The address with its domain normalised, in ASCII: an internationalised domain is kept
+    in its IDNA (`xn--`) form, which every relay can carry; a non-ASCII local part is refused
+    (that needs SMTPUTF8, which the relays we target may not speak)."""
     from email_validator import EmailNotValidError, validate_email
 
     if len(value) > EMAIL_MAX:
-        raise BadRequest(f"{field} must be at most {EMAIL_MAX} characters")
+        raise InvalidInput(f"{field} must be at most {EMAIL_MAX} characters")
     try:
-        return str(validate_email(value, check_deliverability=False, allow_smtputf8=False).normalized)
+        found = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
-        raise BadRequest(f"{field} is not a valid email address: {exc}") from None
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+        raise InvalidInput(f"{field} is not a valid email address: {exc}") from exc
+    return str(found.ascii_email or found.normalized)
 
 
 def public_user(row: Any) -> dict[str, Any]:
@@ -89,90 +82,113 @@ def user_json(row: Any, wallets: list[dict[str, Any]] | None = None) -> dict[str
     return out
 
 
+def login_keys(row: Any) -> list[str]:
+    """The names an account can be typed as at login: its rate-limit keys."""
+    return [f"name:{row.username}", f"email:{row.email_key}"]
+
+
 class AccountService:
     def __init__(
         self,
         engine: Engine,
         events: EventBus,
-        email: EmailService,
         *,
         hasher: PasswordHasher,
         tokens: TokenIssuer,
-        login_limit: LoginLimit,
-        verify_ttl: timedelta,
-        reset_ttl: timedelta,
+        limits: AttemptLimit,
+        links: LinkService,
     ) -> None:
         self.engine = engine
         self.events = events
-        self.email = email
         self.hasher = hasher
         self.tokens = tokens
-        self.login_limit = login_limit
-        self.verify_ttl = verify_ttl
-        self.reset_ttl = reset_ttl
+        self.limits = limits
+        self.links = links
 
     # -- registration and login -------------------------------------------------------------
 
-    def register(self, username: str, email: str, password: str) -> dict[str, Any]:
+    def register(self, username: str, email: str, password: str, source_ip: str = "") -> dict[str, Any]:
+        """Create an account, or, when the address already has one, mail its owner instead.
+
+        Both answer the same (and take the same time: each hashes the password). Only a taken
+        username is a 409: usernames are public. Registrations are limited per source address.
+        """
         name = normalize_username(username)
         address = normalize_email(email)
         passwords.require_acceptable(password, username=name, email=address)
+        with transaction(self.engine) as conn:
+            self.limits.reserve_registration(conn, source_ip)
         with self.engine.connect() as conn:
-            self._refuse_taken(conn, name, address)  # before spending a hash on it
+            if conn.execute(select(users.c.id).where(users.c.username == name)).first():
+                raise Conflict("Username is already taken")
         hashed = self.hasher.hash(password)
         now = now_utc()
         user_id = secrets.token_urlsafe(12)
         try:
             with transaction(self.engine) as conn:
-                conn.execute(
-                    insert(users).values(
-                        id=user_id,
-                        username=name,
-                        email=address,
-                        email_key=address.lower(),
-                        password_hash=hashed,
-                        password_changed_at=now,
-                        created_at=now,
-                        updated_at=now,
+                taken = conn.execute(select(users.c.id).where(users.c.email_key == address.lower())).first()
+                if taken is not None:
+                    self._attempted(conn, address)
+                else:
+                    conn.execute(
+                        insert(users).values(
+                            id=user_id,
+                            username=name,
+                            email=address,
+                            email_key=address.lower(),
+                            password_hash=hashed,
+                            password_changed_at=now,
+                            created_at=now,
+                            updated_at=now,
+                        )
                     )
-                )
-                self.events.publish(
-                    conn, "user.registered", {"user": {"id": user_id, "username": name, "email": address}}
-                )
-                row = self._user(conn, user_id)
+                    self.events.publish(
+                        conn, "user.registered", {"user": {"id": user_id, "username": name, "email": address}}
+                    )
         except IntegrityError:
-            # Someone registered the same name or address between the check and the insert.
-            with self.engine.connect() as conn:
-                self._refuse_taken(conn, name, address)
-            raise
-        return user_json(row)
+            # Someone registered the same name or address between the checks and the insert.
+            with transaction(self.engine) as conn:
+                if conn.execute(select(users.c.id).where(users.c.username == name)).first():
+                    raise Conflict("Username is already taken") from None
+                self._attempted(conn, address)
+        return {"username": name, "email": address, "message": REGISTERED.format(email=address)}
+
+    def _attempted(self, conn: Connection, address: str) -> None:
+        self.events.publish(conn, "user.registration_attempted", {"emailKey": address.lower()})
 
     def login(self, identifier: str, password: str, source_ip: str = "") -> tuple[str, dict[str, Any]]:
         """A token and the user, or 401 "Invalid credentials" (unknown name and wrong password
-        alike, in the same time), or 429 once the name or the address has failed too often."""
+        alike, in the same time), or 429 once the name typed or the address has failed too often.
+
+        The attempt is reserved before the hash is checked, so a parallel burst lets at most
+        the limit through; a success releases its reservation and clears the name's failures.
+        """
         wanted = identifier.strip().lower()
-        column = users.c.email_key if "@" in wanted else users.c.username
-        with self.engine.connect() as conn:
+        is_email = "@" in wanted
+        if is_email:
+            # The form the address was stored in (an internationalised domain in IDNA), so that
+            # `ann@bücher.example` finds its account and shares its failure count.
+            try:
+                wanted = normalize_email(identifier.strip()).lower()
+            except InvalidInput:
+                pass  # no account can have this address: the lookup below finds none
+        key = f"email:{wanted}" if is_email else f"name:{wanted}"
+        with transaction(self.engine) as conn:
+            reserved = self.limits.reserve_login(conn, key, source_ip)
+            column = users.c.email_key if is_email else users.c.username
             row = conn.execute(select(users).where(column == wanted)).first()
-            keys = {"user": f"id:{row.id}" if row else f"name:{wanted}"}
-            if source_ip:
-                keys["ip"] = source_ip
-            failures = self.login_limit.check(conn, keys)
-        if not self.hasher.check(password, row.password_hash if row else None):
-            with transaction(self.engine) as conn:
-                self.login_limit.record_failure(conn, keys)
-            raise Unauthorized("Invalid credentials")
-        assert row is not None
+        if not self.hasher.check(password, row.password_hash if row else None) or row is None:
+            raise NotAuthenticated("Invalid credentials")
         rehash = self.hasher.hash(password) if self.hasher.needs_rehash(row.password_hash) else None
-        if failures.get("user") or rehash:
-            with transaction(self.engine) as conn:
-                self.login_limit.clear(conn, "user", keys["user"])
-                if rehash:  # unless a reset changed the password meanwhile
-                    conn.execute(
-                        update(users)
-                        .where(and_(users.c.id == row.id, users.c.password_hash == row.password_hash))
-                        .values(password_hash=rehash)
-                    )
+        with transaction(self.engine) as conn:
+            self.limits.forget(conn, reserved)
+            self.limits.clear(conn, "login", [key])
+            if rehash:  # unless a reset changed the password meanwhile
+                conn.execute(
+                    update(users)
+                    .where(and_(users.c.id == row.id, users.c.password_hash == row.password_hash))
+                    .values(password_hash=rehash)
+                )
         token = self.tokens.issue(user_id=row.id, username=row.username, session_version=row.session_version)
         return token, public_user(row)
 
@@ -185,9 +201,9 @@ class AccountService:
                 select(users.c.username, users.c.session_version).where(users.c.id == claims["sub"])
             ).first()
         if row is None:
-            raise Unauthorized("Token's account no longer exists")
+            raise NotAuthenticated("Token's account no longer exists")
         if row.session_version != claims["sv"]:
-            raise Unauthorized("Token was issued before the password was last changed; log in again")
+            raise NotAuthenticated("Token was issued before the password was last changed; log in again")
         return Principal(user_id=claims["sub"], username=row.username, claims=claims)
 
     def me(self, user_id: str) -> dict[str, Any]:
@@ -215,7 +231,7 @@ class AccountService:
     def verify_email(self, token: str) -> dict[str, Any]:
         now = now_utc()
         with transaction(self.engine) as conn:
-            user_id = self._consume(conn, token, "verify_email", "Verification link", now)
+            user_id = self.links.consume(conn, token, "verify_email", "Verification link", now)
             conn.execute(
                 update(users)
                 .where(users.c.id == user_id)
@@ -240,25 +256,15 @@ class AccountService:
     def reset_password(self, token: str, password: str) -> dict[str, Any]:
         now = now_utc()
         with self.engine.connect() as conn:
-            user_id = self._live_token(conn, token, "reset_password", "Reset link", now)
+            user_id = self.links.live(conn, token, "reset_password", "Reset link", now)
             row = self._user(conn, user_id)
         passwords.require_acceptable(password, username=row.username, email=row.email)
         hashed = self.hasher.hash(password)
         now = now_utc()
         with transaction(self.engine) as conn:
-            self._consume(conn, token, "reset_password", "Reset link", now)
+            self.links.consume(conn, token, "reset_password", "Reset link", now)
             # The reset ends every other live reset link and every login token issued before it.
-            conn.execute(
-                update(user_tokens)
-                .where(
-                    and_(
-                        user_tokens.c.user_id == user_id,
-                        user_tokens.c.purpose == "reset_password",
-                        user_tokens.c.used_at.is_(None),
-                    )
-                )
-                .values(used_at=now)
-            )
+            self.links.void(conn, user_id, "reset_password", now)
             conn.execute(
                 update(users)
                 .where(users.c.id == user_id)
@@ -271,162 +277,16 @@ class AccountService:
                     updated_at=now,
                 )
             )
-            self.login_limit.clear(conn, "user", f"id:{user_id}")
+            self.limits.clear(conn, "login", login_keys(row))
             self.events.publish(
                 conn, "user.password_changed", {"user": public_user(row), "changedAt": iso(now)}
             )
             return user_json(self._user(conn, user_id))
 
-    # -- event subscribers (run by workers, in the delivery's transaction) ------------------
-
-    def subscribe(self, events: EventBus) -> None:
-        events.subscribe("user.registered", "email.welcome", self._on_registered)
-        events.subscribe("user.verification_requested", "email.verification", self._on_verification)
-        events.subscribe("user.password_reset_requested", "email.password_reset", self._on_reset_requested)
-        events.subscribe("user.password_changed", "email.password_changed", self._on_password_changed)
-
-    # A subscriber that runs again after its mail was queued (a redelivery) must not issue a
-    # new link: that would void the one already mailed. So each first asks the outbox.
-
-    def _on_registered(self, event: Event, conn: Connection) -> None:
-        user, key = event.payload["user"], f"{event.id}:welcome"
-        if self.email.outbox.has(conn, key) or not self._exists(conn, user["id"]):
-            return
-        token = self.issue_link(conn, user["id"], "verify_email")
-        self.email.send_welcome_email({**user, "verificationToken": token}, conn=conn, idempotency_key=key)
-
-    def _on_verification(self, event: Event, conn: Connection) -> None:
-        user, key = event.payload["user"], f"{event.id}:verification"
-        if self.email.outbox.has(conn, key) or not self._exists(conn, user["id"]):
-            return
-        if self._recent_links(conn, user["id"], "verify_email") >= LINKS_PER_HOUR:
-            log.warning(
-                "verification mail for user %s skipped: %d links this hour", user["id"], LINKS_PER_HOUR
-            )
-            return
-        token = self.issue_link(conn, user["id"], "verify_email")
-        self.email.send_verification_email(
-            user,
-            token,
-            expires_in=_in(self.verify_ttl),
-            conn=conn,
-            idempotency_key=key,
-        )
-
-    def _on_reset_requested(self, event: Event, conn: Connection) -> None:
-        key = f"{event.id}:password-reset"
-        row = conn.execute(select(users).where(users.c.email_key == event.payload["emailKey"])).first()
-        if row is None or self.email.outbox.has(conn, key):
-            return  # no account: nothing to send, and the requester was told nothing either way
-        if self._recent_links(conn, row.id, "reset_password") >= LINKS_PER_HOUR:
-            log.warning("reset mail for user %s skipped: %d links this hour", row.id, LINKS_PER_HOUR)
-            return
-        token = self.issue_link(conn, row.id, "reset_password")
-        self.email.send_password_reset(
-            public_user(row),
-            token,
-            expires_in=_in(self.reset_ttl),
-            conn=conn,
-            idempotency_key=key,
-        )
-
-    def _on_password_changed(self, event: Event, conn: Connection) -> None:
-        changed = event.payload["changedAt"].replace("T", " ")[:16]
-        self.email.send_password_changed(
-            event.payload["user"], changed, conn=conn, idempotency_key=f"{event.id}:password-changed"
-        )
-
-    def issue_link(self, conn: Connection, user_id: str, purpose: str) -> str:
-        """A new single-use token for `purpose`; older unused ones of that purpose stop working."""
-        now = now_utc()
-        ttl = self.verify_ttl if purpose == "verify_email" else self.reset_ttl
-        conn.execute(
-            update(user_tokens)
-            .where(
-                and_(
-                    user_tokens.c.user_id == user_id,
-                    user_tokens.c.purpose == purpose,
-                    user_tokens.c.used_at.is_(None),
-                )
-            )
-            .values(used_at=now)
-        )
-        token = secrets.token_urlsafe(32)
-        conn.execute(
-            insert(user_tokens).values(
-                token_hash=token_hash(token),
-                user_id=user_id,
-                purpose=purpose,
-                created_at=now,
-                expires_at=now + ttl,
-            )
-        )
-        return token
-
     # -- helpers ----------------------------------------------------------------------------
-
-    def _refuse_taken(self, conn: Connection, name: str, address: str) -> None:
-        if conn.execute(select(users.c.id).where(users.c.username == name)).first():
-            raise Conflict("Username is already taken")
-        if conn.execute(select(users.c.id).where(users.c.email_key == address.lower())).first():
-            raise Conflict("An account with this email address already exists")
-
-    def _exists(self, conn: Connection, user_id: str) -> bool:
-        """False for an account deleted since its event was published: nothing to mail."""
-        return conn.execute(select(users.c.id).where(users.c.id == user_id)).first() is not None
 
     def _user(self, conn: Connection, user_id: str) -> Any:
         row = conn.execute(select(users).where(users.c.id == user_id)).first()
         if row is None:
-            raise Unauthorized("Account no longer exists")
+            raise NotAuthenticated("Account no longer exists")
         return row
-
-    def _live_token(self, conn: Connection, token: str, purpose: str, what: str, now: datetime) -> str:
-        if not LINK_TOKEN.fullmatch(token):
-            raise BadRequest(f"{what} is not valid")
-        row = conn.execute(
-            select(user_tokens).where(
-                and_(user_tokens.c.token_hash == token_hash(token), user_tokens.c.purpose == purpose)
-            )
-        ).first()
-        if row is None:
-            raise BadRequest(f"{what} is not valid")
-        if row.used_at is not None:
-            raise BadRequest(f"{what} has already been used or was replaced by a newer one")
-        if as_utc(row.expires_at) <= now:
-            raise BadRequest(f"{what} has expired; ask for a new one")
-        return str(row.user_id)
-
-    def _consume(self, conn: Connection, token: str, purpose: str, what: str, now: datetime) -> str:
-        user_id = self._live_token(conn, token, purpose, what, now)
-        used = conn.execute(
-            update(user_tokens)
-            .where(and_(user_tokens.c.token_hash == token_hash(token), user_tokens.c.used_at.is_(None)))
-            .values(used_at=now)
-        )
-        if used.rowcount != 1:  # a concurrent request used it first
-            raise BadRequest(f"{what} has already been used or was replaced by a newer one")
-        return user_id
-
-    def _recent_links(self, conn: Connection, user_id: str, purpose: str) -> int:
-        since = now_utc() - timedelta(hours=1)
-        return int(
-            conn.execute(
-                select(func.count())
-                .select_from(user_tokens)
-                .where(
-                    and_(
-                        user_tokens.c.user_id == user_id,
-                        user_tokens.c.purpose == purpose,
-                        user_tokens.c.created_at > since,
-                    )
-                )
-            ).scalar_one()
-        )
-
-
-def _in(ttl: timedelta) -> str:
-    hours = ttl.total_seconds() / 3600
-    if hours >= 1 and hours == int(hours):
-        return f"in {int(hours)} hour{'s' if hours != 1 else ''}"
-    return f"in {int(ttl.total_seconds() // 60)} minutes"
