@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 from tidecast.db.schema import user_wallets, users, wallet_nonces
 from tidecast.db.times import as_utc, iso, now_utc
 from tidecast.db.tx import transaction
-from tidecast.errors import BadRequest, Conflict, Unauthorized
+from tidecast.errors import Conflict, InvalidInput, NotAuthenticated
 from tidecast.services import siwe
 from tidecast.services.accounts import AccountService
 
@@ -42,11 +42,11 @@ class WalletService:
     def nonce(self, purpose: str, user_id: str | None, address: str | None = None) -> dict[str, Any]:
         """A fresh nonce and what the message must say; with `address`, the message to sign."""
         if purpose not in PURPOSES:
-            raise BadRequest("purpose must be 'link' or 'login'")
+            raise InvalidInput("purpose must be 'link' or 'login'")
         if purpose == "link" and user_id is None:
-            raise Unauthorized("Linking a wallet needs a login token (Authorization: Bearer)")
+            raise NotAuthenticated("Linking a wallet needs a login token (Authorization: Bearer)")
         if address is not None and not siwe.ADDRESS.match(address):
-            raise BadRequest("address must be 0x and 40 hex digits")
+            raise InvalidInput("address must be 0x and 40 hex digits")
         now = now_utc()
         nonce = secrets.token_hex(16)
         with transaction(self.engine) as conn:
@@ -90,7 +90,7 @@ class WalletService:
         )
 
     def link(self, user_id: str, message: str, signature: str) -> dict[str, Any]:
-        parsed, now = self._verified(message, signature)
+        parsed, now = self._verified(message, signature, "link")
         with transaction(self.engine) as conn:
             self._use_nonce(conn, parsed.nonce, "link", user_id, now)
             owner = conn.execute(
@@ -108,7 +108,7 @@ class WalletService:
         return {"address": row.address, "chainId": row.chain_id, "linkedAt": iso(row.linked_at)}
 
     def login(self, message: str, signature: str) -> tuple[str, dict[str, Any]]:
-        parsed, now = self._verified(message, signature)
+        parsed, now = self._verified(message, signature, "login")
         with transaction(self.engine) as conn:
             self._use_nonce(conn, parsed.nonce, "login", None, now)
             user_id = conn.execute(
@@ -117,14 +117,22 @@ class WalletService:
                 .where(user_wallets.c.address == parsed.address)
             ).scalar_one_or_none()
             if user_id is None:
-                raise Unauthorized("No account is linked to this wallet; log in and link it first")
+                raise NotAuthenticated("No account is linked to this wallet; log in and link it first")
         return self.accounts.issue_login(user_id)
 
-    def _verified(self, message: str, signature: str) -> tuple[siwe.SiweMessage, datetime]:
+    def _verified(self, message: str, signature: str, purpose: str) -> tuple[siwe.SiweMessage, datetime]:
+        """The parsed message once it is proven, with the statement this site issues for
+        `purpose`: a message signed for signing in cannot link a wallet, nor the reverse."""
         parsed = siwe.parse(message)
         now = now_utc()
         siwe.verify(
-            parsed, signature, domain=self.domain, origin=self.origin, chain_id=self.chain_id, now=now
+            parsed,
+            signature,
+            domain=self.domain,
+            origin=self.origin,
+            chain_id=self.chain_id,
+            statement=STATEMENTS[purpose],
+            now=now,
         )
         return parsed, now
 
@@ -133,15 +141,15 @@ class WalletService:
     ) -> None:
         row = conn.execute(select(wallet_nonces).where(wallet_nonces.c.nonce == nonce)).first()
         if row is None or row.purpose != purpose or (purpose == "link" and row.user_id != user_id):
-            raise Unauthorized(f"Nonce was not issued for this {purpose}")
+            raise NotAuthenticated(f"Nonce was not issued for this {purpose}")
         if row.used_at is not None:
-            raise Unauthorized("Nonce has already been used")
+            raise NotAuthenticated("Nonce has already been used")
         if as_utc(row.expires_at) <= now:
-            raise Unauthorized("Nonce has expired; ask for a new one")
+            raise NotAuthenticated("Nonce has expired; ask for a new one")
         used = conn.execute(
             update(wallet_nonces)
             .where(and_(wallet_nonces.c.nonce == nonce, wallet_nonces.c.used_at.is_(None)))
             .values(used_at=now)
         )
         if used.rowcount != 1:
-            raise Unauthorized("Nonce has already been used")
+            raise NotAuthenticated("Nonce has already been used")
