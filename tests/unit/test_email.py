@@ -1,21 +1,31 @@
-"""EmailService: templates, text part, headers, refusals. Mail is only queued here (no SMTP)."""
+"""EmailService: templates, text part, headers, refusals, internationalised domains.
+
+Mail is only queued here, except in the one test that hands an IDN recipient's mail to a real
+SMTP server (aiosmtpd), since that is where such mail used to fail: smtplib speaks ASCII only.
+"""
 
 from __future__ import annotations
 
+import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.smtp import SmtpServer
 from tidecast.config import load_settings
 from tidecast.container import Services, create_services
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 from tidecast.db.schema import mail_outbox
+from tidecast.errors import InvalidInput
 from tidecast.services.email import InvalidEmail
 
 USER = {"id": "u1", "email": "ann@example.com", "username": "ann", "verificationToken": "tok"}
+IDN_DOMAIN = "bücher.example"
+#: Its ASCII form from the stdlib's IDNA codec, not from email-validator, which the code uses.
+ASCII_DOMAIN = IDN_DOMAIN.encode("idna").decode("ascii")
 
 
 @pytest.fixture
@@ -68,7 +78,7 @@ def last_message(svc: Services):
 def test_bad_mail_is_refused_clearly_and_queues_nothing(svc: Services, kwargs, problem: str) -> None:
     with pytest.raises(InvalidEmail, match=problem) as caught:
         svc.email.send_email(**kwargs)
-    assert caught.value.status == 400
+    assert isinstance(caught.value, InvalidInput)  # answered 400 at the edge
     assert queued(svc) == 0
 
 
@@ -147,3 +157,93 @@ def test_unsubscribe_token_round_trip_and_tampering(svc: Services) -> None:
     for bad in (forged, token + "x", "garbage", ""):
         with pytest.raises(InvalidEmail):
             svc.email.address_from_unsubscribe_token(bad)
+
+
+def test_idn_recipient_goes_out_all_ascii_in_the_domain_s_idna_form(svc: Services) -> None:
+    assert ASCII_DOMAIN.startswith("xn--")
+    svc.email.send_email(f"Zoë Bücher <zoe@{IDN_DOMAIN}>", "Grüße", html="<p>naïve café</p>")
+    with svc.engine.connect() as conn:
+        raw, recipients, sender = conn.execute(
+            select(mail_outbox.c.raw, mail_outbox.c.recipients, mail_outbox.c.sender)
+        ).one()
+    assert recipients == [f"zoe@{ASCII_DOMAIN}"] and sender.isascii()
+    assert raw.isascii()
+    msg = message_from_bytes(raw.encode("ascii"), policy=policy.default)
+    (to,) = msg["To"].addresses
+    assert (to.display_name, to.username, to.domain) == ("Zoë Bücher", "zoe", ASCII_DOMAIN)
+    assert msg["Subject"] == "Grüße" and "naïve café" in msg.get_body(("plain",)).get_content()
+
+
+def test_compose_is_7bit_for_an_idn_recipient_and_its_unsubscribe_link(svc: Services) -> None:
+    mail = svc.email.compose(
+        [f"ann@{IDN_DOMAIN.upper()}"], "Hallo", html="<p>Grüße aus Köln</p>", essential=False
+    )
+    assert all(byte < 0x80 for byte in mail.raw)
+    assert mail.recipients == [f"ann@{ASCII_DOMAIN}"]
+    msg = message_from_bytes(mail.raw, policy=policy.default)
+    assert msg["To"].addresses[0].addr_spec == f"ann@{ASCII_DOMAIN}"
+    # The one-click link unsubscribes the address the outbox checks: the one mail goes to.
+    token = msg["List-Unsubscribe"].strip("<>").rpartition("token=")[2]
+    assert svc.email.address_from_unsubscribe_token(token) == f"ann@{ASCII_DOMAIN}"
+
+
+def test_unsubscribing_an_idn_address_stops_its_non_essential_mail(svc: Services) -> None:
+    user = {**USER, "email": f"ann@{IDN_DOMAIN}"}
+    assert svc.email.send_welcome_email(user) is not None
+    token = last_message(svc)["List-Unsubscribe"].strip("<>").rpartition("token=")[2]
+    assert svc.outbox.suppress(svc.email.address_from_unsubscribe_token(token))
+    assert svc.email.send_welcome_email(user) is None
+    assert queued(svc) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"to": "jörg@example.com"}, "to"),
+        ({"to": f"Jörg <jörg@{IDN_DOMAIN}>"}, "to"),
+        ({"to": ["ann@example.com", "小林@example.com"]}, "to"),
+        ({"to": "ann@example.com", "from_": "jörg@example.com"}, "from"),
+    ],
+)
+def test_a_non_ascii_local_part_is_refused_naming_the_field(svc: Services, kwargs, field: str) -> None:
+    with pytest.raises(InvalidEmail, match=f"^{field}: .* non-ASCII characters before the @-sign") as caught:
+        svc.email.send_email(subject="hi", html="<p>x</p>", **kwargs)
+    assert isinstance(caught.value, InvalidInput) and "SMTPUTF8" in caught.value.message
+    assert queued(svc) == 0
+
+
+def test_display_names_with_commas_stay_one_recipient(svc: Services) -> None:
+    svc.email.send_email(['"Doe, Jane" <jane@example.com>', "bob@example.com"], "hi", html="<p>x</p>")
+    msg = last_message(svc)
+    assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == [
+        ("Doe, Jane", "jane@example.com"),
+        ("", "bob@example.com"),
+    ]
+
+
+def test_idn_mail_reaches_a_real_smtp_server_with_the_ascii_envelope(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = SmtpServer().start()
+    try:
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        engine = build_engine(f"sqlite:///{tmp_path / 'smtp.db'}")
+        upgrade(engine)
+        services = create_services(load_settings(env_file=None), engine=engine)
+        services.outbox.kick = None
+        services.email.send_verification_email({**USER, "email": f"Ann <ann@{IDN_DOMAIN}>"}, "v-tok")
+        deadline = time.monotonic() + 20
+        while not server.handler.received and time.monotonic() < deadline:
+            services.outbox.dispatch_due()
+            time.sleep(0.05)
+        with engine.connect() as conn:
+            status, error = conn.execute(select(mail_outbox.c.status, mail_outbox.c.last_error)).one()
+        assert status == "sent", error
+        (got,) = server.handler.received
+        assert got.envelope_to == [f"ann@{ASCII_DOMAIN}"]
+        assert got.raw.isascii()
+        assert got.message["To"].addresses[0].addr_spec == f"ann@{ASCII_DOMAIN}"
+        assert "/verify-email?token=v-tok" in got.message.get_body(("plain",)).get_content()
+    finally:
+        server.stop()

@@ -1,11 +1,20 @@
 """The Email Service: the reference's EmailService, composing mail and queueing it in the outbox.
 
 Every mail is multipart/alternative: a plain-text part made by html2text (links kept, as
-Markdown-style `[text](url)`) and the HTML part, with Date and Message-ID, and on non-essential
-mail (welcome, low-balance notices) `List-Unsubscribe` with one-click POST (RFC 8058).
+Markdown-style `[text](url)` or `<url>`) and the HTML part, with Date and Message-ID, and on
+non-essential mail (welcome, low-balance notices) `List-Unsubscribe` with one-click POST (RFC 8058).
 Templates are Jinja2 with autoescape on; a configured directory overrides the packaged ones by
 file name. Header values with CR or LF are refused (header injection) and recipients are
 validated (email-validator, syntax only: deliverability is the relay's business).
+
+Links must reach the reader whole, so nothing hard-wraps them: the text part is not wrapped at
+all (quoted-printable's soft line breaks keep the lines on the wire short, and readers undo them),
+and `List-Unsubscribe` is written on one line rather than folded, which for a URL longer than a
+line would turn it into RFC 2047 encoded-words that no mail client decodes in that header.
+
+We do not speak SMTPUTF8, so everything that goes to the relay is ASCII: an internationalised
+domain (`ann@bücher.example`) is sent in its IDNA form (`ann@xn--bcher-kva.example`), in the
+envelope and in the headers alike; an address whose local part is not ASCII is refused.
 
 `send_email` does not talk to the network: it writes the rendered mail to the outbox in the
 caller's transaction (or its own), and the outbox's workers deliver it.
@@ -17,6 +26,8 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
+from email.policy import SMTP, Policy
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,16 +35,44 @@ from urllib.parse import urlencode
 from sqlalchemy import Connection, Engine
 
 from tidecast.db.tx import transaction
-from tidecast.errors import BadRequest
+from tidecast.errors import InvalidInput
 from tidecast.services.mail_outbox import MailOutbox, OutgoingMail
 
 PACKAGED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 #: Mail a user may opt out of; everything else is transactional (account, money).
 NON_ESSENTIAL_TEMPLATES = frozenset({"welcome", "stream-low-balance"})
 SUBJECT_MAX = 250
+#: RFC 5322 2.1.1: a line, CRLF excluded, must not be longer than this.
+LINE_MAX = 998
 
 
-class InvalidEmail(BadRequest):
+class _UnfoldedHeader(UnstructuredHeader, BaseHeader):
+    """A header written as set, on one line: for `List-Unsubscribe`, whose `<url>` must stay whole.
+
+    The standard folding treats an unknown header as free text: a word longer than the line becomes
+    RFC 2047 encoded-words (`=?utf-8?q?=3Chttps=3A//...`), which RFC 2369 readers (the one-click
+    unsubscribe of mail clients) do not decode. A value that cannot go on one line as it is (not
+    ASCII, or over the RFC 5322 line limit) is folded the standard way.
+    """
+
+    def fold(self, *, policy: Policy) -> str:
+        line = f"{self.name}: {self}"
+        if line.isascii() and len(line) <= LINE_MAX:
+            return line + policy.linesep
+        return super().fold(policy=policy)
+
+
+def _smtp_policy() -> Policy:
+    headers = HeaderRegistry()
+    headers.map_to_type("list-unsubscribe", _UnfoldedHeader)
+    return SMTP.clone(header_factory=headers)
+
+
+#: policy.SMTP (CRLF, 78-character folding) with List-Unsubscribe kept on one line.
+MAIL_POLICY = _smtp_policy()
+
+
+class InvalidEmail(InvalidInput):
     """A mail that cannot be sent as asked: bad address, header injection, nothing to send."""
 
 
@@ -90,8 +129,11 @@ class EmailService:
         converter.ignore_links = False
         converter.ignore_images = True
         converter.ignore_emphasis = True
-        converter.body_width = 78
-        converter.wrap_links = False  # a URL broken over two lines is not a link any more
+        # No hard wrapping: html2text's wrapper breaks lines at hyphens (textwrap's default) and
+        # spares only paragraphs with a `[text](url)` link, so the `<url>` it writes for a link
+        # whose text is its URL came out as `.../verify-` + newline + `email?token=...`. Lines
+        # on the wire stay short anyway: the part is quoted-printable, whose soft breaks readers undo.
+        converter.body_width = 0
         converter.ignore_tables = True  # the layout tables; the text keeps their paragraphs
         return str(converter.handle(html)).strip() + "\n"
 
@@ -187,6 +229,20 @@ class EmailService:
             **options,
         )
 
+    def send_account_exists(self, user: Mapping[str, Any], **options: Any) -> str | None:
+        """To the owner of an address someone tried to register: sign in or reset instead."""
+        return self.send_email(
+            user["email"],
+            "Someone tried to create a tidecast account with your address",
+            template_name="account-exists",
+            data={
+                "username": user["username"],
+                "login_link": self.link("/account/"),
+                "reset_link": self.link("/account/", _fragment="forgot"),
+            },
+            **options,
+        )
+
     def send_payment_confirmation(
         self, user: Mapping[str, Any], payment: Mapping[str, Any], **options: Any
     ) -> str | None:
@@ -220,6 +276,11 @@ class EmailService:
             **options,
         )
 
+    def already_queued(self, conn: Connection, idempotency_key: str) -> bool:
+        """Whether a mail under `idempotency_key` was queued (by a run that committed): event
+        subscribers ask before issuing anything a second delivery would duplicate."""
+        return self.outbox.has(conn, idempotency_key)
+
     # -- composing ----------------------------------------------------------------------------
 
     def compose(
@@ -234,7 +295,6 @@ class EmailService:
         template: str | None = None,
     ) -> OutgoingMail:
         from email.message import EmailMessage
-        from email.policy import SMTP
         from email.utils import formatdate, make_msgid
 
         sender = from_ or self.default_from
@@ -242,47 +302,49 @@ class EmailService:
             _no_line_breaks(field, value)
         if not subject.strip() or len(subject) > SUBJECT_MAX:
             raise InvalidEmail(f"subject must be 1 to {SUBJECT_MAX} characters")
-        sender_addr = _valid_address(sender, "from")
-        msg = EmailMessage(policy=SMTP)
-        msg["From"] = sender
-        msg["To"] = ", ".join(recipients)
+        if not recipients:
+            raise InvalidEmail("to: at least one recipient is needed")
+        # Headers and envelope from the same ASCII (IDNA) addresses: what the relay is told is
+        # what the reader sees.
+        sender_box = _mailbox(sender, "from")
+        to_boxes = [_mailbox(r, "to") for r in recipients]
+        msg = EmailMessage(policy=MAIL_POLICY)
+        msg["From"] = sender_box
+        msg["To"] = to_boxes
         msg["Subject"] = subject
         msg["Date"] = formatdate(usegmt=True)
-        msg["Message-ID"] = make_msgid(domain=sender_addr.rpartition("@")[2])
+        msg["Message-ID"] = make_msgid(domain=sender_box.domain)
         msg["MIME-Version"] = "1.0"
         if not essential:
-            msg["List-Unsubscribe"] = f"<{self.unsubscribe_url(recipients[0])}>"
+            msg["List-Unsubscribe"] = f"<{self.unsubscribe_url(to_boxes[0].addr_spec)}>"
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         # Quoted-printable keeps the message 7-bit: no relay needs 8BITMIME to carry it.
         msg.set_content(text if text is not None else self.html_to_text(html), cte="quoted-printable")
         msg.add_alternative(html, subtype="html", cte="quoted-printable")
         return OutgoingMail(
             message_id=str(msg["Message-ID"]),
-            sender=sender_addr,
-            recipients=[_valid_address(r, "to") for r in recipients],
+            sender=sender_box.addr_spec,
+            recipients=[box.addr_spec for box in to_boxes],
             subject=subject,
             template=template,
             essential=essential,
-            raw=msg.as_bytes(policy=SMTP),
+            raw=msg.as_bytes(policy=MAIL_POLICY),
         )
 
     def _recipients(self, to: str | list[str]) -> list[str]:
-        from email.utils import getaddresses
-
+        """`to` as one `Name <addr>` or `addr` per recipient, each domain in its ASCII form."""
         values = [to] if isinstance(to, str) else list(to)
         if not values:
             raise InvalidEmail("to: at least one recipient is needed")
         for value in values:
             _no_line_breaks("to", value)
-        found = [f"{name} <{addr}>" if name else addr for name, addr in getaddresses(values)]
-        if len(found) != len(values) or any(not _valid_address(f, "to") for f in found):
-            raise InvalidEmail(f"to: {', '.join(values)!r} is not a list of email addresses")
-        return found
+        return [str(_mailbox(value, "to")) for value in values]
 
     # -- links --------------------------------------------------------------------------------
 
-    def link(self, path: str, **query: str) -> str:
-        return f"{self.public_url}{path}" + (f"?{urlencode(query)}" if query else "")
+    def link(self, path: str, _fragment: str | None = None, **query: str) -> str:
+        url = f"{self.public_url}{path}" + (f"?{urlencode(query)}" if query else "")
+        return url + (f"#{_fragment}" if _fragment else "")
 
     def unsubscribe_url(self, recipient: str) -> str:
         return self.link("/api/unsubscribe", token=self.unsubscribe_token(_valid_address(recipient, "to")))
@@ -314,20 +376,35 @@ def _no_line_breaks(field: str, value: str) -> None:
 
 
 def _valid_address(value: str, field: str) -> str:
-    """The addr-spec of `value` ("Name <a@b.example>" or "a@b.example"), validated."""
-    from email.headerregistry import Address
-    from email.utils import parseaddr
+    """The addr-spec of `value` ("Name <a@b.example>" or "a@b.example"), validated, domain in ASCII."""
+    return _mailbox(value, field).addr_spec
+
+
+def _mailbox(value: str, field: str) -> Address:
+    """`value`, one mailbox ("Name <a@b.example>" or "a@b.example"), as SMTP without SMTPUTF8 takes it.
+
+    The display name may be in any script (the header encodes it); the domain comes back in its
+    IDNA ASCII form (`xn--...`), which is what the relay must be given; a local part that is not
+    ASCII would need SMTPUTF8, so it is refused.
+    """
+    from email.utils import getaddresses
 
     from email_validator import EmailNotValidError, validate_email
 
-    _name, addr = parseaddr(value)
-    if not addr:
+    found = getaddresses([value])
+    if len(found) != 1 or not found[0][1]:
         raise InvalidEmail(f"{field}: {value!r} is not an email address")
+    name, addr = found[0]
     try:
         # `localhost` and other single-label domains are fine for the sender (dev mail).
-        if field == "from" and "." not in addr.rpartition("@")[2]:
-            Address(addr_spec=addr)
-            return addr
-        return str(validate_email(addr, check_deliverability=False).normalized)
+        if field == "from" and "." not in addr.rpartition("@")[2] and addr.isascii():
+            return Address(name, addr_spec=addr)
+        valid = validate_email(addr, check_deliverability=False)
     except (EmailNotValidError, ValueError, IndexError) as exc:
         raise InvalidEmail(f"{field}: {value!r} is not a valid email address ({exc})") from None
+    if valid.ascii_email is None:
+        raise InvalidEmail(
+            f"{field}: {value!r} has non-ASCII characters before the @-sign; tidecast sends mail "
+            "without SMTPUTF8, so it cannot use this address"
+        )
+    return Address(name, addr_spec=valid.ascii_email)
