@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.support.functions import bind_functions
 from tests.support.parts import missing_part
 from tests.support.postgres import PostgresServer, find_bindir
 from tests.support.redis import RedisServer, find_redis
 from tidecast.config import Settings, load_settings
-from tidecast.container import Services, create_services, set_services
+from tidecast.container import Services, create_services
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 
@@ -28,11 +29,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TIDECAST_DATA_DIR", str(tmp_path / ".tidecast"))
-    previous = set_services(None)
+    bind_functions(None)
     yield tmp_path
-    current = set_services(previous)
-    if current is not None and current is not previous:
-        current.close()
+    bind_functions(None)
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +82,9 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def services(engine: Engine) -> Services:
-    """The container on a migrated database, installed as the process's container."""
+def services(engine: Engine) -> Iterator[Services]:
+    """The container on a migrated database, bound to every function module."""
     svc = create_services(load_settings(env_file=None), engine=engine)
-    set_services(svc)
-    return svc
+    bind_functions(svc)
+    yield svc
+    svc.close()

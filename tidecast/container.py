@@ -1,192 +1,317 @@
 """The one place that wires services together (the reference's dependency injection).
 
-`create_services(settings)` builds every service once; any collaborator can be passed in
-(tests hand in their own engine, transport or job queue). Functions call `get_services()`,
-which builds the container on first use and keeps it for the life of the process: on Lambda
-that is a warm container's life, so connections and pools are reused across invocations.
+`Services(settings)` is a container of *parts*: each service is built on first access, once,
+under the container's lock, and kept for the container's life (on Lambda, a warm sandbox's
+life, so connections and pools are reused across invocations). Each part's builder imports its
+own module, so a function that only reads streams never imports accounts, mail, SMTP, bcrypt or
+the job queue, and never pays for them on a cold start.
 
-The job queue is built on first use, not here: importing huey (which imports its Redis and
-PostgreSQL storages) costs ~400 ms, and only requests that queue work should pay it.
+Any part can be handed in instead of built (`create_services(settings, engine=..., outbox=...)`):
+tests pass their own engines, transports and queues. Handlers reach the container through
+`request.services`; there is no module-level container.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from sqlalchemy import Connection, Engine
+from tidecast.config import Settings
 
-from tidecast.config import Settings, load_settings
-from tidecast.db.claims import WorkPolicy
-from tidecast.db.engine import build_engine
-from tidecast.events import Event, EventBus
-from tidecast.jobs import Jobs, build_huey
-from tidecast.services.accounts import AccountService
-from tidecast.services.email import EmailService
-from tidecast.services.login_limit import LoginLimit
-from tidecast.services.mail_outbox import MailOutbox
-from tidecast.services.passwords import PasswordHasher
-from tidecast.services.smtp import SmtpTransport
-from tidecast.services.streams import StreamService
-from tidecast.services.tokens import TokenIssuer
-from tidecast.services.wallets import WalletService
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
+    from tidecast.db.claims import WorkPolicy
+    from tidecast.event_bus import EventBus
+    from tidecast.jobs import Jobs
+    from tidecast.queue import Queue
+    from tidecast.retention import Retention
+    from tidecast.services.account_mail import AccountMail
+    from tidecast.services.accounts import AccountService
+    from tidecast.services.email import EmailService
+    from tidecast.services.limits import AttemptLimit
+    from tidecast.services.links import LinkService
+    from tidecast.services.mail_outbox import MailOutbox
+    from tidecast.services.passwords import PasswordHasher
+    from tidecast.services.smtp import SmtpTransport
+    from tidecast.services.streams import StreamService
+    from tidecast.services.tokens import TokenIssuer
+    from tidecast.services.wallets import WalletService
+
+T = TypeVar("T")
+
+#: Wake-up task names on the queue: each drains one table of durable work.
 MAIL_DRAIN = "tidecast.mail.dispatch"
 EVENTS_DRAIN = "tidecast.events.deliver"
+JOBS_DRAIN = "tidecast.jobs.run_due"
+JOB_TASK = "tidecast.jobs.run"
+PRUNE_TASK = "tidecast.retention.prune"
 
 
-@dataclass
-class Services:
-    settings: Settings
-    engine: Engine
-    streams: StreamService
-    outbox: MailOutbox
-    email: EmailService
-    events: EventBus
-    accounts: AccountService
-    wallets: WalletService
-    jobs_factory: Callable[[], Jobs]
-    _jobs: Jobs | None = field(default=None, repr=False)
-    _jobs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+class part(Generic[T]):
+    """A service built on first access, once per container, under the container's lock."""
 
-    @property
-    def jobs(self) -> Jobs:
-        if self._jobs is None:
-            with self._jobs_lock:
-                if self._jobs is None:
-                    jobs = self.jobs_factory()
-                    jobs.register(MAIL_DRAIN, self.outbox.dispatch_due)
-                    jobs.register(EVENTS_DRAIN, self.events.deliver_due)
-                    self._jobs = jobs
-        return self._jobs
+    def __init__(self, build: Callable[[Services], T]) -> None:
+        self.build = build
+        self.name = build.__name__
 
-    def kick(self, name: str) -> None:
-        self.jobs.kick(name)
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
 
-    def close(self) -> None:
-        self.engine.dispose()
+    @overload
+    def __get__(self, obj: None, owner: type) -> part[T]: ...
+    @overload
+    def __get__(self, obj: Services, owner: type) -> T: ...
+    def __get__(self, obj: Services | None, owner: type) -> part[T] | T:
+        if obj is None:
+            return self
+        built = obj._built
+        if self.name in built:  # the warm path takes no lock
+            return built[self.name]  # type: ignore[no-any-return]
+        with obj._lock:  # re-entrant: a part's builder asks for the parts it needs
+            if self.name not in built:
+                built[self.name] = self.build(obj)
+            return built[self.name]  # type: ignore[no-any-return]
 
 
-def create_services(
-    settings: Settings,
-    *,
-    engine: Engine | None = None,
-    streams: StreamService | None = None,
-    transport: SmtpTransport | None = None,
-    outbox: MailOutbox | None = None,
-    email: EmailService | None = None,
-    events: EventBus | None = None,
-    huey: Any = None,
-) -> Services:
-    """Build every service from `settings`; a collaborator passed in is used as it is (tests)."""
-    engine = engine or build_engine(settings.effective_database_url)
-    services: Services
-
-    def kick(name: str) -> Callable[[], None]:
-        return lambda: services.kick(name)
-
-    outbox = outbox or MailOutbox(
-        engine,
-        transport or SmtpTransport.from_settings(settings),
-        kick=kick(MAIL_DRAIN),
-        policy=work_policy(settings, settings.tidecast_mail_max_attempts),
-    )
-    assert settings.jwt_secret is not None  # load_settings fills or demands it
-    email = email or EmailService(
-        engine,
-        outbox,
-        default_from=settings.email_from,
-        public_url=settings.tidecast_public_url,
-        secret=settings.jwt_secret.get_secret_value().encode(),
-        template_dir=settings.tidecast_email_templates,
-    )
-    events = events or EventBus(
-        engine,
-        kick=kick(EVENTS_DRAIN),
-        policy=work_policy(settings, settings.tidecast_event_max_attempts),
-    )
-    subscribe_mail(events, email)
-    accounts = AccountService(
-        engine,
-        events,
-        email,
-        hasher=PasswordHasher(settings.tidecast_bcrypt_rounds),
-        tokens=TokenIssuer(
-            secret=settings.jwt_secret.get_secret_value(),
-            issuer=settings.tidecast_jwt_issuer,
-            audience=settings.tidecast_jwt_audience,
-            ttl_seconds=settings.tidecast_jwt_ttl_seconds,
-        ),
-        login_limit=LoginLimit(settings.tidecast_login_max_failures, settings.tidecast_login_window_seconds),
-        verify_ttl=timedelta(seconds=settings.tidecast_verify_ttl_seconds),
-        reset_ttl=timedelta(seconds=settings.tidecast_reset_ttl_seconds),
-    )
-    accounts.subscribe(events)
-    services = Services(
-        settings=settings,
-        engine=engine,
-        streams=streams or StreamService(engine),
-        outbox=outbox,
-        email=email,
-        events=events,
-        accounts=accounts,
-        wallets=WalletService(
-            engine,
-            accounts,
-            domain=settings.siwe_domain,
-            origin=settings.tidecast_public_url,
-            chain_id=settings.tidecast_chain_id,
-        ),
-        jobs_factory=lambda: Jobs(huey if huey is not None else build_huey(settings.effective_queue_url)),
-    )
-    return services
+# -- builders: each imports what it builds -------------------------------------------------
 
 
-def work_policy(settings: Settings, max_attempts: int) -> WorkPolicy:
-    return WorkPolicy(
-        max_attempts=max_attempts,
-        retry_base=settings.tidecast_retry_base_seconds,
-        retry_max=settings.tidecast_retry_max_seconds,
-        lease_seconds=settings.tidecast_lease_seconds,
+def _engine(s: Services) -> Engine:
+    from tidecast.db.engine import build_engine
+
+    return build_engine(s.settings.effective_database_url)
+
+
+def _streams(s: Services) -> StreamService:
+    from tidecast.services.streams import StreamService
+
+    return StreamService(s.engine)
+
+
+def _transport(s: Services) -> SmtpTransport:
+    from tidecast.services.smtp import SmtpTransport
+
+    return SmtpTransport.from_settings(s.settings)
+
+
+def _outbox(s: Services) -> MailOutbox:
+    from tidecast.services.mail_outbox import MailOutbox
+
+    return MailOutbox(
+        s.engine,
+        s.transport,
+        kick=lambda: s.queue.kick(MAIL_DRAIN),
+        policy=work_policy(s.settings, 1),  # mail retries by time, not count (retry_for_seconds)
+        retry_for_seconds=s.settings.tidecast_mail_retry_for_seconds,
     )
 
 
-def subscribe_mail(events: EventBus, email: EmailService) -> None:
-    """The mail the platform's events cause, beyond accounts' own (AccountService.subscribe).
-    Each subscriber writes through the delivery's connection with the event id as idempotency
-    key, so a redelivery queues nothing twice. `stream.started` has no subscriber yet."""
+def _email(s: Services) -> EmailService:
+    from tidecast.services.email import EmailService
 
-    def payment_confirmation(event: Event, conn: Connection) -> None:
-        email.send_payment_confirmation(
+    return EmailService(
+        s.engine,
+        s.outbox,
+        default_from=s.settings.email_from,
+        public_url=s.settings.tidecast_public_url,
+        secret=s.settings.jwt_secret_value.encode(),
+        template_dir=s.settings.tidecast_email_templates,
+    )
+
+
+def _events(s: Services) -> EventBus:
+    from tidecast.event_bus import EventBus
+
+    bus = EventBus(
+        s.engine,
+        kick=lambda: s.queue.kick(EVENTS_DRAIN),
+        policy=work_policy(s.settings, s.settings.tidecast_event_max_attempts),
+    )
+    subscribe_all(bus, s)
+    return bus
+
+
+def subscribe_all(bus: EventBus, s: Services) -> None:
+    """Every event subscriber, in one place: (event, subscriber name, what runs).
+
+    Publishing needs only the names (one delivery row per subscriber); what runs is looked up
+    when a worker delivers, so a function that publishes `user.registered` never builds the
+    mail services. A subscriber name is stable: pending deliveries are tracked by it.
+    """
+    from tidecast.event_bus import Event, Subscriber
+
+    def account_mail(method: str) -> Subscriber:
+        return lambda event, conn: getattr(s.account_mail, method)(event, conn)
+
+    def payment_confirmation(event: Event, conn: Any) -> None:
+        s.email.send_payment_confirmation(
             event.payload["user"],
             event.payload["payment"],
             conn=conn,
             idempotency_key=f"{event.id}:payment-confirmation",
         )
 
-    events.subscribe("payment.created", "email.payment_confirmation", payment_confirmation)
+    bus.subscribe("user.registered", "email.welcome", account_mail("on_registered"))
+    bus.subscribe(
+        "user.registration_attempted", "email.account_exists", account_mail("on_registration_attempted")
+    )
+    bus.subscribe("user.verification_requested", "email.verification", account_mail("on_verification"))
+    bus.subscribe("user.password_reset_requested", "email.password_reset", account_mail("on_reset_requested"))
+    bus.subscribe("user.password_changed", "email.password_changed", account_mail("on_password_changed"))
+    bus.subscribe("payment.created", "email.payment_confirmation", payment_confirmation)
+    # `stream.started` has no subscriber yet: the chain issue records it on chain.
 
 
-_lock = threading.Lock()
-_current: Services | None = None
+def _jobs(s: Services) -> Jobs:
+    """Long jobs; each kind's handler is wired here when a part brings one (the video
+    pipeline's transcode)."""
+    from tidecast.jobs import Jobs
+
+    return Jobs(
+        s.engine,
+        kick=lambda job_id: s.queue.run(JOB_TASK, job_id),
+        policy=work_policy(s.settings, s.settings.tidecast_job_max_attempts),
+    )
 
 
-def get_services() -> Services:
-    """The process's container, built from the environment on first use."""
-    global _current
-    if _current is None:
-        with _lock:
-            if _current is None:
-                _current = create_services(load_settings())
-    return _current
+def _queue(s: Services) -> Queue:
+    from tidecast.queue import Queue, build_huey
+
+    queue = Queue(build_huey(s.settings.effective_queue_url))
+    queue.register(MAIL_DRAIN, lambda: s.outbox.dispatch_due())
+    queue.register(EVENTS_DRAIN, lambda: s.events.deliver_due())
+    queue.register(JOBS_DRAIN, lambda: s.jobs.run_due())
+    queue.register_item(JOB_TASK, lambda job_id: s.jobs.run(job_id))
+    queue.register_periodic(PRUNE_TASK, lambda: s.retention.prune(), hour="*", minute="17")
+    return queue
 
 
-def set_services(services: Services | None) -> Services | None:
-    """Install a container (dev server, CLI, tests); returns the one it replaced."""
-    global _current
-    with _lock:
-        previous, _current = _current, services
-    return previous
+def _retention(s: Services) -> Retention:
+    from tidecast.retention import Retention
+
+    return Retention(s.engine, keep_days=s.settings.tidecast_retention_days)
+
+
+def _hasher(s: Services) -> PasswordHasher:
+    from tidecast.services.passwords import PasswordHasher
+
+    return PasswordHasher(s.settings.tidecast_bcrypt_rounds)
+
+
+def _tokens(s: Services) -> TokenIssuer:
+    from tidecast.services.tokens import TokenIssuer
+
+    return TokenIssuer(
+        secret=s.settings.jwt_secret_value,
+        issuer=s.settings.tidecast_jwt_issuer,
+        audience=s.settings.tidecast_jwt_audience,
+        ttl_seconds=s.settings.tidecast_jwt_ttl_seconds,
+    )
+
+
+def _limits(s: Services) -> AttemptLimit:
+    from tidecast.services.limits import AttemptLimit
+
+    return AttemptLimit(
+        login_max=s.settings.tidecast_login_max_failures,
+        login_window=s.settings.tidecast_login_window_seconds,
+        register_max=s.settings.tidecast_register_max_per_hour,
+    )
+
+
+def _links(s: Services) -> LinkService:
+    from datetime import timedelta
+
+    from tidecast.services.links import LinkService
+
+    return LinkService(
+        verify_ttl=timedelta(seconds=s.settings.tidecast_verify_ttl_seconds),
+        reset_ttl=timedelta(seconds=s.settings.tidecast_reset_ttl_seconds),
+    )
+
+
+def _accounts(s: Services) -> AccountService:
+    from tidecast.services.accounts import AccountService
+
+    return AccountService(
+        s.engine, s.events, hasher=s.hasher, tokens=s.tokens, limits=s.limits, links=s.links
+    )
+
+
+def _account_mail(s: Services) -> AccountMail:
+    from tidecast.services.account_mail import AccountMail
+
+    return AccountMail(s.email, s.links, s.limits)
+
+
+def _wallets(s: Services) -> WalletService:
+    from tidecast.services.wallets import WalletService
+
+    return WalletService(
+        s.engine,
+        s.accounts,
+        domain=s.settings.siwe_domain,
+        origin=s.settings.tidecast_public_url,
+        chain_id=s.settings.tidecast_chain_id,
+    )
+
+
+class Services:
+    """The container. Attribute access builds a part; `given` parts are used as they are."""
+
+    engine = part(_engine)
+    streams = part(_streams)
+    transport = part(_transport)
+    outbox = part(_outbox)
+    email = part(_email)
+    events = part(_events)
+    jobs = part(_jobs)
+    queue = part(_queue)
+    retention = part(_retention)
+    hasher = part(_hasher)
+    tokens = part(_tokens)
+    limits = part(_limits)
+    links = part(_links)
+    accounts = part(_accounts)
+    account_mail = part(_account_mail)
+    wallets = part(_wallets)
+
+    def __init__(self, settings: Settings, **given: Any) -> None:
+        unknown = sorted(set(given) - set(PARTS))
+        if unknown:
+            raise TypeError(f"unknown parts {unknown}; the container has {sorted(PARTS)}")
+        self.settings = settings
+        self._built: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        self._lock = threading.RLock()
+
+    def built(self) -> list[str]:
+        """The parts built (or handed in) so far."""
+        return sorted(self._built)
+
+    def close(self) -> None:
+        """Release what the built parts hold (database connections)."""
+        engine = self._built.get("engine")
+        if engine is not None:
+            engine.dispose()
+
+
+#: Every part's name: what `create_services` accepts.
+PARTS = tuple(name for name, value in vars(Services).items() if isinstance(value, part))
+
+
+def create_services(settings: Settings, **given: Any) -> Services:
+    """A container for `settings`; any part passed in is used as it is (tests)."""
+    return Services(settings, **given)
+
+
+def work_policy(settings: Settings, max_attempts: int) -> WorkPolicy:
+    from tidecast.db.claims import WorkPolicy
+
+    return WorkPolicy(
+        max_attempts=max_attempts,
+        retry_base=settings.tidecast_retry_base_seconds,
+        retry_max=settings.tidecast_retry_max_seconds,
+        lease_seconds=settings.tidecast_lease_seconds,
+    )

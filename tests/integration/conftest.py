@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.support.auth import make_services
+from tests.support.functions import bind_functions
 from tests.support.smtp import SmtpServer
-from tidecast.container import Services, set_services
+from tidecast.container import Services
 
 
 @pytest.fixture
@@ -22,5 +23,5 @@ def smtp() -> Iterator[SmtpServer]:
 @pytest.fixture
 def svc(engine: Engine, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Services:
     services = make_services(engine, smtp, monkeypatch)
-    set_services(services)
+    bind_functions(services)
     return services

@@ -4,8 +4,8 @@
     @require_auth
     def me(request: Request, user: Principal) -> Response: ...
 
-A missing, malformed, expired or revoked token answers the standard 401 body with
-`WWW-Authenticate: Bearer` (RFC 6750), before the route's code runs.
+A missing, malformed, expired or revoked token answers the standard 401 body (with
+`WWW-Authenticate: Bearer`, which the edge adds to every 401) before the route's code runs.
 """
 
 from __future__ import annotations
@@ -14,24 +14,18 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from tidecast.container import get_services
-from tidecast.errors import Unauthorized
+from tidecast.errors import NotAuthenticated
 from tidecast.runtime import Request, Response
 from tidecast.services.accounts import Principal
 from tidecast.services.tokens import bearer_token
 
-CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tidecast"'}
-
 
 def authenticate(request: Request) -> Principal:
     """The principal behind the request's Bearer token, or the standard 401."""
-    try:
-        token = bearer_token(request.headers.get("authorization"))
-        if token is None:
-            raise Unauthorized("Missing token: send 'Authorization: Bearer <token>'")
-        return get_services().accounts.authenticate(token)
-    except Unauthorized as exc:
-        raise Unauthorized(exc.message, headers=CHALLENGE) from None
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise NotAuthenticated("Missing token: send 'Authorization: Bearer <token>'")
+    return request.services.accounts.authenticate(token)
 
 
 def optional_principal(request: Request) -> Principal | None:

@@ -11,9 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
 
-from tidecast.container import get_services
-from tidecast.errors import BadRequest, Unauthorized
-from tidecast.functions._auth import CHALLENGE, optional_principal, require_auth
+from tidecast.errors import InvalidInput, NotAuthenticated
+from tidecast.functions._auth import optional_principal, require_auth
 from tidecast.runtime import Function, Request, Response, json_response, ok
 from tidecast.runtime.validation import Body, parse_body
 from tidecast.services.accounts import Principal
@@ -37,6 +36,10 @@ class RegisterBody(Body):
 class LoginBody(Body):
     username: Short  # a username or an email address
     password: Text
+
+
+class NoBody(Body):
+    """A route that takes no input: no body, or `{}`; anything else is refused like any body."""
 
 
 class TokenBody(Body):
@@ -69,13 +72,14 @@ def login_response(token: str, user: dict[str, Any]) -> Response:
 @app.route("POST", "register")
 def register(request: Request) -> Response:
     body = parse_body(request, RegisterBody)
-    return ok(get_services().accounts.register(body.username, body.email, body.password), status=201)
+    accounts = request.services.accounts
+    return ok(accounts.register(body.username, body.email, body.password, request.source_ip), status=202)
 
 
 @app.route("POST", "login")
 def login(request: Request) -> Response:
     body = parse_body(request, LoginBody)
-    token, user = get_services().accounts.login(body.username, body.password, request.source_ip)
+    token, user = request.services.accounts.login(body.username, body.password, request.source_ip)
     return login_response(token, user)
 
 
@@ -83,48 +87,47 @@ def login(request: Request) -> Response:
 def verify(request: Request) -> Response:
     """The claims of a valid token, sent as `Authorization: Bearer` or as `{"token"}`."""
     body = parse_body(request, TokenBody) if request.body else None
-    try:
-        header = request.headers.get("authorization")
-        token = bearer_token(header) if header else None
-        if body is not None:
-            if token is not None and body.token != token:
-                raise BadRequest("Send the token once: in the Authorization header or in the body")
-            token = body.token
-        if token is None:
-            raise Unauthorized("Missing token: send 'Authorization: Bearer <token>' or {\"token\": ...}")
-        return ok(get_services().accounts.authenticate(token).claims)
-    except Unauthorized as exc:
-        raise Unauthorized(exc.message, headers=CHALLENGE) from None
+    header = request.headers.get("authorization")
+    token = bearer_token(header) if header else None
+    if body is not None:
+        if token is not None and body.token != token:
+            raise InvalidInput("Send the token once: in the Authorization header or in the body")
+        token = body.token
+    if token is None:
+        raise NotAuthenticated("Missing token: send 'Authorization: Bearer <token>' or {\"token\": ...}")
+    return ok(request.services.accounts.authenticate(token).claims)
 
 
 @app.route("GET", "me")
 @require_auth
 def me(request: Request, user: Principal) -> Response:
-    return ok(get_services().accounts.me(user.user_id))
+    return ok(request.services.accounts.me(user.user_id))
 
 
 @app.route("POST", "verify-email")
 def verify_email(request: Request) -> Response:
-    return ok(get_services().accounts.verify_email(parse_body(request, TokenBody).token))
+    return ok(request.services.accounts.verify_email(parse_body(request, TokenBody).token))
 
 
 @app.route("POST", "resend-verification")
 @require_auth
 def resend_verification(request: Request, user: Principal) -> Response:
-    get_services().accounts.request_verification(user.user_id)
+    if request.body:
+        parse_body(request, NoBody)
+    request.services.accounts.request_verification(user.user_id)
     return ok({"message": "A new verification link is on its way"}, status=202)
 
 
 @app.route("POST", "forgot-password")
 def forgot_password(request: Request) -> Response:
-    get_services().accounts.request_password_reset(parse_body(request, EmailBody).email)
+    request.services.accounts.request_password_reset(parse_body(request, EmailBody).email)
     return ok({"message": "If an account uses that address, a reset link is on its way"}, status=202)
 
 
 @app.route("POST", "reset-password")
 def reset_password(request: Request) -> Response:
     body = parse_body(request, ResetBody)
-    return ok(get_services().accounts.reset_password(body.token, body.password))
+    return ok(request.services.accounts.reset_password(body.token, body.password))
 
 
 @app.route("POST", "wallet/nonce")
@@ -133,20 +136,20 @@ def wallet_nonce(request: Request) -> Response:
     body = parse_body(request, NonceBody) if request.body else NonceBody()
     principal = optional_principal(request) if body.purpose == "link" else None
     user_id = principal.user_id if principal else None
-    return ok(get_services().wallets.nonce(body.purpose, user_id, body.address), status=201)
+    return ok(request.services.wallets.nonce(body.purpose, user_id, body.address), status=201)
 
 
 @app.route("POST", "wallet/link")
 @require_auth
 def wallet_link(request: Request, user: Principal) -> Response:
     body = parse_body(request, SignedBody)
-    return ok(get_services().wallets.link(user.user_id, body.message, body.signature))
+    return ok(request.services.wallets.link(user.user_id, body.message, body.signature))
 
 
 @app.route("POST", "wallet/login")
 def wallet_login(request: Request) -> Response:
     body = parse_body(request, SignedBody)
-    token, user = get_services().wallets.login(body.message, body.signature)
+    token, user = request.services.wallets.login(body.message, body.signature)
     return login_response(token, user)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tidecast.container import get_services
 from tidecast.runtime import Function, Request, Response, ok
 from tidecast.services.streams import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -13,13 +12,13 @@ app = Function("streams")
 def list_streams(request: Request) -> Response:
     limit = request.query_int("limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
     cursor = request.query.get("cursor")
-    page = get_services().streams.list(limit=limit, cursor=cursor)
+    page = request.services.streams.list(limit=limit, cursor=cursor)
     return ok({"items": page.items, "nextCursor": page.next_cursor})
 
 
 @app.route("GET", "{stream_id}")
 def get_stream(request: Request, stream_id: str) -> Response:
-    return ok(get_services().streams.get(stream_id))
+    return ok(request.services.streams.get(stream_id))
 
 
 handler = app.handler

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import html
 
-from tidecast.container import get_services
-from tidecast.errors import BadRequest
+from tidecast.errors import InvalidInput
 from tidecast.runtime import Function, Request, Response, ok
 
 app = Function("unsubscribe")
@@ -19,14 +18,14 @@ app = Function("unsubscribe")
 def _address(request: Request) -> tuple[str, str]:
     token = request.query.get("token", "")
     if not token:
-        raise BadRequest("token: the unsubscribe link is missing its token")
-    return token, get_services().email.address_from_unsubscribe_token(token)
+        raise InvalidInput("token: the unsubscribe link is missing its token")
+    return token, request.services.email.address_from_unsubscribe_token(token)
 
 
 @app.route("POST", "")
 def unsubscribe(request: Request) -> Response:
     _token, address = _address(request)
-    newly = get_services().outbox.suppress(address)
+    newly = request.services.outbox.suppress(address)
     return ok({"address": address, "unsubscribed": True, "alreadyUnsubscribed": not newly})
 
 

@@ -2,21 +2,33 @@
 
 A function module builds one `Function`, declares routes relative to the function's own path
 (`""` is the function's root, `"{id}"` one segment below it) and exports `handler = app.handler`.
-The handler turns every outcome into a response: ApiErrors keep their status and message;
-anything unexpected is logged with the request id and answered with a bare 500.
+The handler turns every outcome into a response: domain errors keep their message and get
+their status at the edge (tidecast/runtime/errors.py); anything unexpected is logged with the
+request id and answered with a bare 500.
+
+Routes reach services through `request.services`. The container is the one the host binds
+(`app.bind(services)`: the dev server, the CLI and tests share theirs), or, on Lambda, one
+built from the environment on the first request and kept while the sandbox stays warm. It
+builds each service on first use, so a function pays only for what its requests touch.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tidecast.errors import MethodNotAllowed, NotFound
+from tidecast.errors import NotFound
+from tidecast.runtime.errors import MethodNotAllowed, is_expected
 from tidecast.runtime.request import Request
 from tidecast.runtime.responses import Response, error_response
+
+if TYPE_CHECKING:
+    from tidecast.config import Settings
+    from tidecast.container import Services
 
 log = logging.getLogger("tidecast.functions")
 
@@ -49,6 +61,27 @@ class Function:
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
         self.routes: list[Route] = []
+        self._services: Services | None = None
+        self._lock = threading.Lock()
+
+    def bind(self, services: Services | None) -> None:
+        """Serve requests with `services` (None: build one from the environment when needed)."""
+        self._services = services
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            with self._lock:
+                if self._services is None:
+                    from tidecast.config import load_settings
+                    from tidecast.container import Services
+
+                    self._services = Services(load_settings())
+        return self._services
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
 
     def route(self, methods: str | list[str], pattern: str = "") -> Callable[[RouteHandler], RouteHandler]:
         wanted = frozenset(m.upper() for m in ([methods] if isinstance(methods, str) else methods))
@@ -72,9 +105,10 @@ class Function:
                 event, context, function_name=self.name, max_body=self._max_body() if has_body else None
             )
             request_id, method, path = request.request_id, request.method, request.path
+            request.services = self.services
             response = self._dispatch(request)
         except Exception as exc:
-            if not hasattr(exc, "status"):
+            if not is_expected(exc):
                 log.exception("function %s failed (request %s)", self.name, request_id)
             response = error_response(exc, request_id)
         log.info(
@@ -112,9 +146,7 @@ class Function:
     def _max_body(self) -> int:
         if self.max_body_bytes is not None:
             return self.max_body_bytes
-        from tidecast.container import get_services  # lazy: only requests with bodies pay
-
-        return get_services().settings.tidecast_max_body_bytes
+        return self.settings.tidecast_max_body_bytes
 
 
 def _request_id(event: Any, context: Any) -> str:

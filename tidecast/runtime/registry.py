@@ -5,10 +5,14 @@ the project's package tree are imported under their dotted name (so the code the
 runs is the same module Lambda's `tidecast.functions.streams.handler` names); others are
 loaded from their file. A file whose modification time or size changes is re-executed before
 the next request that reaches it: edits take effect without a restart.
+
+A registry given a container binds it to every `Function` it loads (`app.bind`), so all the
+functions of one dev server share one engine, one job queue and one mail outbox.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib
 import importlib.util
@@ -19,11 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tidecast.errors import NotFound
 
+if TYPE_CHECKING:
+    from tidecast.container import Services
+
 Handler = Callable[[Any, Any], Any]
+#: Longer names are not looked up at all (a file system refuses names over 255 bytes).
+NAME_MAX = 100
 
 
 @dataclass
@@ -43,11 +52,13 @@ class Registry:
         default_timeout: float = 10.0,
         settings: dict[str, dict[str, Any]] | None = None,
         import_root: Path | None = None,
+        services: Services | None = None,
     ) -> None:
         self.functions_dir = functions_dir.resolve()
         self.default_timeout = default_timeout
         self.settings = settings or {}
         self.import_root = (import_root or Path.cwd()).resolve()
+        self.services = services
         self._loaded: dict[str, LoadedFunction] = {}
         self._lock = threading.Lock()
 
@@ -61,12 +72,22 @@ class Registry:
         )
 
     def path_of(self, name: str) -> Path:
-        if not name.isidentifier() or name.startswith("_"):
-            raise NotFound(f"Function not found: {name}")
+        if not name:
+            raise NotFound("No function named: the path is /.netlify/functions/<name>/…" + self._known())
         path = self.functions_dir / f"{name}.py"
-        if not path.is_file():
-            raise NotFound(f"Function not found: {name}")
+        if len(name) > NAME_MAX or not name.isidentifier() or name.startswith("_") or not _is_file(path):
+            raise NotFound(f"Function not found: {name[:NAME_MAX]}" + self._suggest(name))
         return path
+
+    def _suggest(self, name: str) -> str:
+        near = difflib.get_close_matches(name[:NAME_MAX], self.names(), n=3, cutoff=0.6)
+        if near:
+            return "; did you mean " + " or ".join(near) + "?"
+        return self._known()
+
+    def _known(self) -> str:
+        names = self.names()
+        return f" (functions: {', '.join(names)})" if names else ""
 
     def get(self, name: str) -> LoadedFunction:
         """The function, loaded, or re-loaded if its file changed since the last call."""
@@ -84,6 +105,9 @@ class Registry:
             handler = getattr(module, "handler", None)
             if not callable(handler):
                 raise TypeError(f"{path} does not define handler(event, context)")
+            app = getattr(module, "app", None)
+            if self.services is not None and callable(getattr(app, "bind", None)):
+                app.bind(self.services)  # type: ignore[union-attr]
             loaded = LoadedFunction(name, path, handler, self._timeout(name, module), stamp)
             self._loaded[name] = loaded
             return loaded
@@ -142,6 +166,13 @@ class Registry:
             del sys.modules[module_name]
             raise
         return module
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system; a NUL
+        return False
 
 
 def _loaded_from(module: ModuleType, path: Path) -> bool:
