@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import base64
+import time
 
 import pytest
 
 from tests.support.events import aws_event, sample
-from tidecast.errors import BadRequest, PayloadTooLarge
-from tidecast.runtime.request import Request
+from tidecast.errors import InvalidInput, TooLarge
+from tidecast.runtime.request import MAX_JSON_DEPTH, Request
 
 
 def test_rest_v1_sample_event() -> None:
@@ -52,13 +53,13 @@ def test_base64_body_is_decoded() -> None:
     event["isBase64Encoded"] = True
     assert Request.from_event(event).body == b"\x00\xffbinary"
     event["body"] = "!!not base64!!"
-    with pytest.raises(BadRequest, match="base64"):
+    with pytest.raises(InvalidInput, match="base64"):
         Request.from_event(event)
 
 
 def test_body_limit() -> None:
     event = aws_event("1.0", "POST", "/x", body="x" * 101)
-    with pytest.raises(PayloadTooLarge, match="limit is 100"):
+    with pytest.raises(TooLarge, match="limit is 100"):
         Request.from_event(event, max_body=100)
     assert len(Request.from_event(event, max_body=101).body) == 101
 
@@ -73,19 +74,51 @@ def test_body_limit() -> None:
 )
 def test_malformed_json_says_what_is_wrong(body: str | None, message: str) -> None:
     req = Request.from_event(aws_event("1.0", "POST", "/x", body=body))
-    with pytest.raises(BadRequest, match=message):
+    with pytest.raises(InvalidInput, match=message):
         req.json()
+
+
+def test_nesting_is_bounded_at_max_json_depth() -> None:
+    def parsed(body: str) -> object:
+        return Request.from_event(aws_event("1.0", "POST", "/x", body=body)).json()
+
+    assert parsed("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH) is not None
+    assert parsed('{"a":' * MAX_JSON_DEPTH + "1" + "}" * MAX_JSON_DEPTH) is not None
+    assert parsed('["' + "[{" * 10_000 + '"]') == ["[{" * 10_000]  # brackets in a string are text
+    assert parsed(r'["\\"]') == ["\\"] and parsed(r'["\\\"[["]') == ['\\"[[']  # escapes end no string
+    for body in ("[" * (MAX_JSON_DEPTH + 1), '{"a":' * (MAX_JSON_DEPTH + 1), '[1, "x", ' * 65):
+        with pytest.raises(InvalidInput, match=f"nested deeper than {MAX_JSON_DEPTH} levels"):
+            parsed(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '"' + '\\"' * 1_000_000,  # one unterminated string of escaped quotes (2 MB)
+        '"' * 2_000_001,
+        '["' + "\\" * 1_000_000,
+        "[" * 64 + '"' + '\\"[' * 500_000,
+    ],
+)
+def test_the_depth_check_takes_linear_time(body: str) -> None:
+    """The check runs on every body before it is parsed; an unterminated string once made each
+    of its quotes rescan the rest of the body (seconds for 32 KB, hours for 6 MB)."""
+    req = Request.from_event(aws_event("1.0", "POST", "/x", body=body))
+    started = time.perf_counter()
+    with pytest.raises(InvalidInput, match="Malformed JSON body"):
+        req.json()
+    assert time.perf_counter() - started < 1.0
 
 
 def test_json_object_requires_an_object() -> None:
     req = Request.from_event(aws_event("1.0", "POST", "/x", body="[1]"))
-    with pytest.raises(BadRequest, match="expected an object"):
+    with pytest.raises(InvalidInput, match="expected an object"):
         req.json_object()
 
 
 @pytest.mark.parametrize("event", [None, [], "text", {"foo": 1}, {"version": "2.0"}])
 def test_events_that_are_not_http_are_refused(event: object) -> None:
-    with pytest.raises(BadRequest, match="event"):
+    with pytest.raises(InvalidInput, match="event"):
         Request.from_event(event)
 
 
@@ -93,9 +126,9 @@ def test_query_int_bounds() -> None:
     req = Request.from_event(aws_event("1.0", "GET", "/x", query={"limit": "7", "bad": "x1", "big": "1000"}))
     assert req.query_int("limit", 20, minimum=1, maximum=100) == 7
     assert req.query_int("missing", 20, minimum=1, maximum=100) == 20
-    with pytest.raises(BadRequest, match="'bad' parameter: must be an integer"):
+    with pytest.raises(InvalidInput, match="'bad' parameter: must be an integer"):
         req.query_int("bad", 20, minimum=1, maximum=100)
-    with pytest.raises(BadRequest, match="'big' parameter: must be between 1 and 100"):
+    with pytest.raises(InvalidInput, match="'big' parameter: must be between 1 and 100"):
         req.query_int("big", 20, minimum=1, maximum=100)
 
 

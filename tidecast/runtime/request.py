@@ -15,13 +15,32 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
-from tidecast.errors import BadRequest, PayloadTooLarge
+from tidecast.errors import InvalidInput, TooLarge
+
+if TYPE_CHECKING:
+    from tidecast.container import Services
+
+#: JSON nesting allowed in a body. Python's decoder recurses once per level; after a library
+#: raises the recursion limit (eth-account's py_ecc sets 100000), a body of 100,000 `[` would
+#: overflow the C stack and kill the process. Bodies are checked before they are parsed.
+MAX_JSON_DEPTH = 64
+#: Digits allowed in a JSON integer: Python refuses to parse more than 4300 anyway, with a
+#: ValueError the decoder does not turn into a JSONDecodeError.
+MAX_JSON_INT_DIGITS = 100
+# Strings (skipped whole, escapes included) or brackets: all the depth check needs to see.
+# The closing quote is optional so that a string never fails to match: a required one made
+# every `"` of an unterminated string (`"\"\"\"…`) rescan the rest of the body, quadratic
+# time (a 32 KB body took seconds). An unterminated string is skipped to the end, which is
+# safe: the decoder stops at it, so no bracket after it is ever parsed.
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+_QUERY_INT = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
 
 
 @dataclass
@@ -40,13 +59,25 @@ class Request:
     version: str
     event: dict[str, Any] = field(repr=False)
     context: Any = field(default=None, repr=False)
+    _services: Services | None = field(default=None, repr=False)
+
+    @property
+    def services(self) -> Services:
+        """The container of the function serving this request (set by `Function.handler`)."""
+        if self._services is None:
+            raise RuntimeError("this request was not dispatched by a Function: it has no services")
+        return self._services
+
+    @services.setter
+    def services(self, services: Services) -> None:
+        self._services = services
 
     @classmethod
     def from_event(
         cls, event: Any, context: Any = None, *, function_name: str = "", max_body: int | None = None
     ) -> Request:
         if not isinstance(event, dict):
-            raise BadRequest("Event must be a JSON object (an API Gateway proxy event)")
+            raise InvalidInput("Event must be a JSON object (an API Gateway proxy event)")
         try:
             if event.get("version") == "2.0" and "rawPath" in event:
                 return cls._from_v2(event, context, function_name, max_body)
@@ -54,8 +85,8 @@ class Request:
                 return cls._from_v1(event, context, function_name, max_body)
         except (AttributeError, TypeError, ValueError) as exc:
             # A field of the wrong shape: API Gateway never sends these, hand-made events might.
-            raise BadRequest(f"Malformed event: {exc}") from None
-        raise BadRequest("Unsupported event: expected an API Gateway REST (v1) or HTTP API (v2) event")
+            raise InvalidInput(f"Malformed event: {exc}") from None
+        raise InvalidInput("Unsupported event: expected an API Gateway REST (v1) or HTTP API (v2) event")
 
     @classmethod
     def _from_v1(cls, event: dict[str, Any], context: Any, name: str, max_body: int | None) -> Request:
@@ -121,33 +152,59 @@ class Request:
     def json(self) -> Any:
         """The body parsed as JSON, or a 400 that says what is wrong with it."""
         if not self.body:
-            raise BadRequest("Request body is required (JSON)")
+            raise InvalidInput("Request body is required (JSON)")
         try:
-            return json.loads(self.body)
+            text = self.body.decode("utf-8")
         except UnicodeDecodeError:
-            raise BadRequest("Malformed JSON body: not UTF-8 text") from None
+            raise InvalidInput("Malformed JSON body: not UTF-8 text") from None
+        _check_depth(text)
+        try:
+            return json.loads(text, parse_int=_json_int, parse_constant=_json_constant)
         except json.JSONDecodeError as exc:
-            raise BadRequest(
+            raise InvalidInput(
                 f"Malformed JSON body: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from None
 
     def json_object(self) -> dict[str, Any]:
         data = self.json()
         if not isinstance(data, dict):
-            raise BadRequest("Malformed JSON body: expected an object")
+            raise InvalidInput("Malformed JSON body: expected an object")
         return data
 
     def query_int(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
         raw = self.query.get(name)
         if raw is None:
             return default
-        try:
-            value = int(raw.strip(), 10)
-        except ValueError:
-            raise BadRequest(f"Invalid '{name}' parameter: must be an integer") from None
+        # ASCII digits only: int() also reads other scripts' digits (full-width, Arabic-Indic).
+        if not _QUERY_INT.fullmatch(raw.strip()):
+            raise InvalidInput(f"Invalid '{name}' parameter: must be an integer")
+        value = int(raw.strip(), 10)
         if not minimum <= value <= maximum:
-            raise BadRequest(f"Invalid '{name}' parameter: must be between {minimum} and {maximum}")
+            raise InvalidInput(f"Invalid '{name}' parameter: must be between {minimum} and {maximum}")
         return value
+
+
+def _check_depth(text: str) -> None:
+    """400 when brackets nest deeper than MAX_JSON_DEPTH, found without recursing."""
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise InvalidInput(f"Malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels")
+        elif char in "]}":
+            depth -= 1
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise InvalidInput(f"Malformed JSON body: a number has more than {MAX_JSON_INT_DIGITS} digits")
+    return int(digits)
+
+
+def _json_constant(name: str) -> Any:
+    raise InvalidInput(f"Malformed JSON body: {name} is not JSON")
 
 
 def _body(event: dict[str, Any], max_body: int | None) -> bytes:
@@ -155,16 +212,16 @@ def _body(event: dict[str, Any], max_body: int | None) -> bytes:
     if raw is None or raw == "":
         return b""
     if not isinstance(raw, str):
-        raise BadRequest("Event body must be a string")
+        raise InvalidInput("Event body must be a string")
     if event.get("isBase64Encoded"):
         try:
             data = base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError):
-            raise BadRequest("Event body is marked base64 but is not valid base64") from None
+            raise InvalidInput("Event body is marked base64 but is not valid base64") from None
     else:
         data = raw.encode("utf-8", "surrogatepass")
     if max_body is not None and len(data) > max_body:
-        raise PayloadTooLarge(f"Request body is {len(data)} bytes; the limit is {max_body}")
+        raise TooLarge(f"Request body is {len(data)} bytes; the limit is {max_body}")
     return data
 
 

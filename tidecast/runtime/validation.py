@@ -1,16 +1,17 @@
 """Request bodies checked against a pydantic model: one 400 that names every field at fault.
 
 Models are strict (a number is not a string) and refuse fields they do not declare, so a
-typo'd or smuggled field is an error rather than silently ignored.
+typo'd or smuggled field is an error rather than silently ignored. No string may hold a NUL
+character: PostgreSQL refuses them with an error (a 500, not a 400), and no field needs one.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from tidecast.errors import BadRequest
+from tidecast.errors import InvalidInput
 from tidecast.runtime.request import Request
 
 M = TypeVar("M", bound=BaseModel)
@@ -20,6 +21,13 @@ class Body(BaseModel):
     """Base of request-body models: strict types, no undeclared fields."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 def parse_body(request: Request, model: type[M]) -> M:
@@ -36,4 +44,4 @@ def parse_body(request: Request, model: type[M]) -> M:
                 problems.append(f"{field}: required")
             else:
                 problems.append(f"{field}: {err['msg']}")
-        raise BadRequest("Invalid request body: " + "; ".join(problems)) from None
+        raise InvalidInput("Invalid request body: " + "; ".join(problems)) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,12 +20,20 @@ from sqlalchemy import Engine, and_, insert, or_, select, update
 
 from tidecast.db.schema import STREAM_STATUSES, streams
 from tidecast.db.times import as_utc, iso, now_utc
-from tidecast.errors import BadRequest, NotFound
+from tidecast.errors import InvalidInput, NotFound
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
+#: What `new_id` makes (and what the column holds): anything else cannot be a stream, and is
+#: never sent to the database (PostgreSQL refuses NUL characters with an error, not a miss).
+STREAM_ID = re.compile(r"[A-Za-z0-9_\-]{1,32}", re.ASCII)
+#: A cursor this API issues is ~100 characters (base64 of a timestamp and an id). Longer ones
+#: are refused before decoding: the JSON inside is the client's, and a few thousand nested `[`
+#: were a RecursionError (a 500), or worse under a raised recursion limit (tidecast/imports.py).
+#: 256 characters hold at most 192 bytes of JSON, so at most 192 levels: far from any limit.
+MAX_CURSOR_CHARS = 256
 
 
 @dataclass(frozen=True)
@@ -63,14 +72,20 @@ def encode_cursor(created_at: datetime, stream_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidInput("Invalid 'cursor' parameter: not a cursor this API issued")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, stream_id = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if not isinstance(created, str) or not isinstance(stream_id, str):
+        if (
+            not isinstance(created, str)
+            or not isinstance(stream_id, str)
+            or not STREAM_ID.fullmatch(stream_id)
+        ):
             raise ValueError("cursor fields")
         return as_utc(datetime.fromisoformat(created)), stream_id
     except (ValueError, TypeError, UnicodeError, binascii.Error):
-        raise BadRequest("Invalid 'cursor' parameter: not a cursor this API issued") from None
+        raise InvalidInput("Invalid 'cursor' parameter: not a cursor this API issued") from None
 
 
 class StreamService:
@@ -78,6 +93,8 @@ class StreamService:
         self._engine = engine
 
     def get(self, stream_id: str) -> dict[str, Any]:
+        if not STREAM_ID.fullmatch(stream_id):
+            raise NotFound("Stream not found")
         with self._engine.connect() as conn:
             row = conn.execute(select(streams).where(streams.c.id == stream_id)).first()
         if row is None:
@@ -86,7 +103,7 @@ class StreamService:
 
     def list(self, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page:
         if not 1 <= limit <= MAX_LIMIT:
-            raise BadRequest(f"Invalid 'limit' parameter: must be between 1 and {MAX_LIMIT}")
+            raise InvalidInput(f"Invalid 'limit' parameter: must be between 1 and {MAX_LIMIT}")
         query = select(streams).order_by(streams.c.created_at.desc(), streams.c.id.desc())
         if cursor is not None:
             created, last_id = decode_cursor(cursor)
@@ -105,12 +122,14 @@ class StreamService:
 
     def create(self, *, title: str, description: str = "", owner_id: str | None = None) -> dict[str, Any]:
         title = title.strip()
+        if "\x00" in title or "\x00" in description:
+            raise InvalidInput("Invalid 'title' or 'description': NUL characters are not allowed")
         if not title:
-            raise BadRequest("Invalid 'title': must not be empty")
+            raise InvalidInput("Invalid 'title': must not be empty")
         if len(title) > TITLE_MAX:
-            raise BadRequest(f"Invalid 'title': at most {TITLE_MAX} characters")
+            raise InvalidInput(f"Invalid 'title': at most {TITLE_MAX} characters")
         if len(description) > DESCRIPTION_MAX:
-            raise BadRequest(f"Invalid 'description': at most {DESCRIPTION_MAX} characters")
+            raise InvalidInput(f"Invalid 'description': at most {DESCRIPTION_MAX} characters")
         now = now_utc()
         values = {
             "id": new_id(),
@@ -131,9 +150,11 @@ class StreamService:
     ) -> dict[str, Any]:
         """Move a stream along its lifecycle; the video pipeline calls this."""
         if status not in STREAM_STATUSES:
-            raise BadRequest(f"Invalid 'status': one of {', '.join(STREAM_STATUSES)}")
+            raise InvalidInput(f"Invalid 'status': one of {', '.join(STREAM_STATUSES)}")
         if progress is not None and not 0 <= progress <= 100:
-            raise BadRequest("Invalid 'progress': between 0 and 100")
+            raise InvalidInput("Invalid 'progress': between 0 and 100")
+        if not STREAM_ID.fullmatch(stream_id):
+            raise NotFound("Stream not found")
         changes: dict[str, Any] = {"status": status, "updated_at": now_utc(), "error": error}
         if progress is not None:
             changes["progress"] = progress
