@@ -216,11 +216,12 @@ def test_body_over_the_limit_is_413(base: str) -> None:
 
 def test_unknown_function_is_404(base: str) -> None:
     res = httpx.get(f"{base}/api/nothing-here")
-    assert res.status_code == 404 and res.json() == {
-        "success": False,
-        "error": "Function not found: nothing-here",
-        "code": "NOT_FOUND",
-    }
+    assert res.status_code == 404 and res.json()["code"] == "NOT_FOUND"
+    assert res.json()["error"].startswith("Function not found: nothing-here (functions: ")
+    near = httpx.get(f"{base}/api/slwo").json()["error"]
+    assert near == "Function not found: slwo; did you mean slow?", near
+    empty = httpx.get(f"{base}/api/")
+    assert empty.status_code == 404 and "No function named" in empty.json()["error"]
 
 
 def test_timeout_answers_504_and_the_server_stays_up(base: str) -> None:

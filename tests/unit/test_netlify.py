@@ -47,6 +47,26 @@ def test_query_string_passes_through_unless_target_has_one() -> None:
     assert Rule("/o", "/n?k=v", 301).target({}, "x=1") == "/n?k=v"
 
 
+def test_one_decoded_form_for_matching_rewriting_and_redirecting() -> None:
+    # The request path arrives percent-decoded; `from` may be written encoded.
+    encoded = Rule("/authors/c%C3%A9line/*", "/people/c%C3%A9line/:splat", 200)
+    bound = encoded.match("/authors/céline/a b", {})
+    assert bound == {"splat": "a b"}
+    assert encoded.rewrite_path(bound) == "/people/céline/a b"  # served and called decoded
+    redirect = Rule("/go/*", "/to/:splat?from=go", 302)
+    assert redirect.target({"splat": "a b?c#d%"}, "", encode=True) == "/to/a%20b%3Fc%23d%25?from=go"
+    assert redirect.rewrite_path({"splat": "a?b"}) == "/to/a?b"  # the query of `to` is dropped
+
+
+def test_placeholders_are_filled_once_by_whole_name() -> None:
+    rule = Rule("/u/:id/:my-id", "/users/:identity/:id/:my-id", 301)
+    bound = rule.match("/u/7/:splat", {})
+    assert bound == {"id": "7", "my-id": ":splat"}
+    assert rule.target(bound, "") == "/users/:identity/7/:splat"
+    splat = Rule("/a/*", "/b/:splat/:splat", 301)
+    assert splat.target({"splat": ":splat"}, "") == "/b/:splat/:splat"
+
+
 def test_unsupported_rules_are_reported_not_silently_used(tmp_path: Path) -> None:
     (tmp_path / "netlify.toml").write_text(
         """

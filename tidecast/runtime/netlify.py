@@ -6,15 +6,23 @@ query parameter and binds it; status 200 (or 404) rewrites serve the target unde
 original URL, 301/302/303/307/308 redirect; a rule does not shadow a static file that exists
 at the requested path unless `force = true`. Anything else the file says is reported at
 start as unsupported rather than silently ignored.
+
+Paths are compared in one form: percent-decoded, as the ASGI server hands them over in
+scope["path"]. `from` and `to` may be written percent-encoded (Netlify's docs ask for that
+in `_redirects`), so their literal parts are decoded before comparing or serving; values
+bound from the request are decoded already and are percent-encoded again only where they go
+back into a URL, a redirect's Location.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from tidecast.errors import ConfigError
 
@@ -37,7 +45,7 @@ class Rule:
 
     def match(self, path: str, query: dict[str, str]) -> dict[str, str] | None:
         """The placeholder bindings if this rule applies to the request, else None."""
-        want = _segments(self.source)
+        want = [unquote(part) for part in _segments(self.source)]
         got = _segments(path)
         bound: dict[str, str] = {}
         for index, part in enumerate(want):
@@ -62,14 +70,25 @@ class Rule:
                 return None
         return bound
 
-    def target(self, bound: dict[str, str], query_string: str) -> str:
-        out = self.to
-        # Longest names first so ":id" does not eat the start of ":identity".
-        for name in sorted(bound, key=len, reverse=True):
-            out = out.replace(f":{name}", bound[name])
+    def target(self, bound: dict[str, str], query_string: str, *, encode: bool = False) -> str:
+        """The URL a redirect sends the client to, with the request's query carried over.
+
+        With `encode`, bound values are percent-encoded: they were decoded from the request
+        path, and a `?`, `#`, `%` or space in one must not change what the Location means.
+        """
+        values = {k: quote(v, safe="/") for k, v in bound.items()} if encode else bound
+        out = _substitute(self.to, values)
         if query_string and "?" not in out and not self.query:
             out = f"{out}?{query_string}"
         return out
+
+    def rewrite_path(self, bound: dict[str, str]) -> str:
+        """The decoded path a rewrite serves or calls, in the same form as the request path.
+
+        Only the path part of `to` counts (a function sees the request's own query string);
+        its literal text is decoded and the bound values, already decoded, go in as they are.
+        """
+        return _substitute(self.to.split("?", 1)[0], bound, literal=unquote)
 
 
 @dataclass
@@ -99,6 +118,25 @@ class NetlifyConfig:
 
 def _segments(path: str) -> list[str]:
     return [s for s in path.split("/") if s]
+
+
+def _substitute(template: str, values: dict[str, str], *, literal: Callable[[str], str] = str) -> str:
+    """Fill the `:name` placeholders of `template` with `values` in one pass.
+
+    One pass over whole names: ":id" is not replaced inside ":identity" (the longest bound
+    name is tried first and must not run on into a letter), and a value that itself contains
+    ":splat" is not substituted again. `literal` is applied to the text between placeholders.
+    """
+    if not values:
+        return literal(template)
+    names = "|".join(re.escape(name) for name in sorted(values, key=len, reverse=True))
+    out: list[str] = []
+    last = 0
+    for found in re.finditer(f":({names})(?![A-Za-z0-9_])", template):
+        out += [literal(template[last : found.start()]), values[found.group(1)]]
+        last = found.end()
+    out.append(literal(template[last:]))
+    return "".join(out)
 
 
 def load_netlify_config(root: Path) -> NetlifyConfig:

@@ -1,10 +1,13 @@
-"""The development mailbox: a local SMTP server (aiosmtpd) capturing every mail, and its pages.
+"""The development mailbox (an embedded part): a local SMTP server (aiosmtpd) capturing every
+mail, and its pages.
 
 `tidecast dev` runs it on SMTP_HOST:SMTP_PORT (127.0.0.1:2525 by default), so mail goes through
 the same outbox, dispatcher and SMTP client as in production and lands here instead of in
-anyone's inbox. Mail is kept in a Maildir under the data directory (survives restarts, readable
-by any mail client) and shown at `/_dev/mail`: a list, each message's HTML, text and headers,
-and `/_dev/mail.json` for scripts and tests.
+anyone's inbox. It is not started when SMTP_HOST names another host or SMTP_USER is set: the
+settings then point at a real relay. Mail is kept in a Maildir under the data directory
+(survives restarts, readable by any mail client; private to its owner, since it holds reset
+links) and shown at `/_dev/mail`: a list, each message's HTML, text and headers, and
+`/_dev/mail.json` for scripts and tests.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
+
+from tidecast.config import Settings, private_dir
 
 ENVELOPE_HEADER = "X-Tidecast-Envelope-To"
 
@@ -35,23 +40,55 @@ class CaptureHandler:
         return "250 Message accepted for delivery"
 
 
-class DevMailServer:
+class MailCapture:
+    """The embedded part: an SMTP server on SMTP_PORT that keeps every mail in the mailbox."""
+
+    name = "dev mail server"
+    setting = "SMTP_PORT"
+
     def __init__(self, maildir: Path, *, host: str = "127.0.0.1", port: int = 2525) -> None:
         self.maildir = maildir
         self.host = host
         self.port = port
         self._controller: Any = None
 
+    @classmethod
+    def plan(cls, settings: Settings) -> MailCapture | None:
+        from tidecast.services.smtp import is_loopback
+
+        if not is_loopback(settings.smtp_host) or settings.smtp_user:
+            return None  # a real relay is configured
+        return cls(settings.tidecast_data_dir / "mailbox", host=settings.smtp_host, port=settings.smtp_port)
+
+    @property
+    def endpoint(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
     def start(self) -> None:
         from aiosmtpd.controller import Controller
 
-        self._controller = Controller(CaptureHandler(self.maildir), hostname=self.host, port=self.port)
-        self._controller.start()
+        private_dir(self.maildir.parent)
+        mailbox.Maildir(self.maildir, create=True)  # made 0700, with its cur/new/tmp
+        controller = Controller(CaptureHandler(self.maildir), hostname=self.host, port=self.port)
+        try:
+            controller.start()
+        except RuntimeError as exc:  # aiosmtpd wraps the bind error of its server thread
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, OSError):
+                raise cause from exc
+            raise
+        self._controller = controller
 
     def stop(self) -> None:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+    def routes(self) -> list[BaseRoute]:
+        return mail_routes(self.maildir)
+
+    def banner(self, base_url: str) -> str:
+        return f"mail      {self.endpoint} → {base_url}/_dev/mail"
 
 
 def read_messages(maildir: Path) -> list[tuple[str, EmailMessage]]:
@@ -82,7 +119,7 @@ def summary(key: str, msg: EmailMessage) -> dict[str, Any]:
     }
 
 
-def mail_routes(maildir: Path) -> list[Route]:
+def mail_routes(maildir: Path) -> list[BaseRoute]:
     def find(key: str) -> EmailMessage | None:
         return next((m for k, m in read_messages(maildir) if k == key), None)
 

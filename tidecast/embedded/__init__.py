@@ -1,0 +1,100 @@
+"""Embedded parts: what `tidecast dev` brings up so a laptop needs no servers installed.
+
+Each part stands in for a real engine and listens where that engine would (the dev SMTP
+capture on SMTP_PORT now; an EVM chain on RPC_URL's port and an IPFS node on IPFS_API_URL's
+port next). They share one small interface, so `tidecast dev` composes a list of parts instead
+of growing a branch for each:
+
+- `plan(settings)` decides whether the part is needed at all (the settings may point at a real
+  engine elsewhere) and returns it, or None;
+- `start()` / `stop()`;
+- `endpoint` is where it listens, `setting` names what moves it (`SMTP_PORT`), so a port that
+  is taken gives an error naming the setting to change;
+- `routes()` are the pages it adds to the dev server (served only to a local Host);
+- `banner(base_url)` is its line in the start-up banner.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Sequence
+from typing import Protocol
+
+from starlette.routing import BaseRoute
+
+from tidecast.config import Settings
+from tidecast.errors import ConfigError
+
+
+class EmbeddedPart(Protocol):
+    name: str
+    setting: str
+    port: int
+
+    @property
+    def endpoint(self) -> str: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def routes(self) -> list[BaseRoute]: ...
+
+    def banner(self, base_url: str) -> str: ...
+
+
+class PortTaken(ConfigError):
+    """An embedded part's port is in use; the message names the setting that moves it."""
+
+
+def plan(settings: Settings) -> list[EmbeddedPart]:
+    """The parts these settings need, in start order."""
+    from tidecast.embedded.mail import MailCapture
+
+    found: list[EmbeddedPart | None] = [MailCapture.plan(settings)]
+    return [p for p in found if p is not None]
+
+
+def start_all(parts: Sequence[EmbeddedPart]) -> None:
+    """Start every part, or none: on a failure the ones started are stopped again."""
+    started: list[EmbeddedPart] = []
+    try:
+        for part in parts:
+            try:
+                part.start()
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE or port_in_use(part.port):
+                    raise PortTaken(port_taken_message(part.name, part.endpoint, part.setting)) from exc
+                raise
+            started.append(part)
+    except BaseException:
+        stop_all(started)
+        raise
+
+
+def stop_all(parts: Sequence[EmbeddedPart]) -> None:
+    for part in reversed(parts):
+        part.stop()
+
+
+def port_taken_message(what: str, endpoint: str, setting: str) -> str:
+    return (
+        f"cannot start the {what} on {endpoint}: the port is in use (another tidecast dev?). "
+        f"Move it with {setting}={free_port()} (any free port)"
+    )
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
