@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,8 +38,10 @@ def checkout(tmp_path: Path) -> Path:
     return clone
 
 
-def run(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(cwd)}
+def run(
+    args: list[str], cwd: Path, env_extra: dict[str, str] | None = None, **kw
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(cwd), **(env_extra or {})}
     return subprocess.run(
         [*TIDECAST, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, **kw
     )
@@ -207,7 +210,9 @@ def test_dev_mailbox_end_to_end(dev_server: tuple[str, subprocess.Popen[str]]) -
     [mail] = mails
     assert mail["subject"] == "Welcome to tidecast!" and mail["envelopeTo"] == ["ann@example.com"]
     assert "&lt;b&gt;ann&lt;/b&gt;" in mail["html"]
-    link = re.search(r"http://localhost:8888/verify-email\?token=([\w-]+)", mail["text"])
+    # `tidecast dev --port P` moves the links in mail to port P (TIDECAST_PUBLIC_URL is unset).
+    public = base.replace("127.0.0.1", "localhost")
+    link = re.search(rf"{re.escape(public)}/verify-email\?token=([\w-]+)", mail["text"])
     assert link is not None, mail["text"]
     assert "Welcome to tidecast!" in httpx.get(base + "/_dev/mail").text
     page = httpx.get(f"{base}/_dev/mail/{mail['id']}")
@@ -219,8 +224,82 @@ def test_dev_mailbox_end_to_end(dev_server: tuple[str, subprocess.Popen[str]]) -
     assert httpx.get(f"{base}/_dev/mail/nope").status_code == 404
 
     headers = dict(mail["headers"])
-    link = headers["List-Unsubscribe"].strip("<>").replace("http://localhost:8888", base)
+    link = headers["List-Unsubscribe"].strip("<>")
+    assert link.startswith(public + "/api/unsubscribe?token="), link
     reply = httpx.post(link, content="List-Unsubscribe=One-Click")
     assert reply.status_code == 200 and reply.json()["data"]["address"] == "ann@example.com"
     assert svc.email.send_welcome_email({**user, "verificationToken": "t"}) is None  # suppressed now
     svc.close()
+
+
+def test_a_taken_port_is_named_before_the_banner(checkout: Path) -> None:
+    """Each embedded part's port, and the dev server's own, when taken: the error names the
+    setting or option that moves it, and the banner never says the server is up."""
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        smtp = run(["dev", "--port", str(free_port())], checkout, env_extra={"SMTP_PORT": str(taken)})
+        assert smtp.returncode != 0
+        assert f"SMTP_PORT={taken}" not in smtp.stderr and re.search(r"SMTP_PORT=\d+", smtp.stderr), (
+            smtp.stderr
+        )
+        assert f"127.0.0.1:{taken}" in smtp.stderr and "dev server on" not in smtp.stdout
+
+        server = run(["dev", "--port", str(taken)], checkout, env_extra={"SMTP_PORT": str(free_port())})
+        assert server.returncode != 0 and "--port" in server.stderr and f":{taken}" in server.stderr
+        assert "dev server on" not in server.stdout
+
+
+def test_a_mistyped_function_name_fails_and_suggests_the_right_one(checkout: Path) -> None:
+    res = run(["functions", "invoke", "stream"], checkout)
+    assert res.returncode != 0 and "Function not found: stream" in res.stderr
+    assert "did you mean streams?" in res.stderr
+    assert res.stdout == ""
+
+
+def test_help_shows_no_bool_placeholders() -> None:
+    """`<bool>` after a flag (typer's rich help) reads as if the flag wanted a value."""
+    import typer
+    from typer.testing import CliRunner
+
+    from tidecast.cli import app
+
+    def paths(command: Any, prefix: list[str]) -> Iterator[list[str]]:
+        yield prefix
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from paths(sub, [*prefix, name])
+
+    runner = CliRunner()
+    seen = 0
+    for path in paths(typer.main.get_command(app), []):
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "<bool>" not in result.output, (path, result.output)
+        seen += 1
+    assert seen > 15  # the root, each group and each command
+    flags = runner.invoke(app, ["events", "list", "--help"]).output
+    assert "--failed" in flags and "--json" in flags
+
+
+def test_functions_list_piped_keeps_long_names_whole(checkout: Path) -> None:
+    name = "very_long_function_name_" * 2 + "for_testing_"  # 60 characters
+    assert len(name) == 60 and name.isidentifier()
+    (checkout / "tidecast" / "functions" / f"{name}.py").write_text(
+        "def handler(event, context):\n    return {'statusCode': 204}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(checkout), "COLUMNS": "40"}  # a narrow terminal's setting
+    res = subprocess.run(
+        [*TIDECAST, "functions", "list"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    for whole in (name, f"/api/{name}", f"/.netlify/functions/{name}", f"tidecast/functions/{name}.py"):
+        assert any(whole in line for line in lines), (whole, res.stdout)
+    # The name's row holds the name, its first route and its file, each whole, on one line.
+    [row] = [line for line in lines if line.strip("│ ").startswith(name)]
+    assert f"/.netlify/functions/{name}" in row and f"tidecast/functions/{name}.py" in row
+    for other in ("auth", "streams", "unsubscribe"):
+        assert any(f"/api/{other}" in line for line in lines), other

@@ -1,0 +1,33 @@
+"""The `tidecast` command: dev server, worker, functions, config, database, events, mail, jobs."""
+
+from __future__ import annotations
+
+import typer
+
+from tidecast.cli.data import db_app, show_config, streams_app
+from tidecast.cli.dev import dev
+from tidecast.cli.functions import functions_app
+from tidecast.cli.work import events_app, jobs_app, mail_app, worker
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help=__doc__,
+    pretty_exceptions_show_locals=False,
+    # Plain help: the rich renderer of this typer shows `<bool>` after every flag and keeps the
+    # docstrings' line breaks.
+    rich_markup_mode=None,
+)
+app.command()(dev)
+app.command()(worker)
+app.command("config")(show_config)
+app.add_typer(functions_app, name="functions")
+app.add_typer(db_app, name="db")
+app.add_typer(streams_app, name="streams")
+app.add_typer(events_app, name="events")
+app.add_typer(mail_app, name="mail")
+app.add_typer(jobs_app, name="jobs")
+
+
+def main() -> None:
+    app()

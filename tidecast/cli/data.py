@@ -1,0 +1,87 @@
+"""`tidecast config`, `tidecast db …` and `tidecast streams …`: settings and stored data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tidecast.cli import common
+from tidecast.errors import DomainError
+
+db_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Database migrations and retention.")
+streams_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Streams (development data).")
+
+
+def show_config() -> None:
+    """Print the effective settings: secrets and the credentials inside URLs masked, and where
+    a value comes from when it is derived from another."""
+    for name, value in common.settings().masked().items():
+        typer.echo(f"{name}={value}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to REVISION (default: the newest)."""
+    from tidecast.db.migrate import current, upgrade
+
+    svc = common.services()
+    upgrade(svc.engine, revision)
+    typer.echo(f"database at revision {current(svc.engine)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION ('base' empties it)."""
+    from tidecast.db.migrate import current, downgrade
+
+    svc = common.services()
+    downgrade(svc.engine, revision)
+    typer.echo(f"database at revision {current(svc.engine)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's revision."""
+    from tidecast.db.migrate import current
+
+    typer.echo(current(common.services().engine) or "(empty: run `tidecast db upgrade`)")
+
+
+@db_app.command("prune")
+def db_prune(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be deleted.")] = False,
+) -> None:
+    """Delete finished records older than TIDECAST_RETENTION_DAYS (sent mail, done deliveries and
+    jobs, used or expired links, old nonces); a worker also does this every hour."""
+    svc = common.migrated(common.services())
+    retention = svc.retention
+    counts = retention.plan() if dry_run else retention.prune()
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(f"older than {retention.cutoff:%Y-%m-%d %H:%M} UTC ({retention.keep_days:g} days):")
+    for table, count in counts.items():
+        typer.echo(f"  {table:<34} {verb} {count}")
+
+
+@streams_app.command("add")
+def streams_add(
+    title: Annotated[str, typer.Option(help="Title.")],
+    description: Annotated[str, typer.Option(help="Description.")] = "",
+) -> None:
+    """Create a stream (status processing) and print it."""
+    try:
+        stream = common.services().streams.create(title=title, description=description)
+    except DomainError as exc:
+        raise common.fail(f"tidecast: {exc.message}") from None
+    typer.echo(common.as_json(stream))
+
+
+@streams_app.command("list")
+def streams_list(limit: Annotated[int, typer.Option(min=1, max=100)] = 20) -> None:
+    """The newest streams."""
+    try:
+        page = common.services().streams.list(limit=limit)
+    except DomainError as exc:
+        raise common.fail(f"tidecast: {exc.message}") from None
+    for item in page.items:
+        typer.echo(f"{item['id']}  {item['status']:<10}  {item['createdAt']}  {item['title']}")

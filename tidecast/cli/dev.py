@@ -1,0 +1,88 @@
+"""`tidecast dev`: the platform on one laptop, on embedded defaults.
+
+Order matters, so that every failure is reported before the banner says the server is up:
+bind the dev server's port, migrate, start the embedded parts (each names the setting that
+moves it when its port is taken), start the in-process worker, then print the banner and serve.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tidecast.cli import common
+from tidecast.errors import ConfigError
+
+
+def dev(
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default: netlify.toml [dev] port).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Migrate the database and run the dev server (functions, redirects, static files), a job
+    worker and the embedded parts (a local SMTP server whose mail shows at /_dev/mail)."""
+    import uvicorn
+
+    from tidecast import embedded
+    from tidecast.db.migrate import upgrade
+    from tidecast.runtime.devserver import DevServer, bind_socket, server_config
+
+    common.log_to_stderr()
+    root = Path.cwd()
+    netlify = common.netlify(root)
+    port = port or netlify.port
+    # Links in mail, the SIWE domain and the site's origin follow the port unless set.
+    settings = common.settings().with_public_url(f"http://localhost:{port}")
+    try:
+        sock = bind_socket(host, port)
+    except OSError as exc:
+        where = "--port" if port != netlify.port else "netlify.toml [dev] port (or --port)"
+        raise common.fail(
+            f"tidecast: cannot listen on {host}:{port} ({exc.strerror}); choose another with {where}, "
+            f"e.g. --port {embedded.free_port()}"
+        ) from None
+    services = common.services(settings)
+    _, registry = common.registry(root, settings, services)
+    upgrade(services.engine)
+    parts = embedded.plan(settings)
+    try:
+        embedded.start_all(parts)
+    except ConfigError as exc:
+        sock.close()
+        raise common.fail(f"tidecast: {exc}") from None
+    consumer = services.queue.consumer(workers=2, in_process=True)
+    consumer.start()
+
+    base = f"http://localhost:{port}"
+    typer.echo(f"tidecast dev server on {base} (publish dir: {netlify.publish_dir.relative_to(root)})")
+    for name in registry.names():
+        typer.echo(f"  function {name:<16} " + "  ".join(base + p for p in netlify.routes_to(name)))
+    for note in netlify.unsupported:
+        typer.secho(f"  netlify.toml: {note}", fg=typer.colors.YELLOW)
+    for part in parts:
+        typer.echo(f"  {part.banner(base)}")
+    if not any(p.setting == "SMTP_PORT" for p in parts):
+        typer.echo(f"  mail      sent through {settings.smtp_host}:{settings.smtp_port}")
+    typer.echo(f"  jobs      in-process worker on {settings.masked()['TIDECAST_QUEUE_URL']}")
+    if settings.tidecast_public_url != base:
+        typer.echo(f"  links     in mail point to {settings.tidecast_public_url} (TIDECAST_PUBLIC_URL)")
+
+    server = DevServer(
+        netlify,
+        registry,
+        max_body_bytes=settings.tidecast_max_body_bytes,
+        body_timeout=settings.tidecast_body_timeout_seconds,
+    )
+    dev_routes = [route for part in parts for route in part.routes()]
+    config = server_config(
+        server.app(dev_routes), host=host, port=port, trusted_proxies=settings.trusted_proxies
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        consumer.stop(graceful=True)
+        embedded.stop_all(parts)
+        services.close()
