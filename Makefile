@@ -2,36 +2,45 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# What runs tidecast (requirements.lock) and, for tests only, the tools (requirements-dev.lock).
+RUNTIME := $(VENV)/.runtime-installed
+DEVTOOLS := $(VENV)/.dev-installed
 
-.PHONY: dev test setup system-deps lint typecheck unit bench clean
+.PHONY: dev test setup setup-dev system-deps lint typecheck bench clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(RUNTIME): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . --config-settings editable_mode=compat
-	@touch $(STAMP)
+	$(PIP) -r requirements.lock
+	$(PIP) --no-deps -e . --config-settings editable_mode=compat
+	@touch $(RUNTIME)
 
-setup: $(STAMP)
+$(DEVTOOLS): $(RUNTIME) requirements-dev.lock
+	$(PIP) -r requirements.lock -r requirements-dev.lock
+	@touch $(DEVTOOLS)
+
+setup: $(RUNTIME)
+
+setup-dev: $(DEVTOOLS)
 
 dev: setup
 	$(BIN)/tidecast dev
 
-# System packages the tests need (PostgreSQL server binaries); installed from apt when missing.
+# System packages the tests need (PostgreSQL server binaries, Redis, chromium); from apt when missing.
 system-deps:
 	@bash scripts/system-deps.sh
 
-lint: setup
+lint: setup-dev
 	$(BIN)/ruff check tidecast tests bench
 	$(BIN)/ruff format --check tidecast tests bench
 
-typecheck: setup
+typecheck: setup-dev
 	$(BIN)/mypy tidecast
 
-test: setup system-deps lint typecheck
+test: setup-dev system-deps lint typecheck
 	$(BIN)/pytest
 
-bench: setup
+bench: setup-dev
 	@bash scripts/system-deps.sh bench
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/devserver.py

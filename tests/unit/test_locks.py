@@ -1,0 +1,39 @@
+"""The locks: runtime packages only in requirements.lock (a deployment package ships it), the
+dev and test tools in requirements-dev.lock, every pin exact, no package in both."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = {"pytest", "pytest-timeout", "mypy", "ruff", "hypothesis", "playwright", "trustme"}
+
+
+def pins(name: str) -> dict[str, str]:
+    found = {}
+    for line in (ROOT / name).read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([0-9][0-9A-Za-z.\-+]*)", line)
+        assert match, f"{name}: not an exact pin: {line!r}"
+        found[match[1].lower().replace("_", "-")] = match[2]
+    return found
+
+
+def requirement_name(spec: str) -> str:
+    return re.split(r"[\[<>=!~ ;]", spec, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_runtime_lock_has_the_runtime_and_no_tools() -> None:
+    runtime, dev = pins("requirements.lock"), pins("requirements-dev.lock")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {requirement_name(spec) for spec in project["dependencies"]}
+    assert wanted <= set(runtime), wanted - set(runtime)
+    assert not TOOLS & set(runtime), TOOLS & set(runtime)
+    assert TOOLS <= set(dev), TOOLS - set(dev)
+    assert not set(runtime) & set(dev), set(runtime) & set(dev)
+    declared = {requirement_name(spec) for spec in project["optional-dependencies"]["dev"]}
+    assert declared <= set(dev), declared - set(dev)
