@@ -18,8 +18,9 @@ from tests.support.parts import free_port  # noqa: E402 - needs ROOT on the path
 __all__ = ["DEV_APP", "ROOT", "bench_env", "free_port", "seed_stream", "start"]
 
 SEED = (
-    "from tidecast.container import get_services; from tidecast.db.migrate import upgrade; "
-    "s = get_services(); upgrade(s.engine); print(s.streams.create(title='bench')['id'])"
+    "from tidecast.config import load_settings; from tidecast.container import create_services; "
+    "from tidecast.db.migrate import upgrade; "
+    "s = create_services(load_settings()); upgrade(s.engine); print(s.streams.create(title='bench')['id'])"
 )
 
 
@@ -43,14 +44,21 @@ def seed_stream(env: dict[str, str]) -> str:
 DEV_APP = """
 import sys, pathlib, uvicorn
 from tidecast.config import load_settings
-from tidecast.runtime.devserver import DevServer
+from tidecast.container import create_services
+from tidecast.runtime.devserver import DevServer, server_config
 from tidecast.runtime.netlify import load_netlify_config
 from tidecast.runtime.registry import Registry
 root = pathlib.Path(sys.argv[2])
+settings = load_settings()
 netlify = load_netlify_config(root)
-registry = Registry(netlify.functions_dir, settings=netlify.function_settings, import_root=root)
-app = DevServer(netlify, registry, max_body_bytes=load_settings().tidecast_max_body_bytes).app()
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+registry = Registry(
+    netlify.functions_dir, settings=netlify.function_settings, import_root=root,
+    services=create_services(settings),
+)
+app = DevServer(netlify, registry, max_body_bytes=settings.tidecast_max_body_bytes).app()
+config = server_config(app, host="127.0.0.1", port=int(sys.argv[1]), trusted_proxies=[])
+config.log_level, config.access_log = "warning", False
+uvicorn.Server(config).run()
 """
 
 

@@ -33,9 +33,10 @@ PASSWORD = "correct horse battery"
 ROUNDS = 12
 
 SEED = f"""
-from tidecast.container import get_services
+from tidecast.config import load_settings
+from tidecast.container import create_services
 from tidecast.db.migrate import upgrade
-s = get_services(); upgrade(s.engine)
+s = create_services(load_settings()); upgrade(s.engine)
 s.accounts.register("bench", "bench@example.com", {PASSWORD!r})
 """
 

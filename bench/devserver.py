@@ -23,14 +23,17 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from tidecast.container import get_services
+from tidecast.config import load_settings
+from tidecast.container import create_services
 from tidecast.errors import NotFound
+
+services = create_services(load_settings())
 
 def stream(request):
     try:
-        return JSONResponse({"success": True, "data": get_services().streams.get(request.path_params["sid"])})
+        return JSONResponse({"success": True, "data": services.streams.get(request.path_params["sid"])})
     except NotFound as exc:
-        return JSONResponse(exc.body(), status_code=404)
+        return JSONResponse({"success": False, "error": exc.message, "code": "NOT_FOUND"}, status_code=404)
 
 app = Starlette(routes=[Route("/api/streams/{sid}", stream)])
 uvicorn.run(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), log_level="warning", access_log=False)

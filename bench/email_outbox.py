@@ -2,8 +2,9 @@
 
 System under test: the outbox as it ships, which opens one SMTP session when a dispatch run
 first needs it and sends every mail of the run over it (batches of 50 rows). Anchor: the same
-outbox, code path, database and server with `connection_per_mail` set, so every mail also pays
-what a sender without reuse pays: TCP connect, the server's greeting, EHLO and QUIT. Claiming
+outbox, code path, database and server, given a transport (defined here, not in the product)
+whose every send opens its own connection, so every mail also pays what a sender without reuse
+pays: TCP connect, the server's greeting, EHLO and QUIT. Claiming
 rows, the per-mail UPDATE that records each outcome and the SMTP transaction itself are shared,
 so the ratio shows what reusing the connection saves. Aim: reused >= 3x the anchor's mails/s.
 
@@ -53,9 +54,10 @@ from tidecast.container import Services, create_services
 from tidecast.db.migrate import upgrade
 from tidecast.db.schema import mail_outbox
 from tidecast.db.tx import transaction
+from tidecast.services import smtp
 from tidecast.services.smtp import SmtpTransport
 
-MODES = {"reused": False, "per_mail": True}  # mode -> MailOutbox.connection_per_mail
+MODES = ("reused", "per_mail")
 LABELS = {"reused": "reused connection", "per_mail": "anchor  connection per mail"}
 WARM_UP = 20
 
@@ -87,6 +89,34 @@ class CountingHandler:
             return list(self.message_ids)
 
 
+class OneShotSession:
+    """Looks like one SMTP session to the outbox; opens a new connection for every mail."""
+
+    def __init__(self, transport: SmtpTransport) -> None:
+        self.transport = transport
+
+    def sendmail(self, sender: str, recipients: list[str], raw: bytes) -> dict[str, Any]:
+        session = SmtpTransport.open(self.transport)
+        try:
+            return session.sendmail(sender, recipients, raw)
+        finally:
+            smtp.close(session)
+
+    def quit(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclasses.dataclass(frozen=True)
+class PerMailTransport(SmtpTransport):
+    """The anchor's transport: the same settings, a connection per mail."""
+
+    def open(self) -> Any:
+        return OneShotSession(self)
+
+
 def fail(message: str) -> None:
     sys.exit(f"bench/email_outbox.py: FAILED: {message}")
 
@@ -106,10 +136,10 @@ def queue(services: Services, n: int, tag: str) -> list[str]:
 
 
 def dispatch(services: Services, handler: CountingHandler, n: int, mode: str, tag: str) -> float:
-    """Queue `n` mails, send them all in `mode`, check what arrived; seconds the dispatch took."""
+    """Queue `n` mails, send them all with `services` (one mode's), check what arrived; seconds
+    the dispatch took."""
     ids = queue(services, n, tag)
     outbox = services.outbox
-    outbox.connection_per_mail = MODES[mode]
     seen_before = len(handler.received())
     before = dataclasses.replace(outbox.counts)
     gc.collect()
@@ -191,17 +221,23 @@ def run_relay(kind: str, mails: int, rounds: int, tmp: Path) -> float:
         data = tmp / kind.replace("+", "-")
         data.mkdir()
         os.environ.update(bench_env(str(data)))  # TIDECAST_DATA_DIR and DATABASE_URL under tmp
-        services = create_services(load_settings(env_file=None), transport=transport)
-        cleanup.callback(services.close)
-        upgrade(services.engine)
-        services.outbox.kick = None  # no job queue: this process dispatches by itself
+        settings = load_settings(env_file=None)
+        reused = create_services(settings, transport=transport)
+        cleanup.callback(reused.close)
+        upgrade(reused.engine)
+        per_mail = create_services(
+            settings, engine=reused.engine, transport=PerMailTransport(**dataclasses.asdict(transport))
+        )
+        by_mode = {"reused": reused, "per_mail": per_mail}
+        for services in by_mode.values():
+            services.outbox.kick = None  # no job queue: this process dispatches by itself
         for mode in MODES:  # connections, statement caches, imports: not part of any round
-            dispatch(services, handler, WARM_UP, mode, f"warm-up {mode}")
+            dispatch(by_mode[mode], handler, WARM_UP, mode, f"warm-up {mode}")
         times: dict[str, list[float]] = {mode: [] for mode in MODES}
         for r in range(rounds):
             order = list(MODES) if r % 2 == 0 else list(reversed(MODES))
             for mode in order:
-                times[mode].append(dispatch(services, handler, mails, mode, f"{kind} {mode} round {r}"))
+                times[mode].append(dispatch(by_mode[mode], handler, mails, mode, f"{kind} {mode} round {r}"))
     rates = {mode: [mails / t for t in ts] for mode, ts in times.items()}
     best = {mode: max(rs) for mode, rs in rates.items()}
     # Each round runs both modes back to back, so its ratio compares like with like even when the
