@@ -45,6 +45,16 @@ class Settings(BaseModel):
     rpc_url: str = "http://localhost:8545"
     payment_stream_contract_address: str | None = None
     token_address: str | None = None
+    #: The chain watcher (tidecast/services/chain_watcher.py): blocks behind the head before an
+    #: event is processed (a reorganisation shallower than this never reaches the index), seconds
+    #: between polls, the block it starts from on a new chain, and how long before a payment
+    #: stream runs dry its sender is mailed.
+    tidecast_chain_confirmations: int = Field(default=2, ge=0, le=1000)
+    tidecast_chain_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    tidecast_chain_start_block: int = Field(default=0, ge=0)
+    tidecast_low_balance_seconds: float = Field(default=600.0, gt=0)
+    #: Seconds a JSON-RPC call to the node may take.
+    tidecast_chain_timeout: float = Field(default=10.0, gt=0, le=300)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=2525, ge=1, le=65535)

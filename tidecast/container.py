@@ -29,11 +29,14 @@ if TYPE_CHECKING:
     from tidecast.retention import Retention
     from tidecast.services.account_mail import AccountMail
     from tidecast.services.accounts import AccountService
+    from tidecast.services.chain import BlockchainDataService
+    from tidecast.services.chain_watcher import ChainWatcher
     from tidecast.services.email import EmailService
     from tidecast.services.limits import AttemptLimit
     from tidecast.services.links import LinkService
     from tidecast.services.mail_outbox import MailOutbox
     from tidecast.services.passwords import PasswordHasher
+    from tidecast.services.payment_status import PaymentStatusService
     from tidecast.services.smtp import SmtpTransport
     from tidecast.services.streams import StreamService
     from tidecast.services.tokens import TokenIssuer
@@ -47,6 +50,7 @@ EVENTS_DRAIN = "tidecast.events.deliver"
 JOBS_DRAIN = "tidecast.jobs.run_due"
 JOB_TASK = "tidecast.jobs.run"
 PRUNE_TASK = "tidecast.retention.prune"
+CHAIN_DRAIN = "tidecast.chain.watch"
 
 
 class part(Generic[T]):
@@ -140,18 +144,12 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
     when a worker delivers, so a function that publishes `user.registered` never builds the
     mail services. A subscriber name is stable: pending deliveries are tracked by it.
     """
+    from sqlalchemy import Connection
+
     from tidecast.event_bus import Event, Subscriber
 
     def account_mail(method: str) -> Subscriber:
         return lambda event, conn: getattr(s.account_mail, method)(event, conn)
-
-    def payment_confirmation(event: Event, conn: Any) -> None:
-        s.email.send_payment_confirmation(
-            event.payload["user"],
-            event.payload["payment"],
-            conn=conn,
-            idempotency_key=f"{event.id}:payment-confirmation",
-        )
 
     bus.subscribe("user.registered", "email.welcome", account_mail("on_registered"))
     bus.subscribe(
@@ -160,8 +158,12 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
     bus.subscribe("user.verification_requested", "email.verification", account_mail("on_verification"))
     bus.subscribe("user.password_reset_requested", "email.password_reset", account_mail("on_reset_requested"))
     bus.subscribe("user.password_changed", "email.password_changed", account_mail("on_password_changed"))
-    bus.subscribe("payment.created", "email.payment_confirmation", payment_confirmation)
-    # `stream.started` has no subscriber yet: the chain issue records it on chain.
+    bus.subscribe("payment.created", "email.payment_confirmation", account_mail("on_payment_created"))
+
+    def record_stream_start(event: Event, conn: Connection) -> None:
+        s.chain.record_stream_start(str(event.payload["stream"]["id"]))
+
+    bus.subscribe("stream.started", "chain.record_stream_start", record_stream_start)
 
 
 def _jobs(s: Services) -> Jobs:
@@ -183,6 +185,7 @@ def _queue(s: Services) -> Queue:
     queue.register(MAIL_DRAIN, lambda: s.outbox.dispatch_due())
     queue.register(EVENTS_DRAIN, lambda: s.events.deliver_due())
     queue.register(JOBS_DRAIN, lambda: s.jobs.run_due())
+    queue.register(CHAIN_DRAIN, lambda: s.watcher.drain())
     queue.register_item(JOB_TASK, lambda job_id: s.jobs.run(job_id))
     queue.register_periodic(PRUNE_TASK, lambda: s.retention.prune(), hour="*", minute="17")
     return queue
@@ -246,6 +249,43 @@ def _account_mail(s: Services) -> AccountMail:
     return AccountMail(s.email, s.links, s.limits)
 
 
+def _chain(s: Services) -> BlockchainDataService:
+    from tidecast.services.chain import BlockchainDataService
+    from tidecast.services.chain_index import ChainIndex
+
+    key = getattr(s.settings, "platform_private_key", None)
+    return BlockchainDataService(
+        s.settings.rpc_url,
+        payment_stream_address=s.settings.payment_stream_contract_address,
+        token_address=s.settings.token_address,
+        registry_address=getattr(s.settings, "stream_registry_address", None),
+        platform_key=key.get_secret_value() if key is not None else None,
+        timeout=s.settings.tidecast_chain_timeout,
+        index=ChainIndex(s.engine),
+    )
+
+
+def _watcher(s: Services) -> ChainWatcher:
+    from tidecast.services.chain_watcher import ChainWatcher
+
+    return ChainWatcher(
+        s.engine,
+        s.chain,
+        s.events,
+        s.email,
+        confirmations=s.settings.tidecast_chain_confirmations,
+        poll_seconds=s.settings.tidecast_chain_poll_seconds,
+        low_balance_seconds=s.settings.tidecast_low_balance_seconds,
+        start_block=s.settings.tidecast_chain_start_block,
+    )
+
+
+def _payment_status(s: Services) -> PaymentStatusService:
+    from tidecast.services.payment_status import PaymentStatusService
+
+    return PaymentStatusService(s.engine, s.chain)
+
+
 def _wallets(s: Services) -> WalletService:
     from tidecast.services.wallets import WalletService
 
@@ -277,6 +317,9 @@ class Services:
     accounts = part(_accounts)
     account_mail = part(_account_mail)
     wallets = part(_wallets)
+    chain = part(_chain)
+    watcher = part(_watcher)
+    payment_status = part(_payment_status)
 
     def __init__(self, settings: Settings, **given: Any) -> None:
         unknown = sorted(set(given) - set(PARTS))

@@ -9,6 +9,7 @@
           ├── NotAllowed        the asker is known and may not do this
           ├── NotFound          the thing asked for does not exist (or is not theirs to see)
           ├── Conflict          the request clashes with the current state (a taken name)
+          │    └── Reverted     a chain refused a call or transaction; carries the revert reason
           ├── TooLarge          the input is bigger than the configured limit
           ├── RateLimited       too many attempts; knows when to come back
           └── Unavailable       an outside part is down (SMTP, a chain node, IPFS, ffmpeg missing)
@@ -60,6 +61,16 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """The request clashes with the current state of things."""
+
+
+class Reverted(Conflict):
+    """A contract refused a call or a transaction (its assert or raise); `reason` is what it
+    said, or None when the node gave no reason. Every node's way of saying so (eth-tester's
+    TransactionFailed, Anvil's ContractLogicError, others' Web3RPCError) becomes this."""
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class TooLarge(DomainError):

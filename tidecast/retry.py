@@ -53,7 +53,13 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS:
         return True
     httpx = sys.modules.get("httpx")
-    return httpx is not None and isinstance(exc, httpx.TransportError)
+    if httpx is not None and isinstance(exc, httpx.TransportError):
+        return True
+    # web3's HTTPProvider speaks through requests: a refused, dropped or timed-out call to a node.
+    requests = sys.modules.get("requests")
+    return requests is not None and isinstance(
+        exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout
+    )
 
 
 def with_retry(

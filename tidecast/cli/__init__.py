@@ -7,6 +7,7 @@ import typer
 from tidecast.cli.data import db_app, show_config, streams_app
 from tidecast.cli.dev import dev
 from tidecast.cli.functions import functions_app
+from tidecast.cli.payments import payments_app
 from tidecast.cli.work import events_app, jobs_app, mail_app, worker
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(streams_app, name="streams")
 app.add_typer(events_app, name="events")
 app.add_typer(mail_app, name="mail")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(payments_app, name="payments")
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 NAMING = {
@@ -238,4 +239,82 @@ user_wallets = Table(
     Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("chain_id", BigInteger, nullable=False),
     Column("linked_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# The chain watcher (tidecast/services/chain_watcher.py): how far it has processed each chain, by
+# name. `genesis_hash` tells a restarted development chain from the one processed before;
+# `last_block_hash` tells a reorganisation deeper than the confirmation depth.
+chain_cursors = Table(
+    "chain_cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("genesis_hash", String(66), nullable=False),
+    Column("last_block", BigInteger, nullable=False),
+    Column("last_block_hash", String(66), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The platform contracts' events the watcher has processed (confirmed blocks only): the index
+# that transaction history reads. uint256 values are decimal strings (no SQL integer holds them).
+chain_logs = Table(
+    "chain_logs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", String(66), nullable=False),
+    Column("transaction_hash", String(66), nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("contract", String(42), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("stream_id", String(78), nullable=True),
+    Column("sender", String(42), nullable=True),
+    Column("recipient", String(42), nullable=True),
+    Column("amount", String(78), nullable=True),
+    Column("args", JSON, nullable=False),
+    Column("block_time", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("chain_id", "transaction_hash", "log_index", name="uq_chain_logs_position"),
+    Index("ix_chain_logs_sender", "chain_id", "sender", "block_number"),
+    Index("ix_chain_logs_recipient", "chain_id", "recipient", "block_number"),
+    Index("ix_chain_logs_stream", "chain_id", "stream_id"),
+)
+
+PAYMENT_STREAM_STATUSES = ("active", "cancelled")
+
+# Payment streams as of the last processed block (from getStream at that block): what the
+# low-balance notice forecasts from. `low_balance_for` is the number of top-ups the stream had
+# when its notice went out: one notice per stream per top-up.
+payment_streams = Table(
+    "payment_streams",
+    metadata,
+    Column("chain_id", BigInteger, nullable=False),
+    Column("stream_id", String(78), nullable=False),
+    Column("sender", String(42), nullable=False),
+    Column("recipient", String(42), nullable=False),
+    Column("token", String(42), nullable=False),
+    Column("flow_rate", String(78), nullable=False),
+    Column("deposit", String(78), nullable=False),
+    Column("start_time", DateTime(timezone=True), nullable=False),
+    Column("depletion_time", DateTime(timezone=True), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("top_ups", Integer, nullable=False, server_default="0"),
+    Column("low_balance_for", Integer, nullable=True),
+    Column("updated_block", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("chain_id", "stream_id"),
+    CheckConstraint("status IN ('active', 'cancelled')", name="status"),
+    Index("ix_payment_streams_sender", "chain_id", "sender"),
+    Index("ix_payment_streams_depletion", "status", "depletion_time"),
+)
+
+# Nonces of signed requests (EIP-712, the payment status function): each works once, until its
+# message expires; retention deletes expired ones.
+signed_nonces = Table(
+    "signed_nonces",
+    metadata,
+    Column("nonce", String(66), primary_key=True),
+    Column("signer", String(42), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )

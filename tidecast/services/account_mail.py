@@ -83,6 +83,20 @@ class AccountMail:
             return
         self.email.send_account_exists(_public(row), conn=conn, idempotency_key=key)
 
+    def on_payment_created(self, event: Event, conn: Connection) -> None:
+        """A new payment stream or top-up: confirm it to the sender's account, when the sending
+        wallet is linked to one (`userId`; the watcher looks it up). A payload may also carry
+        the `user` itself (the reference's shape)."""
+        user = event.payload.get("user")
+        if user is None and event.payload.get("userId"):
+            row = conn.execute(select(users).where(users.c.id == event.payload["userId"])).first()
+            user = _public(row) if row is not None else None
+        if user is None:
+            return  # a wallet nobody linked: nobody to tell
+        self.email.send_payment_confirmation(
+            user, event.payload["payment"], conn=conn, idempotency_key=f"{event.id}:payment-confirmation"
+        )
+
     def on_password_changed(self, event: Event, conn: Connection) -> None:
         changed = event.payload["changedAt"].replace("T", " ")[:16]
         self.email.send_password_changed(

@@ -271,7 +271,7 @@ class EmailService:
                 "stream_title": stream["title"],
                 "balance": stream["balance"],
                 "time_left": stream["timeLeft"],
-                "top_up_link": self.link(f"/streams/{stream['id']}"),
+                "top_up_link": self.link(stream.get("link") or f"/streams/{stream['id']}"),
             },
             **options,
         )

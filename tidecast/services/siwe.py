@@ -220,7 +220,7 @@ def verify(
     failure is a 401. `statement` is the one this site issued for the flow: a message carrying
     another statement (or one where none was issued) asks the user to agree to something else.
     """
-    _check_signature_form(signature)
+    check_signature_form(signature)
     if message.domain.lower() != domain.lower():
         raise NotAuthenticated(f"Message is for domain '{message.domain}', not '{domain}'")
     site = urlsplit(origin)
@@ -266,7 +266,7 @@ def checksummed(address: str) -> str:
     return str(sane_import("eth_utils.address").to_checksum_address(address))
 
 
-def _check_signature_form(signature: str) -> None:
+def check_signature_form(signature: str) -> None:
     """A 400 unless `signature` is r || s || v with r, s in range, s low (EIP-2), v a parity."""
     if not isinstance(signature, str) or not _SIGNATURE.fullmatch(signature):
         raise InvalidInput("signature: must be 0x and 130 hex digits (65 bytes)")

@@ -1,0 +1,148 @@
+"""`tidecast payments open|show|top-up|withdraw|cancel`: the whole money path from a terminal.
+
+Amounts are decimal token amounts (`--rate 0.001` tokens per second, `--deposit 5`), read
+exactly in the token's units. The signing key is a development chain's demo account
+(`--from-demo N`, see `tidecast chain accounts`) or a key held in an environment variable whose
+name is given (`--key-env VAR`); a key is never taken on the command line, where shells keep it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tidecast.cli import common
+from tidecast.errors import DomainError
+
+if TYPE_CHECKING:
+    from tidecast.services.chain import BlockchainDataService
+
+payments_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Payment streams on chain.")
+
+FromDemo = Annotated[
+    int | None, typer.Option("--from-demo", min=0, help="Sign with demo account N (development chains).")
+]
+KeyEnv = Annotated[
+    str | None, typer.Option("--key-env", help="Sign with the key in this environment variable.")
+]
+
+
+def _chain() -> BlockchainDataService:
+    return common.services().chain
+
+
+def _key(from_demo: int | None, key_env: str | None, chain: BlockchainDataService) -> str:
+    if (from_demo is None) == (key_env is None):
+        raise common.fail("tidecast: say who signs: --from-demo N or --key-env VARIABLE")
+    if key_env is not None:
+        key = os.environ.get(key_env, "")
+        if not key:
+            raise common.fail(f"tidecast: the environment variable {key_env} is empty or not set")
+        return key
+    from tidecast.chain.devnet import DEV_CHAIN_IDS, demo_accounts
+
+    chain_id = chain.chain_id()
+    if chain_id not in DEV_CHAIN_IDS:
+        raise common.fail(
+            f"tidecast: demo accounts exist only on development chains (this is chain {chain_id})"
+        )
+    assert from_demo is not None
+    return str(demo_accounts(from_demo + 1)[from_demo].private_key)
+
+
+def _run(action: Any) -> Any:
+    try:
+        return action()
+    except DomainError as exc:
+        raise common.fail(f"tidecast: {exc.message}") from None
+
+
+def _show(chain: BlockchainDataService, stream_id: int) -> None:
+    from datetime import UTC, datetime
+
+    from tidecast.chain.units import format_units
+
+    s = chain.get_payment_stream_details(stream_id)
+    token = chain.token(s.token)
+
+    def amount(units: int) -> str:
+        return f"{format_units(units, token.decimals)} {token.symbol}"
+
+    def when(seconds: int) -> str:
+        if seconds >= 2**63:
+            return "never"
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    typer.echo(f"payment stream {stream_id}: {'active' if s.active else 'inactive'}")
+    typer.echo(f"  from {s.sender}\n  to   {s.recipient}")
+    typer.echo(f"  rate       {amount(s.flow_rate)} per second")
+    typer.echo(f"  deposited  {amount(s.deposit)}   withdrawn {amount(s.withdrawn)}")
+    typer.echo(f"  remaining  {amount(s.remaining_balance)} (not yet streamed)")
+    typer.echo(f"  started    {when(s.start_time)}   runs dry {when(s.depletion_time)}")
+
+
+@payments_app.command("open")
+def open_stream(
+    to: Annotated[str, typer.Option("--to", help="The recipient's address.")],
+    rate: Annotated[str, typer.Option(help="Tokens per second, e.g. 0.001.")],
+    deposit: Annotated[str, typer.Option(help="Tokens to deposit, e.g. 5.")],
+    from_demo: FromDemo = None,
+    key_env: KeyEnv = None,
+) -> None:
+    """Approve the deposit and open a payment stream to --to; prints the stream."""
+    chain = _chain()
+    key = _key(from_demo, key_env, chain)
+    stream_id = _run(lambda: chain.open_stream(key, to, rate, deposit))
+    typer.echo(f"opened payment stream {stream_id}")
+    _run(lambda: _show(chain, stream_id))
+
+
+@payments_app.command("show")
+def show(stream_id: int) -> None:
+    """A payment stream as the contract sees it now."""
+    chain = _chain()
+    _run(lambda: _show(chain, stream_id))
+
+
+@payments_app.command("top-up")
+def top_up(
+    stream_id: int,
+    amount: Annotated[str, typer.Option(help="Tokens to add, e.g. 2.5.")],
+    from_demo: FromDemo = None,
+    key_env: KeyEnv = None,
+) -> None:
+    """Add tokens to a stream (its sender only); streaming resumes at once if it ran dry."""
+    chain = _chain()
+    key = _key(from_demo, key_env, chain)
+    tx = _run(lambda: chain.top_up(key, stream_id, amount))
+    typer.echo(f"topped up payment stream {stream_id} (transaction {tx})")
+    _run(lambda: _show(chain, stream_id))
+
+
+@payments_app.command("withdraw")
+def withdraw(
+    stream_id: int,
+    amount: Annotated[
+        str | None, typer.Option(help="Tokens to take (default: all that has accrued).")
+    ] = None,
+    from_demo: FromDemo = None,
+    key_env: KeyEnv = None,
+) -> None:
+    """Take what has accrued to the recipient (the recipient only)."""
+    chain = _chain()
+    key = _key(from_demo, key_env, chain)
+    tx = _run(lambda: chain.withdraw(key, stream_id, amount))
+    typer.echo(f"withdrew from payment stream {stream_id} (transaction {tx})")
+    _run(lambda: _show(chain, stream_id))
+
+
+@payments_app.command("cancel")
+def cancel(stream_id: int, from_demo: FromDemo = None, key_env: KeyEnv = None) -> None:
+    """End a stream (either party): what accrued goes to the recipient, the rest back."""
+    chain = _chain()
+    key = _key(from_demo, key_env, chain)
+    tx = _run(lambda: chain.cancel(key, stream_id))
+    typer.echo(f"cancelled payment stream {stream_id} (transaction {tx})")
+    _run(lambda: _show(chain, stream_id))

@@ -1,0 +1,43 @@
+"""/api/payments/*: payment streams (reference: "Payment Processing").
+
+`POST status` answers the reference's body for a stream whose sender or recipient signed the
+request (EIP-712; see tidecast/services/payment_status.py); `GET domain` gives clients the
+domain and types to sign. web3 is imported only when a request here needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
+
+from tidecast.runtime import Function, Request, Response, ok
+from tidecast.runtime.validation import Body, parse_body
+
+app = Function("payments")
+
+Hex = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class StatusBody(Body):
+    streamId: int | Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    signature: Hex
+    nonce: Hex
+    expiresAt: int
+
+
+@app.route("POST", "status")
+def status(request: Request) -> Response:
+    body = parse_body(request, StatusBody)
+    data: dict[str, Any] = request.services.payment_status.status(
+        body.streamId, body.nonce, body.expiresAt, body.signature
+    )
+    return ok(data)
+
+
+@app.route("GET", "domain")
+def domain(request: Request) -> Response:
+    return ok(request.services.payment_status.domain())
+
+
+handler = app.handler
