@@ -88,3 +88,27 @@ def services(engine: Engine) -> Iterator[Services]:
     bind_functions(svc)
     yield svc
     svc.close()
+
+
+@pytest.fixture
+def anvil() -> Iterator[str]:
+    """A real node: Anvil on a free port (skips without node_modules; fails under CI=true)."""
+    from tests.support.anvil import running_anvil
+
+    with running_anvil() as url:
+        yield url
+
+
+@pytest.fixture
+def embedded_chain() -> Iterator[str]:
+    """The embedded chain on a free port, no idle blocks (tests mine when they need to)."""
+    from tests.support.anvil import running_embedded_chain
+
+    with running_embedded_chain() as url:
+        yield url
+
+
+@pytest.fixture(params=["embedded", "anvil"])
+def node(request: pytest.FixtureRequest) -> str:
+    """Each kind of node the chain code must work against, by URL."""
+    return str(request.getfixturevalue("embedded_chain" if request.param == "embedded" else "anvil"))
