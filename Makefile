@@ -19,9 +19,18 @@ $(DEVTOOLS): $(RUNTIME) requirements-dev.lock
 	$(PIP) -r requirements.lock -r requirements-dev.lock
 	@touch $(DEVTOOLS)
 
+# Node tools for the tests (Anvil, a real Ethereum node; ethers.js), exactly as package-lock.json
+# pins them. Install scripts are skipped: Anvil's binary ships in its platform package.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --ignore-scripts --no-audit --no-fund && touch $@; \
+	else \
+		echo "npm not found: the Anvil and ethers.js tests will skip (and fail under CI=true)"; \
+	fi
+
 setup: $(RUNTIME)
 
-setup-dev: $(DEVTOOLS)
+setup-dev: $(DEVTOOLS) node_modules/.installed
 
 dev: setup
 	$(BIN)/tidecast dev
@@ -48,4 +57,4 @@ bench: setup-dev
 	$(BIN)/python bench/auth.py
 
 clean:
-	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache node_modules
