@@ -186,8 +186,10 @@ def test_an_idle_chain_mines_blocks_on_the_wall_clock() -> None:
         latest = w3.eth.get_block("latest")
         assert latest["number"] >= first + 2 and len(latest["transactions"]) == 0
         assert time.time() - 2.5 <= latest["timestamp"] <= time.time()
-        # block.timestamp in a call is the latest block's, and so keeps up with the clock
-        assert probe.functions.now().call() == w3.eth.get_block("latest")["timestamp"]
+        # block.timestamp in a call is its block's, and so keeps up with the clock
+        number = latest["number"]
+        assert probe.functions.now().call(block_identifier=number) == latest["timestamp"]
+        assert probe.functions.now().call() >= latest["timestamp"]
 
 
 def test_transactions_of_one_second_share_a_block_never_ahead_of_the_clock(embedded_chain: str) -> None:
@@ -394,3 +396,29 @@ def test_a_port_held_by_something_else_names_rpc_url(monkeypatch: pytest.MonkeyP
 def test_a_remote_rpc_url_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RPC_URL", "https://rpc.example.org/v3/abc")
     assert ChainPart.plan(load_settings(env_file=None)) is None
+
+
+def test_a_block_may_mix_transaction_types(embedded_chain: str) -> None:
+    """A legacy and a dynamic-fee transaction in one second share a block (eth-tester's own
+    validator refused such a block, having mined one block a transaction)."""
+    accounts = call(embedded_chain, "eth_accounts")["result"]
+    legacy = {"from": accounts[0], "to": accounts[1], "value": "0x1", "gasPrice": hex(3 * 10**9)}
+    dynamic = {"from": accounts[1], "to": accounts[0], "value": "0x1"}
+    for _attempt in range(5):  # both must arrive within one second of the chain's clock
+        sent = post(
+            embedded_chain,
+            [
+                {"jsonrpc": "2.0", "id": i, "method": "eth_sendTransaction", "params": [tx]}
+                for i, tx in enumerate((legacy, dynamic))
+            ],
+        ).json()
+        rpc(embedded_chain, "evm_mine")
+        receipts = [call(embedded_chain, "eth_getTransactionReceipt", a["result"])["result"] for a in sent]
+        if receipts[0]["blockNumber"] == receipts[1]["blockNumber"]:
+            break
+    number = receipts[0]["blockNumber"]
+    block = call(embedded_chain, "eth_getBlockByNumber", number, True)["result"]
+    assert [t["type"] for t in block["transactions"]] == ["0x0", "0x2"]
+    history = call(embedded_chain, "eth_feeHistory", "0x1", number, [0, 100])["result"]
+    base_fee = int(block["baseFeePerGas"], 16)
+    assert history["reward"] == [[hex(10**9), hex(3 * 10**9 - base_fee)]]

@@ -25,15 +25,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from tidecast.embedded.wire import (
-    EXECUTION_REVERTED,
-    INVALID_PARAMS,
-    METHOD_NOT_FOUND,
-    SERVER_ERROR,
-    Plain,
-    RpcError,
-    quantity,
-)
+from tidecast.embedded.mend import failed, mend, tips_at
+from tidecast.embedded.wire import INVALID_PARAMS, METHOD_NOT_FOUND, SERVER_ERROR, Plain, RpcError, quantity
 from tidecast.imports import sane_import
 
 log = logging.getLogger("tidecast.chain")
@@ -42,7 +35,6 @@ GWEI = 10**9
 #: What eth_maxPriorityFeePerGas suggests, and eth_gasPrice adds to the base fee (geth's default).
 TIP = GWEI
 ZERO_ADDRESS = "0x" + "00" * 20
-ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
 #: The transaction fields eth-tester takes; clients add others (`type`, `chainId`) it refuses.
 TX_FIELDS = frozenset(
     {"from", "to", "gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "value", "data", "nonce"}
@@ -69,7 +61,7 @@ class EvmNode:
             genesis_state_overrides={"balance": balance_wei},
         )
         self._backend = backend
-        self._tester = et.EthereumTester(backend)
+        self._tester = et.EthereumTester(backend, validator=_validator_type()())
         provider = _provider_type()(self._tester)
         self._endpoints: dict[str, dict[str, Any]] = provider.api_endpoints
         self._not_implemented = not_implemented
@@ -156,7 +148,7 @@ class EvmNode:
             raise
         except Exception as exc:
             raise self._translate(exc) from exc
-        return _mend(method, result)
+        return mend(method, result)
 
     def _translate(self, exc: Exception) -> RpcError:
         """eth-tester's and py-evm's exceptions as the error objects a node answers."""
@@ -164,7 +156,7 @@ class EvmNode:
         from eth_utils.exceptions import ValidationError as ChainRefused
 
         if isinstance(exc, et_errors.TransactionFailed):
-            return _failed(exc)
+            return failed(exc)
         if isinstance(exc, NotImplementedError):
             return RpcError(METHOD_NOT_FOUND, f"not available on the embedded chain: {exc}")
         if isinstance(exc, ChainRefused):  # py-evm: nonce, balance, gas, signature
@@ -390,7 +382,7 @@ class EvmNode:
             base_fees.append(int(block.header.base_fee_per_gas))
             ratios.append(block.header.gas_used / block.header.gas_limit)
             if percentiles is not None:
-                rewards.append(_rewards(chain, block, percentiles))
+                rewards.append(tips_at(chain, block, percentiles))
         following = (
             chain.header if newest_n == latest else chain.get_canonical_block_header_by_number(newest_n + 1)
         )
@@ -399,106 +391,6 @@ class EvmNode:
         if percentiles is not None:
             result["reward"] = rewards
         return result
-
-
-def _rewards(chain: Any, block: Any, percentiles: list[float]) -> list[int]:
-    receipts = block.get_receipts(chain.chaindb)
-    base_fee = int(block.header.base_fee_per_gas)
-    used: list[tuple[int, int]] = []
-    previous = 0
-    for tx, receipt in zip(block.transactions, receipts, strict=True):
-        tip = min(int(tx.max_priority_fee_per_gas), int(tx.max_fee_per_gas) - base_fee)
-        used.append((tip, int(receipt.gas_used) - previous))
-        previous = int(receipt.gas_used)
-    if not used:
-        return [0 for _ in percentiles]
-    used.sort()
-    total = sum(gas for _tip, gas in used)
-    out: list[int] = []
-    index, running = 0, used[0][1]
-    for p in percentiles:
-        threshold = total * p / 100
-        while running < threshold and index < len(used) - 1:
-            index += 1
-            running += used[index][1]
-        out.append(used[index][0])
-    return out
-
-
-def _failed(exc: Exception) -> RpcError:
-    """A failed call or estimate as geth and Anvil answer it: a revert is code 3 with the revert
-    data (and the reason, when it is an Error(string)); any other VM error is -32000."""
-    from eth.exceptions import Revert, VMError
-    from eth_abi.abi import default_codec
-
-    error: Any = exc
-    while error is not None and not isinstance(error, VMError):
-        inner = error.args[0] if error.args and isinstance(error.args[0], BaseException) else None
-        error = inner or error.__cause__
-    if isinstance(error, Revert):
-        data = bytes(error.args[0]) if error.args and isinstance(error.args[0], bytes) else b""
-        message = "execution reverted"
-        if data[:4] == ERROR_STRING:
-            try:
-                message += f": {default_codec.decode(['string'], data[4:])[0]}"
-            except Exception:  # noqa: BLE001 - malformed reason data: the data speaks for itself
-                log.debug("undecodable revert reason %s", data.hex())
-        return RpcError(EXECUTION_REVERTED, message, "0x" + data.hex())
-    if error is not None:
-        return RpcError(SERVER_ERROR, str(error) or type(error).__name__)
-    return RpcError(SERVER_ERROR, str(exc) or "execution failed")
-
-
-def _mend(method: str, result: Any) -> Any:
-    """Where eth-tester's answer (after web3's key mapping) is unlike a node's."""
-    if not isinstance(result, dict) and method != "eth_getLogs":
-        return result
-    if method in ("eth_getBlockByNumber", "eth_getBlockByHash"):
-        txs = result.get("transactions", [])
-        return {**result, "transactions": [_tx(t) if isinstance(t, dict) else t for t in txs]}
-    if method == "eth_getTransactionByHash":
-        return _tx(result)
-    if method == "eth_getTransactionReceipt":
-        logs = [_log(entry) for entry in result.get("logs", [])]
-        receipt = {_camel(k): v for k, v in result.items() if k not in ("state_root", "logs")}
-        return {**receipt, "logs": logs, "logsBloom": _bloom(logs)}
-    if method == "eth_getLogs":
-        return [_log(entry) for entry in result]
-    return result
-
-
-def _tx(tx: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in tx.items():
-        name = "input" if key == "data" else _camel(key)
-        if name == "accessList":
-            value = [{_camel(k): v for k, v in dict(item).items()} for item in value]
-        elif name == "to" and value == "":
-            value = None
-        out[name] = value
-    return out
-
-
-def _log(entry: dict[str, Any]) -> dict[str, Any]:
-    out = {_camel(k): v for k, v in entry.items() if k != "type"}
-    out["removed"] = False
-    return out
-
-
-def _bloom(logs: list[dict[str, Any]]) -> int:
-    from eth_bloom.bloom import BloomFilter
-
-    bloom = BloomFilter()
-    for entry in logs:
-        bloom.add(bytes.fromhex(str(entry["address"])[2:]))
-        for topic in entry["topics"]:
-            bloom.add(bytes.fromhex(str(topic)[2:]))
-    return int(bloom)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _tx_object(params: list[Any]) -> dict[str, Any]:
@@ -567,6 +459,29 @@ def _backend_type() -> Any:
         return bytes(computation.output)
 
     return type("GethLikeBackend", (main.PyEVMBackend,), {"call": call})
+
+
+@cache
+def _validator_type() -> Any:
+    """eth-tester's validator, except that a block's transactions may be of different types:
+    eth-tester checks that all of them are legacy, or all dynamic-fee, and so on (it mines a
+    block a transaction); a block of one second's transactions may mix them."""
+    sane_import("eth_tester")
+    from eth_tester.validation import DefaultValidator, outbound
+
+    def validate_outbound_block(block: dict[str, Any]) -> None:
+        outbound.validate_block({**block, "transactions": ()})
+        for tx in block["transactions"]:
+            if isinstance(tx, dict):
+                outbound.validate_transaction(tx)
+            else:
+                outbound.validate_32_byte_string(tx)
+
+    return type(
+        "MixedBlockValidator",
+        (DefaultValidator,),
+        {"validate_outbound_block": staticmethod(validate_outbound_block)},
+    )
 
 
 @cache
