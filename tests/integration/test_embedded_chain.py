@@ -393,6 +393,21 @@ def test_a_port_held_by_something_else_names_rpc_url(monkeypatch: pytest.MonkeyP
     assert f"RPC_URL=http://127.0.0.1:{taken}" not in message
 
 
+def test_a_failed_deployment_is_a_config_error_naming_rpc_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tidecast dev` reports it before the banner: the demo deployer has no ETH on this node."""
+    from tests.support.anvil import running_anvil
+    from tidecast.errors import ConfigError
+
+    with running_anvil(args=("--balance", "0")) as broke:
+        monkeypatch.setenv("RPC_URL", broke)
+        settings = load_settings(env_file=None)
+        part = ChainPart.plan(settings)
+        assert part is not None
+        with pytest.raises(ConfigError) as caught:
+            part.configure(settings)
+    assert f"cannot deploy the contracts to RPC_URL {broke}" in str(caught.value)
+
+
 def test_a_remote_rpc_url_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RPC_URL", "https://rpc.example.org/v3/abc")
     assert ChainPart.plan(load_settings(env_file=None)) is None

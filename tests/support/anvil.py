@@ -47,11 +47,14 @@ def rpc(url: str, method: str, *params: object) -> object:
 
 
 @contextmanager
-def running_anvil(port: int | None = None, *, chain_id: int | None = None) -> Iterator[str]:
-    """Anvil on 127.0.0.1 (a free port unless given); yields its URL, stops it after."""
+def running_anvil(
+    port: int | None = None, *, chain_id: int | None = None, args: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """Anvil on 127.0.0.1 (a free port unless given, more options in `args`); yields its URL,
+    stops it after."""
     binary = require_anvil()
     port = port or free_port()
-    extra = ["--chain-id", str(chain_id)] if chain_id is not None else []
+    extra = [*(["--chain-id", str(chain_id)] if chain_id is not None else []), *args]
     proc = subprocess.Popen(
         [str(binary), "--host", "127.0.0.1", "--port", str(port), "--silent", *extra],
         stdout=subprocess.DEVNULL,

@@ -187,7 +187,8 @@ class ChainPart:
             return self._configure(settings)
         except DeployError as exc:
             raise ConfigError(
-                f"cannot deploy the contracts to RPC_URL {mask_url(self.rpc_url)}: {exc}"
+                f"cannot deploy the contracts to RPC_URL {mask_url(self.rpc_url)}: {exc} "
+                "(DEPLOYER_PRIVATE_KEY names the key to deploy from; unset, demo account 0)"
             ) from exc
         except OSError as exc:  # requests' ConnectionError and timeouts are OSErrors
             raise ConfigError(
