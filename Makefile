@@ -7,7 +7,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 RUNTIME := $(VENV)/.runtime-installed
 DEVTOOLS := $(VENV)/.dev-installed
 
-.PHONY: dev test setup setup-dev system-deps lint typecheck bench clean
+.PHONY: dev test setup setup-dev system-deps lint typecheck contracts bench clean
 
 $(RUNTIME): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ lint: setup-dev
 
 typecheck: setup-dev
 	$(BIN)/mypy tidecast
+
+# Compile the Vyper contracts into the committed artifacts (tidecast/chain/artifacts/*.json);
+# tests/unit/test_contract_artifacts.py fails while an artifact differs from a fresh compile.
+contracts: setup-dev
+	$(BIN)/python -m tidecast.chain.compile
 
 test: setup-dev system-deps lint typecheck
 	$(BIN)/pytest

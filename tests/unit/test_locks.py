@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = {"pytest", "pytest-timeout", "mypy", "ruff", "hypothesis", "playwright", "trustme"}
+TOOLS = {"pytest", "pytest-timeout", "mypy", "ruff", "hypothesis", "playwright", "trustme", "vyper"}
 
 
 def pins(name: str) -> dict[str, str]:
