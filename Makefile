@@ -7,7 +7,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 RUNTIME := $(VENV)/.runtime-installed
 DEVTOOLS := $(VENV)/.dev-installed
 
-.PHONY: dev test setup setup-dev system-deps lint typecheck bench clean
+.PHONY: dev test setup setup-dev system-deps lint typecheck contracts bench clean
 
 $(RUNTIME): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,18 @@ $(DEVTOOLS): $(RUNTIME) requirements-dev.lock
 	$(PIP) -r requirements.lock -r requirements-dev.lock
 	@touch $(DEVTOOLS)
 
+# Node tools for the tests (Anvil, a real Ethereum node; ethers.js), exactly as package-lock.json
+# pins them. Install scripts are skipped: Anvil's binary ships in its platform package.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --ignore-scripts --no-audit --no-fund && touch $@; \
+	else \
+		echo "npm not found: the Anvil and ethers.js tests will skip (and fail under CI=true)"; \
+	fi
+
 setup: $(RUNTIME)
 
-setup-dev: $(DEVTOOLS)
+setup-dev: $(DEVTOOLS) node_modules/.installed
 
 dev: setup
 	$(BIN)/tidecast dev
@@ -37,6 +46,11 @@ lint: setup-dev
 typecheck: setup-dev
 	$(BIN)/mypy tidecast
 
+# Compile the Vyper contracts into the committed artifacts (tidecast/chain/artifacts/*.json);
+# tests/unit/test_contract_artifacts.py fails while an artifact differs from a fresh compile.
+contracts: setup-dev
+	$(BIN)/python -m tidecast.chain.compile
+
 test: setup-dev system-deps lint typecheck
 	$(BIN)/pytest
 
@@ -48,4 +62,4 @@ bench: setup-dev
 	$(BIN)/python bench/auth.py
 
 clean:
-	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,15 @@ from tidecast.db.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_VARS = [name.upper() for name in Settings.model_fields]
+#: The interpreter's recursion limit before any test module is imported.
+RECURSION_LIMIT = sys.getrecursionlimit()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Tests run with the recursion limit production has. Test modules that import web3 or
+    eth-tester at module level (py_ecc raises the limit to 100000 when imported) would leave it
+    raised for the whole run; tidecast's own code imports them through `sane_import`."""
+    sys.setrecursionlimit(RECURSION_LIMIT)
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +98,27 @@ def services(engine: Engine) -> Iterator[Services]:
     bind_functions(svc)
     yield svc
     svc.close()
+
+
+@pytest.fixture
+def anvil() -> Iterator[str]:
+    """A real node: Anvil on a free port (skips without node_modules; fails under CI=true)."""
+    from tests.support.anvil import running_anvil
+
+    with running_anvil() as url:
+        yield url
+
+
+@pytest.fixture
+def embedded_chain() -> Iterator[str]:
+    """The embedded chain on a free port, no idle blocks (tests mine when they need to)."""
+    from tests.support.anvil import running_embedded_chain
+
+    with running_embedded_chain() as url:
+        yield url
+
+
+@pytest.fixture(params=["embedded", "anvil"])
+def node(request: pytest.FixtureRequest) -> str:
+    """Each kind of node the chain code must work against, by URL."""
+    return str(request.getfixturevalue("embedded_chain" if request.param == "embedded" else "anvil"))

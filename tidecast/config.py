@@ -28,6 +28,17 @@ SIX_MB = 6 * 1024 * 1024
 DEV_SECRETS_FILE = "dev-secrets.json"
 #: Secrets production refuses to start without (values, never defaults).
 REQUIRED_IN_PRODUCTION = ("JWT_SECRET", "DATABASE_URL")
+#: Payments are the product: production names these too (no default could be right).
+CHAIN_REQUIRED_IN_PRODUCTION = (
+    "PLATFORM_PRIVATE_KEY",
+    "PAYMENT_STREAM_CONTRACT_ADDRESS",
+    "TOKEN_ADDRESS",
+    "STREAM_REGISTRY_ADDRESS",
+)
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_PRIVATE_KEY = re.compile(r"(?:0x)?([0-9a-fA-F]{64})")
+#: The order of secp256k1's group: a private key is an integer in [1, N).
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 class Settings(BaseModel):
@@ -36,6 +47,9 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore")
     #: JWT_SECRET was generated for development (kept under the data directory), not given.
     _generated_secret: bool = PrivateAttr(default=False)
+    #: Chain settings filled in by development (field name -> where from): the chain file, or
+    #: the contracts `tidecast dev` deployed. A field set in the environment is never in here.
+    _chain_sources: dict[str, str] = PrivateAttr(default_factory=dict)
 
     tidecast_env: Literal["development", "production"] = "development"
     tidecast_data_dir: Path = Path(".tidecast")
@@ -45,6 +59,17 @@ class Settings(BaseModel):
     rpc_url: str = "http://localhost:8545"
     payment_stream_contract_address: str | None = None
     token_address: str | None = None
+    #: StreamRegistry, where the platform records that a stream started.
+    stream_registry_address: str | None = None
+    #: The platform's key: the one sender StreamRegistry accepts. Development: demo account 1.
+    platform_private_key: SecretStr | None = None
+    #: The key `tidecast chain deploy` deploys with (development: demo account 0).
+    deployer_private_key: SecretStr | None = None
+    #: The embedded chain (`tidecast dev`): seconds of idleness before an empty block is mined,
+    #: so block.timestamp keeps up with the clock (0: only blocks with transactions), and how
+    #: many demo accounts it funds.
+    tidecast_chain_block_seconds: int = Field(default=2, ge=0, le=3600)
+    tidecast_demo_accounts: int = Field(default=10, ge=2, le=1000)
     #: The chain watcher (tidecast/services/chain_watcher.py): blocks behind the head before an
     #: event is processed (a reorganisation shallower than this never reaches the index), seconds
     #: between polls, the block it starts from on a new chain, and how long before a payment
@@ -127,6 +152,9 @@ class Settings(BaseModel):
         "database_url",
         "payment_stream_contract_address",
         "token_address",
+        "stream_registry_address",
+        "platform_private_key",
+        "deployer_private_key",
         "smtp_user",
         "smtp_ca_file",
         "tidecast_email_templates",
@@ -138,6 +166,23 @@ class Settings(BaseModel):
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return value or None
+
+    @field_validator("payment_stream_contract_address", "token_address", "stream_registry_address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not _ADDRESS.fullmatch(value):
+            raise ValueError("must be an address: 0x and 40 hex digits")
+        return value
+
+    @field_validator("platform_private_key", "deployer_private_key")
+    @classmethod
+    def _private_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        found = _PRIVATE_KEY.fullmatch(value.get_secret_value())
+        if found is None or not 0 < int(found[1], 16) < _SECP256K1_N:
+            raise ValueError("must be a secp256k1 private key: 64 hex digits (0x optional)")
+        return SecretStr("0x" + found[1].lower())
 
     @field_validator("tidecast_queue_url")
     @classmethod
@@ -186,10 +231,38 @@ class Settings(BaseModel):
         """These settings with TIDECAST_PUBLIC_URL moved to `url`, unless it was set explicitly."""
         if "tidecast_public_url" in self.model_fields_set:
             return self
-        moved = self.model_copy(update={"tidecast_public_url": url.rstrip("/")})
+        return self._carry(self.model_copy(update={"tidecast_public_url": url.rstrip("/")}))
+
+    def with_chain(self, values: dict[str, Any], source: str) -> Settings:
+        """These settings with chain values (by field name; validated) filled in wherever the
+        environment set none: the environment always wins. `source` says where they came
+        from in `masked()` and `tidecast chain info`."""
+        updates = {k: v for k, v in values.items() if not self.set_in_environment(k)}
+        if not updates:
+            return self
+        moved = self._carry(Settings.model_validate({**self.model_dump(), **updates}))
+        moved._chain_sources = {**self._chain_sources, **dict.fromkeys(updates, source)}
+        return moved
+
+    def _carry(self, moved: Settings) -> Settings:
+        """`moved` with what these settings know beyond their values: which fields the
+        environment set, and where derived ones came from."""
         moved.__pydantic_fields_set__ = set(self.model_fields_set)
         moved._generated_secret = self._generated_secret
+        moved._chain_sources = dict(self._chain_sources)
         return moved
+
+    def set_in_environment(self, name: str) -> bool:
+        """Whether the environment (or `.env`) set field `name`."""
+        return name in self.model_fields_set and name not in self._chain_sources
+
+    def chain_source(self, name: str) -> str:
+        """Where field `name`'s value came from: the environment, a chain source, or unset."""
+        if self.set_in_environment(name):
+            return "environment"
+        if name in self._chain_sources:
+            return self._chain_sources[name]
+        return "default" if getattr(self, name) is not None else "unset"
 
     @property
     def siwe_domain(self) -> str:
@@ -242,6 +315,9 @@ class Settings(BaseModel):
         )
         if self.tidecast_siwe_domain is None:
             out["TIDECAST_SIWE_DOMAIN"] = f"{self.siwe_domain} (the host of TIDECAST_PUBLIC_URL)"
+        for name, source in self._chain_sources.items():
+            shown = MASK if name in SECRET_FIELDS else out[name.upper()]
+            out[name.upper()] = f"{shown} (from {source})"
         return out
 
 
@@ -322,15 +398,46 @@ def load_settings(*, env_file: str | None = ".env") -> Settings:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
 
     if settings.production:
-        missing = [n for n in REQUIRED_IN_PRODUCTION if getattr(settings, n.lower()) is None]
+        required = (*REQUIRED_IN_PRODUCTION, *CHAIN_REQUIRED_IN_PRODUCTION)
+        missing = [n for n in required if getattr(settings, n.lower()) is None]
         if settings.smtp_user and settings.smtp_password is None:
             missing.append("SMTP_PASSWORD")
         if missing:
             raise ConfigError("production mode needs these set in the environment: " + ", ".join(missing))
-    elif settings.jwt_secret is None:
+        _refuse_demo_keys(settings)
+        return settings
+    if settings.jwt_secret is None:
         settings.jwt_secret = SecretStr(_dev_secret(settings.tidecast_data_dir, "JWT_SECRET"))
         settings._generated_secret = True
-    return settings
+    return _with_chain_file(settings)
+
+
+def _refuse_demo_keys(settings: Settings) -> None:
+    """Production with a key everyone knows (the development mnemonic's) is a mistake."""
+    from tidecast.chain.devnet import WELL_KNOWN_KEYS
+
+    for name in ("platform_private_key", "deployer_private_key"):
+        key = getattr(settings, name)
+        if key is not None and key.get_secret_value() in WELL_KNOWN_KEYS:
+            raise ConfigError(
+                f"{name.upper()} is a well-known development key (Anvil's and Hardhat's test "
+                "mnemonic); production needs a key of its own"
+            )
+
+
+def _with_chain_file(settings: Settings) -> Settings:
+    """Development: the contracts `tidecast dev` deployed, from the chain file it wrote, when
+    that file is about the node at RPC_URL (the same URL: settings load without network calls).
+    Values set in the environment win; a damaged file is ignored."""
+    from tidecast.chain.devnet import chain_file_path, read_chain_file
+
+    found = read_chain_file(settings.tidecast_data_dir)
+    if found is None or found.rpc_url.rstrip("/") != settings.rpc_url.rstrip("/"):
+        return settings
+    try:
+        return settings.with_chain(found.settings_values(), str(chain_file_path(settings.tidecast_data_dir)))
+    except ValidationError:
+        return settings
 
 
 def private_dir(path: Path) -> Path:

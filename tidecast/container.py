@@ -253,12 +253,12 @@ def _chain(s: Services) -> BlockchainDataService:
     from tidecast.services.chain import BlockchainDataService
     from tidecast.services.chain_index import ChainIndex
 
-    key = getattr(s.settings, "platform_private_key", None)
+    key = s.settings.platform_private_key
     return BlockchainDataService(
         s.settings.rpc_url,
         payment_stream_address=s.settings.payment_stream_contract_address,
         token_address=s.settings.token_address,
-        registry_address=getattr(s.settings, "stream_registry_address", None),
+        registry_address=s.settings.stream_registry_address,
         platform_key=key.get_secret_value() if key is not None else None,
         timeout=s.settings.tidecast_chain_timeout,
         index=ChainIndex(s.engine),

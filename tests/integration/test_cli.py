@@ -135,7 +135,12 @@ def test_functions_list(checkout: Path) -> None:
 @pytest.fixture
 def dev_server(checkout: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(checkout), "SMTP_PORT": str(free_port())}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(checkout),
+        "SMTP_PORT": str(free_port()),
+        "RPC_URL": f"http://127.0.0.1:{free_port()}",  # the embedded chain, never a developer's 8545
+    }
     proc = subprocess.Popen(
         [*TIDECAST, "dev", "--port", str(port)],
         cwd=checkout,
@@ -178,9 +183,15 @@ def test_dev_server_end_to_end(dev_server: tuple[str, subprocess.Popen[str]], ch
         checkout,
     )
     assert res.returncode == 0 and json.loads(res.stdout)["success"] is True
+    chain = httpx.get(base + "/_dev/chain").json()["data"]
+    assert chain["node"] == "embedded" and chain["chainId"] == 131277322940537
+    assert all(chain["contracts"].values()) and len(chain["accounts"]) == 10
+    assert chain["accounts"][3]["balances"]["TIDE"] == "1000000"
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=15)
     assert "function streams" in out and f"{base.replace('127.0.0.1', 'localhost')}/api/streams" in out
+    assert f"DemoToken (TIDE) {chain['contracts']['DemoToken']}" in out and "chain id 131277322940537" in out
+    assert not (checkout / ".tidecast" / "chain.json").exists()  # removed with the chain it named
 
 
 def test_invoke_timeout_exits_1_without_waiting_for_the_handler(checkout: Path) -> None:
@@ -234,7 +245,8 @@ def test_dev_mailbox_end_to_end(dev_server: tuple[str, subprocess.Popen[str]]) -
 
 def test_a_taken_port_is_named_before_the_banner(checkout: Path) -> None:
     """Each embedded part's port, and the dev server's own, when taken: the error names the
-    setting or option that moves it, and the banner never says the server is up."""
+    setting or option that moves it, and the banner never says the server is up. (The chain's
+    port is held by a socket that accepts and never answers JSON-RPC.)"""
     import socket
 
     with socket.socket() as holder:
@@ -251,6 +263,15 @@ def test_a_taken_port_is_named_before_the_banner(checkout: Path) -> None:
         server = run(["dev", "--port", str(taken)], checkout, env_extra={"SMTP_PORT": str(free_port())})
         assert server.returncode != 0 and "--port" in server.stderr and f":{taken}" in server.stderr
         assert "dev server on" not in server.stdout
+
+        chain = run(
+            ["dev", "--port", str(free_port())],
+            checkout,
+            env_extra={"SMTP_PORT": str(free_port()), "RPC_URL": f"http://127.0.0.1:{taken}"},
+        )
+        assert chain.returncode != 0 and f"127.0.0.1:{taken}" in chain.stderr
+        assert re.search(r"RPC_URL=http://127\.0\.0\.1:\d+", chain.stderr), chain.stderr
+        assert "dev server on" not in chain.stdout
 
 
 def test_a_mistyped_function_name_fails_and_suggests_the_right_one(checkout: Path) -> None:

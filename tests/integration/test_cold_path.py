@@ -44,6 +44,11 @@ NOT_FOR_STREAMS = [
     "eth_account",
     "eth_utils",
     "py_ecc",
+    "eth_tester",
+    "eth",  # py-evm
+    "vyper",
+    "tidecast.embedded",
+    "tidecast.chain.deploy",
     "ipfshttpclient",
     "multiformats",
     "av",
@@ -69,7 +74,13 @@ NOT_FOR_LOGIN = [
     "web3",
     "eth_account",
     "py_ecc",
+    "eth_tester",
+    "eth",
 ]
+
+#: The CLI and the container load no chain library at import: only `tidecast chain …` and
+#: `tidecast dev` (its embedded chain) do, inside the command.
+NOT_AT_IMPORT = ["web3", "eth_tester", "eth", "eth_account", "py_ecc", "tidecast.embedded.evm", "vyper"]
 
 PROBE = """
 import json, sys
@@ -109,3 +120,17 @@ def test_the_streams_function_loads_only_what_it_uses(tmp_path: Path) -> None:
     assert wide["status"] == 401
     assert "bcrypt" in wide["modules"] and "tidecast.services.accounts" in wide["modules"]
     assert loaded(wide["modules"], NOT_FOR_LOGIN) == []
+
+
+def test_the_cli_and_the_container_import_no_chain_library() -> None:
+    probe = (
+        "import json, sys\n"
+        "import tidecast.cli, tidecast.container, tidecast.config\n"
+        "from tidecast.cli import app\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert loaded(json.loads(done.stdout), NOT_AT_IMPORT) == []

@@ -39,6 +39,8 @@ def test_production_starts_with_secrets(monkeypatch: pytest.MonkeyPatch, isolate
     monkeypatch.setenv("TIDECAST_ENV", "production")
     monkeypatch.setenv("JWT_SECRET", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw@db/tidecast")
+    for name, value in PRODUCTION_CHAIN.items():
+        monkeypatch.setenv(name, value)
     settings = load_settings()
     assert settings.production
     assert not (isolated / ".tidecast" / "dev-secrets.json").exists()
@@ -86,3 +88,99 @@ def test_siwe_domain_defaults_to_the_public_host(monkeypatch: pytest.MonkeyPatch
     assert load_settings().siwe_domain == "watch.example:8443"
     monkeypatch.setenv("TIDECAST_SIWE_DOMAIN", "tidecast.example")
     assert load_settings().siwe_domain == "tidecast.example"
+
+
+def test_chain_settings_are_validated_naming_the_variable_never_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOKEN_ADDRESS", "0x1234")
+    monkeypatch.setenv("PLATFORM_PRIVATE_KEY", "not-a-key-but-secret")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "TOKEN_ADDRESS" in str(caught.value) and "PLATFORM_PRIVATE_KEY" in str(caught.value)
+    assert "not-a-key-but-secret" not in str(caught.value)
+
+
+def test_keys_are_normalised_and_range_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEPLOYER_PRIVATE_KEY", "AB" * 32)
+    settings = load_settings()
+    assert settings.deployer_private_key is not None
+    assert settings.deployer_private_key.get_secret_value() == "0x" + "ab" * 32
+    monkeypatch.setenv("DEPLOYER_PRIVATE_KEY", "0x" + "00" * 32)  # zero is not a key
+    with pytest.raises(ConfigError):
+        load_settings()
+
+
+def test_production_needs_the_chain_settings_and_refuses_demo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDECAST_ENV", "production")
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw@db/tidecast")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    for name in (
+        "PLATFORM_PRIVATE_KEY",
+        "PAYMENT_STREAM_CONTRACT_ADDRESS",
+        "TOKEN_ADDRESS",
+        "STREAM_REGISTRY_ADDRESS",
+    ):
+        assert name in str(caught.value)
+    for name, value in PRODUCTION_CHAIN.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PLATFORM_PRIVATE_KEY", ANVIL_KEY_0)
+    with pytest.raises(ConfigError) as demo:
+        load_settings()
+    assert "well-known development key" in str(demo.value) and ANVIL_KEY_0 not in str(demo.value)
+
+
+def write_chain_file_for(data_dir: Path, rpc_url: str) -> None:
+    from tidecast.chain.devnet import ChainFile, write_chain_file
+
+    write_chain_file(
+        data_dir,
+        ChainFile(
+            rpc_url=rpc_url,
+            chain_id=31337,
+            genesis_hash="0x" + "ab" * 32,
+            block=3,
+            payment_stream="0x" + "11" * 20,
+            token="0x" + "22" * 20,
+            registry="0x" + "33" * 20,
+            platform_private_key=ANVIL_KEY_0,
+            node="external",
+        ),
+    )
+
+
+def test_development_fills_unset_chain_settings_from_the_chain_file(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path
+) -> None:
+    write_chain_file_for(isolated / ".tidecast", "http://localhost:8545")
+    settings = load_settings()
+    assert settings.token_address == "0x" + "22" * 20 and settings.tidecast_chain_id == 31337
+    assert settings.chain_source("token_address") == str(isolated / ".tidecast" / "chain.json")
+    shown = settings.masked()
+    assert shown["TOKEN_ADDRESS"].endswith("(from " + str(isolated / ".tidecast" / "chain.json") + ")")
+    assert ANVIL_KEY_0 not in "\n".join(shown.values()) and shown["PLATFORM_PRIVATE_KEY"].startswith("****")
+    # The environment wins, field by field.
+    monkeypatch.setenv("TOKEN_ADDRESS", "0x" + "99" * 20)
+    mixed = load_settings()
+    assert mixed.token_address == "0x" + "99" * 20 and mixed.chain_source("token_address") == "environment"
+    assert mixed.stream_registry_address == "0x" + "33" * 20
+    # Another node (another RPC_URL) is not the file's: nothing is taken from it.
+    monkeypatch.setenv("RPC_URL", "http://127.0.0.1:9999")
+    assert load_settings().stream_registry_address is None
+    # Production never reads it.
+    monkeypatch.setenv("RPC_URL", "http://localhost:8545")
+    monkeypatch.setenv("TIDECAST_ENV", "production")
+    for name, value in {"JWT_SECRET": "s" * 40, "DATABASE_URL": "sqlite:///x.db", **PRODUCTION_CHAIN}.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings().stream_registry_address == PRODUCTION_CHAIN["STREAM_REGISTRY_ADDRESS"]
+
+
+ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+PRODUCTION_CHAIN = {
+    "PLATFORM_PRIVATE_KEY": "0x" + "5a" * 32,
+    "PAYMENT_STREAM_CONTRACT_ADDRESS": "0x" + "aa" * 20,
+    "TOKEN_ADDRESS": "0x" + "bb" * 20,
+    "STREAM_REGISTRY_ADDRESS": "0x" + "cc" * 20,
+}

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = {"pytest", "pytest-timeout", "mypy", "ruff", "hypothesis", "playwright", "trustme"}
+TOOLS = {"pytest", "pytest-timeout", "mypy", "ruff", "hypothesis", "playwright", "trustme", "vyper"}
 
 
 def pins(name: str) -> dict[str, str]:
@@ -37,3 +37,19 @@ def test_runtime_lock_has_the_runtime_and_no_tools() -> None:
     assert not set(runtime) & set(dev), set(runtime) & set(dev)
     declared = {requirement_name(spec) for spec in project["optional-dependencies"]["dev"]}
     assert declared <= set(dev), declared - set(dev)
+
+
+def test_node_tools_are_pinned_exactly_and_locked() -> None:
+    """Anvil and ethers.js, for the tests only: exact versions, the same in the lock, and
+    Anvil's platform packages all named in it (npm ci refuses a lock that misses one)."""
+    import json
+
+    package = json.loads((ROOT / "package.json").read_text())
+    assert package["devDependencies"] == {"@foundry-rs/anvil": "1.7.1", "ethers": "6.17.0"}
+    assert "dependencies" not in package and package["private"] is True
+    lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    assert lock[""]["devDependencies"] == package["devDependencies"]
+    assert lock["node_modules/@foundry-rs/anvil"]["version"] == "1.7.1"
+    assert lock["node_modules/ethers"]["version"] == "6.17.0"
+    for platform in lock["node_modules/@foundry-rs/anvil"]["optionalDependencies"]:
+        assert lock[f"node_modules/{platform}"]["version"] == "1.7.1", platform

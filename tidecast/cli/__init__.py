@@ -1,9 +1,11 @@
-"""The `tidecast` command: dev server, worker, functions, config, database, events, mail, jobs."""
+"""The `tidecast` command: dev server, worker, functions, config, database, events, mail, jobs,
+chain."""
 
 from __future__ import annotations
 
 import typer
 
+from tidecast.cli.chain import chain_app
 from tidecast.cli.data import db_app, show_config, streams_app
 from tidecast.cli.dev import dev
 from tidecast.cli.functions import functions_app
@@ -28,6 +30,7 @@ app.add_typer(streams_app, name="streams")
 app.add_typer(events_app, name="events")
 app.add_typer(mail_app, name="mail")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(chain_app, name="chain")
 app.add_typer(payments_app, name="payments")
 
 

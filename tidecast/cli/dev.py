@@ -1,13 +1,17 @@
 """`tidecast dev`: the platform on one laptop, on embedded defaults.
 
 Order matters, so that every failure is reported before the banner says the server is up:
-bind the dev server's port, migrate, start the embedded parts (each names the setting that
-moves it when its port is taken), start the in-process worker, then print the banner and serve.
+bind the dev server's port, start the embedded parts (each names the setting that moves it when
+its port is taken) and take the settings they put in effect (the chain's contract addresses),
+build the services from those, migrate, start the in-process worker, then print the banner and
+serve. A failure after the parts started stops them again.
 """
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -23,7 +27,8 @@ def dev(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
     """Migrate the database and run the dev server (functions, redirects, static files), a job
-    worker and the embedded parts (a local SMTP server whose mail shows at /_dev/mail)."""
+    worker and the embedded parts (a local SMTP server whose mail shows at /_dev/mail; an EVM
+    chain on RPC_URL with the contracts deployed, shown at /_dev/chain)."""
     import uvicorn
 
     from tidecast import embedded
@@ -44,15 +49,23 @@ def dev(
             f"tidecast: cannot listen on {host}:{port} ({exc.strerror}); choose another with {where}, "
             f"e.g. --port {embedded.free_port()}"
         ) from None
-    services = common.services(settings)
-    _, registry = common.registry(root, settings, services)
-    upgrade(services.engine)
-    parts = embedded.plan(settings)
     try:
+        parts = embedded.plan(settings)
         embedded.start_all(parts)
     except ConfigError as exc:
         sock.close()
         raise common.fail(f"tidecast: {exc}") from None
+    try:
+        settings = embedded.configure_all(parts, settings)
+        services = common.services(settings)
+        _, registry = common.registry(root, settings, services)
+        upgrade(services.engine)
+    except BaseException as exc:
+        embedded.stop_all(parts)
+        sock.close()
+        if isinstance(exc, ConfigError):
+            raise common.fail(f"tidecast: {exc}") from None
+        raise
     consumer = services.queue.consumer(workers=2, in_process=True)
     consumer.start()
 
@@ -66,6 +79,8 @@ def dev(
         typer.echo(f"  {part.banner(base)}")
     if not any(p.setting == "SMTP_PORT" for p in parts):
         typer.echo(f"  mail      sent through {settings.smtp_host}:{settings.smtp_port}")
+    if not any(p.setting == "RPC_URL" for p in parts):
+        typer.echo(f"  chain     {settings.masked()['RPC_URL']} (contracts from the settings)")
     typer.echo(f"  jobs      in-process worker on {settings.masked()['TIDECAST_QUEUE_URL']}")
     if settings.tidecast_public_url != base:
         typer.echo(f"  links     in mail point to {settings.tidecast_public_url} (TIDECAST_PUBLIC_URL)")
@@ -80,9 +95,17 @@ def dev(
     config = server_config(
         server.app(dev_routes), host=host, port=port, trusted_proxies=settings.trusted_proxies
     )
+    # uvicorn re-raises the signal that stopped it once it has shut down; SIGTERM's default
+    # action would end the process there, before the embedded parts are stopped (the chain's
+    # file would outlive its chain). As SystemExit, the cleanup below runs.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         consumer.stop(graceful=True)
         embedded.stop_all(parts)
         services.close()
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)

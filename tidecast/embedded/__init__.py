@@ -1,13 +1,15 @@
 """Embedded parts: what `tidecast dev` brings up so a laptop needs no servers installed.
 
 Each part stands in for a real engine and listens where that engine would (the dev SMTP
-capture on SMTP_PORT now; an EVM chain on RPC_URL's port and an IPFS node on IPFS_API_URL's
-port next). They share one small interface, so `tidecast dev` composes a list of parts instead
-of growing a branch for each:
+capture on SMTP_PORT, an EVM chain on RPC_URL's port; an IPFS node on IPFS_API_URL's port
+next). They share one small interface, so `tidecast dev` composes a list of parts instead of
+growing a branch for each:
 
 - `plan(settings)` decides whether the part is needed at all (the settings may point at a real
   engine elsewhere) and returns it, or None;
 - `start()` / `stop()`;
+- `configure(settings)` returns the settings in effect once it runs (the chain puts the
+  addresses of the contracts it deployed there); `tidecast dev` builds its services from them;
 - `endpoint` is where it listens, `setting` names what moves it (`SMTP_PORT`), so a port that
   is taken gives an error naming the setting to change;
 - `routes()` are the pages it adds to the dev server (served only to a local Host);
@@ -39,6 +41,8 @@ class EmbeddedPart(Protocol):
 
     def stop(self) -> None: ...
 
+    def configure(self, settings: Settings) -> Settings: ...
+
     def routes(self) -> list[BaseRoute]: ...
 
     def banner(self, base_url: str) -> str: ...
@@ -50,10 +54,18 @@ class PortTaken(ConfigError):
 
 def plan(settings: Settings) -> list[EmbeddedPart]:
     """The parts these settings need, in start order."""
+    from tidecast.embedded.chain import ChainPart
     from tidecast.embedded.mail import MailCapture
 
-    found: list[EmbeddedPart | None] = [MailCapture.plan(settings)]
+    found: list[EmbeddedPart | None] = [MailCapture.plan(settings), ChainPart.plan(settings)]
     return [p for p in found if p is not None]
+
+
+def configure_all(parts: Sequence[EmbeddedPart], settings: Settings) -> Settings:
+    """The settings in effect once every (started) part has added what it provides."""
+    for part in parts:
+        settings = part.configure(settings)
+    return settings
 
 
 def start_all(parts: Sequence[EmbeddedPart]) -> None:

@@ -84,6 +84,9 @@ class MailCapture:
             self._controller.stop()
             self._controller = None
 
+    def configure(self, settings: Settings) -> Settings:
+        return settings  # SMTP_HOST and SMTP_PORT already point here
+
     def routes(self) -> list[BaseRoute]:
         return mail_routes(self.maildir)
 

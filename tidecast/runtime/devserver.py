@@ -372,7 +372,10 @@ def bind_socket(host: str, port: int) -> socket.socket:
     """The listening socket, bound before anything else starts, so a taken port is reported
     before the banner says the server is up."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP said out loud: asyncio sets TCP_NODELAY on accepted connections only when the
+    # listening socket's proto is TCP, and without it a response written as headers, then body
+    # waits ~40 ms for the client's delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -1,0 +1,390 @@
+"""PaymentStream against a model, over random sequences of creates, top-ups, withdrawals (of
+any amount, more than is due included), cancels and jumps in time, on eth-tester.
+
+The model streams by simulation, second span by second span (`charge = min(left, rate * dt)`),
+not by the contract's checkpoint formula, so a checkpoint mistake (charging for time a stream
+stood dry, say) shows up as a difference. After every step the whole contract is read in one
+call (tests/contracts/StreamLens.vy) and must equal the model to the unit:
+- each stream's fields, and what each party could take out of it now;
+- every party's token balance, so what each was paid is exact;
+- the contract's balance of each token equals what it owes on all streams (so it is >=);
+- the recipient never has more than flowRate x the seconds the stream was funded, the sender
+  never more back than the deposit minus that;
+and a call the model says succeeds must succeed, one it says fails must revert with the
+model's reason.
+
+Each example starts from one snapshot of a chain deployed once. Under CI=true: 200 examples of
+up to 30 steps (the `ci` profile); locally fewer. The time taken is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import hypothesis.strategies as st
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from web3.contract import Contract
+from web3.logs import DISCARD
+
+from tests.support.contracts import EthTesterChain, compile_test_contract, deploy, revert_reason, send
+from tidecast.chain.artifacts import load
+
+MAX = 2**256 - 1
+GAS = 1_000_000
+SENDER_FUNDS = 2**200
+MAX_WAIT = 10**7  # seconds in one jump: 30 of them stay far below eth-tester's limit on time
+
+settings.register_profile(
+    "ci", max_examples=200, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
+)
+settings.register_profile(
+    "dev", max_examples=30, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
+)
+PROFILE = "ci" if os.environ.get("CI", "").lower() == "true" else "dev"
+
+
+@dataclass
+class World:
+    chain: EthTesterChain
+    ps: Contract
+    lens: Contract
+    tokens: list[Contract]
+    senders: list[str]
+    recipients: list[str]
+    outsider: str
+    snapshot: int
+    start_time: int
+
+    @property
+    def parties(self) -> list[str]:
+        return [*self.senders, *self.recipients, self.outsider]
+
+
+def build_world() -> World:
+    chain = EthTesterChain()
+    deployer, *rest = chain.accounts
+    senders, recipients, outsider = rest[:3], rest[3:5], rest[5]
+    ps = deploy(chain, load("PaymentStream"), sender=deployer)
+    lens = deploy(chain, compile_test_contract("StreamLens"), sender=deployer)
+    tokens = [deploy(chain, load("DemoToken"), sender=deployer) for _ in range(2)]
+    for token in tokens:
+        for sender in senders:
+            send(token.functions.mint(sender, SENDER_FUNDS), deployer)
+            send(token.functions.approve(ps.address, MAX), sender)
+    return World(
+        chain, ps, lens, tokens, senders, recipients, outsider, chain.snapshot(), chain.latest_time()
+    )
+
+
+@dataclass
+class ModelStream:
+    sender: str
+    recipient: str
+    token: int
+    rate: int
+    deposit: int
+    start: int
+    at: int  # the model has streamed up to this second
+    streamed: int = 0
+    withdrawn: int = 0  # paid to the recipient, the cancel payout included
+    funded_seconds: int = 0  # seconds that began with something left to stream
+    dry_at: int | None = None
+    cancelled_at: int | None = None
+
+    def advance(self, now: int) -> None:
+        if self.cancelled_at is not None:
+            return
+        span, left = now - self.at, self.deposit - self.streamed
+        if left and span:
+            seconds_left = -(-left // self.rate)  # ceil
+            self.funded_seconds += min(span, seconds_left)
+            if span >= seconds_left:
+                self.dry_at = self.at + seconds_left
+            self.streamed += min(left, self.rate * span)
+        self.at = now
+
+    def depletion_time(self) -> int:
+        if self.cancelled_at is not None:
+            return self.cancelled_at
+        left = self.deposit - self.streamed
+        if left == 0:
+            assert self.dry_at is not None
+            return self.dry_at
+        return min(MAX, self.at + -(-left // self.rate))
+
+
+AMOUNTS = st.one_of(
+    st.integers(1, 1000), st.integers(1, 2**64), st.integers(1, 2**130), st.integers(MAX - 2**64, MAX)
+)
+RATES = st.one_of(st.integers(1, 100), st.integers(1, 2**64), st.integers(1, 2**128), st.just(MAX))
+
+
+class PaymentStreamMachine(RuleBasedStateMachine):
+    world: ClassVar[World]
+
+    def __init__(self) -> None:
+        super().__init__()
+        w = self.world
+        w.chain.revert(w.snapshot)
+        self.now = w.chain.latest_time()
+        self.streams: dict[int, ModelStream] = {}
+        self.balances: dict[tuple[int, str], int] = {
+            (k, a): (SENDER_FUNDS if a in w.senders else 0) for k in range(2) for a in w.parties
+        }
+        self.steps: list[str] = []  # shown when an assertion fails
+        self.touched: set[int] = set()  # streams and parties the last step acted on
+        self.touched_parties: set[str] = set()
+
+    # -- calling the chain, with the model's prediction --------------------------------------
+
+    def call(self, fn: Any, sender: str, reason: str | None) -> Any:
+        """Run `fn` from `sender` as the next block (at now + 1). `reason` None: it must
+        succeed (mined with a fixed gas so nothing is estimated twice); else it must revert
+        with that reason, which web3's estimate reports without mining anything."""
+        if reason is None:
+            receipt = send(fn, sender, gas=GAS)
+            assert receipt["status"] == 1, f"reverted but the model says it succeeds: {self.steps}"
+            self.now += 1
+            return receipt
+        try:
+            fn.estimate_gas({"from": sender})
+        except Exception as exc:
+            assert revert_reason(exc) == reason, (revert_reason(exc), reason)
+            return None
+        raise AssertionError(f"succeeded, the model says it reverts with {reason!r}")
+
+    def pick(self, index: int) -> int:
+        """An existing stream id, or (one time in several) the next unknown one."""
+        sid = index % (len(self.streams) + 1) + 1
+        self.touched.add(sid)
+        return sid
+
+    def settle(self, now: int) -> None:
+        for s in self.streams.values():
+            s.advance(now)
+
+    # -- rules -----------------------------------------------------------------------------
+
+    @rule(
+        sender=st.integers(0, 2),
+        recipient=st.integers(0, 2),
+        token=st.integers(0, 1),
+        rate=st.one_of(st.just(0), RATES, RATES),
+        deposit=st.one_of(st.just(0), AMOUNTS.filter(lambda a: a <= 2**130), st.integers(1, 5000)),
+    )
+    def create(self, sender: int, recipient: int, token: int, rate: int, deposit: int) -> None:
+        w = self.world
+        who = w.senders[sender]
+        # recipient 2 means "the sender itself", a stream the contract must refuse
+        to = who if recipient == 2 else w.recipients[recipient]
+        reason = None
+        if rate == 0:
+            reason = "flowRate is zero"
+        elif deposit == 0:
+            reason = "deposit is zero"
+        elif to == who:
+            reason = "recipient is the sender"
+        fn = w.ps.functions.createStream(to, w.tokens[token].address, rate, deposit)
+        self.steps.append(f"create({sender}, {to[:6]}, {token}, {rate}, {deposit})")
+        receipt = self.call(fn, who, reason)
+        if receipt is None:
+            return
+        self.settle(self.now)
+        sid = len(self.streams) + 1
+        (event,) = w.ps.events.StreamCreated().process_receipt(receipt, errors=DISCARD)
+        assert event["args"]["streamId"] == sid
+        self.streams[sid] = ModelStream(who, to, token, rate, deposit, self.now, self.now)
+        self.move(token, who, w.ps.address, deposit)
+
+    @rule(index=st.integers(0, 64), caller=st.integers(0, 5), amount=st.one_of(st.just(0), AMOUNTS))
+    def top_up(self, index: int, caller: int, amount: int) -> None:
+        w, sid = self.world, self.pick(index)
+        s = self.streams.get(sid)
+        # caller 0 is the stream's sender, so most top-ups are allowed; others are anyone
+        who = s.sender if s is not None and caller == 0 else w.parties[caller]
+        reason = None
+        if s is None:
+            reason = "unknown stream"
+        elif who != s.sender:
+            reason = "only the sender"
+        elif s.cancelled_at is not None:
+            reason = "stream is cancelled"
+        elif amount == 0:
+            reason = "amount is zero"
+        elif amount > MAX - s.deposit:
+            reason = "deposit would overflow"
+        elif amount > self.balances[(s.token, who)]:
+            reason = "transfer amount exceeds balance"
+        self.steps.append(f"top_up({sid}, {who[:6]}, {amount})")
+        receipt = self.call(w.ps.functions.topUp(sid, amount), who, reason)
+        if receipt is None:
+            return
+        assert s is not None
+        self.settle(self.now)
+        s.deposit += amount
+        self.move(s.token, who, w.ps.address, amount)
+        (event,) = w.ps.events.ToppedUp().process_receipt(receipt, errors=DISCARD)
+        assert event["args"]["deposit"] == s.deposit
+
+    @rule(
+        index=st.integers(0, 64),
+        caller=st.integers(0, 5),
+        kind=st.sampled_from(["all", "part", "one more", "zero", "huge"]),
+        part=st.integers(1, 100),
+    )
+    def withdraw(self, index: int, caller: int, kind: str, part: int) -> None:
+        w, sid = self.world, self.pick(index)
+        s = self.streams.get(sid)
+        who = s.recipient if s is not None and caller == 0 else w.parties[caller]
+        due = 0
+        if s is not None:
+            probe = ModelStream(**vars(s))  # what is due at the next block, now + 1
+            probe.advance(self.now + 1)
+            due = probe.streamed - probe.withdrawn
+        amount = {"all": due, "part": due * part // 100, "one more": due + 1, "zero": 0, "huge": MAX}[kind]
+        reason = None
+        if s is None:
+            reason = "unknown stream"
+        elif who != s.recipient:
+            reason = "only the recipient"
+        elif s.cancelled_at is not None:
+            reason = "stream is cancelled"
+        elif amount == 0:
+            reason = "amount is zero"
+        elif amount > due:
+            reason = "amount exceeds withdrawable"
+        self.steps.append(f"withdraw({sid}, {who[:6]}, {amount})")
+        if self.call(w.ps.functions.withdraw(sid, amount), who, reason) is None:
+            return
+        assert s is not None
+        self.settle(self.now)
+        s.withdrawn += amount
+        self.move(s.token, w.ps.address, s.recipient, amount)
+
+    @rule(index=st.integers(0, 64), caller=st.integers(0, 5))
+    def cancel(self, index: int, caller: int) -> None:
+        w, sid = self.world, self.pick(index)
+        s = self.streams.get(sid)
+        who = w.parties[caller]
+        if s is not None and caller < 2:
+            who = (s.sender, s.recipient)[caller]
+        reason = None
+        if s is None:
+            reason = "unknown stream"
+        elif who not in (s.sender, s.recipient):
+            reason = "only the sender or the recipient"
+        elif s.cancelled_at is not None:
+            reason = "stream is cancelled"
+        self.steps.append(f"cancel({sid}, {who[:6]})")
+        receipt = self.call(w.ps.functions.cancel(sid), who, reason)
+        if receipt is None:
+            return
+        assert s is not None
+        self.settle(self.now)
+        to_recipient, refund = s.streamed - s.withdrawn, s.deposit - s.streamed
+        (event,) = w.ps.events.StreamCancelled().process_receipt(receipt, errors=DISCARD)
+        assert (event["args"]["recipientAmount"], event["args"]["senderRefund"]) == (to_recipient, refund)
+        s.withdrawn, s.cancelled_at = s.streamed, self.now
+        self.move(s.token, w.ps.address, s.recipient, to_recipient)
+        self.move(s.token, w.ps.address, s.sender, refund)
+
+    @rule(seconds=st.one_of(st.integers(1, 60), st.integers(1, 5000), st.integers(1, MAX_WAIT)))
+    def wait(self, seconds: int) -> None:
+        self.steps.append(f"wait({seconds})")
+        self.now += seconds
+        self.world.chain.mine_at(self.now)
+
+    @precondition(lambda self: len(self.streams) > 0)
+    @rule(index=st.integers(0, 64))
+    def wait_past_depletion(self, index: int) -> None:
+        """Jump to well after a stream runs dry, so top-ups after dry time happen often."""
+        s = self.streams[index % len(self.streams) + 1]
+        probe = ModelStream(**vars(s))
+        probe.advance(self.now)
+        target = probe.depletion_time() + 1000
+        # eth-tester refuses timestamps past the year 3016; streams that last longer never dry.
+        if self.now < target <= self.now + MAX_WAIT:
+            self.wait(target - self.now)
+
+    def move(self, token: int, source: str, to: str, amount: int) -> None:
+        self.touched_parties.update(a for a in (source, to) if a != self.world.ps.address)
+        if source != self.world.ps.address:
+            self.balances[(token, source)] -= amount
+        if to != self.world.ps.address:
+            self.balances[(token, to)] += amount
+
+    # -- after every step ------------------------------------------------------------------
+
+    @invariant()
+    def chain_equals_model(self) -> None:
+        """Every stream a step could have changed (a cancelled one never changes again once
+        checked) and the balances of everyone the step moved money for; teardown checks all."""
+        ids = [sid for sid, s in self.streams.items() if s.cancelled_at is None or sid in self.touched]
+        self.check(ids, sorted(self.touched_parties))
+        self.touched.clear()
+        self.touched_parties.clear()
+
+    def teardown(self) -> None:
+        self.check(list(self.streams), self.world.parties)
+
+    def check(self, ids: list[int], parties: list[str]) -> None:
+        w = self.world
+        self.settle(self.now)
+        (views,) = w.chain.quick_call(w.lens.functions.streams(w.ps.address, ids))
+        assert len(views) == len(ids)
+        for sid, (stream, recipient_balance, sender_balance) in zip(ids, views, strict=True):
+            s = self.streams[sid]
+            cancelled = s.cancelled_at is not None
+            remaining = 0 if cancelled else s.deposit - s.streamed
+            assert stream == (
+                s.sender.lower(),
+                s.recipient.lower(),
+                w.tokens[s.token].address.lower(),
+                s.rate,
+                s.deposit,
+                s.start,
+                s.withdrawn,
+                remaining,
+                remaining != 0,
+                s.depletion_time(),
+            ), (sid, stream, self.steps)
+            expected = (0, 0) if cancelled else (s.streamed - s.withdrawn, s.deposit - s.streamed)
+            assert (recipient_balance, sender_balance) == expected, (sid, self.steps)
+            # Fairness: never more than rate x funded seconds to the recipient, never more
+            # than the rest of the deposit back to the sender.
+            recipient_total = s.withdrawn + recipient_balance
+            assert recipient_total <= s.rate * s.funded_seconds, (sid, self.steps)
+            assert sender_balance <= s.deposit - recipient_total, (sid, self.steps)
+        # What the contract owes on each token: a cancelled stream owes nothing (checked
+        # above when it was cancelled); a live one owes deposit - withdrawn, split between
+        # the parties as time goes, a sum that only a transaction changes.
+        owed = [0, 0]
+        for s in self.streams.values():
+            if s.cancelled_at is None:
+                owed[s.token] += s.deposit - s.withdrawn
+        tokens = [t.address for t in w.tokens]
+        (rows,) = w.chain.quick_call(w.lens.functions.balances(tokens, [*parties, w.ps.address]))
+        for k, row in enumerate(rows):
+            *paid, held = row
+            assert held >= owed[k], (k, held, owed[k], self.steps)
+            assert held == owed[k], "no dust left behind either"
+            assert list(paid) == [self.balances[(k, a)] for a in parties], (k, self.steps)
+
+
+@pytest.mark.timeout(600)
+def test_payment_stream_matches_its_model() -> None:
+    PaymentStreamMachine.world = build_world()
+    began = time.monotonic()
+    run_state_machine_as_test(PaymentStreamMachine, settings=settings.get_profile(PROFILE))
+    print(f"\nPaymentStream state machine ({PROFILE} profile): {time.monotonic() - began:.1f} s")

@@ -1,0 +1,395 @@
+"""The development chain (an embedded part): an EVM node on RPC_URL, contracts deployed, demo
+accounts funded, their addresses in the effective settings.
+
+`plan` looks at RPC_URL. Another host: a real node is configured, nothing to do. A loopback
+address where a JSON-RPC node already answers (Anvil, Hardhat): that node is used and no chain
+starts, but on a development chain the contracts are deployed onto it unless the settings
+already name contracts that are there. A loopback address where nothing listens: the embedded
+chain (eth-tester's py-evm, tidecast/embedded/evm.py) serves JSON-RPC there, as a node would,
+so web3.py, ethers.js and wallets use it over HTTP like any node. A port held by something that
+is not a JSON-RPC node is a PortTaken naming RPC_URL.
+
+`configure` deploys through web3 over HTTP (tidecast/chain/deploy.py), so nothing in the deploy
+or the services knows the chain is embedded; the addresses go into the effective settings and
+into `.tidecast/chain.json` for the processes started in other terminals.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from tidecast.chain.devnet import (
+    DEMO_ETH_WEI,
+    DEPLOYER_INDEX,
+    DEV_CHAIN_IDS,
+    PLATFORM_INDEX,
+    ChainFile,
+    demo_accounts,
+    remove_chain_file,
+    write_chain_file,
+)
+from tidecast.config import Settings, mask_url
+from tidecast.embedded import PortTaken, free_port
+from tidecast.errors import ConfigError
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from tidecast.embedded.evm import EvmNode
+
+RPC_THREAD = "tidecast-chain-rpc"
+ADDRESS_FIELDS = ("payment_stream_contract_address", "token_address", "stream_registry_address")
+CONTRACT_NAMES = {
+    "payment_stream_contract_address": "PaymentStream",
+    "token_address": "DemoToken",
+    "stream_registry_address": "StreamRegistry",
+}
+
+
+class RpcServer:
+    """An EvmNode answering JSON-RPC over HTTP on host:port, in a thread of its own."""
+
+    def __init__(self, host: str, port: int, *, accounts: int = 10, block_seconds: float = 2) -> None:
+        self.host = host
+        self.port = port
+        self.accounts = accounts
+        self.block_seconds = block_seconds
+        self.node: EvmNode | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        """Bind first (a taken port is an OSError before anything else), then build the chain
+        and serve. Returns once the server accepts connections."""
+        import uvicorn
+
+        from tidecast.chain.devnet import MNEMONIC
+        from tidecast.embedded.evm import EvmNode
+        from tidecast.embedded.wire import RpcApp
+        from tidecast.runtime.devserver import bind_socket
+
+        sock = bind_socket(self.host, self.port)
+        _quiet_access_log()
+        try:
+            self.node = EvmNode(
+                MNEMONIC, self.accounts, block_seconds=self.block_seconds, balance_wei=DEMO_ETH_WEI
+            )
+            config = uvicorn.Config(
+                RpcApp(self.node.dispatch), log_level="warning", lifespan="off", access_log=False
+            )
+            self._server = uvicorn.Server(config)
+            self._thread = threading.Thread(
+                target=self._server.run, kwargs={"sockets": [sock]}, name=RPC_THREAD, daemon=True
+            )
+            self._thread.start()
+            deadline = time.monotonic() + 15
+            while not self._server.started:
+                if time.monotonic() > deadline or not self._thread.is_alive():
+                    raise RuntimeError("the embedded chain's JSON-RPC server did not start")
+                time.sleep(0.01)
+            self.node.start_mining()
+        except BaseException:
+            self.stop()
+            sock.close()
+            raise
+
+    def stop(self) -> None:
+        if self.node is not None:
+            self.node.stop_mining()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+
+class ChainPart:
+    """The embedded part. `server` is None when another node answers at RPC_URL."""
+
+    name = "embedded chain"
+    setting = "RPC_URL"
+
+    def __init__(self, settings: Settings, *, embedded: bool) -> None:
+        parts = urlsplit(settings.rpc_url)
+        self.rpc_url = settings.rpc_url
+        self.host = _bind_host(parts.hostname or "127.0.0.1")
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.data_dir = settings.tidecast_data_dir
+        self.accounts = settings.tidecast_demo_accounts
+        self.server = (
+            RpcServer(
+                self.host,
+                self.port,
+                accounts=self.accounts,
+                block_seconds=settings.tidecast_chain_block_seconds,
+            )
+            if embedded
+            else None
+        )
+        self.chain_file: ChainFile | None = None
+        self.deployed = False  # by this start (else the contracts were there already)
+        self.notes: list[str] = []
+        self.dev_chain = True
+
+    @classmethod
+    def plan(cls, settings: Settings) -> ChainPart | None:
+        parts = urlsplit(settings.rpc_url)
+        if parts.scheme != "http" or not _is_loopback(parts.hostname or ""):
+            return None  # a real node elsewhere (or TLS, which the embedded chain does not speak)
+        probe = _probe(settings.rpc_url)
+        if probe == "node":
+            return cls(settings, embedded=False)
+        if probe == "other":
+            raise PortTaken(_taken(settings.rpc_url))
+        return cls(settings, embedded=True)
+
+    @property
+    def endpoint(self) -> str:
+        return self.rpc_url
+
+    def start(self) -> None:
+        if self.server is None:
+            return
+        try:
+            self.server.start()
+        except OSError as exc:
+            raise PortTaken(_taken(self.rpc_url)) from exc
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            if self.chain_file is not None:
+                remove_chain_file(self.data_dir, self.chain_file.genesis_hash)
+
+    def configure(self, settings: Settings) -> Settings:
+        """The settings with the contracts this chain has: the ones the settings name when they
+        are there, else freshly deployed and the demo accounts funded. A failure is a
+        ConfigError naming RPC_URL, reported before the banner."""
+        from tidecast.chain.deploy import DeployError
+
+        try:
+            return self._configure(settings)
+        except DeployError as exc:
+            raise ConfigError(
+                f"cannot deploy the contracts to RPC_URL {mask_url(self.rpc_url)}: {exc} "
+                "(DEPLOYER_PRIVATE_KEY names the key to deploy from; unset, demo account 0)"
+            ) from exc
+        except OSError as exc:  # requests' ConnectionError and timeouts are OSErrors
+            raise ConfigError(
+                f"the node at RPC_URL {mask_url(self.rpc_url)} stopped answering: {exc}"
+            ) from exc
+
+    def _configure(self, settings: Settings) -> Settings:
+        from tidecast.chain.deploy import address_of, connect, deploy_all, fund_demo_accounts
+
+        w3 = connect(self.rpc_url)
+        chain_id = int(w3.eth.chain_id)
+        genesis = "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
+        if chain_id not in DEV_CHAIN_IDS:
+            self.dev_chain = False
+            self.notes.append(f"chain id {chain_id} is not a development chain: nothing deployed")
+            return settings
+        demo = demo_accounts(self.accounts)
+        platform_key = (
+            settings.platform_private_key.get_secret_value()
+            if settings.platform_private_key is not None
+            else demo[PLATFORM_INDEX].private_key
+        )
+        there = [getattr(settings, f) for f in ADDRESS_FIELDS]
+        reuse = all(there) and all(w3.eth.get_code(w3.to_checksum_address(a)) for a in there)
+        if self.server is not None:  # a fresh chain: only what the environment names can be on it
+            reuse = reuse and all(settings.set_in_environment(f) for f in ADDRESS_FIELDS)
+        values: dict[str, Any] = {"platform_private_key": platform_key, "tidecast_chain_id": chain_id}
+        if not reuse:
+            deployer = (
+                settings.deployer_private_key.get_secret_value()
+                if settings.deployer_private_key
+                else demo[DEPLOYER_INDEX].private_key
+            )
+            deployment = deploy_all(w3, deployer, platform_address=address_of(platform_key))
+            fund_demo_accounts(w3, deployer, deployment.token, [a.address for a in demo])
+            values.update(deployment.settings_values())
+            self.deployed = True
+        else:
+            self._check_platform(w3, str(settings.stream_registry_address), address_of(platform_key))
+        effective = settings.with_chain(values, "tidecast dev")
+        for field in ADDRESS_FIELDS:
+            address = getattr(effective, field)
+            if settings.set_in_environment(field) and not w3.eth.get_code(w3.to_checksum_address(address)):
+                self.notes.append(f"{field.upper()} (set in the environment) has no code on this chain")
+        self.chain_file = ChainFile(
+            rpc_url=self.rpc_url,
+            chain_id=chain_id,
+            genesis_hash=genesis,
+            block=int(w3.eth.block_number),
+            payment_stream=str(effective.payment_stream_contract_address),
+            token=str(effective.token_address),
+            registry=str(effective.stream_registry_address),
+            platform_private_key=platform_key,
+            node="embedded" if self.server is not None else "external",
+        )
+        write_chain_file(self.data_dir, self.chain_file)
+        return effective
+
+    def _check_platform(self, w3: Any, registry: str, platform: str) -> None:
+        """Contracts kept from before may have another platform than the key in effect."""
+        from tidecast.chain.artifacts import load
+
+        contract = w3.eth.contract(address=w3.to_checksum_address(registry), abi=load("StreamRegistry").abi)
+        actual = contract.functions.platform().call()
+        if actual.lower() != platform.lower():
+            self.notes.append(
+                f"StreamRegistry's platform is {actual}, not PLATFORM_PRIVATE_KEY's address {platform}: "
+                "stream starts will be refused (`tidecast chain deploy` deploys afresh)"
+            )
+
+    def routes(self) -> list[BaseRoute]:
+        async def info(request: Request) -> Response:
+            from starlette.concurrency import run_in_threadpool
+
+            return JSONResponse({"success": True, "data": await run_in_threadpool(self.describe)})
+
+        return [Route("/_dev/chain", info)]
+
+    def describe(self) -> dict[str, Any]:
+        """RPC URL, chain id, latest block, contracts and the demo accounts with their keys and
+        balances (what /_dev/chain shows; development only)."""
+        from tidecast.chain.artifacts import load
+        from tidecast.chain.deploy import connect
+
+        w3 = connect(self.rpc_url, retry=False)
+        found = self.chain_file
+        token = (
+            w3.eth.contract(address=w3.to_checksum_address(found.token), abi=load("DemoToken").abi)
+            if found
+            else None
+        )
+        accounts = []
+        for account in demo_accounts(self.accounts):
+            tide = token.functions.balanceOf(account.address).call() if token is not None else 0
+            role = {DEPLOYER_INDEX: "deployer", PLATFORM_INDEX: "platform"}.get(account.index, "viewer")
+            accounts.append(
+                {
+                    "index": account.index,
+                    "role": role,
+                    "address": account.address,
+                    "privateKey": account.private_key,
+                    "balances": {
+                        "ETH": _units(w3.eth.get_balance(w3.to_checksum_address(account.address))),
+                        "TIDE": _units(tide),
+                    },
+                }
+            )
+        return {
+            "rpcUrl": mask_url(self.rpc_url),
+            "node": "embedded" if self.server is not None else "external",
+            "chainId": int(w3.eth.chain_id),
+            "blockNumber": int(w3.eth.block_number),
+            "genesisHash": found.genesis_hash if found else None,
+            "contracts": {
+                "PaymentStream": found.payment_stream if found else None,
+                "DemoToken": found.token if found else None,
+                "StreamRegistry": found.registry if found else None,
+            },
+            "accounts": accounts,
+        }
+
+    def banner(self, base_url: str) -> str:
+        what = "embedded eth-tester node" if self.server is not None else "the node already there"
+        found = self.chain_file
+        lines = [f"chain     {mask_url(self.rpc_url)} ({what}) → {base_url}/_dev/chain"]
+        if found is not None:
+            lines.append(
+                f"          chain id {found.chain_id}; "
+                + ("deployed " if self.deployed else "contracts ")
+                + f"PaymentStream {found.payment_stream}, DemoToken (TIDE) {found.token}, "
+                f"StreamRegistry {found.registry}; {self.accounts} demo accounts"
+            )
+        lines += [f"          note: {note}" for note in self.notes]
+        return "\n  ".join(lines)
+
+
+class _NotFromChainThread(logging.Filter):
+    """Drops uvicorn's access and start/stop lines for the chain's HTTP server (wallets and
+    ethers poll it several times a second); the dev server's own lines, and any warning, stay.
+    uvicorn's loggers are global, configured by whichever server starts last, so the thread is
+    what tells the two servers apart."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != RPC_THREAD or record.levelno >= logging.WARNING
+
+
+def _quiet_access_log() -> None:
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NotFromChainThread) for f in logger.filters):
+            logger.addFilter(_NotFromChainThread())
+
+
+def _units(amount: int) -> str:
+    """An 18-decimal amount as an exact decimal string (never a float)."""
+    return format(Decimal(amount).scaleb(-18).normalize(), "f")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _bind_host(host: str) -> str:
+    """`localhost` binds 127.0.0.1 only (never every interface)."""
+    return "127.0.0.1" if host == "localhost" else host
+
+
+def _probe(url: str) -> str:
+    """What holds `url`: "none" (nothing listens), "node" (a JSON-RPC node answers eth_chainId),
+    or "other" (something else holds the port)."""
+    import httpx
+
+    parts = urlsplit(url)
+    host = _bind_host(parts.hostname or "127.0.0.1")
+    port = parts.port or 80
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            pass
+    except OSError:
+        return "none"
+    try:
+        reply = httpx.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=3
+        )
+        answer = reply.json()
+    except (httpx.HTTPError, ValueError):
+        return "other"
+    if isinstance(answer, dict) and answer.get("jsonrpc") == "2.0" and isinstance(answer.get("result"), str):
+        return "node"
+    return "other"
+
+
+def _taken(rpc_url: str) -> str:
+    parts = urlsplit(rpc_url)
+    return (
+        f"cannot start the embedded chain on {mask_url(rpc_url)}: the port is in use by something that "
+        f"does not answer Ethereum JSON-RPC. Move it with RPC_URL=http://127.0.0.1:{free_port()} "
+        f"(any free port), or stop what holds port {parts.port}"
+    )
