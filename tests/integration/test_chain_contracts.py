@@ -132,6 +132,9 @@ def test_the_platform_records_stream_starts(chain: EthTesterChain, registry: Con
         from_block=0, argument_filters={"mediaStreamIdHash": digest}
     )
     assert [e["args"]["mediaStreamId"] for e in found] == [media_id]
+    assert registry.functions.startedAt(digest).call() == block["timestamp"]
+    with reverts("already recorded"):  # once per stream: a redelivered event records nothing
+        registry.functions.recordStreamStart(media_id).transact({"from": platform})
 
     with reverts("only the platform"):
         registry.functions.recordStreamStart("str_x").transact({"from": other})

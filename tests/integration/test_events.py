@@ -113,11 +113,14 @@ def test_payment_created_queues_the_confirmation(bus_services, engine) -> None:
     assert "0xabc" in raw and "Payment Confirmation" in raw
 
 
-def test_stream_started_is_recorded_with_no_subscriber_yet(bus_services, engine) -> None:
+def test_stream_started_has_one_delivery_to_the_chain(bus_services, engine) -> None:
+    """`stream.started` is recorded on chain by its subscriber (tested end to end in
+    test_chain_service.py); here: the event and its one delivery are written together."""
     with transaction(engine) as conn:
-        event_id = bus_services.events.publish(conn, "stream.started", {"streamId": "s1"})
+        event_id = bus_services.events.publish(conn, "stream.started", {"stream": {"id": "s1"}})
     assert count(engine, events, events.c.id == event_id) == 1
-    assert count(engine, event_deliveries) == 0
+    assert bus_services.events.subscribers("stream.started") == ["chain.record_stream_start"]
+    assert count(engine, event_deliveries, event_deliveries.c.event_id == event_id) == 1
 
 
 def test_a_subscriber_failing_twice_has_its_effect_once(bus_services: Services, engine: Engine) -> None:

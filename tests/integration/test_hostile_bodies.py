@@ -53,6 +53,7 @@ STRING_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("auth", "wallet/nonce"): ("address",),
     ("auth", "wallet/link"): ("message", "signature"),
     ("auth", "wallet/login"): ("message", "signature"),
+    ("payments", "status"): ("streamId", "signature", "nonce"),
 }
 DEEP = 100_000
 

@@ -85,11 +85,13 @@ def running_anvil(
 
 
 @contextmanager
-def running_embedded_chain(*, accounts: int = 10, block_seconds: float = 0) -> Iterator[str]:
-    """The embedded chain (tidecast's eth-tester node over JSON-RPC) on a free port."""
+def running_embedded_chain(
+    *, accounts: int = 10, block_seconds: float = 0, port: int | None = None
+) -> Iterator[str]:
+    """The embedded chain (tidecast's eth-tester node over JSON-RPC) on a free port (or `port`)."""
     from tidecast.embedded.chain import RpcServer
 
-    server = RpcServer("127.0.0.1", free_port(), accounts=accounts, block_seconds=block_seconds)
+    server = RpcServer("127.0.0.1", port or free_port(), accounts=accounts, block_seconds=block_seconds)
     server.start()
     try:
         yield server.url

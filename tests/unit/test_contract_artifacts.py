@@ -83,6 +83,7 @@ REGISTRY_FUNCTIONS = {
     "platform": ([], ["address"], "view"),
     "recordStreamStart": ([("mediaStreamId", "string")], [], "nonpayable"),
     "setPlatform": ([("new", "address")], [], "nonpayable"),
+    "startedAt": ([("arg0", "bytes32")], ["uint256"], "view"),
 }
 REGISTRY_EVENTS = {
     "StreamStarted": [

@@ -395,15 +395,24 @@ class BlockchainDataService:
 
     # -- the platform's transactions ---------------------------------------------------------
 
-    def record_stream_start(self, media_stream_id: str) -> str:
+    def record_stream_start(self, media_stream_id: str) -> str | None:
         """Record on chain that a media stream started (StreamRegistry, from the platform key);
-        the transaction hash. A stream already recorded is not recorded again."""
-        if not media_stream_id or len(media_stream_id) > 64:
-            raise InvalidInput("media stream id must be 1 to 64 characters")
+        the transaction hash, or None when the stream was recorded before: the registry records
+        a stream once, and the event subscriber calling this may run more than once."""
+        if not media_stream_id or len(media_stream_id.encode()) > 64:
+            raise InvalidInput("media stream id must be 1 to 64 bytes")
         address = self._required("registry_address", "STREAM_REGISTRY_ADDRESS")
         artifacts = sane_import("tidecast.chain.artifacts")
         registry = self.contract(address, artifacts.load("StreamRegistry").abi)
-        return self.transact(registry.functions.recordStreamStart(media_stream_id))
+        digest = self.w3.keccak(text=media_stream_id)
+        if self.read(lambda: registry.functions.startedAt(digest).call()):
+            return None
+        try:
+            return self.transact(registry.functions.recordStreamStart(media_stream_id))
+        except Reverted as exc:
+            if exc.reason == "already recorded":  # another worker was quicker
+                return None
+            raise
 
     # -- a stream's parties' transactions (wallets in a browser; here for the CLI and tests) --
 
@@ -419,7 +428,10 @@ class BlockchainDataService:
         receipt = self._send(
             stream.functions.createStream(checksum(recipient, "recipient"), token.address, flow, amount), key
         )
-        created = stream.events.StreamCreated().process_receipt(receipt)
+        # The receipt also holds the token's Transfer: only the stream's own event is read.
+        created = stream.events.StreamCreated().process_receipt(
+            receipt, errors=sane_import("web3.logs").DISCARD
+        )
         return int(created[0]["args"]["streamId"])
 
     def top_up(self, key: str, stream_id: int, amount: str) -> str:

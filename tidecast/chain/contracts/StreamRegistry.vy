@@ -12,6 +12,11 @@
 
 platform: public(address)
 
+# When each media stream was recorded (0: never), by keccak256 of its id. A stream is recorded
+# once: the platform's event subscriber runs at least once, so a second run must not log a
+# second start; it is refused, and the subscriber reads "already recorded" as done.
+startedAt: public(HashMap[bytes32, uint256])
+
 event StreamStarted:
     mediaStreamIdHash: indexed(bytes32)
     mediaStreamId: String[64]
@@ -31,8 +36,11 @@ def __init__():
 def recordStreamStart(mediaStreamId: String[64]):
     assert msg.sender == self.platform, "only the platform"
     assert len(mediaStreamId) != 0, "mediaStreamId is empty"
+    digest: bytes32 = keccak256(mediaStreamId)
+    assert self.startedAt[digest] == 0, "already recorded"
+    self.startedAt[digest] = block.timestamp
     log StreamStarted(
-        mediaStreamIdHash=keccak256(mediaStreamId),
+        mediaStreamIdHash=digest,
         mediaStreamId=mediaStreamId,
         recordedAt=block.timestamp,
     )

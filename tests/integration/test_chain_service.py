@@ -1,0 +1,307 @@
+"""The Blockchain Data Service and the chain watcher against real nodes: the embedded chain and
+Anvil (each test runs on both), mail through a real SMTP server, SQLite (and PostgreSQL where
+workers race)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from tests.support.accounts import add_user
+from tests.support.anvil import rpc
+from tests.support.auth import deliver
+from tests.support.chain import Chain, chain_services, deployed, link_wallet
+from tests.support.parts import free_port
+from tests.support.smtp import SmtpServer
+from tidecast.container import Services
+from tidecast.db.schema import chain_logs, event_deliveries, events, payment_streams
+from tidecast.errors import InvalidInput, Reverted, Unavailable
+from tidecast.services.chain import BlockchainDataService
+
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def chain(node: str) -> Chain:
+    return deployed(node)
+
+
+@pytest.fixture
+def svc(
+    engine: Engine, chain: Chain, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Services]:
+    for key, value in {**smtp.env(), "TIDECAST_BCRYPT_ROUNDS": "4"}.items():
+        monkeypatch.setenv(key, value)
+    services = chain_services(engine, chain, monkeypatch)
+    yield services
+    services.close()
+
+
+def count(engine: Engine, table: Any, *where: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def names(engine: Engine) -> Counter[str]:
+    with engine.connect() as conn:
+        return Counter(conn.execute(select(events.c.name)).scalars())
+
+
+# -- reads --------------------------------------------------------------------------------------
+
+
+@SQLITE
+def test_balances_in_one_batch_agree_with_one_call_each(svc: Services, chain: Chain) -> None:
+    token = chain.deployment.token
+    addresses = [a.address for a in chain.accounts] + ["0x000000000000000000000000000000000000dEaD"]
+    batched = svc.chain.get_token_balances(addresses, token)
+    single = {a: svc.chain.get_token_balance(a.lower(), token) for a in addresses}
+    assert list(batched.values()) == list(single.values())
+    assert batched[chain.accounts[2].address] == 1_000_000 * 10**18 and batched[addresses[-1]] == 0
+    with pytest.raises(InvalidInput, match="address"):
+        svc.chain.get_token_balance("0x1234", token)
+
+
+def test_an_unconfigured_contract_and_an_unreachable_node_are_clear(node: str) -> None:
+    bare = BlockchainDataService(node, payment_stream_address=None, token_address=None)
+    with pytest.raises(Unavailable, match="PAYMENT_STREAM_CONTRACT_ADDRESS"):
+        bare.get_payment_stream_details(1)
+    gone = BlockchainDataService(
+        f"http://user:s3cret@127.0.0.1:{free_port()}",
+        payment_stream_address=None,
+        token_address=None,
+        timeout=2,
+    )
+    with pytest.raises(Unavailable) as caught:
+        gone.block_number()
+    assert caught.value.retry_after == 5 and "s3cret" not in caught.value.message
+
+
+@SQLITE
+def test_the_money_path_and_its_reverts(svc: Services, chain: Chain) -> None:
+    viewer, creator, stranger = chain.accounts[2], chain.accounts[3], chain.accounts[4]
+    sid = svc.chain.open_stream(viewer.private_key, creator.address, "0.5", "100")
+    s = svc.chain.get_payment_stream_details(sid)
+    assert (s.sender, s.recipient, s.flow_rate, s.deposit, s.active) == (
+        viewer.address,
+        creator.address,
+        5 * 10**17,
+        100 * 10**18,
+        True,
+    )
+    assert s.depletion_time == s.start_time + 200
+    chain.advance(20)
+    before = svc.chain.get_token_balance(creator.address, chain.deployment.token)
+    svc.chain.withdraw(creator.private_key, sid)  # all that accrued
+    got = svc.chain.get_token_balance(creator.address, chain.deployment.token) - before
+    assert 10 * 10**18 <= got <= 11 * 10**18  # 20 s at 0.5, plus the seconds blocks took
+    with pytest.raises(Reverted) as refused:
+        svc.chain.withdraw(viewer.private_key, sid, "1")
+    assert refused.value.reason and "recipient" in refused.value.reason
+    with pytest.raises(Reverted):
+        svc.chain.top_up(stranger.private_key, sid, "1")
+    svc.chain.top_up(viewer.private_key, sid, "10")
+    assert svc.chain.get_payment_stream_details(sid).deposit == 110 * 10**18
+    svc.chain.cancel(creator.private_key, sid)
+    assert svc.chain.get_payment_stream_details(sid).active is False
+    with pytest.raises(Reverted):
+        svc.chain.cancel(viewer.private_key, sid)
+    with pytest.raises(Reverted):
+        svc.chain.get_payment_stream_details(10_000)
+    with pytest.raises(InvalidInput, match="decimal places"):
+        svc.chain.open_stream(viewer.private_key, creator.address, "0.0000000000000000001", "1")
+
+
+@SQLITE
+def test_history_is_newest_first_from_logs_and_then_from_the_index(svc: Services, chain: Chain) -> None:
+    viewer, creator = chain.accounts[2], chain.accounts[3]
+    sid = svc.chain.open_stream(viewer.private_key, creator.address, "1", "50")
+    chain.advance(5)
+    svc.chain.top_up(viewer.private_key, sid, "5")
+    svc.chain.withdraw(creator.private_key, sid, "2")
+    fresh = svc.chain.get_transaction_history(viewer.address, limit=20)
+    kinds = [e["event"] for e in fresh]
+    blocks = [e["blockNumber"] for e in fresh]
+    assert blocks == sorted(blocks, reverse=True)
+    assert {"StreamCreated", "ToppedUp", "Withdrawn", "Transfer"} <= set(kinds)
+    assert all(viewer.address in (e["from"], e["to"]) for e in fresh)
+    assert fresh[0]["event"] == "Withdrawn" and fresh[0]["streamId"] == str(sid) and fresh[0]["timestamp"]
+    assert len(svc.chain.get_transaction_history(viewer.address, limit=2)) == 2
+
+    assert svc.watcher.drain() is not None
+    assert count(svc.engine, chain_logs) > 0
+    indexed = svc.chain.get_transaction_history(viewer.address, limit=20)
+    assert indexed == fresh  # the index answers the same, now without eth_getLogs
+    assert svc.chain.get_transaction_history("0x000000000000000000000000000000000000dEaD") == []
+
+
+# -- the watcher --------------------------------------------------------------------------------
+
+
+@SQLITE
+def test_new_streams_and_top_ups_mail_the_linked_sender(
+    svc: Services, chain: Chain, smtp: SmtpServer, engine: Engine
+) -> None:
+    viewer, creator, unlinked = chain.accounts[2], chain.accounts[3], chain.accounts[4]
+    user = add_user(engine, "u1", "ann", "ann@example.com")
+    link_wallet(engine, user["id"], viewer.address, chain.deployment.chain_id)
+    sid = svc.chain.open_stream(viewer.private_key, creator.address, "0.01", "12.5")
+    svc.chain.top_up(viewer.private_key, sid, "2")
+    svc.chain.open_stream(unlinked.private_key, creator.address, "0.01", "3")
+    svc.watcher.drain()
+    assert names(engine)["payment.created"] == 3
+    mails = deliver(svc, smtp, 2)
+    subjects = Counter(m.message["Subject"] for m in mails)
+    assert subjects == Counter({"Payment Confirmation": 2}) and all(
+        m.envelope_to == ["ann@example.com"] for m in mails
+    )
+    texts = " ".join(m.message.get_body(("plain",)).get_content() for m in mails)
+    assert "12.5 TIDE" in texts and "2 TIDE" in texts
+    with engine.connect() as conn:
+        tx = conn.execute(
+            select(chain_logs.c.transaction_hash).where(chain_logs.c.event == "StreamCreated")
+        ).first()
+    assert tx is not None and tx.transaction_hash in texts
+    svc.watcher.drain()  # nothing new: nothing published twice
+    assert names(engine)["payment.created"] == 3
+
+
+def test_two_workers_polling_at_once_index_each_event_once(
+    engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both databases: the cursor moves conditioned on where it was, so one poll wins a range."""
+    first, second = (chain_services(engine, chain, monkeypatch) for _ in range(2))
+    viewer, creator = chain.accounts[2], chain.accounts[3]
+    for _ in range(3):
+        first.chain.open_stream(viewer.private_key, creator.address, "0.01", "1")
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def poll(services: Services) -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.watcher.drain()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=poll, args=(s,)) for s in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert count(engine, chain_logs, chain_logs.c.event == "StreamCreated") == 3
+    assert names(engine)["payment.created"] == 3
+
+
+@SQLITE
+def test_a_reorg_shallower_than_the_depth_never_reaches_the_index(
+    engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = chain_services(engine, chain, monkeypatch, TIDECAST_CHAIN_CONFIRMATIONS="3")
+    svc.watcher.drain()
+    snapshot = rpc(chain.url, "evm_snapshot")
+    svc.chain.open_stream(chain.accounts[2].private_key, chain.accounts[3].address, "0.01", "1")
+    chain.mine(1)
+    created = chain_logs.c.event == "StreamCreated"
+    svc.watcher.drain()  # the stream's block is not 3 deep yet
+    assert count(engine, chain_logs, created) == 0
+    assert rpc(chain.url, "evm_revert", snapshot) is True  # the blocks are replaced
+    chain.mine(6)
+    svc.watcher.drain()
+    assert count(engine, chain_logs, created) == 0 and names(engine)["payment.created"] == 0
+
+
+@SQLITE
+def test_a_reorg_deeper_than_the_depth_is_reindexed(
+    engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = chain_services(engine, chain, monkeypatch, TIDECAST_CHAIN_CONFIRMATIONS="0")
+    svc.watcher.drain()
+    viewer, creator, other = chain.accounts[2], chain.accounts[3], chain.accounts[4]
+    snapshot = rpc(chain.url, "evm_snapshot")
+    svc.chain.open_stream(viewer.private_key, creator.address, "0.01", "1")
+    svc.watcher.drain()
+    created = chain_logs.c.event == "StreamCreated"
+    assert count(engine, chain_logs, created, chain_logs.c.sender == viewer.address) == 1
+    rpc(chain.url, "evm_revert", snapshot)
+    chain.mine(1)  # a different block at the same height
+    svc.chain.open_stream(other.private_key, creator.address, "0.01", "2")
+    svc.watcher.drain()
+    with engine.connect() as conn:
+        senders = (
+            conn.execute(select(chain_logs.c.sender).where(chain_logs.c.event == "StreamCreated"))
+            .scalars()
+            .all()
+        )
+    assert senders == [other.address]
+
+
+@SQLITE
+def test_a_restarted_development_chain_is_indexed_from_the_start(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.anvil import running_embedded_chain
+
+    port = free_port()
+    for run in range(2):
+        with running_embedded_chain(port=port) as url:
+            chain = deployed(url)
+            svc = chain_services(engine, chain, monkeypatch)
+            svc.chain.open_stream(
+                chain.accounts[2].private_key, chain.accounts[3].address, "0.01", str(run + 1)
+            )
+            svc.watcher.drain()
+            with engine.connect() as conn:
+                deposits = conn.execute(select(payment_streams.c.deposit)).scalars().all()
+            assert deposits == [str((run + 1) * 10**18)]  # the first run's stream is gone with its chain
+            svc.close()
+
+
+@SQLITE
+def test_low_balance_mail_once_per_stream_per_top_up(
+    svc: Services, chain: Chain, smtp: SmtpServer, engine: Engine
+) -> None:
+    viewer, creator = chain.accounts[2], chain.accounts[3]
+    user = add_user(engine, "u1", "ann", "ann@example.com")
+    link_wallet(engine, user["id"], viewer.address, chain.deployment.chain_id)
+    sid = svc.chain.open_stream(viewer.private_key, creator.address, "1", "300")  # dry in 5 min
+    svc.watcher.drain()
+    svc.watcher.drain()
+    mails = deliver(svc, smtp, 2)  # confirmation + one low-balance notice
+    low = [m for m in mails if "running low" in m.message["Subject"]]
+    assert len(low) == 1 and low[0].envelope_to == ["ann@example.com"]
+    text = low[0].message.get_body(("plain",)).get_content()
+    assert "TIDE" in text and "min" in text
+    svc.chain.top_up(viewer.private_key, sid, "60")  # still under 10 minutes: a new notice
+    svc.watcher.drain()
+    svc.watcher.drain()
+    mails = deliver(svc, smtp, 4)
+    assert sum("running low" in m.message["Subject"] for m in mails) == 2
+    with engine.connect() as conn:
+        row = conn.execute(select(payment_streams)).one()
+    assert (row.top_ups, row.low_balance_for, row.status) == (1, 1, "active")
+
+
+@SQLITE
+def test_stream_started_is_recorded_on_chain_once(svc: Services, chain: Chain, engine: Engine) -> None:
+    from sqlalchemy import update
+
+    from tidecast.chain.artifacts import load
+    from tidecast.db.tx import transaction
+
+    with transaction(engine) as conn:
+        svc.events.publish(conn, "stream.started", {"stream": {"id": "media-1"}})
+    svc.events.deliver_due()
+    with engine.begin() as conn:  # at-least-once: the delivery runs again
+        conn.execute(update(event_deliveries).values(status="pending"))
+    svc.events.deliver_due()
+    registry = svc.chain.contract(chain.deployment.registry, load("StreamRegistry").abi)
+    found = registry.events.StreamStarted().get_logs(from_block=0)
+    assert [e["args"]["mediaStreamId"] for e in found] == ["media-1"]
+    assert count(engine, event_deliveries, event_deliveries.c.status == "done") == 1
