@@ -25,6 +25,7 @@ from tidecast.db.schema import (
     jobs,
     mail_outbox,
     rate_attempts,
+    signed_nonces,
     user_tokens,
     wallet_nonces,
 )
@@ -33,7 +34,9 @@ from tidecast.db.times import now_utc
 log = logging.getLogger(__name__)
 
 
-def _rules(cutoff: datetime, *, planning: bool = False) -> dict[str, tuple[Table, ColumnElement[bool]]]:
+def _rules(
+    cutoff: datetime, *, now: datetime, planning: bool = False
+) -> dict[str, tuple[Table, ColumnElement[bool]]]:
     """What is old enough to go, per table, in the order it is deleted (deliveries before
     the events they belong to).
 
@@ -65,6 +68,8 @@ def _rules(cutoff: datetime, *, planning: bool = False) -> dict[str, tuple[Table
             or_(wallet_nonces.c.used_at < cutoff, wallet_nonces.c.expires_at < cutoff),
         ),
         "rate_attempts": (rate_attempts, rate_attempts.c.at < cutoff),
+        # A nonce only has to outlive its message (an hour at most): gone once expired.
+        "signed_nonces (expired)": (signed_nonces, signed_nonces.c.expires_at < now),
     }
 
 
@@ -84,13 +89,13 @@ class Retention:
         with self.engine.connect() as conn:
             return {
                 name: int(conn.execute(select(func.count()).select_from(table).where(where)).scalar_one())
-                for name, (table, where) in _rules(self.cutoff, planning=True).items()
+                for name, (table, where) in _rules(self.cutoff, now=self.clock(), planning=True).items()
             }
 
     def prune(self) -> dict[str, int]:
         """Delete what `plan` counts, `batch` rows per transaction; rows deleted per table."""
         deleted: dict[str, int] = {}
-        for name, (table, where) in _rules(self.cutoff).items():
+        for name, (table, where) in _rules(self.cutoff, now=self.clock()).items():
             deleted[name] = self._prune(table, where)
         if any(deleted.values()):
             log.info("retention: deleted %s", ", ".join(f"{n}: {c}" for n, c in deleted.items() if c))

@@ -24,6 +24,7 @@ from tidecast.db.schema import (
     jobs,
     mail_outbox,
     rate_attempts,
+    signed_nonces,
     user_tokens,
     wallet_nonces,
 )
@@ -44,6 +45,7 @@ EXPECTED = {
     "user_tokens (used or expired)": 3,
     "wallet_nonces (used or expired)": 2,
     "rate_attempts": 7,
+    "signed_nonces (expired)": 1,
 }
 
 
@@ -193,6 +195,15 @@ def seed(engine: Engine) -> None:
             [{"scope": "login", "key": "ann", "at": OLD + timedelta(minutes=i)} for i in range(7)]
             + [{"scope": "login-ip", "key": "203.0.113.5", "at": at} for at in (RECENT, NOW)],
         )
+        # Signed-request nonces go once their message expires, however young.
+        add(
+            conn,
+            signed_nonces,
+            [
+                {"nonce": "0x" + "a" * 64, "signer": "0x" + "1" * 40, "expires_at": NOW - timedelta(minutes=1)},
+                {"nonce": "0x" + "b" * 64, "signer": "0x" + "1" * 40, "expires_at": NOW + timedelta(minutes=30)},
+            ],
+        )
 
 
 #: What is left after a prune: every key of every table.
@@ -204,6 +215,7 @@ REMAINING = {
     "user_tokens": {"used-recent", "expired-recent", "live"},
     "wallet_nonces": {"expired-recent", "live"},
     "rate_attempts": {("login-ip", "203.0.113.5")},  # the two recent attempts (keyed by scope, key)
+    "signed_nonces": {"0x" + "b" * 64},
 }
 
 TABLES: dict[str, Table] = {
@@ -214,6 +226,7 @@ TABLES: dict[str, Table] = {
     "user_tokens": user_tokens,
     "wallet_nonces": wallet_nonces,
     "rate_attempts": rate_attempts,
+    "signed_nonces": signed_nonces,
 }
 
 
@@ -272,6 +285,7 @@ def test_plan_counts_and_prune_deletes_exactly_the_old_finished_rows_in_batches(
             "user_tokens": 1,
             "wallet_nonces": 1,
             "rate_attempts": 3,  # 7 rows
+            "signed_nonces": 1,
         }
     )
     # Nothing is left to go: a second prune deletes nothing.

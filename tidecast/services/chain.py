@@ -497,7 +497,20 @@ class BlockchainDataService:
                 }
             )
             signed = signer.sign_transaction(tx)
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+
+            def broadcast() -> Any:
+                # Sending the same signed bytes again is harmless (same hash): a node that got
+                # them before the connection dropped answers "already known", which is success.
+                try:
+                    return self.w3.eth.send_raw_transaction(signed.raw_transaction)
+                except Exception as exc:
+                    if "already known" in str(exc).lower() or "known transaction" in str(exc).lower():
+                        return signed.hash
+                    raise
+
+            tx_hash = with_retry(
+                broadcast, max_retries=3, delay=0.2, deadline=self.timeout, retry_on=is_transient
+            )
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=max(30.0, self.timeout))
         if receipt["status"] != 1:
             raise Reverted("The transaction reverted", reason=None)
