@@ -200,8 +200,16 @@ def seed(engine: Engine) -> None:
             conn,
             signed_nonces,
             [
-                {"nonce": "0x" + "a" * 64, "signer": "0x" + "1" * 40, "expires_at": NOW - timedelta(minutes=1)},
-                {"nonce": "0x" + "b" * 64, "signer": "0x" + "1" * 40, "expires_at": NOW + timedelta(minutes=30)},
+                {
+                    "nonce": "0x" + "a" * 64,
+                    "signer": "0x" + "1" * 40,
+                    "expires_at": NOW - timedelta(minutes=1),
+                },
+                {
+                    "nonce": "0x" + "b" * 64,
+                    "signer": "0x" + "1" * 40,
+                    "expires_at": NOW + timedelta(minutes=30),
+                },
             ],
         )
 
