@@ -70,8 +70,7 @@ class World:
     senders: list[str]
     recipients: list[str]
     outsider: str
-    snapshot: int
-    start_time: int
+    snapshot: int  # deployed, funded and approved: where every example starts
 
     @property
     def parties(self) -> list[str]:
@@ -89,9 +88,7 @@ def build_world() -> World:
         for sender in senders:
             send(token.functions.mint(sender, SENDER_FUNDS), deployer)
             send(token.functions.approve(ps.address, MAX), sender)
-    return World(
-        chain, ps, lens, tokens, senders, recipients, outsider, chain.snapshot(), chain.latest_time()
-    )
+    return World(chain, ps, lens, tokens, senders, recipients, outsider, chain.snapshot())
 
 
 @dataclass
