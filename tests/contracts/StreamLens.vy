@@ -18,11 +18,6 @@ struct Stream:
     active: bool
     depletionTime: uint256
 
-struct StreamView:
-    stream: Stream
-    recipientBalance: uint256
-    senderBalance: uint256
-
 interface PaymentStream:
     def getStream(streamId: uint256) -> Stream: view
     def balanceOf(streamId: uint256, account: address) -> uint256: view
@@ -33,18 +28,26 @@ interface Token:
 
 @external
 @view
-def streams(ps: address, ids: DynArray[uint256, 64]) -> DynArray[StreamView, 64]:
-    found: DynArray[StreamView, 64] = []
+def streams(
+    ps: address, ids: DynArray[uint256, 64], balanceIds: DynArray[uint256, 64]
+) -> (DynArray[Stream, 64], DynArray[uint256[2], 64]):
+    """
+    @notice getStream for each of `ids`; (recipient's, sender's) balanceOf for
+            each of `balanceIds`.
+    """
+    found: DynArray[Stream, 64] = []
     for i: uint256 in ids:
+        found.append(staticcall PaymentStream(ps).getStream(i))
+    owed: DynArray[uint256[2], 64] = []
+    for i: uint256 in balanceIds:
         s: Stream = staticcall PaymentStream(ps).getStream(i)
-        found.append(
-            StreamView(
-                stream=s,
-                recipientBalance=staticcall PaymentStream(ps).balanceOf(i, s.recipient),
-                senderBalance=staticcall PaymentStream(ps).balanceOf(i, s.sender),
-            )
+        owed.append(
+            [
+                staticcall PaymentStream(ps).balanceOf(i, s.recipient),
+                staticcall PaymentStream(ps).balanceOf(i, s.sender),
+            ]
         )
-    return found
+    return found, owed
 
 
 @external

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from web3.contract import Contract
-from web3.logs import DISCARD
-from web3.types import TxReceipt
 
-from tests.support.contracts import EthTesterChain, compile_test_contract, deploy, reverts, send
+from tests.support.contracts import EthTesterChain, compile_test_contract, deploy, events, reverts, send
 from tidecast.chain.artifacts import load
+
+if TYPE_CHECKING:
+    from web3.contract import Contract
+    from web3.types import TxReceipt
 
 MAX = 2**256 - 1
 ZERO = "0x" + "00" * 20
@@ -78,8 +79,8 @@ def create(
     token = token or w.tide
     call = w.ps.functions.createStream(recipient or w.bob, token.address, rate, deposit)
     receipt = tx(w, at, call, sender or w.alice)
-    (event,) = w.ps.events.StreamCreated().process_receipt(receipt, errors=DISCARD)
-    return event["args"]["streamId"], receipt
+    (created,) = events(w.ps, "StreamCreated", receipt)
+    return created["streamId"], receipt
 
 
 def view_at(w: World, at: int) -> None:
@@ -98,12 +99,6 @@ def owed(w: World, stream_id: int) -> tuple[int, int]:
         w.ps.functions.balanceOf(stream_id, s["recipient"]).call(),
         w.ps.functions.balanceOf(stream_id, s["sender"]).call(),
     )
-
-
-def args(contract: Contract, event: str, receipt: TxReceipt) -> list[dict[str, Any]]:
-    """The `event`s `contract` emitted in the transaction (other contracts' logs skipped)."""
-    logs = contract.events[event]().process_receipt(receipt, errors=DISCARD)
-    return [dict(log["args"]) for log in logs if log["address"] == contract.address]
 
 
 # --- creating ------------------------------------------------------------------------------
@@ -127,7 +122,7 @@ def test_create_pulls_the_deposit_and_describes_the_stream(world: World) -> None
         "active": True,
         "depletionTime": t0 + 34,  # ceil(100 / 3)
     }
-    assert args(w.ps, "StreamCreated", receipt) == [
+    assert events(w.ps, "StreamCreated", receipt) == [
         {
             "streamId": 1,
             "sender": w.alice,
@@ -138,7 +133,9 @@ def test_create_pulls_the_deposit_and_describes_the_stream(world: World) -> None
             "startTime": t0,
         }
     ]
-    assert args(w.tide, "Transfer", receipt) == [{"sender": w.alice, "receiver": w.ps.address, "value": 100}]
+    assert events(w.tide, "Transfer", receipt) == [
+        {"sender": w.alice, "receiver": w.ps.address, "value": 100}
+    ]
 
     second, _ = create(w, t0 + 1, rate=1, deposit=1)
     assert (first, second) == (1, 2)
@@ -192,7 +189,7 @@ def test_accrual_withdrawal_and_depletion_to_the_unit(world: World) -> None:
     assert w.ps.functions.balanceOf(sid, w.carol).call() == 0
 
     receipt = tx(w, t0 + 11, w.ps.functions.withdraw(sid, 20), w.bob)
-    assert args(w.ps, "Withdrawn", receipt) == [
+    assert events(w.ps, "Withdrawn", receipt) == [
         {"streamId": sid, "sender": w.alice, "recipient": w.bob, "amount": 20}
     ]
     assert w.tide.functions.balanceOf(w.bob).call() == 20
@@ -261,7 +258,7 @@ def test_top_up_while_running_changes_nothing_already_streamed(world: World) -> 
     w, t0 = world, start(world)
     sid, _ = create(w, t0, rate=10, deposit=100)
     receipt = tx(w, t0 + 5, w.ps.functions.topUp(sid, 50), w.alice)
-    assert args(w.ps, "ToppedUp", receipt) == [
+    assert events(w.ps, "ToppedUp", receipt) == [
         {"streamId": sid, "sender": w.alice, "recipient": w.bob, "amount": 50, "deposit": 150}
     ]
     view_at(w, t0 + 8)
@@ -286,7 +283,7 @@ def test_top_up_after_running_dry_charges_nothing_for_the_dry_time(world: World)
     assert owed(w, sid) == (150, 50)
 
     receipt = tx(w, t0 + 56, w.ps.functions.cancel(sid), w.alice)
-    assert args(w.ps, "StreamCancelled", receipt) == [
+    assert events(w.ps, "StreamCancelled", receipt) == [
         {"streamId": sid, "sender": w.alice, "recipient": w.bob, "recipientAmount": 160, "senderRefund": 40}
     ]
 
@@ -314,7 +311,7 @@ def test_cancel_splits_the_deposit_and_is_final(world: World, by: str) -> None:
     alice_before = w.tide.functions.balanceOf(w.alice).call()
 
     receipt = tx(w, t0 + 20, w.ps.functions.cancel(sid), w.alice if by == "sender" else w.bob)
-    assert args(w.ps, "StreamCancelled", receipt) == [
+    assert events(w.ps, "StreamCancelled", receipt) == [
         {"streamId": sid, "sender": w.alice, "recipient": w.bob, "recipientAmount": 90, "senderRefund": 860}
     ]
     assert w.tide.functions.balanceOf(w.bob).call() == 140
@@ -348,13 +345,13 @@ def test_cancel_after_running_dry_refunds_nothing_and_moves_no_zero_amounts(worl
     w, t0 = world, start(world)
     sid, _ = create(w, t0, rate=5, deposit=20)
     receipt = tx(w, t0 + 100, w.ps.functions.cancel(sid), w.alice)
-    assert args(w.ps, "StreamCancelled", receipt)[0]["senderRefund"] == 0
-    assert args(w.tide, "Transfer", receipt) == [{"sender": w.ps.address, "receiver": w.bob, "value": 20}]
+    assert events(w.ps, "StreamCancelled", receipt)[0]["senderRefund"] == 0
+    assert events(w.tide, "Transfer", receipt) == [{"sender": w.ps.address, "receiver": w.bob, "value": 20}]
     # Withdrawn in full first: the cancel moves no tokens at all.
     sid, _ = create(w, t0 + 101, rate=5, deposit=20)
     tx(w, t0 + 200, w.ps.functions.withdraw(sid, 20), w.bob)
     receipt = tx(w, t0 + 201, w.ps.functions.cancel(sid), w.bob)
-    assert args(w.tide, "Transfer", receipt) == []
+    assert events(w.tide, "Transfer", receipt) == []
     assert w.tide.functions.balanceOf(w.ps.address).call() == 0
 
 
@@ -383,7 +380,7 @@ def test_deposit_near_two_to_the_256(world: World, big: Contract) -> None:
     assert stream(w, sid)["deposit"] == MAX
     assert big.functions.balanceOf(w.alice).call() == 0
     receipt = tx(w, t0 + 200, w.ps.functions.cancel(sid), w.bob)
-    assert args(w.ps, "StreamCancelled", receipt)[0]["recipientAmount"] == 200
+    assert events(w.ps, "StreamCancelled", receipt)[0]["recipientAmount"] == 200
     assert big.functions.balanceOf(w.alice).call() == MAX - 200
 
 
@@ -491,7 +488,7 @@ def test_reentering_from_a_token_callback_is_refused(world: World, odd: Contract
         w.ps.functions.topUp(sid, 10).transact({"from": w.alice})
     send(odd.functions.setMode(0), w.deployer)
     receipt = tx(w, t0 + 11, odd.functions.callHook(), w.deployer)
-    assert args(w.ps, "StreamCancelled", receipt)[0]["recipientAmount"] == 11
+    assert events(w.ps, "StreamCancelled", receipt)[0]["recipientAmount"] == 11
 
 
 # --- gas -----------------------------------------------------------------------------------

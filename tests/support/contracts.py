@@ -13,32 +13,48 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
-from eth_abi.abi import decode as abi_decode
-from eth_tester.exceptions import TransactionFailed  # type: ignore[import-untyped]
-from eth_utils.abi import get_abi_output_types
-from web3 import EthereumTesterProvider, Web3
-from web3.contract import Contract
-from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, Web3RPCError
-from web3.types import TxReceipt
 
 from tidecast.chain.artifacts import Artifact
 from tidecast.chain.compile import compile_vyper
+from tidecast.imports import sane_import
+
+if TYPE_CHECKING:
+    from web3 import Web3
+    from web3.contract import Contract
+    from web3.contract.contract import ContractFunction
+    from web3.types import TxReceipt
+
+# py_ecc and py-evm raise the interpreter's recursion limit when first imported (to 100000 and
+# 12288). Imported here with the limit put back, as the product imports them
+# (tidecast/imports.py), so that collecting these tests leaves the process as a fresh one is:
+# tests/integration/test_hostile_bodies.py checks exactly that. Test modules take web3's names
+# from this module, or import them only for type checking.
+web3 = sane_import("web3")
+sane_import("eth_tester.backends.pyevm.main")
+_eth_abi = sane_import("eth_abi.abi")
+_eth_utils_abi = sane_import("eth_utils.abi")
+_web3_exceptions = sane_import("web3.exceptions")
+_web3_logs = sane_import("web3.logs")
+_TransactionFailed: type[Exception] = sane_import("eth_tester.exceptions").TransactionFailed
 
 TEST_CONTRACTS = Path(__file__).resolve().parents[1] / "contracts"
 
 # How each kind of node reports a revert (DESIGN.md): eth-tester, Anvil, other nodes.
-REVERT_ERRORS: tuple[type[Exception], ...] = (TransactionFailed, ContractLogicError, Web3RPCError)
+REVERT_ERRORS: tuple[type[Exception], ...] = (
+    _TransactionFailed,
+    _web3_exceptions.ContractLogicError,
+    _web3_exceptions.Web3RPCError,
+)
 _PREFIX = "execution reverted"
 
 
 def revert_reason(exc: BaseException) -> str:
     """The reason string of a revert, '' for a revert without one."""
     message = str(exc.args[0]) if exc.args else ""
-    if isinstance(exc, ContractLogicError) and exc.message:
+    if isinstance(exc, _web3_exceptions.ContractLogicError) and exc.message:
         message = exc.message
     message = message.removeprefix(_PREFIX).removeprefix(":").strip()
     # eth-tester renders an empty revert as the bytes it carried.
@@ -79,9 +95,9 @@ class EthTesterChain:
     """
 
     def __init__(self) -> None:
-        provider = EthereumTesterProvider()
+        provider = web3.EthereumTesterProvider()
         self.tester: Any = provider.ethereum_tester
-        self.w3 = Web3(provider)
+        self.w3: Web3 = web3.Web3(provider)
         self.accounts: list[str] = list(self.w3.eth.accounts)
         # Far from the wall clock, so no block ever takes the real time.
         self.mine_at(self.latest_time() + 10**8)
@@ -107,7 +123,8 @@ class EthTesterChain:
         lower-case, structs as plain tuples."""
         data = call._encode_transaction_data()
         raw = self.tester.call({"from": self.accounts[0], "to": call.address, "data": data}, "latest")
-        return tuple(abi_decode(get_abi_output_types(call.abi), bytes.fromhex(raw.removeprefix("0x"))))
+        types = _eth_utils_abi.get_abi_output_types(call.abi)
+        return tuple(_eth_abi.decode(types, bytes.fromhex(raw.removeprefix("0x"))))
 
 
 def deploy(chain: Chain, artifact: Artifact, *args: Any, sender: str | None = None) -> Contract:
@@ -131,3 +148,10 @@ def send(call: ContractFunction, sender: str, gas: int | None = None) -> TxRecei
     if gas is None:
         assert receipt["status"] == 1
     return receipt
+
+
+def events(contract: Contract, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
+    """The arguments of each `name` event `contract` logged in the transaction (logs of other
+    contracts in the receipt are skipped, not warned about)."""
+    logs = contract.events[name]().process_receipt(receipt, errors=_web3_logs.DISCARD)
+    return [dict(log["args"]) for log in logs if log["address"] == contract.address]
