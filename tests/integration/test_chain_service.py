@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from tests.support.accounts import add_user
 from tests.support.anvil import rpc
@@ -21,6 +21,7 @@ from tests.support.smtp import SmtpServer
 from tidecast.container import Services
 from tidecast.db.schema import chain_logs, event_deliveries, events, payment_streams
 from tidecast.errors import InvalidInput, Reverted, Unavailable
+from tidecast.imports import sane_import
 from tidecast.services.chain import BlockchainDataService
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -65,6 +66,20 @@ def test_balances_in_one_batch_agree_with_one_call_each(svc: Services, chain: Ch
     assert batched[chain.accounts[2].address] == 1_000_000 * 10**18 and batched[addresses[-1]] == 0
     with pytest.raises(InvalidInput, match="address"):
         svc.chain.get_token_balance("0x1234", token)
+    with pytest.raises(InvalidInput, match="address"):
+        svc.chain.get_token_balances([addresses[0], "0x1234"], token)
+    # Past one batch of 100: every answer in its address's place (the funded ones come last).
+    many = [f"0x{i:040x}" for i in range(1, 141)] + [a.address for a in chain.accounts]
+    answers = svc.chain.get_token_balances(many, token)
+    assert list(answers) == [svc.chain.w3.to_checksum_address(a) for a in many]
+    assert list(answers.values()) == [0] * 140 + [1_000_000 * 10**18] * len(chain.accounts)
+    # No contract at the token's address: both ways refuse rather than answer 0.
+    nowhere = "0x" + "12" * 20
+    bad_output = sane_import("web3.exceptions").BadFunctionCallOutput
+    with pytest.raises(bad_output):
+        svc.chain.get_token_balances(addresses, nowhere)
+    with pytest.raises(bad_output):
+        svc.chain.get_token_balance(addresses[0], nowhere)
 
 
 def test_an_unconfigured_contract_and_an_unreachable_node_are_clear(node: str) -> None:
@@ -197,6 +212,32 @@ def test_two_workers_polling_at_once_index_each_event_once(
     assert not errors, errors
     assert count(engine, chain_logs, chain_logs.c.event == "StreamCreated") == 3
     assert names(engine)["payment.created"] == 3
+
+
+@SQLITE
+def test_two_first_polls_both_making_the_cursor_go_on(
+    engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tidecast dev`'s worker runs two chain drains at start-up, and both found no cursor: the
+    second insert failed (a traceback in every `tidecast dev`). Here the other worker makes
+    the cursor, and polls, between this poll's read and its insert, every time."""
+    first, second = (chain_services(engine, chain, monkeypatch) for _ in range(2))
+    first.chain.open_stream(chain.accounts[2].private_key, chain.accounts[3].address, "0.01", "1")
+    raced: list[str] = []
+
+    def meanwhile(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if statement.startswith("INSERT INTO chain_cursors") and not raced:
+            raced.append(statement)
+            second.watcher.poll()  # on another connection, committed before this insert runs
+
+    event.listen(engine, "before_cursor_execute", meanwhile)
+    try:
+        first.watcher.drain()
+    finally:
+        event.remove(engine, "before_cursor_execute", meanwhile)
+    assert raced
+    assert count(engine, chain_logs, chain_logs.c.event == "StreamCreated") == 1
+    assert names(engine)["payment.created"] == 1
 
 
 @SQLITE

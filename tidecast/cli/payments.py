@@ -37,9 +37,18 @@ def _key(from_demo: int | None, key_env: str | None, chain: BlockchainDataServic
     if (from_demo is None) == (key_env is None):
         raise common.fail("tidecast: say who signs: --from-demo N or --key-env VARIABLE")
     if key_env is not None:
-        key = os.environ.get(key_env, "")
+        key = os.environ.get(key_env, "").strip()
         if not key:
             raise common.fail(f"tidecast: the environment variable {key_env} is empty or not set")
+        from tidecast.imports import sane_import
+
+        try:
+            sane_import("eth_account").Account.from_key(key)
+        except Exception:  # noqa: BLE001 - hex, length and range errors differ; the value is never shown
+            raise common.fail(
+                f"tidecast: the environment variable {key_env} does not hold a private key "
+                "(32 bytes: 64 hex digits, 0x optional)"
+            ) from None
         return key
     from tidecast.chain.devnet import DEV_CHAIN_IDS, demo_accounts
 
@@ -80,7 +89,9 @@ def _show(chain: BlockchainDataService, stream_id: int) -> None:
     typer.echo(f"  rate       {amount(s.flow_rate)} per second")
     typer.echo(f"  deposited  {amount(s.deposit)}   withdrawn {amount(s.withdrawn)}")
     typer.echo(f"  remaining  {amount(s.remaining_balance)} (not yet streamed)")
-    typer.echo(f"  started    {when(s.start_time)}   runs dry {when(s.depletion_time)}")
+    # An inactive stream (cancelled, or run dry) has ended: its depletion time is when.
+    ends = "runs dry" if s.active else "ended"
+    typer.echo(f"  started    {when(s.start_time)}   {ends} {when(s.depletion_time)}")
 
 
 @payments_app.command("open")

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tidecast.chain.units import format_units
 from tidecast.db.schema import chain_cursors, chain_logs, payment_streams, user_wallets, users
@@ -158,6 +159,14 @@ class ChainWatcher:
     def _cursor(self, chain_id: int, genesis: str) -> tuple[int, str | None]:
         """Where processing stands on this chain (made at the start block, or started over when
         the chain's genesis changed: a restarted development chain)."""
+        try:
+            return self._make_cursor(chain_id, genesis)
+        except IntegrityError:
+            # Two polls found no cursor at once (a worker's drains at start-up) and both made
+            # one: the other's stands, and is what this poll reads now.
+            return self._make_cursor(chain_id, genesis)
+
+    def _make_cursor(self, chain_id: int, genesis: str) -> tuple[int, str | None]:
         with transaction(self.engine) as conn:
             row = conn.execute(select(chain_cursors).where(chain_cursors.c.name == CURSOR)).first()
             if row is not None and row.chain_id == chain_id and row.genesis_hash == genesis:
