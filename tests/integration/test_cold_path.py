@@ -49,6 +49,8 @@ NOT_FOR_STREAMS = [
     "vyper",
     "tidecast.embedded",
     "tidecast.chain.deploy",
+    "tidecast.services.chain",
+    "tidecast.services.payment_status",
     "ipfshttpclient",
     "multiformats",
     "av",

@@ -6,6 +6,7 @@ committed, so deploying or calling a contract never needs the compiler installed
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -35,8 +36,10 @@ def names() -> list[str]:
 
 
 @cache
+@functools.cache
 def load(name: str) -> Artifact:
-    """The artifact of contract `name`; a KeyError names the ones there are."""
+    """The artifact of contract `name`; a KeyError names the ones there are. Read once per
+    process (the files are part of the package and do not change under it)."""
     entry = resources.files("tidecast.chain").joinpath("artifacts", f"{name}.json")
     if not _NAME.fullmatch(name) or not entry.is_file():
         raise KeyError(f"no contract artifact {name!r}; there are: {', '.join(names())}")

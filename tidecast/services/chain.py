@@ -169,6 +169,7 @@ class BlockchainDataService:
         self.timeout = timeout
         self.index = index
         self._tokens: dict[str, TokenInfo] = {}
+        self._contracts: dict[tuple[str, int], Any] = {}
         self._send_lock = threading.Lock()
 
     # -- the node ----------------------------------------------------------------------------
@@ -176,7 +177,14 @@ class BlockchainDataService:
     @cached_property
     def w3(self) -> Web3:
         web3 = sane_import("web3")
-        provider = web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": self.timeout})
+        # web3's validation asks the node for eth_chainId before calls and sends: twice per
+        # contract call. A node's chain id does not change under one URL, so only that is cached.
+        provider = web3.HTTPProvider(
+            self.rpc_url,
+            request_kwargs={"timeout": self.timeout},
+            cache_allowed_requests=True,
+            cacheable_requests={"eth_chainId"},
+        )
         return web3.Web3(provider)  # type: ignore[no-any-return]
 
     def read(self, fn: Callable[[], T]) -> T:
@@ -235,8 +243,12 @@ class BlockchainDataService:
     # -- tokens ------------------------------------------------------------------------------
 
     def contract(self, address: str, abi: list[dict[str, Any]]) -> Any:
-        """A contract at `address` (checked, EIP-55) with `abi`."""
-        return self.w3.eth.contract(address=cast(Any, checksum(address)), abi=abi)
+        """A contract at `address` (checked, EIP-55) with `abi`, built once per pair: web3
+        builds a contract's function and event classes from its ABI (about a millisecond)."""
+        key = (checksum(address), id(abi))
+        if key not in self._contracts:
+            self._contracts[key] = self.w3.eth.contract(address=cast(Any, key[0]), abi=abi)
+        return self._contracts[key]
 
     def erc20(self, token_address: str) -> Any:
         return self.contract(checksum(token_address, "tokenAddress"), ERC20_ABI)
