@@ -1,5 +1,5 @@
-"""DemoToken and StreamRegistry on eth-tester: an ERC-20 that mints only for its owner on
-development chains, and the platform's record of media stream starts."""
+"""DemoToken and StreamRegistry on eth-tester and on Anvil: an ERC-20 that mints only for its
+owner on development chains, and the platform's record of media stream starts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.support.contracts import EthTesterChain, deploy, events, reverts, send
+from tests.support.contracts import AnvilChain, Chain, EthTesterChain, deploy, events, reverts, send
 from tidecast.chain.artifacts import load
 
 if TYPE_CHECKING:
@@ -18,38 +18,44 @@ MAX = 2**256 - 1
 ZERO = "0x" + "00" * 20
 
 
-@pytest.fixture(scope="module")
-def chain() -> EthTesterChain:
-    return EthTesterChain()
+@pytest.fixture(scope="module", params=["eth-tester", "anvil"])
+def chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
+    if request.param == "eth-tester":
+        yield EthTesterChain()
+        return
+    from tests.support.anvil import running_anvil
+
+    with running_anvil() as url:
+        yield AnvilChain(url)
 
 
 @pytest.fixture(autouse=True)
-def fresh(chain: EthTesterChain) -> Iterator[None]:
+def fresh(chain: Chain) -> Iterator[None]:
     snapshot = chain.snapshot()
     yield
     chain.revert(snapshot)
 
 
 @pytest.fixture
-def token(chain: EthTesterChain) -> Contract:
+def token(chain: Chain) -> Contract:
     return deploy(chain, load("DemoToken"), sender=chain.accounts[0])
 
 
 @pytest.fixture
-def registry(chain: EthTesterChain) -> Contract:
+def registry(chain: Chain) -> Contract:
     return deploy(chain, load("StreamRegistry"), sender=chain.accounts[0])
 
 
 # --- DemoToken -----------------------------------------------------------------------------
 
 
-def test_demo_token_describes_itself(chain: EthTesterChain, token: Contract) -> None:
+def test_demo_token_describes_itself(chain: Chain, token: Contract) -> None:
     f = token.functions
     assert (f.name().call(), f.symbol().call(), f.decimals().call()) == ("tidecast demo token", "TIDE", 18)
     assert (f.owner().call(), f.totalSupply().call()) == (chain.accounts[0], 0)
 
 
-def test_only_the_owner_mints(chain: EthTesterChain, token: Contract) -> None:
+def test_only_the_owner_mints(chain: Chain, token: Contract) -> None:
     owner, ann, bob = chain.accounts[:3]
     receipt = send(token.functions.mint(ann, 500), owner)
     assert events(token, "Transfer", receipt) == [{"sender": ZERO, "receiver": ann, "value": 500}]
@@ -67,25 +73,38 @@ def test_only_the_owner_mints(chain: EthTesterChain, token: Contract) -> None:
     ("chain_id", "allowed"), [(31337, True), (1337, True), (1, False), (10, False), (8453, False)]
 )
 def test_minting_only_on_development_chains(
-    chain: EthTesterChain, token: Contract, chain_id: int, allowed: bool
+    chain: Chain, token: Contract, chain_id: int, allowed: bool
 ) -> None:
-    """The EVM's CHAINID is the chain object's id; eth-tester has no setting for it."""
-    evm: Any = chain.tester.backend.chain
-    owner, ann = chain.accounts[:2]
-    saved = evm.chain_id
-    evm.chain_id = chain_id
-    try:
+    """On eth-tester the EVM's CHAINID is patched (it has no setting for it); on Anvil a node
+    of that chain id is started."""
+
+    def attempt(chain: Chain, token: Contract) -> None:
+        owner, ann = chain.accounts[:2]
         if allowed:
             send(token.functions.mint(ann, 1), owner)
             assert token.functions.balanceOf(ann).call() == 1
         else:
             with reverts("minting only on development chains"):
                 token.functions.mint(ann, 1).transact({"from": owner})
-    finally:
-        evm.chain_id = saved
+
+    if isinstance(chain, EthTesterChain):
+        evm: Any = chain.tester.backend.chain
+        saved = evm.chain_id
+        evm.chain_id = chain_id
+        try:
+            attempt(chain, token)
+        finally:
+            evm.chain_id = saved
+        return
+    from tests.support.anvil import running_anvil
+
+    with running_anvil(chain_id=chain_id) as url:
+        other = AnvilChain(url)
+        assert other.w3.eth.chain_id == chain_id
+        attempt(other, deploy(other, load("DemoToken"), sender=other.accounts[0]))
 
 
-def test_transfers_and_allowances(chain: EthTesterChain, token: Contract) -> None:
+def test_transfers_and_allowances(chain: Chain, token: Contract) -> None:
     owner, ann, bob, spender = chain.accounts[:4]
     send(token.functions.mint(ann, 1000), owner)
     receipt = send(token.functions.transfer(bob, 300), ann)
@@ -111,7 +130,7 @@ def test_transfers_and_allowances(chain: EthTesterChain, token: Contract) -> Non
 # --- StreamRegistry ------------------------------------------------------------------------
 
 
-def test_the_platform_records_stream_starts(chain: EthTesterChain, registry: Contract) -> None:
+def test_the_platform_records_stream_starts(chain: Chain, registry: Contract) -> None:
     platform, other = chain.accounts[:2]
     assert registry.functions.platform().call() == platform
     media_id = "str_" + "a" * 60  # 64 characters, the most there is room for
@@ -140,7 +159,7 @@ def test_the_platform_records_stream_starts(chain: EthTesterChain, registry: Con
         registry.functions.recordStreamStart("a" * 65).transact({"from": platform})
 
 
-def test_the_platform_hands_over(chain: EthTesterChain, registry: Contract) -> None:
+def test_the_platform_hands_over(chain: Chain, registry: Contract) -> None:
     platform, successor, other = chain.accounts[:3]
     with reverts("only the platform"):
         registry.functions.setPlatform(other).transact({"from": other})

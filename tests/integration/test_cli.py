@@ -183,6 +183,8 @@ def test_dev_server_end_to_end(dev_server: tuple[str, subprocess.Popen[str]], ch
         checkout,
     )
     assert res.returncode == 0 and json.loads(res.stdout)["success"] is True
+    chain_file = Path(os.environ["TIDECAST_DATA_DIR"]) / "chain.json"  # the server's data dir
+    assert json.loads(chain_file.read_text())["payment_stream"]  # written for other processes...
     chain = httpx.get(base + "/_dev/chain").json()["data"]
     assert chain["node"] == "embedded" and chain["chainId"] == 131277322940537
     assert all(chain["contracts"].values()) and len(chain["accounts"]) == 10
@@ -191,7 +193,7 @@ def test_dev_server_end_to_end(dev_server: tuple[str, subprocess.Popen[str]], ch
     out, _ = proc.communicate(timeout=15)
     assert "function streams" in out and f"{base.replace('127.0.0.1', 'localhost')}/api/streams" in out
     assert f"DemoToken (TIDE) {chain['contracts']['DemoToken']}" in out and "chain id 131277322940537" in out
-    assert not (checkout / ".tidecast" / "chain.json").exists()  # removed with the chain it named
+    assert not chain_file.exists()  # ...and removed with the chain it named
 
 
 def test_invoke_timeout_exits_1_without_waiting_for_the_handler(checkout: Path) -> None:

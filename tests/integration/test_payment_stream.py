@@ -1,8 +1,8 @@
-"""PaymentStream on a real EVM (eth-tester's py-evm): every revert with its reason, the happy
+"""PaymentStream on eth-tester's py-evm and on Anvil, a real node: every revert with its reason, the happy
 paths to the token unit, events as web3 decodes them, and the clock under the test's control.
 
 One chain per module with the contracts deployed once; each test runs from a snapshot of it.
-`chain` is the only fixture that knows the node, so the module can be parametrised over Anvil.
+`chain` is the only fixture that knows the node; the module runs on both.
 """
 
 from __future__ import annotations
@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.support.contracts import EthTesterChain, compile_test_contract, deploy, events, reverts, send
+from tests.support.contracts import (
+    AnvilChain,
+    Chain,
+    EthTesterChain,
+    compile_test_contract,
+    deploy,
+    events,
+    reverts,
+    send,
+)
 from tidecast.chain.artifacts import load
 
 if TYPE_CHECKING:
@@ -26,7 +35,7 @@ ZERO = "0x" + "00" * 20
 
 @dataclass
 class World:
-    chain: EthTesterChain
+    chain: Chain
     ps: Contract
     tide: Contract
     deployer: str
@@ -35,13 +44,20 @@ class World:
     carol: str  # neither
 
 
-@pytest.fixture(scope="module")
-def chain() -> EthTesterChain:
-    return EthTesterChain()
+@pytest.fixture(scope="module", params=["eth-tester", "anvil"])
+def chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
+    """The module's node: eth-tester in process, then Anvil, a real node."""
+    if request.param == "eth-tester":
+        yield EthTesterChain()
+        return
+    from tests.support.anvil import running_anvil
+
+    with running_anvil() as url:
+        yield AnvilChain(url)
 
 
 @pytest.fixture(scope="module")
-def world(chain: EthTesterChain) -> World:
+def world(chain: Chain) -> World:
     deployer, alice, bob, carol = chain.accounts[:4]
     ps = deploy(chain, load("PaymentStream"), sender=deployer)
     tide = deploy(chain, load("DemoToken"), sender=deployer)

@@ -1,8 +1,9 @@
-"""A chain for contract tests: eth-tester (py-evm) in process, driven through web3.
+"""Chains for contract tests: eth-tester (py-evm) in process, and Anvil, a real node, both
+driven through web3.
 
-Tests talk to a `Chain`, never to eth-tester directly, so a module can later be parametrised
-over a real node (Anvil: `evm_setNextBlockTimestamp`, `evm_mine`, `evm_snapshot`/`evm_revert`)
-by adding a class with the same methods. Time is explicit: a test says at which second its next
+Tests talk to a `Chain`, never to a node directly, so a module is parametrised over both
+(`EthTesterChain`, `AnvilChain`: `evm_setNextBlockTimestamp`, `evm_mine`,
+`evm_snapshot`/`evm_revert`). Time is explicit: a test says at which second its next
 transaction runs (`next_tx_at`) or mines an empty block so views read a given second
 (`mine_at`), and never depends on the wall clock.
 """
@@ -125,6 +126,51 @@ class EthTesterChain:
         raw = self.tester.call({"from": self.accounts[0], "to": call.address, "data": data}, "latest")
         types = _eth_utils_abi.get_abi_output_types(call.abi)
         return tuple(_eth_abi.decode(types, bytes.fromhex(raw.removeprefix("0x"))))
+
+
+class _PendingEstimates(web3.HTTPProvider):  # type: ignore[misc,name-defined]
+    """Gas estimates against the pending block. Anvil estimates at the latest block's time by
+    default, where eth-tester uses the next block's: a transaction set to run at `t`
+    (`next_tx_at`) would be estimated, and refused, as if it ran at the previous block's time."""
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        if method == "eth_estimateGas":  # web3 sends "latest" (its default block) or nothing
+            params = [params[0], "pending"]
+        return super().make_request(method, params)
+
+
+class AnvilChain:
+    """Anvil, a real node, over HTTP (chain id 31337): the same clock control through its RPC
+    (`evm_setNextBlockTimestamp`, `evm_mine`, `evm_snapshot`/`evm_revert`). It mines one block
+    per transaction, like eth-tester, and its ten accounts are unlocked."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.w3: Web3 = web3.Web3(_PendingEstimates(url, request_kwargs={"timeout": 30}))
+        self.accounts: list[str] = list(self.w3.eth.accounts)
+        self.mine_at(self.latest_time() + 10**8)  # as EthTesterChain: away from the wall clock
+
+    def _rpc(self, method: str, *params: Any) -> Any:
+        reply = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return reply["result"]
+
+    def latest_time(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def next_tx_at(self, timestamp: int) -> None:
+        self._rpc("evm_setNextBlockTimestamp", timestamp)
+
+    def mine_at(self, timestamp: int) -> None:
+        self._rpc("evm_setNextBlockTimestamp", timestamp)
+        self._rpc("evm_mine")
+
+    def snapshot(self) -> str:
+        return str(self._rpc("evm_snapshot"))
+
+    def revert(self, snapshot: str) -> None:
+        assert self._rpc("evm_revert", snapshot) is True
 
 
 def deploy(chain: Chain, artifact: Artifact, *args: Any, sender: str | None = None) -> Contract:

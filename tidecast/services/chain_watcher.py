@@ -325,7 +325,8 @@ class ChainWatcher:
                     user,
                     {
                         "id": str(state.stream_id),
-                        "title": f"payment stream #{state.stream_id} to {state.recipient[:10]}…",
+                        # Read as "Your stream for creator 0x90F7…b906 is running low".
+                        "title": f"creator {state.recipient[:6]}…{state.recipient[-4:]}",
                         "balance": f"{format_units(state.remaining_balance, token.decimals)} {token.symbol}",
                         "timeLeft": _duration(left),
                         "link": "/account/",
