@@ -196,8 +196,18 @@ def test_invalid_input_fails_at_once(svc: Services, engine: Engine) -> None:
 
 
 def test_a_crash_is_retried_with_backoff_then_fails_with_the_last_error(
-    svc: Services, engine: Engine
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Backoffs of a second or two, not the fixture's 0.4 s: on a loaded 2-core machine the
+    # checks between a failure and "not due yet" can take longer than 0.2 s (half of 0.4).
+    base, cap = 1.0, 2.0
+    svc = job_services(
+        engine,
+        monkeypatch,
+        TIDECAST_RETRY_BASE_SECONDS=str(base),
+        TIDECAST_RETRY_MAX_SECONDS=str(cap),
+    )
+    svc.jobs.kick = None
     attempts: list[int] = []
 
     def handler(job: RunningJob) -> None:
@@ -213,9 +223,9 @@ def test_a_crash_is_retried_with_backoff_then_fails_with_the_last_error(
         queued = row(engine, job_id)
         assert (queued.status, queued.attempts, queued.claim) == ("queued", attempt, None)
         assert queued.last_error == f"RuntimeError: transcoder crashed (attempt {attempt})"
-        # Backoff: half to the whole of base * 2^(attempt-1), capped (0.4 s, then 0.8 s here).
+        # Backoff: half to the whole of base * 2^(attempt-1), capped (1 s, then 2 s here).
         wait = (as_utc(queued.next_attempt_at) - ran_at).total_seconds()
-        step = min(0.4 * 2 ** (attempt - 1), 0.8)
+        step = min(base * 2 ** (attempt - 1), cap)
         assert step / 2 - 0.05 <= wait <= step + 0.5, (attempt, wait)
         waits.append(wait)
         # Not due yet: neither a wake-up by id nor a drain runs it again now.
