@@ -287,3 +287,14 @@ def test_bad_options_are_refused(kwargs: dict[str, int]) -> None:
 def test_content_that_is_not_bytes_is_refused(source: object) -> None:
     with pytest.raises(InvalidInput):
         add_file(source, DiscardBlocks())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("options", [V0, V1, V1_PB])
+def test_fast_cid_objects_equal_the_public_constructors(options: ImportOptions) -> None:
+    from multiformats import CID
+
+    added = add_bytes(b"hello world", options)
+    public = CID.decode(str(added.cid))
+    assert added.cid == public
+    assert str(added.cid) == str(public) and bytes(added.cid) == bytes(public)
+    assert added.cid.base == public.base and added.cid.codec == public.codec
