@@ -298,3 +298,23 @@ def test_fast_cid_objects_equal_the_public_constructors(options: ImportOptions) 
     assert added.cid == public
     assert str(added.cid) == str(public) and bytes(added.cid) == bytes(public)
     assert added.cid.base == public.base and added.cid.codec == public.codec
+
+
+def test_importing_the_importer_leaves_multiformats_unloaded() -> None:
+    # cold starts: code that imports the importer but makes no CID pays nothing for multiformats
+    import subprocess
+    import sys
+
+    code = "import sys, tidecast.ipfs.importer; print('multiformats' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_empty_directory(tmp_path: Path) -> None:
+    # Kubo's well-known empty directory (`ipfs object new unixfs-dir`), and an empty dir on disk
+    assert str(add_directory([], DiscardBlocks()).cid) == "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"
+    assert str(add_directory([], DiscardBlocks(), V1).cid) == (
+        "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354"
+    )
+    (tmp_path / "empty").mkdir()
+    assert add_path(tmp_path / "empty", DiscardBlocks()) == add_directory([], DiscardBlocks())
