@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
+from tidecast.errors import InvalidInput
 from tidecast.ipfs import cids
 from tidecast.ipfs.protobuf import pb_link, pb_node, unixfs_file_branch, unixfs_file_leaf_parts
 
@@ -111,8 +112,6 @@ def chunks_of(source: object, chunk_size: int) -> Iterator[memoryview]:
     """`source` (a binary file object, or an iterable of bytes-like pieces) cut into chunks of
     exactly `chunk_size` bytes, the last one shorter. A chunk is valid until the next is asked
     for: one buffer is reused, and whole chunks inside a large piece are not copied."""
-    from tidecast.errors import InvalidInput
-
     buf = bytearray(chunk_size)
     view = memoryview(buf)
     if hasattr(source, "read"):
