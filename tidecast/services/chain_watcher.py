@@ -143,7 +143,7 @@ class ChainWatcher:
                 for state in states.values():
                     self._store_stream(conn, chain_id, state, end)
         except _Raced:
-            log.info("chain %s: blocks %d-%d were processed by another worker", chain_id, start, end)
+            log.debug("chain %s: blocks %d-%d were processed by another worker", chain_id, start, end)
             return Poll(start, end, 0, 0)
         return Poll(start, end, len(found), safe - end)
 
