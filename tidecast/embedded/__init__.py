@@ -22,6 +22,7 @@ growing a branch for each:
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
 from collections.abc import Sequence
 from typing import Protocol
@@ -120,3 +121,18 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a part may start here: only a loopback address is ours to bind."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_host(host: str) -> str:
+    """`localhost` binds 127.0.0.1 only (never every interface)."""
+    return "127.0.0.1" if host == "localhost" else host

@@ -16,7 +16,6 @@ into `.tidecast/chain.json` for the processes started in other terminals.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import threading
@@ -40,7 +39,7 @@ from tidecast.chain.devnet import (
     write_chain_file,
 )
 from tidecast.config import Settings, mask_url
-from tidecast.embedded import PortTaken, free_port
+from tidecast.embedded import PortTaken, bind_host, free_port, is_loopback
 from tidecast.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -128,7 +127,7 @@ class ChainPart:
     def __init__(self, settings: Settings, *, embedded: bool) -> None:
         parts = urlsplit(settings.rpc_url)
         self.rpc_url = settings.rpc_url
-        self.host = _bind_host(parts.hostname or "127.0.0.1")
+        self.host = bind_host(parts.hostname or "127.0.0.1")
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.data_dir = settings.tidecast_data_dir
         self.accounts = settings.tidecast_demo_accounts
@@ -150,7 +149,7 @@ class ChainPart:
     @classmethod
     def plan(cls, settings: Settings) -> ChainPart | None:
         parts = urlsplit(settings.rpc_url)
-        if parts.scheme != "http" or not _is_loopback(parts.hostname or ""):
+        if parts.scheme != "http" or not is_loopback(parts.hostname or ""):
             return None  # a real node elsewhere (or TLS, which the embedded chain does not speak)
         probe = _probe(settings.rpc_url)
         if probe == "node":
@@ -350,27 +349,13 @@ def _units(amount: int) -> str:
     return format(Decimal(amount).scaleb(-18).normalize(), "f")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _bind_host(host: str) -> str:
-    """`localhost` binds 127.0.0.1 only (never every interface)."""
-    return "127.0.0.1" if host == "localhost" else host
-
-
 def _probe(url: str) -> str:
     """What holds `url`: "none" (nothing listens), "node" (a JSON-RPC node answers eth_chainId),
     or "other" (something else holds the port)."""
     import httpx
 
     parts = urlsplit(url)
-    host = _bind_host(parts.hostname or "127.0.0.1")
+    host = bind_host(parts.hostname or "127.0.0.1")
     port = parts.port or 80
     try:
         with socket.create_connection((host, port), timeout=1):

@@ -27,8 +27,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from tidecast.config import Settings, mask_url
-from tidecast.embedded import PortTaken, free_port
-from tidecast.embedded.chain import _bind_host, _is_loopback
+from tidecast.embedded import PortTaken, bind_host, free_port, is_loopback
 from tidecast.ipfs.blockstore import BlockStore
 from tidecast.ipfs.gateway import Gateway
 from tidecast.ipfs.reader import Reader
@@ -109,7 +108,7 @@ class IpfsPart:
         self.api_url = settings.ipfs_api_url
         self.port = parts.port or 80
         self.node = (
-            IpfsNode.from_settings(settings, _bind_host(parts.hostname or "127.0.0.1"), self.port)
+            IpfsNode.from_settings(settings, bind_host(parts.hostname or "127.0.0.1"), self.port)
             if embedded
             else None
         )
@@ -118,7 +117,7 @@ class IpfsPart:
     @classmethod
     def plan(cls, settings: Settings) -> IpfsPart | None:
         parts = urlsplit(settings.ipfs_api_url)
-        if parts.scheme != "http" or not _is_loopback(parts.hostname or ""):
+        if parts.scheme != "http" or not is_loopback(parts.hostname or ""):
             return None  # a real node elsewhere
         held_by = probe(settings.ipfs_api_url)
         if held_by == "node":
@@ -175,11 +174,11 @@ def running_node(settings: Settings) -> Iterator[str]:
     names another host), else this node started on that port for the block's duration (or on
     a free port if that one is taken by something else)."""
     parts = urlsplit(settings.ipfs_api_url)
-    elsewhere = parts.scheme != "http" or not _is_loopback(parts.hostname or "")
+    elsewhere = parts.scheme != "http" or not is_loopback(parts.hostname or "")
     if elsewhere or probe(settings.ipfs_api_url) == "node":
         yield settings.ipfs_api_url.rstrip("/")
         return
-    host = _bind_host(parts.hostname or "127.0.0.1")
+    host = bind_host(parts.hostname or "127.0.0.1")
     node = IpfsNode.from_settings(settings, host, parts.port or 80)
     try:
         node.start()
@@ -200,7 +199,7 @@ def probe(url: str) -> str:
     import httpx
 
     parts = urlsplit(url)
-    host = _bind_host(parts.hostname or "127.0.0.1")
+    host = bind_host(parts.hostname or "127.0.0.1")
     try:
         with socket.create_connection((host, parts.port or 80), timeout=1):
             pass
