@@ -53,6 +53,8 @@ NOT_FOR_STREAMS = [
     "tidecast.services.payment_status",
     "ipfshttpclient",
     "multiformats",
+    "multipart",  # python-multipart, the embedded IPFS node's upload parser
+    "tidecast.ipfs",
     "av",
     "imageio_ffmpeg",
     "alembic",
@@ -80,9 +82,19 @@ NOT_FOR_LOGIN = [
     "eth",
 ]
 
-#: The CLI and the container load no chain library at import: only `tidecast chain …` and
-#: `tidecast dev` (its embedded chain) do, inside the command.
-NOT_AT_IMPORT = ["web3", "eth_tester", "eth", "eth_account", "py_ecc", "tidecast.embedded.evm", "vyper"]
+#: The CLI and the container load no chain or IPFS library at import: only `tidecast chain …`,
+#: `tidecast ipfs …` and `tidecast dev` (its embedded parts) do, inside the command.
+NOT_AT_IMPORT = [
+    "web3",
+    "eth_tester",
+    "eth",
+    "eth_account",
+    "py_ecc",
+    "tidecast.embedded.evm",
+    "vyper",
+    "multiformats",
+    "tidecast.ipfs",
+]
 
 PROBE = """
 import json, sys
@@ -124,7 +136,7 @@ def test_the_streams_function_loads_only_what_it_uses(tmp_path: Path) -> None:
     assert loaded(wide["modules"], NOT_FOR_LOGIN) == []
 
 
-def test_the_cli_and_the_container_import_no_chain_library() -> None:
+def test_the_cli_and_the_container_import_no_chain_or_ipfs_library() -> None:
     probe = (
         "import json, sys\n"
         "import tidecast.cli, tidecast.container, tidecast.config\n"
