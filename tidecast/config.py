@@ -134,6 +134,8 @@ class Settings(BaseModel):
 
     ipfs_api_url: str = "http://localhost:5001"
     ipfs_gateway: str = "https://gateway.ipfs.io"
+    #: The embedded IPFS node: the largest `add` body it takes (bytes), then 413, nothing stored.
+    tidecast_ipfs_max_add_bytes: int = Field(default=10 * 1024**3, ge=1)
 
     hls_output_dir: Path = Path("public/streams")
     hls_segment_length: int = Field(default=10, ge=1, le=60)
@@ -232,6 +234,13 @@ class Settings(BaseModel):
         if "tidecast_public_url" in self.model_fields_set:
             return self
         return self._carry(self.model_copy(update={"tidecast_public_url": url.rstrip("/")}))
+
+    def with_default(self, name: str, value: Any) -> Settings:
+        """These settings with field `name` set to `value` unless the environment set it (an
+        embedded part filling in where it serves, e.g. IPFS_GATEWAY)."""
+        if name in self.model_fields_set:
+            return self
+        return self._carry(Settings.model_validate({**self.model_dump(), name: value}))
 
     def with_chain(self, values: dict[str, Any], source: str) -> Settings:
         """These settings with chain values (by field name; validated) filled in wherever the

@@ -133,13 +133,19 @@ def test_functions_list(checkout: Path) -> None:
 
 
 @pytest.fixture
-def dev_server(checkout: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def dev_ipfs_url() -> str:
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def dev_server(checkout: Path, dev_ipfs_url: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(checkout),
         "SMTP_PORT": str(free_port()),
         "RPC_URL": f"http://127.0.0.1:{free_port()}",  # the embedded chain, never a developer's 8545
+        "IPFS_API_URL": dev_ipfs_url,  # the embedded IPFS node, never a developer's 5001
     }
     proc = subprocess.Popen(
         [*TIDECAST, "dev", "--port", str(port)],
@@ -194,6 +200,22 @@ def test_dev_server_end_to_end(dev_server: tuple[str, subprocess.Popen[str]], ch
     assert "function streams" in out and f"{base.replace('127.0.0.1', 'localhost')}/api/streams" in out
     assert f"DemoToken (TIDE) {chain['contracts']['DemoToken']}" in out and "chain id 131277322940537" in out
     assert not chain_file.exists()  # ...and removed with the chain it named
+
+
+def test_dev_ipfs_node_and_gateway(dev_server: tuple[str, subprocess.Popen[str]], dev_ipfs_url: str) -> None:
+    """`tidecast dev` runs the IPFS node on IPFS_API_URL and serves its gateway on the dev
+    server's /ipfs/, to any Host."""
+    base, _proc = dev_server
+    added = httpx.post(dev_ipfs_url + "/api/v0/add", files={"file": ("hello.txt", b"hello world\n")})
+    assert (
+        added.text
+        == '{"Name":"hello.txt","Hash":"QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o","Size":"20"}\n'
+    )
+    got = httpx.get(
+        base + "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o", headers={"Host": "tv.example"}
+    )
+    assert got.status_code == 200 and got.content == b"hello world\n"
+    assert got.headers["etag"] == '"QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"'
 
 
 def test_invoke_timeout_exits_1_without_waiting_for_the_handler(checkout: Path) -> None:
@@ -274,6 +296,15 @@ def test_a_taken_port_is_named_before_the_banner(checkout: Path) -> None:
         assert chain.returncode != 0 and f"127.0.0.1:{taken}" in chain.stderr
         assert re.search(r"RPC_URL=http://127\.0\.0\.1:\d+", chain.stderr), chain.stderr
         assert "dev server on" not in chain.stdout
+
+        ipfs = run(
+            ["dev", "--port", str(free_port())],
+            checkout,
+            env_extra={"SMTP_PORT": str(free_port()), "IPFS_API_URL": f"http://127.0.0.1:{taken}"},
+        )
+        assert ipfs.returncode != 0 and f"127.0.0.1:{taken}" in ipfs.stderr
+        assert re.search(r"IPFS_API_URL=http://127\.0\.0\.1:\d+", ipfs.stderr), ipfs.stderr
+        assert "dev server on" not in ipfs.stdout
 
 
 def test_a_mistyped_function_name_fails_and_suggests_the_right_one(checkout: Path) -> None:

@@ -25,12 +25,13 @@ def running_devserver(
     body_timeout: float = 30.0,
     trusted_proxies: list[str] | None = None,
     dev_routes: list[Any] | None = None,
+    public_routes: list[Any] | None = None,
 ) -> Iterator[str]:
     """The dev server as `tidecast dev` configures it (uvicorn settings included)."""
     netlify = load_netlify_config(root)
     registry = Registry(netlify.functions_dir, settings=netlify.function_settings, import_root=root)
     app = DevServer(netlify, registry, max_body_bytes=max_body_bytes, body_timeout=body_timeout).app(
-        dev_routes
+        dev_routes, public_routes
     )
     port = free_port()
     config = server_config(app, host="127.0.0.1", port=port, trusted_proxies=trusted_proxies or [])

@@ -28,7 +28,8 @@ def dev(
 ) -> None:
     """Migrate the database and run the dev server (functions, redirects, static files), a job
     worker and the embedded parts (a local SMTP server whose mail shows at /_dev/mail; an EVM
-    chain on RPC_URL with the contracts deployed, shown at /_dev/chain)."""
+    chain on RPC_URL with the contracts deployed, shown at /_dev/chain; an IPFS node on
+    IPFS_API_URL with its gateway at /ipfs/)."""
     import uvicorn
 
     from tidecast import embedded
@@ -81,6 +82,9 @@ def dev(
         typer.echo(f"  mail      sent through {settings.smtp_host}:{settings.smtp_port}")
     if not any(p.setting == "RPC_URL" for p in parts):
         typer.echo(f"  chain     {settings.masked()['RPC_URL']} (contracts from the settings)")
+    if not any(p.setting == "IPFS_API_URL" for p in parts):
+        masked = settings.masked()
+        typer.echo(f"  ipfs      {masked['IPFS_API_URL']} (gateway {masked['IPFS_GATEWAY']})")
     typer.echo(f"  jobs      in-process worker on {settings.masked()['TIDECAST_QUEUE_URL']}")
     if settings.tidecast_public_url != base:
         typer.echo(f"  links     in mail point to {settings.tidecast_public_url} (TIDECAST_PUBLIC_URL)")
@@ -92,8 +96,9 @@ def dev(
         body_timeout=settings.tidecast_body_timeout_seconds,
     )
     dev_routes = [route for part in parts for route in part.routes()]
+    public_routes = [route for part in parts for route in part.public_routes()]
     config = server_config(
-        server.app(dev_routes), host=host, port=port, trusted_proxies=settings.trusted_proxies
+        server.app(dev_routes, public_routes), host=host, port=port, trusted_proxies=settings.trusted_proxies
     )
     # uvicorn re-raises the signal that stopped it once it has shut down; SIGTERM's default
     # action would end the process there, before the embedded parts are stopped (the chain's

@@ -1,8 +1,8 @@
 """Embedded parts: what `tidecast dev` brings up so a laptop needs no servers installed.
 
 Each part stands in for a real engine and listens where that engine would (the dev SMTP
-capture on SMTP_PORT, an EVM chain on RPC_URL's port; an IPFS node on IPFS_API_URL's port
-next). They share one small interface, so `tidecast dev` composes a list of parts instead of
+capture on SMTP_PORT, an EVM chain on RPC_URL's port, an IPFS node on IPFS_API_URL's
+port). They share one small interface, so `tidecast dev` composes a list of parts instead of
 growing a branch for each:
 
 - `plan(settings)` decides whether the part is needed at all (the settings may point at a real
@@ -12,7 +12,10 @@ growing a branch for each:
   addresses of the contracts it deployed there); `tidecast dev` builds its services from them;
 - `endpoint` is where it listens, `setting` names what moves it (`SMTP_PORT`), so a port that
   is taken gives an error naming the setting to change;
-- `routes()` are the pages it adds to the dev server (served only to a local Host);
+- `routes()` are the pages it adds to the dev server under `/_dev/` (served only to a local
+  Host: they show keys and reset links);
+- `public_routes()` are what it serves on the dev server to everyone (the IPFS gateway's
+  `/ipfs/`), outside `/_dev/`;
 - `banner(base_url)` is its line in the start-up banner.
 """
 
@@ -45,6 +48,8 @@ class EmbeddedPart(Protocol):
 
     def routes(self) -> list[BaseRoute]: ...
 
+    def public_routes(self) -> list[BaseRoute]: ...
+
     def banner(self, base_url: str) -> str: ...
 
 
@@ -55,9 +60,14 @@ class PortTaken(ConfigError):
 def plan(settings: Settings) -> list[EmbeddedPart]:
     """The parts these settings need, in start order."""
     from tidecast.embedded.chain import ChainPart
+    from tidecast.embedded.ipfs import IpfsPart
     from tidecast.embedded.mail import MailCapture
 
-    found: list[EmbeddedPart | None] = [MailCapture.plan(settings), ChainPart.plan(settings)]
+    found: list[EmbeddedPart | None] = [
+        MailCapture.plan(settings),
+        ChainPart.plan(settings),
+        IpfsPart.plan(settings),
+    ]
     return [p for p in found if p is not None]
 
 

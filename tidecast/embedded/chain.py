@@ -267,6 +267,9 @@ class ChainPart:
 
         return [Route("/_dev/chain", info)]
 
+    def public_routes(self) -> list[BaseRoute]:
+        return []
+
     def describe(self) -> dict[str, Any]:
         """RPC URL, chain id, latest block, contracts and the demo accounts with their keys and
         balances (what /_dev/chain shows; development only)."""

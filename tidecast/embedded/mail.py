@@ -90,6 +90,9 @@ class MailCapture:
     def routes(self) -> list[BaseRoute]:
         return mail_routes(self.maildir)
 
+    def public_routes(self) -> list[BaseRoute]:
+        return []
+
     def banner(self, base_url: str) -> str:
         return f"mail      {self.endpoint} → {base_url}/_dev/mail"
 

@@ -110,10 +110,17 @@ class DevServer:
         self.publish = netlify.publish_dir.resolve()
         self.static = StaticFiles(directory=self.publish, html=True, check_dir=False)
 
-    def app(self, dev_routes: list[BaseRoute] | None = None) -> ASGIApp:
-        """The ASGI app: `dev_routes` (the embedded parts' pages) first, then netlify.toml's
-        routing. Paths under /_dev/ answer only to a local Host."""
-        routes = [*(dev_routes or []), Mount("/", app=self)]
+    def app(
+        self, dev_routes: list[BaseRoute] | None = None, public_routes: list[BaseRoute] | None = None
+    ) -> ASGIApp:
+        """The ASGI app: `dev_routes` (the embedded parts' pages, all under /_dev/, which
+        answer only to a local Host), then `public_routes` (the parts' routes for everyone,
+        such as the IPFS gateway's /ipfs/), then netlify.toml's routing."""
+        for route in dev_routes or []:
+            path = getattr(route, "path", "")
+            if path != "/_dev" and not path.startswith("/_dev/"):
+                raise ValueError(f"a dev page must be under /_dev/ (got {path!r}); see public_routes")
+        routes = [*(dev_routes or []), *(public_routes or []), Mount("/", app=self)]
 
         @contextlib.asynccontextmanager
         async def lifespan(_app: Starlette) -> AsyncIterator[None]:
