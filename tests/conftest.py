@@ -121,6 +121,19 @@ def jsipfs() -> Iterator[JsIpfs]:
         yield daemon
 
 
+@pytest.fixture(params=["embedded", "jsipfs"])
+def ipfs_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The Kubo RPC URL of each kind of IPFS node tidecast's client must work against: the
+    embedded node (a fresh store per test) and js-ipfs (one daemon for the session)."""
+    if request.param == "jsipfs":
+        yield request.getfixturevalue("jsipfs").api_url
+        return
+    from tests.support.ipfs_node import running_node
+
+    with running_node(tmp_path / "ipfs-node") as node:
+        yield node.url
+
+
 @pytest.fixture
 def embedded_chain() -> Iterator[str]:
     """The embedded chain on a free port, no idle blocks (tests mine when they need to)."""
