@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from tests.support.functions import bind_functions
+from tests.support.jsipfs import JsIpfs
 from tests.support.parts import missing_part
 from tests.support.postgres import PostgresServer, find_bindir
 from tests.support.redis import RedisServer, find_redis
@@ -107,6 +108,30 @@ def anvil() -> Iterator[str]:
 
     with running_anvil() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def jsipfs() -> Iterator[JsIpfs]:
+    """A real IPFS daemon (js-ipfs, offline, loopback only), one for the session: it takes ~3 s
+    to start (skips without node_modules; fails under CI=true). Tests share its repository, so
+    they assert on what they added, never on the whole pin set."""
+    from tests.support.jsipfs import running_jsipfs
+
+    with running_jsipfs() as daemon:
+        yield daemon
+
+
+@pytest.fixture(params=["embedded", "jsipfs"])
+def ipfs_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The Kubo RPC URL of each kind of IPFS node tidecast's client must work against: the
+    embedded node (a fresh store per test) and js-ipfs (one daemon for the session)."""
+    if request.param == "jsipfs":
+        yield request.getfixturevalue("jsipfs").api_url
+        return
+    from tests.support.ipfs_node import running_node
+
+    with running_node(tmp_path / "ipfs-node") as node:
+        yield node.url
 
 
 @pytest.fixture

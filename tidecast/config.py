@@ -136,6 +136,13 @@ class Settings(BaseModel):
     ipfs_gateway: str = "https://gateway.ipfs.io"
     #: The embedded IPFS node: the largest `add` body it takes (bytes), then 413, nothing stored.
     tidecast_ipfs_max_add_bytes: int = Field(default=10 * 1024**3, ge=1)
+    #: CID version of what tidecast adds: 0 is Kubo's default (`ipfs add` with no options), so
+    #: content added by hand on the cluster and through tidecast has one address; 1 (raw
+    #: leaves, base32) is what subdomain gateways need.
+    tidecast_ipfs_cid_version: int = Field(default=0, ge=0, le=1)
+    #: Seconds the IPFS client waits for the node (to connect, and for each read), not for a
+    #: whole transfer; a block the node cannot find surfaces as Unavailable after this.
+    tidecast_ipfs_timeout: float = Field(default=30.0, gt=0, le=3600)
 
     hls_output_dir: Path = Path("public/streams")
     hls_segment_length: int = Field(default=10, ge=1, le=60)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from tidecast.services.chain import BlockchainDataService
     from tidecast.services.chain_watcher import ChainWatcher
     from tidecast.services.email import EmailService
+    from tidecast.services.ipfs import IPFSService
     from tidecast.services.limits import AttemptLimit
     from tidecast.services.links import LinkService
     from tidecast.services.mail_outbox import MailOutbox
@@ -265,6 +266,17 @@ def _chain(s: Services) -> BlockchainDataService:
     )
 
 
+def _ipfs(s: Services) -> IPFSService:
+    from tidecast.services.ipfs import IPFSService
+
+    return IPFSService(
+        s.settings.ipfs_api_url,
+        gateway=s.settings.ipfs_gateway,
+        cid_version=s.settings.tidecast_ipfs_cid_version,
+        timeout=s.settings.tidecast_ipfs_timeout,
+    )
+
+
 def _watcher(s: Services) -> ChainWatcher:
     from tidecast.services.chain_watcher import ChainWatcher
 
@@ -320,6 +332,7 @@ class Services:
     chain = part(_chain)
     watcher = part(_watcher)
     payment_status = part(_payment_status)
+    ipfs = part(_ipfs)
 
     def __init__(self, settings: Settings, **given: Any) -> None:
         unknown = sorted(set(given) - set(PARTS))
@@ -338,6 +351,9 @@ class Services:
         engine = self._built.get("engine")
         if engine is not None:
             engine.dispose()
+        ipfs = self._built.get("ipfs")
+        if ipfs is not None:
+            ipfs.close()
 
 
 #: Every part's name: what `create_services` accepts.

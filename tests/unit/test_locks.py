@@ -40,16 +40,24 @@ def test_runtime_lock_has_the_runtime_and_no_tools() -> None:
 
 
 def test_node_tools_are_pinned_exactly_and_locked() -> None:
-    """Anvil and ethers.js, for the tests only: exact versions, the same in the lock, and
-    Anvil's platform packages all named in it (npm ci refuses a lock that misses one)."""
+    """Anvil, ethers.js and js-ipfs, for the tests only: exact versions, the same in the lock,
+    Anvil's platform packages all named in it (npm ci refuses a lock that misses one), and
+    js-ipfs's overrides for Node 20 applied (no URL dependency left for npm ci to fetch)."""
     import json
 
     package = json.loads((ROOT / "package.json").read_text())
-    assert package["devDependencies"] == {"@foundry-rs/anvil": "1.7.1", "ethers": "6.17.0"}
+    assert package["devDependencies"] == {"@foundry-rs/anvil": "1.7.1", "ethers": "6.17.0", "ipfs": "0.66.1"}
+    overrides = {"mortice": "3.0.6", "@multiformats/mafmt": "11.1.0", "headless": "1.2.0"}
+    assert package["overrides"] == overrides
     assert "dependencies" not in package and package["private"] is True
     lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
     assert lock[""]["devDependencies"] == package["devDependencies"]
     assert lock["node_modules/@foundry-rs/anvil"]["version"] == "1.7.1"
     assert lock["node_modules/ethers"]["version"] == "6.17.0"
+    assert lock["node_modules/ipfs"]["version"] == "0.66.1"
+    for name, version in overrides.items():
+        copies = [v for k, v in lock.items() if f"/{k}".endswith(f"/node_modules/{name}")]
+        assert copies and all(c["version"] == version for c in copies), name
+    assert not any("resolved" in v for v in lock.values())  # every package from the registry
     for platform in lock["node_modules/@foundry-rs/anvil"]["optionalDependencies"]:
         assert lock[f"node_modules/{platform}"]["version"] == "1.7.1", platform

@@ -1,5 +1,5 @@
 """The `tidecast` command: dev server, worker, functions, config, database, events, mail, jobs,
-chain."""
+chain, ipfs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from tidecast.cli.chain import chain_app
 from tidecast.cli.data import db_app, show_config, streams_app
 from tidecast.cli.dev import dev
 from tidecast.cli.functions import functions_app
+from tidecast.cli.ipfs import ipfs_app
 from tidecast.cli.payments import payments_app
 from tidecast.cli.work import events_app, jobs_app, mail_app, worker
 
@@ -32,6 +33,7 @@ app.add_typer(mail_app, name="mail")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(chain_app, name="chain")
 app.add_typer(payments_app, name="payments")
+app.add_typer(ipfs_app, name="ipfs")
 
 
 def main() -> None:
