@@ -61,6 +61,7 @@ bench: setup-dev
 	$(BIN)/python bench/email_outbox.py
 	$(BIN)/python bench/auth.py
 	$(BIN)/python bench/chain.py
+	$(BIN)/python bench/ipfs.py
 
 clean:
 	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache node_modules

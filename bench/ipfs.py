@@ -12,7 +12,10 @@
 2. Peak memory (tracemalloc) of the same imports at 100 MiB and at `--mib` MiB: flat. The
    anchor's line is what the generator alone holds (its 1 MiB pieces).
 
-    .venv/bin/python bench/ipfs.py [--mib 1024] [--repeats 3]
+3. Part 2, bench/ipfs_node.py: `--node-mib` MiB (default 100) added through the embedded node
+   against the js-ipfs daemon, over the Kubo RPC API with the same client.
+
+    .venv/bin/python bench/ipfs.py [--mib 1024] [--repeats 3] [--node-mib 100]
 """
 
 from __future__ import annotations
@@ -82,6 +85,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mib", type=int, default=1024, help="stream size in MiB (default 1024)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--node-mib", type=int, default=100, help="part 2: MiB added through each node (0 skips it)"
+    )
     args = parser.parse_args()
     mib = args.mib
     arms: dict[str, Callable[[int], None]] = {
@@ -116,6 +122,11 @@ def main() -> None:
     for name in ("anchor  hashlib.sha256", "add_file CIDv0 (defaults)", "add_file CIDv1 raw leaves"):
         peaks = ", ".join(f"{size} MiB: {peak(arms[name], size) / 1024:7.1f} KiB" for size in sizes)
         print(f"  {name:32s} {peaks}")
+    if args.node_mib:
+        from ipfs_node import run  # bench/ipfs_node.py: the embedded node against js-ipfs
+
+        print(f"3. adding {args.node_mib} MiB through the embedded node and through js-ipfs")
+        run(args.node_mib, args.repeats)
 
 
 if __name__ == "__main__":

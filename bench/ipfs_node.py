@@ -8,7 +8,7 @@ store on disk with sync on, pinned). Held equal: the client, the bytes, Kubo's d
 256 KiB chunks, balanced layout), the machine. Each repeat writes fresh random bytes (so
 neither node has the blocks yet), adds them to both in alternating order, and checks both
 answer the same CID. Medians of `--repeats`; the ratio is embedded MB/s over js-ipfs MB/s.
-Part 1 (the importer alone against sha256) is bench/ipfs.py.
+Part 1 (the importer alone against sha256) is bench/ipfs.py, which runs this part after it.
 
     .venv/bin/python bench/ipfs_node.py [--mib 100] [--repeats 3]
 """
@@ -43,12 +43,9 @@ def timed_add(service: IPFSService, path: Path) -> tuple[float, str]:
     return time.perf_counter() - start, str(added["cid"])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mib", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    size_mb = args.mib * (1 << 20) / 1e6
+def run(mib: int, repeats: int) -> None:
+    """Part 2; bench/ipfs.py runs it after part 1."""
+    size_mb = mib * (1 << 20) / 1e6
 
     with tempfile.TemporaryDirectory(prefix="bench-ipfs-") as tmp, running_jsipfs() as js:
         node = IpfsNode(BlockStore(Path(tmp) / "store"), "127.0.0.1", 0, max_add_bytes=1 << 40)
@@ -57,9 +54,9 @@ def main() -> None:
             embedded = IPFSService(node.url, gateway="http://gw", timeout=600)
             daemon = IPFSService(js.api_url, gateway="http://gw", timeout=600)
             times: dict[str, list[float]] = {"embedded": [], "js-ipfs": []}
-            for repeat in range(args.repeats):
+            for repeat in range(repeats):
                 path = Path(tmp) / f"input-{repeat}.bin"
-                write_random(path, args.mib)
+                write_random(path, mib)
                 order = [("embedded", embedded), ("js-ipfs", daemon)]
                 if repeat % 2:
                     order.reverse()
@@ -78,11 +75,19 @@ def main() -> None:
             node.stop()
 
     medians = {name: statistics.median(t) for name, t in times.items()}
-    print(f"\nadd {args.mib} MiB over the Kubo RPC API (IPFSService), CIDv0 defaults, pinned; medians:")
+    print(f"add {mib} MiB over the Kubo RPC API (IPFSService), CIDv0 defaults, pinned; medians:")
     for name, seconds in medians.items():
         print(f"  {name:<9} {seconds:6.2f} s  {size_mb / seconds:6.1f} MB/s")
     ratio = medians["js-ipfs"] / medians["embedded"]
     print(f"ratio embedded / js-ipfs (throughput): {ratio:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mib", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    run(args.mib, args.repeats)
 
 
 if __name__ == "__main__":
