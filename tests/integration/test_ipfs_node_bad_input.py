@@ -68,6 +68,26 @@ def test_bad_names_in_directory_uploads_are_400_and_store_nothing(
     assert_untouched(api, node)
 
 
+def test_nesting_deeper_than_128_levels_is_400_not_a_crash(api: httpx.Client, node: IpfsNode) -> None:
+    # Thousands of levels once recursed past Python's limit while the tree was built (a 500).
+    for depth in (129, 3000):
+        deep_file = body(part("/".join(["d"] * depth), b"x"))
+        reply = api.post("/add", content=deep_file, headers={"Content-Type": CONTENT_TYPE})
+        assert_kubo_error(reply, 400, "levels")
+        assert_untouched(api, node)
+    # every level declared as a directory part (the body stays under the fixture's limit)
+    deep_dirs = body(*(part("/".join(["d"] * level), directory=True) for level in range(1, 130)))
+    assert_kubo_error(
+        api.post("/add", content=deep_dirs, headers={"Content-Type": CONTENT_TYPE}), 400, "levels"
+    )
+    assert_untouched(api, node)
+    ok = api.post(
+        "/add", content=body(part("/".join(["d"] * 128), b"x")), headers={"Content-Type": CONTENT_TYPE}
+    )
+    lines = ndjson(ok.text)
+    assert ok.status_code == 200 and len(lines) == 128 and lines[-1]["Name"] == "d"
+
+
 def test_empty_name_among_several_parts_is_400(api: httpx.Client, node: IpfsNode) -> None:
     content = body(part("a.txt", b"a\n"), part("", b"b\n"))
     assert_kubo_error(api.post("/add", content=content, headers={"Content-Type": CONTENT_TYPE}), 400)

@@ -12,7 +12,8 @@ enforces header limits; it pushes events through callbacks, which are queued her
 importer can *pull* a part's data as an iterator, one body chunk in memory at a time.
 
 Names are stricter than Kubo's (which cleans `/a/../b` into `b`): an absolute name, an empty
-segment, `.`/`..`, a NUL or a segment over 255 bytes is refused with InvalidInput, since such
+segment, `.`/`..`, a NUL, a segment over 255 bytes or more than 128 levels is refused with
+InvalidInput, since such
 a name in an upload is a mistake or an attack, not a path to keep.
 """
 
@@ -34,6 +35,10 @@ FILE_TYPES = ("", "application/octet-stream")
 DIRECTORY_TYPES = ("application/x-directory",)
 SYMLINK_TYPES = ("application/symlink",)
 MAX_NAME_BYTES = 255
+#: Directory levels in one upload. Kubo sets none; building a tree thousands deep recursed
+#: past Python's limit (a 500), and no real upload nests 128 levels (Linux paths stop at 4096
+#: bytes, so at most ~2000 one-letter levels).
+MAX_DEPTH = 128
 MAX_HEADERS = 16
 MAX_HEADER_BYTES = 8192
 
@@ -71,6 +76,8 @@ def split_name(raw: str, kind: Kind) -> list[str]:
     if name.startswith("/"):
         raise InvalidInput(f"file name {name[:120]!r} is absolute; names in an upload are relative")
     segments = name.split("/")
+    if len(segments) > MAX_DEPTH:
+        raise InvalidInput(f"file name {name[:120]!r}... nests {len(segments)} levels; at most {MAX_DEPTH}")
     for segment in segments:
         if segment in ("", ".", ".."):
             raise InvalidInput(f"file name {name[:120]!r} has an empty, '.' or '..' segment")
