@@ -54,12 +54,20 @@ def test_add_cat_pins_gc_on_the_embedded_node_started_for_each_command(tmp_path:
     gc = tidecast(["gc"], tmp_path, **env)
     assert gc.returncode == 0 and gc.stdout.decode().strip() == "removed 0 blocks"
 
+    # IPFS_GATEWAY unset: the embedded node's content is linked on the dev server, as
+    # `tidecast dev` links it (not on a public gateway that has never seen it)
+    (tmp_path / "hello.txt").write_bytes(b"hello world\n")
+    local = tidecast(["add", "hello.txt"], tmp_path, IPFS_API_URL=env["IPFS_API_URL"])
+    assert local.returncode == 0, local.stderr
+    assert f"http://localhost:8888/ipfs/{HELLO}".encode() in local.stderr
+
 
 def test_against_a_daemon_at_ipfs_api_url(jsipfs: JsIpfs, tmp_path: Path) -> None:
     env = {"IPFS_API_URL": jsipfs.api_url}
     (tmp_path / "hello.txt").write_bytes(b"hello world\n")
     added = tidecast(["add", "hello.txt"], tmp_path, **env)
     assert added.returncode == 0 and added.stdout.decode().split()[1] == HELLO
+    assert f"https://gateway.ipfs.io/ipfs/{HELLO}".encode() in added.stderr  # not our node: the default
     assert not (tmp_path / ".tidecast" / "ipfs").exists()  # the daemon was used, no node started
     assert tidecast(["cat", HELLO], tmp_path, **env).stdout == b"hello world\n"
     assert HELLO in tidecast(["pins"], tmp_path, **env).stdout.decode().split()

@@ -42,14 +42,14 @@ PROGRESS_BYTES = 8 * 1024 * 1024
 @contextlib.contextmanager
 def _service(settings: Settings) -> Iterator[IPFSService]:
     """The service on IPFS_API_URL, or on the embedded node started for this command."""
-    from tidecast.embedded.ipfs import running_node
+    from tidecast.embedded.ipfs import command_gateway, running_node
     from tidecast.services.ipfs import IPFSService
 
     try:
         with running_node(settings) as url:
             service = IPFSService(
                 url,
-                gateway=settings.ipfs_gateway,
+                gateway=command_gateway(settings, url),
                 cid_version=settings.tidecast_ipfs_cid_version,
                 timeout=settings.tidecast_ipfs_timeout,
             )

@@ -191,6 +191,24 @@ def running_node(settings: Settings) -> Iterator[str]:
         node.stop()
 
 
+def command_gateway(settings: Settings, api_url: str) -> str:
+    """IPFS_GATEWAY for a command run beside `tidecast dev`: what the environment set, else,
+    when the node at `api_url` is this embedded node, the dev server's /ipfs/, as `tidecast dev`
+    itself configures it (IpfsPart.configure), so the CLI prints the URLs the platform stores.
+    Another node (a local Kubo) keeps the configured default."""
+    if "ipfs_gateway" in settings.model_fields_set:
+        return settings.ipfs_gateway
+    import httpx
+
+    try:
+        answer = httpx.post(api_url.rstrip("/") + "/api/v0/version", timeout=3).json()
+    except (httpx.HTTPError, ValueError):
+        return settings.ipfs_gateway
+    if isinstance(answer, dict) and answer.get("Repo") == "tidecast":
+        return settings.tidecast_public_url
+    return settings.ipfs_gateway
+
+
 def probe(url: str) -> str:
     """What holds `url`: "none" (nothing listens), "node" (a Kubo RPC node answers
     `POST /api/v0/version`), or "other"."""
