@@ -32,15 +32,18 @@ if TYPE_CHECKING:
     from tidecast.services.chain import BlockchainDataService
     from tidecast.services.chain_watcher import ChainWatcher
     from tidecast.services.email import EmailService
+    from tidecast.services.hls import HLSService
     from tidecast.services.ipfs import IPFSService
     from tidecast.services.limits import AttemptLimit
     from tidecast.services.links import LinkService
     from tidecast.services.mail_outbox import MailOutbox
     from tidecast.services.passwords import PasswordHasher
     from tidecast.services.payment_status import PaymentStatusService
+    from tidecast.services.pipeline import Pipeline
     from tidecast.services.smtp import SmtpTransport
     from tidecast.services.streams import StreamService
     from tidecast.services.tokens import TokenIssuer
+    from tidecast.services.uploads import UploadService
     from tidecast.services.wallets import WalletService
 
 T = TypeVar("T")
@@ -166,16 +169,61 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
 
     bus.subscribe("stream.started", "chain.record_stream_start", record_stream_start)
 
+    def remove_stream_media(event: Event, conn: Connection) -> None:
+        from tidecast.services.pipeline import remove_stream_media
+
+        remove_stream_media(s.hls, s.ipfs, event.payload["stream"])
+
+    bus.subscribe("stream.deleted", "media.remove", remove_stream_media)
+
 
 def _jobs(s: Services) -> Jobs:
     """Long jobs; each kind's handler is wired here when a part brings one (the video
     pipeline's transcode)."""
     from tidecast.jobs import Jobs
+    from tidecast.services.uploads import TRANSCODE
 
-    return Jobs(
+    jobs = Jobs(
         s.engine,
         kick=lambda job_id: s.queue.run(JOB_TASK, job_id),
         policy=work_policy(s.settings, s.settings.tidecast_job_max_attempts),
+    )
+    jobs.handle(TRANSCODE, lambda job: s.pipeline.transcode(job))
+    return jobs
+
+
+def _hls(s: Services) -> HLSService:
+    from tidecast.media.ffmpeg import ffmpeg_path
+    from tidecast.services.hls import HLSService
+
+    return HLSService(
+        s.settings.hls_output_dir,
+        ffmpeg=ffmpeg_path(getattr(s.settings, "ffmpeg_path", None)),
+        segment_length=s.settings.hls_segment_length,
+    )
+
+
+def _uploads(s: Services) -> UploadService:
+    from tidecast.services.uploads import UploadService
+
+    return UploadService(
+        s.engine,
+        s.settings.tidecast_data_dir / "uploads",
+        max_bytes=s.settings.tidecast_upload_max_bytes,
+        enqueue=lambda conn, kind, subject, payload: s.jobs.enqueue(conn, kind, subject, payload),
+    )
+
+
+def _pipeline(s: Services) -> Pipeline:
+    from tidecast.services.pipeline import Pipeline
+
+    return Pipeline(
+        s.engine,
+        hls=s.hls,
+        ipfs=s.ipfs,
+        events=s.events,
+        uploads=s.uploads,
+        max_attempts=s.settings.tidecast_job_max_attempts,
     )
 
 
@@ -333,6 +381,9 @@ class Services:
     watcher = part(_watcher)
     payment_status = part(_payment_status)
     ipfs = part(_ipfs)
+    hls = part(_hls)
+    uploads = part(_uploads)
+    pipeline = part(_pipeline)
 
     def __init__(self, settings: Settings, **given: Any) -> None:
         unknown = sorted(set(given) - set(PARTS))
