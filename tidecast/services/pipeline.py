@@ -25,6 +25,7 @@ A stream deleted while it is processing: the job stops (cancel), removes what it
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -73,6 +74,8 @@ class Pipeline:
         self.events = events
         self.uploads = uploads
         self.max_attempts = max_attempts
+        #: Seconds between progress writes (tests set 0 to see every report).
+        self.progress_every = PROGRESS_EVERY
 
     def transcode(self, job: RunningJob) -> None:
         """The `stream.transcode` job handler (wired in tidecast/container.py)."""
@@ -90,9 +93,17 @@ class Pipeline:
             log.info("transcode %s: stream deleted while processing; cleaned up", stream_id)
             self._clean(stream_id, upload_id)
         except InvalidInput as exc:
+            if self._status(stream_id) is None:
+                self._clean(stream_id, upload_id)
+                return
+
             self._fail(stream_id, exc.message, upload_id)
             raise
-        except Exception as exc:
+        except Exception as exc:  # Cancelled, Unavailable, a crash: retried unless the stream went
+            if self._status(stream_id) is None and not job.lost:
+                log.info("transcode %s: stream deleted while processing; cleaned up", stream_id)
+                self._clean(stream_id, upload_id)
+                return
             if job.attempt >= self.max_attempts and not job.lost:
                 self._fail(stream_id, f"transcode failed after {job.attempt} attempts: {exc}", upload_id)
             raise
@@ -103,13 +114,13 @@ class Pipeline:
         source = self.uploads.path(str(job.payload["upload"]))
         if not source.is_file():
             raise InvalidInput("the uploaded file is gone; upload the video again")
-        self.hls.remove(stream_id)  # a previous attempt's output, complete or not
+        self._remove_files(stream_id)  # a previous attempt's output, complete or not
         cancel = threading.Event()
         last = [0.0]
 
         def on_progress(p: Progress) -> None:
             now = time.monotonic()
-            if now - last[0] < PROGRESS_EVERY:
+            if now - last[0] < self.progress_every:
                 return
             last[0] = now
             if job.lost or not self._set_progress(stream_id, p.percent * ENCODE_SHARE / 100, p.eta_seconds):
@@ -119,7 +130,7 @@ class Pipeline:
 
         result = self.hls.create_hls_stream(source, stream_id, on_progress=on_progress, cancel=cancel)
         self._check(job, stream_id)
-        thumbnail = self.hls.generate_thumbnail(source, stream_id)
+        thumbnail = result.get("thumbnail") or self.hls.generate_thumbnail(source, stream_id)
         self._check(job, stream_id)
         self._set_progress(stream_id, 95.0, None)
         added = self.ipfs.upload_directory(self.output_dir(stream_id))
@@ -194,8 +205,13 @@ class Pipeline:
             )
         self._clean(stream_id, upload_id)
 
+    def _remove_files(self, stream_id: str) -> None:
+        """The stream's directory and any hidden work directory a killed attempt left beside it
+        (HLSService builds in `.<id>.tmp-*` and renames; a SIGKILL skips its cleanup)."""
+        remove_files(self.hls, stream_id)
+
     def _clean(self, stream_id: str, upload_id: str) -> None:
-        self.hls.remove(stream_id)
+        self._remove_files(stream_id)
         if upload_id:
             self.uploads.discard_source(upload_id)
 
@@ -209,10 +225,19 @@ class Pipeline:
 def remove_stream_media(hls: HLSService, ipfs: IPFSService, stream: dict[str, Any]) -> None:
     """What a deleted stream leaves behind: its files and its pin. Idempotent (a second run, or
     one after a partial first, finds less to do); the `stream.deleted` subscriber runs it."""
-    hls.remove(str(stream["id"]))
+    remove_files(hls, str(stream["id"]))
     cid = stream.get("cid")
     if cid:
         try:
             ipfs.unpin_cid(str(cid))
         except NotFound:
             pass
+
+
+def remove_files(hls: HLSService, stream_id: str) -> None:
+    try:
+        hls.remove(stream_id)
+    except NotFound:
+        pass
+    for stale in Path(hls.output_dir).glob(f".{stream_id}.*"):
+        shutil.rmtree(stale, ignore_errors=True)
