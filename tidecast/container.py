@@ -192,17 +192,6 @@ def _jobs(s: Services) -> Jobs:
     return jobs
 
 
-def _hls(s: Services) -> HLSService:
-    from tidecast.media.ffmpeg import ffmpeg_path
-    from tidecast.services.hls import HLSService
-
-    return HLSService(
-        s.settings.hls_output_dir,
-        ffmpeg=ffmpeg_path(getattr(s.settings, "ffmpeg_path", None)),
-        segment_length=s.settings.hls_segment_length,
-    )
-
-
 def _uploads(s: Services) -> UploadService:
     from tidecast.services.uploads import UploadService
 
@@ -322,6 +311,21 @@ def _ipfs(s: Services) -> IPFSService:
         gateway=s.settings.ipfs_gateway,
         cid_version=s.settings.tidecast_ipfs_cid_version,
         timeout=s.settings.tidecast_ipfs_timeout,
+    )
+
+
+def _hls(s: Services) -> HLSService:
+    from tidecast.media.ffmpeg import ffmpeg_path
+    from tidecast.media.ladder import parse_ladder
+    from tidecast.services.hls import HLSService
+
+    return HLSService(
+        s.settings.hls_output_dir,
+        ffmpeg=ffmpeg_path(s.settings.ffmpeg_path),
+        segment_length=s.settings.hls_segment_length,
+        ladder=parse_ladder(s.settings.tidecast_hls_ladder),
+        preset=s.settings.tidecast_hls_preset,
+        threads=s.settings.tidecast_hls_threads,
     )
 
 

@@ -43,7 +43,7 @@ def settings_env(tmp_path: Path, node: IpfsNode) -> dict[str, str]:
         "TIDECAST_LEASE_SECONDS": "2",
         "TIDECAST_IPFS_TIMEOUT": "5",
         # The smallest real ladder: fast on two shared cores, still two renditions.
-        "TIDECAST_HLS_LADDER": "180p:180:300k:32k,90p:90:100k:32k",
+        "TIDECAST_HLS_LADDER": "180p:300k:32k,90p:100k:32k",
         "TIDECAST_HLS_PRESET": "ultrafast",
         "HLS_SEGMENT_LENGTH": "1",
     }
