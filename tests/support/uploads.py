@@ -90,7 +90,7 @@ def upload_all(token: str, data: bytes, chunk: int = 64 * 1024) -> tuple[str, Re
     return upload_id, reply
 
 
-def make_video(path: Path, *, seconds: float = 2.0, size: str = "160x90", audio: bool = True) -> Path:
+def make_video(path: Path, *, seconds: float = 2.0, size: str = "320x180", audio: bool = True) -> Path:
     """A tiny H.264/AAC MP4 from lavfi (testsrc2 + sine), with the ffmpeg tidecast uses."""
     from tidecast.media.ffmpeg import ffmpeg_path
 
