@@ -146,6 +146,9 @@ class Settings(BaseModel):
 
     hls_output_dir: Path = Path("public/streams")
     hls_segment_length: int = Field(default=10, ge=1, le=60)
+    #: Resumable uploads (`POST /api/uploads`, tus 1.0): the largest video accepted (bytes),
+    #: declared in Upload-Length; over it, 413 before anything is stored.
+    tidecast_upload_max_bytes: int = Field(default=4 * 1024**3, ge=1)
     #: The ffmpeg binary; unset, the one in the imageio-ffmpeg wheel (with libx264 and aac).
     ffmpeg_path: str | None = None
     #: The rendition ladder, tallest first: HEIGHTp:VIDEO[:AUDIO] bitrates (tidecast/media/ladder.py).

@@ -39,9 +39,11 @@ if TYPE_CHECKING:
     from tidecast.services.mail_outbox import MailOutbox
     from tidecast.services.passwords import PasswordHasher
     from tidecast.services.payment_status import PaymentStatusService
+    from tidecast.services.pipeline import Pipeline
     from tidecast.services.smtp import SmtpTransport
     from tidecast.services.streams import StreamService
     from tidecast.services.tokens import TokenIssuer
+    from tidecast.services.uploads import UploadService
     from tidecast.services.wallets import WalletService
 
 T = TypeVar("T")
@@ -167,16 +169,50 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
 
     bus.subscribe("stream.started", "chain.record_stream_start", record_stream_start)
 
+    def remove_stream_media(event: Event, conn: Connection) -> None:
+        from tidecast.services.pipeline import remove_stream_media
+
+        remove_stream_media(s.hls, s.ipfs, event.payload["stream"])
+
+    bus.subscribe("stream.deleted", "media.remove", remove_stream_media)
+
 
 def _jobs(s: Services) -> Jobs:
     """Long jobs; each kind's handler is wired here when a part brings one (the video
     pipeline's transcode)."""
     from tidecast.jobs import Jobs
+    from tidecast.services.uploads import TRANSCODE
 
-    return Jobs(
+    jobs = Jobs(
         s.engine,
         kick=lambda job_id: s.queue.run(JOB_TASK, job_id),
         policy=work_policy(s.settings, s.settings.tidecast_job_max_attempts),
+    )
+    jobs.handle(TRANSCODE, lambda job: s.pipeline.transcode(job))
+    return jobs
+
+
+def _uploads(s: Services) -> UploadService:
+    from tidecast.services.uploads import UploadService
+
+    return UploadService(
+        s.engine,
+        s.settings.tidecast_data_dir / "uploads",
+        max_bytes=s.settings.tidecast_upload_max_bytes,
+        enqueue=lambda conn, kind, subject, payload: s.jobs.enqueue(conn, kind, subject, payload),
+    )
+
+
+def _pipeline(s: Services) -> Pipeline:
+    from tidecast.services.pipeline import Pipeline
+
+    return Pipeline(
+        s.engine,
+        hls=s.hls,
+        ipfs=s.ipfs,
+        events=s.events,
+        uploads=s.uploads,
+        max_attempts=s.settings.tidecast_job_max_attempts,
     )
 
 
@@ -350,6 +386,8 @@ class Services:
     payment_status = part(_payment_status)
     ipfs = part(_ipfs)
     hls = part(_hls)
+    uploads = part(_uploads)
+    pipeline = part(_pipeline)
 
     def __init__(self, settings: Settings, **given: Any) -> None:
         unknown = sorted(set(given) - set(PARTS))

@@ -42,8 +42,10 @@ streams = Table(
     Column("id", String(32), primary_key=True),
     Column("title", String(200), nullable=False),
     Column("description", Text, nullable=False, server_default=""),
-    # The owning user's id; nullable until accounts land (issue 4) and for imported streams.
-    Column("owner_id", String(32), nullable=True, index=True),
+    # The owning user (uploads set it). Nullable for streams made before accounts (their owners
+    # were set to NULL by migration 0006 when no such user existed). No ON DELETE: a user who
+    # still has streams (files, pins) cannot be deleted by accident.
+    Column("owner_id", String(32), ForeignKey("users.id"), nullable=True, index=True),
     Column("status", String(16), nullable=False, server_default="processing"),
     Column("progress", Float, nullable=False, server_default="0"),
     Column("error", Text, nullable=True),
@@ -52,6 +54,11 @@ streams = Table(
     Column("variants", JSON, nullable=True),
     Column("thumbnail", String(1024), nullable=True),
     Column("cid", String(128), nullable=True),
+    # The video pipeline (tidecast/services/pipeline.py): seconds of video, the transcode's
+    # estimate of seconds left while it runs, and the job doing it.
+    Column("duration", Float, nullable=True),
+    Column("eta_seconds", Float, nullable=True),
+    Column("job_id", String(32), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("status IN ('processing', 'ready', 'failed')", name="status"),
@@ -317,4 +324,26 @@ signed_nonces = Table(
     Column("nonce", String(66), primary_key=True),
     Column("signer", String(42), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+UPLOAD_STATUSES = ("receiving", "complete")
+
+# Resumable uploads (tus 1.0, tidecast/services/uploads.py). The bytes live in a file under the
+# data directory named by the id; `received` is how many of them are committed (a PATCH's bytes
+# count once this row says so). `stream_id` is the stream made when the upload completed.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("owner_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("length", BigInteger, nullable=False),
+    Column("received", BigInteger, nullable=False, server_default="0"),
+    Column("metadata", JSON, nullable=False),
+    Column("status", String(16), nullable=False, server_default="receiving"),
+    Column("stream_id", String(32), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('receiving', 'complete')", name="status"),
+    CheckConstraint("received >= 0 AND received <= length", name="received"),
 )

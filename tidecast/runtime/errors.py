@@ -36,6 +36,18 @@ class MethodNotAllowed(EdgeError):
         super().__init__(f"Method {method} not allowed; allowed: {', '.join(self.allowed)}")
 
 
+class PreconditionFailed(EdgeError):
+    """A protocol precondition header does not hold (tus: an unsupported Tus-Resumable)."""
+
+    status, code = 412, "PRECONDITION_FAILED"
+
+
+class UnsupportedMediaType(EdgeError):
+    """The body is not of the media type the route takes (tus: a PATCH not offset+octet-stream)."""
+
+    status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
+
+
 class RequestTimeout(EdgeError):
     """The client did not send its whole body in time (a trickle that would hold a worker)."""
 

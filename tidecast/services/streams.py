@@ -12,15 +12,17 @@ import binascii
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
 
 from tidecast.db.schema import STREAM_STATUSES, streams
 from tidecast.db.times import as_utc, iso, now_utc
-from tidecast.errors import InvalidInput, NotFound
+from tidecast.db.tx import transaction
+from tidecast.errors import InvalidInput, NotAllowed, NotFound
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -56,7 +58,9 @@ def to_json(row: Any) -> dict[str, Any]:
         "ownerId": row.owner_id,
         "status": row.status,
         "progress": row.progress,
+        "etaSeconds": row.eta_seconds,
         "error": row.error,
+        "duration": row.duration,
         "masterPlaylist": row.master_playlist,
         "variants": row.variants or [],
         "thumbnail": row.thumbnail,
@@ -86,6 +90,34 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         return as_utc(datetime.fromisoformat(created)), stream_id
     except (ValueError, TypeError, UnicodeError, binascii.Error):
         raise InvalidInput("Invalid 'cursor' parameter: not a cursor this API issued") from None
+
+
+def insert_stream(conn: Connection, *, title: str, description: str = "", owner_id: str | None = None) -> str:
+    """A new stream in `processing`, in the caller's transaction; its id."""
+    title = title.strip()
+    if "\x00" in title or "\x00" in description:
+        raise InvalidInput("Invalid 'title' or 'description': NUL characters are not allowed")
+    if not title:
+        raise InvalidInput("Invalid 'title': must not be empty")
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(f"Invalid 'title': at most {TITLE_MAX} characters")
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput(f"Invalid 'description': at most {DESCRIPTION_MAX} characters")
+    now = now_utc()
+    stream_id = new_id()
+    conn.execute(
+        insert(streams).values(
+            id=stream_id,
+            title=title,
+            description=description,
+            owner_id=owner_id,
+            status="processing",
+            progress=0.0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return stream_id
 
 
 class StreamService:
@@ -121,29 +153,27 @@ class StreamService:
         return Page([to_json(r) for r in rows], next_cursor)
 
     def create(self, *, title: str, description: str = "", owner_id: str | None = None) -> dict[str, Any]:
-        title = title.strip()
-        if "\x00" in title or "\x00" in description:
-            raise InvalidInput("Invalid 'title' or 'description': NUL characters are not allowed")
-        if not title:
-            raise InvalidInput("Invalid 'title': must not be empty")
-        if len(title) > TITLE_MAX:
-            raise InvalidInput(f"Invalid 'title': at most {TITLE_MAX} characters")
-        if len(description) > DESCRIPTION_MAX:
-            raise InvalidInput(f"Invalid 'description': at most {DESCRIPTION_MAX} characters")
-        now = now_utc()
-        values = {
-            "id": new_id(),
-            "title": title,
-            "description": description,
-            "owner_id": owner_id,
-            "status": "processing",
-            "progress": 0.0,
-            "created_at": now,
-            "updated_at": now,
-        }
         with self._engine.begin() as conn:
-            conn.execute(insert(streams).values(**values))
-        return self.get(str(values["id"]))
+            stream_id = insert_stream(conn, title=title, description=description, owner_id=owner_id)
+        return self.get(stream_id)
+
+    def delete(
+        self, stream_id: str, user_id: str, *, publish: Callable[[Connection, dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """Delete a stream its owner asks to delete; `publish` records the event that removes
+        its files and pin, in the same transaction. Someone else's stream is NotAllowed."""
+        if not STREAM_ID.fullmatch(stream_id):
+            raise NotFound("Stream not found")
+        with transaction(self._engine) as conn:
+            row = conn.execute(select(streams).where(streams.c.id == stream_id)).first()
+            if row is None:
+                raise NotFound("Stream not found")
+            if row.owner_id != user_id:
+                raise NotAllowed("Only the stream's owner may delete it")
+            conn.execute(delete(streams).where(streams.c.id == stream_id))
+            gone = to_json(row)
+            publish(conn, gone)
+        return gone
 
     def set_status(
         self, stream_id: str, status: str, *, progress: float | None = None, error: str | None = None

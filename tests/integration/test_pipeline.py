@@ -1,0 +1,263 @@
+"""The transcode job end to end with real parts: tus upload in-process, real ffmpeg through
+HLSService, the embedded IPFS node, SQLite and PostgreSQL; the failure paths; deleting; and a
+worker SIGKILLed in the middle of a transcode."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from tests.support.functions import bind_functions
+from tests.support.ipfs_node import running_node
+from tests.support.uploads import make_video, streams, upload_all, user_token
+from tidecast.config import load_settings
+from tidecast.container import Services, create_services
+from tidecast.db.schema import event_deliveries, events, jobs
+from tidecast.embedded.ipfs import IpfsNode
+from tidecast.ipfs.blockstore import BlockStore
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[IpfsNode]:
+    with running_node(tmp_path / "ipfs-store") as started:
+        yield started
+
+
+def settings_env(tmp_path: Path, node: IpfsNode) -> dict[str, str]:
+    return {
+        "IPFS_API_URL": node.url,
+        "HLS_OUTPUT_DIR": str(tmp_path / "public" / "streams"),
+        "TIDECAST_RETRY_BASE_SECONDS": "0.2",
+        "TIDECAST_RETRY_MAX_SECONDS": "0.4",
+        "TIDECAST_LEASE_SECONDS": "2",
+        "TIDECAST_IPFS_TIMEOUT": "5",
+        # The smallest real ladder: fast on two shared cores, still two renditions.
+        "TIDECAST_HLS_LADDER": "180p:300k:32k,90p:100k:32k",
+        "TIDECAST_HLS_PRESET": "ultrafast",
+        "HLS_SEGMENT_LENGTH": "1",
+    }
+
+
+@pytest.fixture
+def svc(
+    engine: Engine, node: IpfsNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Services]:
+    for key, value in settings_env(tmp_path, node).items():
+        monkeypatch.setenv(key, value)
+    services = create_services(load_settings(env_file=None), engine=engine)
+    services.jobs.kick = None  # the tests run the jobs themselves
+    services.events.kick = None
+    bind_functions(services)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def token(svc: Services, engine: Engine) -> str:
+    return user_token(svc, engine)
+
+
+def uploaded(token: str, path: Path) -> str:
+    _, last = upload_all(token, path.read_bytes(), chunk=256 * 1024)
+    return last.headers["tidecast-stream-id"]
+
+
+def started_events(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(events).where(events.c.name == "stream.started")))
+
+
+def pinned(svc: Services) -> set[str]:
+    return {p["cid"] for p in svc.ipfs.pins()}
+
+
+def test_upload_to_ready_published_pinned_and_served(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=3))
+    seen: list[tuple[float, float | None]] = []
+    real = svc.pipeline._set_progress
+
+    def spy(stream: str, percent: float, eta: float | None) -> bool:
+        seen.append((percent, eta))
+        return real(stream, percent, eta)
+
+    svc.pipeline._set_progress = spy  # type: ignore[method-assign]
+    svc.pipeline.progress_every = 0.0
+    svc.jobs.run_due()
+
+    stream = streams("GET", stream_id).body["data"]
+    assert stream["status"] == "ready", stream
+    assert stream["progress"] == 100 and stream["etaSeconds"] is None and stream["error"] is None
+    assert 2.5 <= stream["duration"] <= 3.5
+    assert stream["masterPlaylist"] == f"/streams/{stream_id}/master.m3u8"
+    assert [v["quality"] for v in stream["variants"]] == ["180p", "90p"]
+    assert stream["thumbnail"] == f"/streams/{stream_id}/thumbnail.jpg"
+    out = tmp_path / "public" / "streams" / stream_id
+    assert (out / "master.m3u8").is_file() and (out / "thumbnail.jpg").is_file()
+    assert sorted(p.name for p in out.parent.iterdir()) == [stream_id]  # no work directories left
+    # Progress moved forward while it ran, and ended at 100.
+    percents = [p for p, _ in seen]
+    assert percents and percents == sorted(percents) and 0 < percents[0] < 100
+    # Pinned on IPFS, the same bytes through the node.
+    assert stream["cid"] and stream["cid"] in pinned(svc)
+    assert svc.ipfs.cat_bytes(f"{stream['cid']}/master.m3u8") == (out / "master.m3u8").read_bytes()
+    # stream.started once, with the chain subscriber's delivery waiting.
+    published = started_events(engine)
+    assert len(published) == 1 and published[0].payload["stream"]["id"] == stream_id
+    with engine.connect() as conn:
+        subscribers = (
+            conn.execute(
+                select(event_deliveries.c.subscriber).where(event_deliveries.c.event_id == published[0].id)
+            )
+            .scalars()
+            .all()
+        )
+    assert subscribers == ["chain.record_stream_start"]
+    # The source is gone; running the (done) job's kind again publishes nothing twice.
+    assert not list((tmp_path / ".tidecast" / "uploads").iterdir())
+    job = svc.jobs.latest("stream.transcode", stream_id)
+    assert job is not None and job["status"] == "done" and job["attempts"] == 1
+    assert svc.jobs.run_due() is None and len(started_events(engine)) == 1
+
+
+def test_a_damaged_video_fails_the_stream_with_the_reason(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=2))
+    upload_file = next((tmp_path / ".tidecast" / "uploads").iterdir())
+    upload_file.write_bytes(b"\x00" * 4096)  # the bytes rot after the upload was accepted
+    svc.jobs.run_due()
+    stream = streams("GET", stream_id).body["data"]
+    assert stream["status"] == "failed" and "not a video" in stream["error"], stream
+    job = svc.jobs.latest("stream.transcode", stream_id)
+    assert job is not None and job["status"] == "failed" and job["attempts"] == 1
+    assert started_events(engine) == []
+    assert not (tmp_path / "public" / "streams" / stream_id).exists()
+
+
+def test_an_outside_part_down_is_retried_then_ready(
+    svc: Services, engine: Engine, token: str, tmp_path: Path, node: IpfsNode
+) -> None:
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=2))
+    node.stop()
+    svc.jobs.run_due()
+    job = svc.jobs.latest("stream.transcode", stream_id)
+    assert (
+        job is not None
+        and job["status"] == "queued"
+        and job["attempts"] == 1
+        and "Unavailable" in job["lastError"]
+    )
+    assert streams("GET", stream_id).body["data"]["status"] == "processing"
+    assert started_events(engine) == []
+    again = IpfsNode(
+        BlockStore(tmp_path / "ipfs-store", sync=False), "127.0.0.1", node.port, max_add_bytes=1 << 30
+    )
+    again.start()
+    try:
+        deadline = time.monotonic() + 10
+        while streams("GET", stream_id).body["data"]["status"] == "processing":
+            assert time.monotonic() < deadline
+            svc.jobs.run_due()
+            time.sleep(0.1)
+    finally:
+        again.stop()
+    assert streams("GET", stream_id).body["data"]["status"] == "ready"
+    assert len(started_events(engine)) == 1
+
+
+def test_delete_is_for_the_owner_and_removes_files_and_pin(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=2))
+    svc.jobs.run_due()
+    cid = streams("GET", stream_id).body["data"]["cid"]
+    other = user_token(svc, engine, "u2", "bob")
+    assert streams("DELETE", stream_id).status == 401
+    assert streams("DELETE", stream_id, token=other).status == 403
+    assert streams("DELETE", "nosuchstream", token=token).status == 404
+    assert streams("GET", stream_id).status == 200
+    gone = streams("DELETE", stream_id, token=token)
+    assert gone.status == 200, gone
+    assert streams("GET", stream_id).status == 404
+    assert not (tmp_path / "public" / "streams" / stream_id).exists()
+    assert cid not in pinned(svc)
+    svc.events.deliver_due()  # the subscriber's run finds nothing left and succeeds
+    with engine.connect() as conn:
+        statuses = conn.execute(select(event_deliveries.c.status)).scalars().all()
+    assert "dead" not in statuses
+
+
+def test_deleting_a_processing_stream_stops_its_job_and_publishes_nothing(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=2))
+    assert streams("DELETE", stream_id, token=token).status == 200
+    svc.jobs.run_due()
+    job = svc.jobs.latest("stream.transcode", stream_id)
+    assert job is not None and job["status"] == "done"
+    assert started_events(engine) == []
+    assert (
+        not list((tmp_path / "public" / "streams").glob("*"))
+        if (tmp_path / "public" / "streams").exists()
+        else True
+    )
+    assert not list((tmp_path / ".tidecast" / "uploads").iterdir())
+
+
+WORKER = """
+import sys
+from tidecast.config import load_settings
+from tidecast.container import create_services
+svc = create_services(load_settings(env_file=None))
+svc.jobs.kick = None
+svc.events.kick = None
+svc.jobs.run_due()
+"""
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_worker_killed_mid_transcode_leaves_nothing_published_and_the_job_runs_again(
+    svc: Services, engine: Engine, db_url: str, token: str, tmp_path: Path, node: IpfsNode
+) -> None:
+    # Long enough that the kill lands inside the encode (bounded: 8 s of 320x180).
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=8, size="320x180"))
+    env = {**os.environ, **settings_env(tmp_path, node), "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
+    worker = subprocess.Popen([sys.executable, "-c", WORKER], env=env, cwd=tmp_path, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list((tmp_path / "public" / "streams").glob(f".{stream_id}.tmp-*/*/*.ts")):
+            assert worker.poll() is None, "the worker ended before the encode began"
+            assert time.monotonic() < deadline, "no segment written within 60 s"
+            time.sleep(0.05)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its ffmpeg, mid-encode
+        worker.wait(timeout=10)
+    assert streams("GET", stream_id).body["data"]["status"] == "processing"
+    assert not (tmp_path / "public" / "streams" / stream_id).exists()  # nothing half-made in view
+    assert started_events(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(select(jobs.c.status)).scalar() == "running"
+
+    time.sleep(2.2)  # the dead worker's lease runs out; this process takes the job over
+    svc.jobs.run_due()
+    stream = streams("GET", stream_id).body["data"]
+    assert stream["status"] == "ready", stream
+    job = svc.jobs.latest("stream.transcode", stream_id)
+    # The killed attempt recorded no outcome (jobs count outcomes); this run finished it.
+    assert job is not None and job["status"] == "done" and job["attempts"] == 1
+    out = tmp_path / "public" / "streams"
+    assert sorted(p.name for p in out.iterdir()) == [stream_id]  # the killed attempt's work dir is gone
+    assert len(started_events(engine)) == 1

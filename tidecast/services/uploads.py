@@ -1,0 +1,253 @@
+"""Resumable uploads: bytes arrive in chunks at known offsets, and a complete video becomes a stream.
+
+The upload's row is the truth about how many bytes count (`received`); the bytes themselves are
+a file under `<data dir>/uploads` named by the upload's id. A chunk is written at its offset,
+synced, and only then counted by updating the row, all under an exclusive lock on the file, so
+two requests for one upload never interleave and a crash between the write and the update
+leaves extra bytes that the next chunk at the counted offset overwrites (the file is cut to
+that chunk's end). A chunk whose request was cut off never reaches a function (API Gateway and
+the dev server drop an incomplete body), so the unit of resumption is the chunk: the client asks
+for the offset (HEAD) and sends again from there.
+
+When the last byte arrives the file is probed; what is not a video is refused (InvalidInput) and
+discarded with its row, so nothing is made of it. A video becomes, in one transaction, a stream
+in `processing` owned by the uploader, a transcode job, and the upload marked complete.
+
+Uploads belong to their owner: someone else's id is NotFound, exactly as an unknown one. The
+upload directory must be one file system shared by every function instance that serves the
+same uploads (the dev server's data directory; on Lambda, an EFS mount).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Engine, delete, select, update
+
+from tidecast.config import private_dir
+from tidecast.db.schema import streams, uploads
+from tidecast.db.times import now_utc
+from tidecast.db.tx import transaction
+from tidecast.errors import Conflict, InvalidInput, NotFound, TooLarge
+
+UPLOAD_ID = re.compile(r"[A-Za-z0-9_\-]{16,32}", re.ASCII)
+#: The job kind a complete upload asks for (tidecast/services/pipeline.py runs it).
+TRANSCODE = "stream.transcode"
+FILENAME_MAX = 255
+TITLE_MAX = 200
+
+
+@dataclass(frozen=True)
+class Upload:
+    id: str
+    owner_id: str
+    length: int
+    received: int
+    metadata: dict[str, str]
+    status: str
+    stream_id: str | None
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+
+def check_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    """The fields an upload may declare: `filetype` (video/*, required), `filename`, `title`."""
+    for key, value in metadata.items():
+        if "\x00" in value:
+            raise InvalidInput(f"Invalid Upload-Metadata '{key}': NUL characters are not allowed")
+    filetype = metadata.get("filetype", "").strip().lower()
+    if not filetype:
+        raise InvalidInput("Upload-Metadata must declare 'filetype' (a video/* media type)")
+    if not re.fullmatch(r"video/[a-z0-9][a-z0-9.+\-]{0,100}", filetype):
+        raise InvalidInput(f"Invalid Upload-Metadata 'filetype' {filetype[:80]!r}: only video/* is accepted")
+    filename = metadata.get("filename", "")
+    if len(filename) > FILENAME_MAX or "/" in filename or "\\" in filename:
+        raise InvalidInput(
+            f"Invalid Upload-Metadata 'filename': a file name of at most {FILENAME_MAX} characters"
+        )
+    title = metadata.get("title", "").strip()
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(f"Invalid Upload-Metadata 'title': at most {TITLE_MAX} characters")
+    return {"filetype": filetype, "filename": filename, "title": title}
+
+
+def stream_title(metadata: dict[str, str]) -> str:
+    """The title the stream gets: the declared one, else the file's name without extension."""
+    title = metadata.get("title") or Path(metadata.get("filename") or "").stem.strip()
+    return (title or "Untitled")[:TITLE_MAX]
+
+
+class UploadService:
+    def __init__(
+        self,
+        engine: Engine,
+        directory: Path,
+        *,
+        max_bytes: int,
+        enqueue: Callable[[Any, str, str, dict[str, Any]], str],
+        probe: Callable[[Path], Any] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self._enqueue = enqueue
+        self._probe = probe
+
+    def path(self, upload_id: str) -> Path:
+        if not UPLOAD_ID.fullmatch(upload_id):
+            raise NotFound("Upload not found")
+        return self.directory / upload_id
+
+    # -- the tus operations ------------------------------------------------------------------
+
+    def create(self, owner_id: str, length: int, metadata: dict[str, str]) -> Upload:
+        if length <= 0:
+            raise InvalidInput("Invalid Upload-Length: an empty file is not a video")
+        if length > self.max_bytes:
+            raise TooLarge(f"Upload-Length {length} is over the limit of {self.max_bytes} bytes")
+        fields = check_metadata(metadata)
+        upload_id = secrets.token_urlsafe(18)
+        private_dir(self.directory.parent)
+        private_dir(self.directory)
+        fd = os.open(self.path(upload_id), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        now = now_utc()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    uploads.insert().values(
+                        id=upload_id,
+                        owner_id=owner_id,
+                        length=length,
+                        received=0,
+                        metadata=fields,
+                        status="receiving",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        except BaseException:
+            self.path(upload_id).unlink(missing_ok=True)
+            raise
+        return Upload(upload_id, owner_id, length, 0, fields, "receiving", None)
+
+    def get(self, owner_id: str, upload_id: str) -> Upload:
+        path = self.path(upload_id)  # NotFound for a malformed id, before any query
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(uploads).where((uploads.c.id == upload_id) & (uploads.c.owner_id == owner_id))
+            ).first()
+        if row is None or not (row.status == "complete" or path.exists()):
+            raise NotFound("Upload not found")
+        return _upload(row)
+
+    def append(self, owner_id: str, upload_id: str, offset: int, data: bytes) -> Upload:
+        """Write `data` at `offset` (which must be the upload's offset); complete it at the end."""
+        with self._locked(upload_id) as handle:
+            current = self.get(owner_id, upload_id)
+            if current.complete:
+                raise Conflict("Upload is already complete")
+            if offset != current.received:
+                raise Conflict(
+                    f"Upload-Offset {offset} does not match the upload's offset {current.received}"
+                )
+            end = offset + len(data)
+            if end > current.length:
+                raise TooLarge(f"The chunk would end at byte {end}, past Upload-Length {current.length}")
+            if data:
+                handle.seek(offset)
+                handle.write(data)
+                handle.truncate()
+                handle.flush()
+                os.fsync(handle.fileno())
+            if end < current.length:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        update(uploads)
+                        .where((uploads.c.id == upload_id) & (uploads.c.received == offset))
+                        .values(received=end, updated_at=now_utc())
+                    )
+                return Upload(**{**current.__dict__, "received": end})
+            return self._complete(current)
+
+    def terminate(self, owner_id: str, upload_id: str) -> None:
+        """Drop an unfinished upload and its bytes; a complete one belongs to its stream."""
+        with self._locked(upload_id):
+            current = self.get(owner_id, upload_id)
+            if current.complete:
+                raise Conflict("Upload is complete: delete its stream instead")
+            self._discard(upload_id)
+
+    def discard_source(self, upload_id: str) -> None:
+        """Delete a complete upload's bytes once its stream no longer needs them."""
+        self.path(upload_id).unlink(missing_ok=True)
+
+    # -- inside ------------------------------------------------------------------------------
+
+    def _complete(self, current: Upload) -> Upload:
+        path = self.path(current.id)
+        try:
+            probe = self._probe or _default_probe()
+            probe(path)
+        except InvalidInput as exc:
+            self._discard(current.id)
+            raise InvalidInput(f"Upload refused and discarded: {exc.message}") from None
+        from tidecast.services.streams import insert_stream
+
+        with transaction(self.engine) as conn:
+            stream_id = insert_stream(conn, title=stream_title(current.metadata), owner_id=current.owner_id)
+            job_id = self._enqueue(conn, TRANSCODE, stream_id, {"upload": current.id})
+            conn.execute(update(streams).where(streams.c.id == stream_id).values(job_id=job_id))
+            conn.execute(
+                update(uploads)
+                .where(uploads.c.id == current.id)
+                .values(received=current.length, status="complete", stream_id=stream_id, updated_at=now_utc())
+            )
+        return Upload(
+            **{**current.__dict__, "received": current.length, "status": "complete", "stream_id": stream_id}
+        )
+
+    def _discard(self, upload_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(uploads).where(uploads.c.id == upload_id))
+        self.path(upload_id).unlink(missing_ok=True)
+
+    @contextmanager
+    def _locked(self, upload_id: str) -> Iterator[IO[bytes]]:
+        """The upload's file, open for writing under an exclusive lock (across processes too)."""
+        path = self.path(upload_id)
+        try:
+            handle = open(path, "r+b")
+        except FileNotFoundError:
+            raise NotFound("Upload not found") from None
+        with handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield handle
+
+
+def _default_probe() -> Callable[[Path], Any]:
+    from tidecast.media.probe import probe
+
+    return probe
+
+
+def _upload(row: Any) -> Upload:
+    return Upload(
+        row.id,
+        row.owner_id,
+        int(row.length),
+        int(row.received),
+        dict(row.metadata),
+        row.status,
+        row.stream_id,
+    )
