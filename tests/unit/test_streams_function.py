@@ -110,3 +110,15 @@ def test_bad_parameters_are_400_naming_the_parameter(
 def test_only_get(services: Services) -> None:
     reply = handler(aws_event("1.0", "POST", "/api/streams", body="{}"), None)
     assert reply["statusCode"] == 405 and "GET" in reply["headers"]["Allow"]
+
+
+def test_stream_ids_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The id names the stream's HLS directory, and the HLS service refuses a leading '-'.
+    from tidecast.services import streams as streams_module
+    from tidecast.services.hls import check_name
+
+    real = [streams_module.new_id() for _ in range(500)]
+    assert all(check_name(stream_id) == stream_id for stream_id in real)
+    drawn = iter(["-leadingDash1234", "_underscoreOK123"])
+    monkeypatch.setattr(streams_module.secrets, "token_urlsafe", lambda n: next(drawn))
+    assert streams_module.new_id() == "_underscoreOK123"

@@ -45,8 +45,13 @@ class Page:
 
 
 def new_id() -> str:
-    """16 URL-safe characters (96 random bits): unguessable, fine in a path segment."""
-    return secrets.token_urlsafe(12)
+    """16 URL-safe characters (96 random bits): unguessable, fine in a path segment. Never a
+    leading '-': the id names the stream's directory, and the HLS service refuses names that
+    a command-line tool could read as an option (one id in 64 would otherwise fail its job)."""
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        if not candidate.startswith("-"):
+            return candidate
 
 
 def to_json(row: Any) -> dict[str, Any]:
