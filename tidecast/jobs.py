@@ -139,6 +139,14 @@ class Jobs:
 
     def _run(self, row: Any, token: str) -> None:
         attempts = row.attempts + 1
+        if attempts > self.policy.max_attempts:
+            # Attempts are counted when they start, so one whose worker was killed (out of
+            # memory, SIGKILL) still counts: an input that kills every worker fails, not loops.
+            reason = f"WorkerLost: the worker stopped during attempt {row.attempts} (killed or crashed)"
+            log.error("job %s (%s %s) failed: %s", row.id, row.kind, row.subject, reason)
+            self._finish(row.id, token, row.attempts, status="failed", last_error=reason)
+            return
+        self._write(row.id, token, attempts=attempts)
         fn = self._handlers.get(row.kind)
         with self.work.heartbeat(token, as_utc(row.lease_until)) as lease:
             job = RunningJob(row.id, row.kind, row.subject, dict(row.payload), attempts, self, token, lease)

@@ -147,7 +147,8 @@ def test_progress_and_eta_are_visible_while_the_job_runs(svc: Services, engine: 
         running = svc.jobs.get(job_id)  # read from this thread, while the worker's handler waits
         assert svc.jobs.latest("test.job", "stream-1") == running
         assert (running["status"], running["progress"], running["etaSeconds"]) == ("running", 42.5, 90.0)
-        assert running["finishedAt"] is None and running["attempts"] == 0
+        # the attempt counts from its start (a worker killed now would still have used it)
+        assert running["finishedAt"] is None and running["attempts"] == 1
         goes[0].set()
         assert steps[1].wait(10)
         later = svc.jobs.get(job_id)
@@ -374,7 +375,41 @@ def test_a_worker_that_lost_its_lease_cannot_overwrite_the_new_owner(
         b.join(timeout=20)
     assert errors == []
     done = row(engine, job_id)
-    assert (done.status, done.progress, done.attempts, done.last_error) == ("done", 100.0, 1, None)
+    # two attempts began (a's and b's), so two are counted
+    assert (done.status, done.progress, done.attempts, done.last_error) == ("done", 100.0, 2, None)
+
+
+def test_a_job_that_kills_its_worker_every_time_fails_after_the_last_attempt(
+    svc: Services, engine: Engine
+) -> None:
+    # Each attempt "dies with its worker": the handler returns without the job finishing, and
+    # the row is left running with its lease run out, as after a SIGKILL or an OOM kill.
+    calls: list[int] = []
+
+    def handler(job: RunningJob) -> None:
+        calls.append(job.attempt)
+        raise _WorkerDied
+
+    svc.jobs.handle("test.job", handler)
+    job_id = enqueue(svc)
+    for attempt in (1, 2, 3):
+        with pytest.raises(_WorkerDied):
+            svc.jobs.run(job_id)
+        died = row(engine, job_id)
+        assert (died.status, died.attempts) == ("running", attempt)
+        with transaction(engine) as conn:  # the dead worker's lease runs out
+            conn.execute(
+                update(jobs).where(jobs.c.id == job_id).values(lease_until=now_utc() - timedelta(seconds=1))
+            )
+    assert svc.jobs.run(job_id) is True  # taken over: no attempts left, so failed, not run
+    assert calls == [1, 2, 3]
+    failed = svc.jobs.get(job_id)
+    assert (failed["status"], failed["attempts"]) == ("failed", 3)
+    assert failed["lastError"].startswith("WorkerLost: the worker stopped during attempt 3")
+
+
+class _WorkerDied(BaseException):
+    """Escapes the job runner's `except Exception`, as a killed process never reaches it."""
 
 
 # -- through the queue ------------------------------------------------------------------------

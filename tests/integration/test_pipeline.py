@@ -256,8 +256,8 @@ def test_a_worker_killed_mid_transcode_leaves_nothing_published_and_the_job_runs
     stream = streams("GET", stream_id).body["data"]
     assert stream["status"] == "ready", stream
     job = svc.jobs.latest("stream.transcode", stream_id)
-    # The killed attempt recorded no outcome (jobs count outcomes); this run finished it.
-    assert job is not None and job["status"] == "done" and job["attempts"] == 1
+    # The killed attempt counted (attempts count from their start); this second one finished it.
+    assert job is not None and job["status"] == "done" and job["attempts"] == 2
     out = tmp_path / "public" / "streams"
     assert sorted(p.name for p in out.iterdir()) == [stream_id]  # the killed attempt's work dir is gone
     assert len(started_events(engine)) == 1
