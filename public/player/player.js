@@ -20,18 +20,25 @@ export function describeLevel(level) {
   return parts.join(", ");
 }
 
-// A playlist URL from the page's query, resolved against the page; only this site's own
-// (its /streams/ and /ipfs/ paths), so a crafted link cannot make the page fetch elsewhere.
+// A playlist URL from the page's query, resolved against the page; only one on this site
+// (/streams/<name>/master.m3u8, /ipfs/<cid>/master.m3u8), so a crafted link cannot make the
+// page fetch, and show as tidecast's, a stream from elsewhere.
 export function sourceFrom(search, base) {
   const src = new URLSearchParams(search).get("src");
   if (!src) return null;
-  const url = new URL(src, base);
-  if (url.origin !== new URL(base).origin) throw new Error("the playlist must be on this site");
+  let url;
+  try {
+    url = new URL(src, base);
+  } catch {
+    throw new Error("src is not a URL or path");
+  }
+  if (url.origin !== new URL(base).origin) throw new Error("src: the playlist must be on this site");
   return url.href;
 }
 
 // Plays `src` in `video`. `onEvent(kind, detail)` hears "levels", "level", "error" and
-// "fatal". `startQuality` names the rendition to begin with (then adaptive takes over).
+// "fatal". `startQuality` names the rendition to begin with (then adaptive takes over); an
+// unknown name leaves the choice to hls.js.
 export function play(video, src, { onEvent = () => {}, startQuality = null, hlsConfig = {} } = {}) {
   const Hls = globalThis.Hls;
   if (Hls && Hls.isSupported()) {
@@ -44,24 +51,22 @@ export function play(video, src, { onEvent = () => {}, startQuality = null, hlsC
       }
     });
     hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => onEvent("level", { index: data.level, level: hls.levels[data.level] }));
-    const recovered = new Set();
+    let recoveredMedia = false;
     hls.on(Hls.Events.ERROR, (_event, data) => {
-      if (!data.fatal) {
-        onEvent("error", { type: data.type, details: data.details });
-        return;
-      }
-      // Recover what hls.js can (a dropped network, a decode error) once per kind; a second
-      // fatal error of the same kind, or any other, ends playback and is shown.
-      const again = recovered.has(data.type);
-      recovered.add(data.type);
-      if (!again && data.type === Hls.ErrorTypes.NETWORK_ERROR) hls.startLoad();
-      else if (!again && data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
-      else {
+      const detail = { type: data.type, details: data.details };
+      // hls.js retries failed loads itself (its load policies) before it calls one fatal, so
+      // a fatal network error is final. A decode error is worth one recovery (hls.js's own
+      // recoverMediaError); a second, or anything else fatal, ends playback and is shown.
+      if (data.fatal && data.type === Hls.ErrorTypes.MEDIA_ERROR && !recoveredMedia) {
+        recoveredMedia = true;
+        hls.recoverMediaError();
+        onEvent("error", { ...detail, recovering: true });
+      } else if (data.fatal) {
         hls.destroy();
-        onEvent("fatal", { type: data.type, details: data.details });
-        return;
+        onEvent("fatal", detail);
+      } else {
+        onEvent("error", detail);
       }
-      onEvent("error", { type: data.type, details: data.details, recovering: true });
     });
     hls.loadSource(src);
     hls.attachMedia(video);

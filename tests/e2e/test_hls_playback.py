@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -174,3 +175,27 @@ def test_drops_to_a_lower_rendition_when_the_network_is_throttled(
     assert min(switched) < start
     assert events(page, "fatal") == []
     assert errors == []
+
+
+def test_the_page_plays_only_this_sites_playlists_and_says_what_is_wrong(
+    site: tuple[str, Any, dict[str, Any]],
+) -> None:
+    from playwright.sync_api import expect
+
+    base, browser, _result = site
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    cases = {
+        "": "No stream chosen",
+        "?src=http://elsewhere.invalid/master.m3u8": "must be on this site",
+        "?src=//elsewhere.invalid/master.m3u8": "must be on this site",
+        "?src=javascript:alert(1)": "must be on this site",
+        "?src=/streams/no-such-stream/master.m3u8": "Playback stopped: manifestLoadError",
+    }
+    for query, message in cases.items():
+        page.goto(f"{base}/player/{query}")
+        expect(page.locator("#status")).to_contain_text(message)
+    assert not [url for url in requests if urlsplit(url).hostname == "elsewhere.invalid"]
+    assert f"{base}/streams/no-such-stream/master.m3u8" in requests  # asked, got a 404, said so
+    expect(page.get_by_label("Quality")).to_be_disabled()
