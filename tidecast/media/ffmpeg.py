@@ -60,12 +60,33 @@ def ffmpeg_path(settings_value: str | None) -> str:
         raise Unavailable(f"ffmpeg: {exc}") from exc
 
 
-def output_fps(source_fps: float | None) -> Fraction:
-    """The constant frame rate a source is encoded at: its own average (29.97 stays
-    30000/1001), at most 60."""
-    if not source_fps:
+def output_fps(fps: float | None, base_fps: float | None = None, variable: bool = False) -> Fraction:
+    """The constant frame rate a source is encoded at.
+
+    Its average rate snapped to the usual rates (29.97 is 30000/1001); for a variable-rate
+    source its base rate (which every timestamp fits, so motion stays as smooth as the fastest
+    part), when that is a usual one. At most 60.
+    """
+    for candidate in ([base_fps] if variable else []) + [fps]:
+        if candidate:
+            snapped = _snap(candidate)
+            if snapped is not None:
+                return min(snapped, MAX_FPS)
+    if not fps:
         return DEFAULT_FPS
-    return min(Fraction(source_fps).limit_denominator(1001), MAX_FPS)
+    return min(max(Fraction(round(fps)), Fraction(1)), MAX_FPS)
+
+
+_USUAL_RATES = tuple(
+    Fraction(n, d) for n, d in ((24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48, 1), (50, 1),
+                                (60000, 1001), (60, 1), (15, 1), (12, 1), (10, 1), (120, 1))
+)  # fmt: skip
+
+
+def _snap(rate: float) -> Fraction | None:
+    """The usual rate nearest `rate`, if one is within 0.5 % of it."""
+    nearest = min(_USUAL_RATES, key=lambda usual: abs(rate - float(usual)))
+    return nearest if abs(rate - float(nearest)) <= 0.005 * float(nearest) else None
 
 
 def ladder_command(

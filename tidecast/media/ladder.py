@@ -9,6 +9,7 @@ smallest rung, shrunk to the source's own size when the source is smaller still)
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ def _bits(number: str, unit: str) -> int:
 
 def box(height: int, portrait: bool) -> tuple[int, int]:
     """The rung's box, 16:9 (854 for 480p, as the reference), turned for portrait sources."""
-    long_side = _even(height * 16 / 9)
+    long_side = 2 * math.ceil(height * 8 / 9)  # 16:9, up to even: 720p 1280, 480p 854, 240p 428
     return (height, long_side) if portrait else (long_side, height)
 
 
@@ -114,16 +115,14 @@ def plan(rungs: Sequence[Rung], width: int, height: int) -> list[Rendition]:
     for r in kept:
         box_w, box_h = box(r.height, portrait)
         scale = min(box_w / width, box_h / height, 1.0)
-        size = (max(2, _even(width * scale, down=True)), max(2, _even(height * scale, down=True)))
+        size = (_fit(width * scale, min(box_w, width)), _fit(height * scale, min(box_h, height)))
         if any((x.width, x.height) == size for x in renditions):
             continue  # two rungs that come out the same size would waste an encode
         renditions.append(Rendition(r, *size))
     return renditions
 
 
-def _even(value: float, *, down: bool = False) -> int:
-    """The nearest even integer (or the even one at or below, so a fit never leaves its box)."""
-    if down:
-        whole = int(value + 1e-9)
-        return whole - whole % 2
-    return 2 * round(value / 2)
+def _fit(value: float, limit: int) -> int:
+    """The even integer nearest `value` that is not over `limit` (odd limits round down)."""
+    even = 2 * round(value / 2)
+    return max(2, min(even, limit - limit % 2))

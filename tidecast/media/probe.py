@@ -39,6 +39,8 @@ class MediaInfo:
     coded_height: int = 0
     #: The frame rate varies (average and base rates differ): ffmpeg is told a constant one.
     variable_frame_rate: bool = False
+    #: The lowest rate that represents every timestamp (ffprobe's r_frame_rate).
+    base_fps: float | None = None
     format_name: str = ""
 
     @property
@@ -104,6 +106,7 @@ def _describe(container: Any, name: str) -> MediaInfo:
         coded_width=coded_w,
         coded_height=coded_h,
         variable_frame_rate=vfr,
+        base_fps=base,
         format_name=fmt,
     )
 

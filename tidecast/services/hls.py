@@ -120,7 +120,7 @@ class HLSService:
         name = check_name(output_name)
         info = probe(Path(video_path))
         renditions = plan(self.ladder, info.width, info.height)
-        fps = ff.output_fps(info.fps)
+        fps = ff.output_fps(info.fps, info.base_fps, info.variable_frame_rate)
         parser = ProgressParser(info.duration, on_progress)
         what = f"transcoding {Path(video_path).name!r}"
         with self._building(name) as work:
