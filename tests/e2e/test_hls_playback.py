@@ -9,7 +9,6 @@ server."""
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from tests.support import media
 from tests.support.browser import chromium
 from tests.support.devserver import running_devserver
 from tidecast.media.ffmpeg import ffmpeg_path
@@ -43,24 +43,13 @@ def produce_stream(out: Path, source: Path) -> dict[str, Any]:
     return service.create_hls_stream(source, NAME)
 
 
-def make_source(path: Path) -> Path:
-    """A few seconds of lavfi testsrc2 (moving, detailed enough to need its bitrate) + sine."""
-    args = [
-        ffmpeg_path(None), "-hide_banner", "-loglevel", "error",
-        "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=25:duration={DURATION}",
-        "-f", "lavfi", "-i", f"sine=frequency=440:duration={DURATION}",
-        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", str(path),
-    ]  # fmt: skip
-    subprocess.run(args, check=True, timeout=60)
-    return path
-
-
 @pytest.fixture(scope="module")
 def stream(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """One stream for the module's tests: transcoding is the slow part."""
     work = tmp_path_factory.mktemp("hls")
     (work / "out").mkdir()
-    result = produce_stream(work / "out", make_source(work / "source.mp4"))
+    source = media.testsrc(work / "source.mp4", size="640x360", seconds=DURATION)
+    result = produce_stream(work / "out", source)
     return work / "out", result
 
 
