@@ -7,7 +7,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 RUNTIME := $(VENV)/.runtime-installed
 DEVTOOLS := $(VENV)/.dev-installed
 
-.PHONY: dev test setup setup-dev system-deps lint typecheck contracts bench clean
+.PHONY: dev test setup setup-dev system-deps lint typecheck contracts vendor bench clean
 
 $(RUNTIME): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,13 @@ typecheck: setup-dev
 # tests/unit/test_contract_artifacts.py fails while an artifact differs from a fresh compile.
 contracts: setup-dev
 	$(BIN)/python -m tidecast.chain.compile
+
+# hls.js, the site's HLS player, is committed under public/vendor/ so that `make dev` (which runs no
+# npm) and any static host serve it as is; this refreshes that copy from the version package.json
+# pins. tests/unit/test_vendored_assets.py fails while the copy differs from the pinned package.
+vendor: node_modules/.installed
+	mkdir -p public/vendor/hls.js
+	cp node_modules/hls.js/dist/hls.min.js node_modules/hls.js/LICENSE public/vendor/hls.js/
 
 test: setup-dev system-deps lint typecheck
 	$(BIN)/pytest

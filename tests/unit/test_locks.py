@@ -40,13 +40,19 @@ def test_runtime_lock_has_the_runtime_and_no_tools() -> None:
 
 
 def test_node_tools_are_pinned_exactly_and_locked() -> None:
-    """Anvil, ethers.js and js-ipfs, for the tests only: exact versions, the same in the lock,
+    """Anvil, ethers.js and js-ipfs for the tests, and hls.js for the site's vendored copy:
+    exact versions, the same in the lock,
     Anvil's platform packages all named in it (npm ci refuses a lock that misses one), and
     js-ipfs's overrides for Node 20 applied (no URL dependency left for npm ci to fetch)."""
     import json
 
     package = json.loads((ROOT / "package.json").read_text())
-    assert package["devDependencies"] == {"@foundry-rs/anvil": "1.7.1", "ethers": "6.17.0", "ipfs": "0.66.1"}
+    assert package["devDependencies"] == {
+        "@foundry-rs/anvil": "1.7.1",
+        "ethers": "6.17.0",
+        "hls.js": "1.7.4",
+        "ipfs": "0.66.1",
+    }
     overrides = {"mortice": "3.0.6", "@multiformats/mafmt": "11.1.0", "headless": "1.2.0"}
     assert package["overrides"] == overrides
     assert "dependencies" not in package and package["private"] is True
@@ -55,6 +61,7 @@ def test_node_tools_are_pinned_exactly_and_locked() -> None:
     assert lock["node_modules/@foundry-rs/anvil"]["version"] == "1.7.1"
     assert lock["node_modules/ethers"]["version"] == "6.17.0"
     assert lock["node_modules/ipfs"]["version"] == "0.66.1"
+    assert lock["node_modules/hls.js"]["version"] == "1.7.4"
     for name, version in overrides.items():
         copies = [v for k, v in lock.items() if f"/{k}".endswith(f"/node_modules/{name}")]
         assert copies and all(c["version"] == version for c in copies), name

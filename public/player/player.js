@@ -1,0 +1,81 @@
+// The HLS player: hls.js (vendored in /vendor/hls.js/, pinned in package.json) on browsers with
+// Media Source Extensions, the browser's own HLS where there is none (Safari on iOS).
+// It is a module so the watch page of the next issue can import `play` and build on it.
+
+// A rendition's name: the master playlist's NAME if any, else its directory, which tidecast
+// names after the quality ("720p/playlist.m3u8"), else its height.
+export function levelName(level) {
+  if (level.name) return level.name;
+  const url = Array.isArray(level.url) ? level.url[0] : level.url;
+  const parts = url ? new URL(url, location.href).pathname.split("/") : [];
+  return parts.length >= 2 && parts.at(-2) ? decodeURIComponent(parts.at(-2)) : `${level.height}p`;
+}
+
+// Which rendition is showing, said in words ("720p, 1280×720, 2.5 Mb/s").
+export function describeLevel(level) {
+  if (!level) return "";
+  const parts = [levelName(level)];
+  if (level.width && level.height) parts.push(`${level.width}×${level.height}`);
+  if (level.bitrate) parts.push(`${(level.bitrate / 1e6).toFixed(level.bitrate < 1e6 ? 2 : 1)} Mb/s`);
+  return parts.join(", ");
+}
+
+// A playlist URL from the page's query, resolved against the page; only one on this site
+// (/streams/<name>/master.m3u8, /ipfs/<cid>/master.m3u8), so a crafted link cannot make the
+// page fetch, and show as tidecast's, a stream from elsewhere.
+export function sourceFrom(search, base) {
+  const src = new URLSearchParams(search).get("src");
+  if (!src) return null;
+  let url;
+  try {
+    url = new URL(src, base);
+  } catch {
+    throw new Error("src is not a URL or path");
+  }
+  if (url.origin !== new URL(base).origin) throw new Error("src: the playlist must be on this site");
+  return url.href;
+}
+
+// Plays `src` in `video`. `onEvent(kind, detail)` hears "levels", "level", "error" and
+// "fatal". `startQuality` names the rendition to begin with (then adaptive takes over); an
+// unknown name leaves the choice to hls.js.
+export function play(video, src, { onEvent = () => {}, startQuality = null, hlsConfig = {} } = {}) {
+  const Hls = globalThis.Hls;
+  if (Hls && Hls.isSupported()) {
+    const hls = new Hls({ ...hlsConfig });
+    hls.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
+      onEvent("levels", data.levels);
+      if (startQuality) {
+        const index = data.levels.findIndex((level) => levelName(level) === startQuality);
+        if (index >= 0) hls.startLevel = index;
+      }
+    });
+    hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => onEvent("level", { index: data.level, level: hls.levels[data.level] }));
+    let recoveredMedia = false;
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      const detail = { type: data.type, details: data.details };
+      // hls.js retries failed loads itself (its load policies) before it calls one fatal, so
+      // a fatal network error is final. A decode error is worth one recovery (hls.js's own
+      // recoverMediaError); a second, or anything else fatal, ends playback and is shown.
+      if (data.fatal && data.type === Hls.ErrorTypes.MEDIA_ERROR && !recoveredMedia) {
+        recoveredMedia = true;
+        hls.recoverMediaError();
+        onEvent("error", { ...detail, recovering: true });
+      } else if (data.fatal) {
+        hls.destroy();
+        onEvent("fatal", detail);
+      } else {
+        onEvent("error", detail);
+      }
+    });
+    hls.loadSource(src);
+    hls.attachMedia(video);
+    return hls;
+  }
+  if (video.canPlayType("application/vnd.apple.mpegurl")) {
+    video.src = src;
+    return null;
+  }
+  onEvent("fatal", { type: "unsupported", details: "this browser cannot play HLS" });
+  return null;
+}
