@@ -70,6 +70,10 @@ def test_answer_has_the_reference_shape_and_the_files_are_where_it_says(made: di
     assert answer["thumbnail"] == "/streams/basic/thumbnail.jpg"
     assert abs(answer["duration"] - 3.0) < 0.2 and answer["segmentLength"] == SEG
     assert not [p for p in stream.parent.iterdir() if p.name.startswith(".")]  # no temp dirs left
+    # public content: a web server running as another user must read it (mkdtemp made it 0700)
+    modes = {p.relative_to(stream).as_posix(): p.stat().st_mode & 0o777 for p in [stream, *stream.rglob("*")]}
+    assert {m for p, m in modes.items() if (stream / p).is_dir()} == {0o755}
+    assert {m for p, m in modes.items() if (stream / p).is_file()} == {0o644}
 
 
 def test_master_declares_measured_peak_codecs_and_resolution(made: dict) -> None:
@@ -255,6 +259,7 @@ def test_thumbnail_is_320x180_letterboxed_and_from_the_middle_of_short_videos(
     assert max(left) < 30 and max(right) < 30  # black bars beside a portrait picture
     assert sum(middle) / len(middle) > 40
     assert sorted(p.name for p in (tmp_path / "thumb").iterdir()) == ["thumbnail.jpg"]
+    assert jpeg.stat().st_mode & 0o777 == 0o644
     stream, _ = made["basic"]
     assert media.stream_size(stream / "thumbnail.jpg")[:2] == (320, 180)
 

@@ -185,6 +185,7 @@ class HLSService:
         os.close(fd)
         try:
             self._thumbnail_into(Path(video_path), Path(tmp), info.duration, at, None)
+            os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the thumbnail is public
             os.replace(tmp, target_dir / THUMBNAIL_FILE)
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -228,6 +229,7 @@ class HLSService:
         work = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=self.output_dir))
         try:
             yield work
+            _readable_by_all(work)
             target = self.output_dir / name
             old: Path | None = None
             if target.exists():
@@ -239,3 +241,11 @@ class HLSService:
         finally:
             if work.exists():
                 shutil.rmtree(work, ignore_errors=True)
+
+
+def _readable_by_all(root: Path) -> None:
+    """A published stream is public: any web server (another user than the worker's) must read
+    it, but mkdtemp makes its directory 0700. Directories 0755, files 0644."""
+    os.chmod(root, 0o755)  # noqa: S103 - published on purpose
+    for path in root.rglob("*"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
