@@ -146,6 +146,16 @@ class Settings(BaseModel):
 
     hls_output_dir: Path = Path("public/streams")
     hls_segment_length: int = Field(default=10, ge=1, le=60)
+    #: The ffmpeg binary; unset, the one in the imageio-ffmpeg wheel (with libx264 and aac).
+    ffmpeg_path: str | None = None
+    #: The rendition ladder, tallest first: HEIGHTp:VIDEO[:AUDIO] bitrates (tidecast/media/ladder.py).
+    tidecast_hls_ladder: str = "720p:2500k:128k,480p:1000k:96k,360p:500k:64k"
+    #: x264's preset for every rung (medium: x264's default, the reference's) and ffmpeg's
+    #: encoder threads (0: ffmpeg decides).
+    tidecast_hls_preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
+    ] = "medium"
+    tidecast_hls_threads: int = Field(default=0, ge=0, le=64)
 
     #: Lambda refuses request payloads over 6 MB; the dev server holds the same line.
     tidecast_max_body_bytes: int = Field(default=SIX_MB, ge=1)
@@ -170,6 +180,7 @@ class Settings(BaseModel):
         "tidecast_queue_url",
         "tidecast_siwe_domain",
         "tidecast_trusted_proxies",
+        "ffmpeg_path",
         mode="before",
     )
     @classmethod
@@ -192,6 +203,18 @@ class Settings(BaseModel):
         if found is None or not 0 < int(found[1], 16) < _SECP256K1_N:
             raise ValueError("must be a secp256k1 private key: 64 hex digits (0x optional)")
         return SecretStr("0x" + found[1].lower())
+
+    @field_validator("tidecast_hls_ladder")
+    @classmethod
+    def _ladder(cls, value: str) -> str:
+        from tidecast.errors import InvalidInput
+        from tidecast.media.ladder import parse_ladder
+
+        try:
+            parse_ladder(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return value
 
     @field_validator("tidecast_queue_url")
     @classmethod

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from tidecast.services.chain import BlockchainDataService
     from tidecast.services.chain_watcher import ChainWatcher
     from tidecast.services.email import EmailService
+    from tidecast.services.hls import HLSService
     from tidecast.services.ipfs import IPFSService
     from tidecast.services.limits import AttemptLimit
     from tidecast.services.links import LinkService
@@ -277,6 +278,21 @@ def _ipfs(s: Services) -> IPFSService:
     )
 
 
+def _hls(s: Services) -> HLSService:
+    from tidecast.media.ffmpeg import ffmpeg_path
+    from tidecast.media.ladder import parse_ladder
+    from tidecast.services.hls import HLSService
+
+    return HLSService(
+        s.settings.hls_output_dir,
+        ffmpeg=ffmpeg_path(s.settings.ffmpeg_path),
+        segment_length=s.settings.hls_segment_length,
+        ladder=parse_ladder(s.settings.tidecast_hls_ladder),
+        preset=s.settings.tidecast_hls_preset,
+        threads=s.settings.tidecast_hls_threads,
+    )
+
+
 def _watcher(s: Services) -> ChainWatcher:
     from tidecast.services.chain_watcher import ChainWatcher
 
@@ -333,6 +349,7 @@ class Services:
     watcher = part(_watcher)
     payment_status = part(_payment_status)
     ipfs = part(_ipfs)
+    hls = part(_hls)
 
     def __init__(self, settings: Settings, **given: Any) -> None:
         unknown = sorted(set(given) - set(PARTS))

@@ -2,6 +2,7 @@
 
     TidecastError
      ├── ConfigError          bad or missing settings; stops the start
+     ├── Cancelled            work stopped because its caller asked (a transcode's cancel event)
      └── DomainError          a failure the caller is meant to see; its message is safe to show
           ├── InvalidInput      the input breaks a rule (names the field or the rule)
           ├── NotAuthenticated  no proof of who is asking, or a proof that does not hold
@@ -29,6 +30,10 @@ class TidecastError(Exception):
 
 class ConfigError(TidecastError):
     """Settings are missing or malformed; the message names every variable at fault."""
+
+
+class Cancelled(TidecastError):
+    """Work was stopped on request; whatever it had made is gone. Not a failure of the input."""
 
 
 class DomainError(TidecastError):

@@ -57,6 +57,11 @@ NOT_FOR_STREAMS = [
     "tidecast.ipfs",
     "av",
     "imageio_ffmpeg",
+    "m3u8",
+    "tidecast.media.probe",
+    "tidecast.media.ffmpeg",
+    "tidecast.media.playlists",
+    "tidecast.services.hls",
     "alembic",
     "typer",
     "starlette",
@@ -82,8 +87,9 @@ NOT_FOR_LOGIN = [
     "eth",
 ]
 
-#: The CLI and the container load no chain or IPFS library at import: only `tidecast chain …`,
-#: `tidecast ipfs …` and `tidecast dev` (its embedded parts) do, inside the command.
+#: The CLI and the container load no chain, IPFS or media library at import: only `tidecast
+#: chain …`, `tidecast ipfs …`, `tidecast transcode` and `tidecast dev` (its embedded parts) do,
+#: inside the command.
 NOT_AT_IMPORT = [
     "web3",
     "eth_tester",
@@ -94,6 +100,13 @@ NOT_AT_IMPORT = [
     "vyper",
     "multiformats",
     "tidecast.ipfs",
+    "av",
+    "imageio_ffmpeg",
+    "m3u8",
+    "tidecast.media.probe",
+    "tidecast.media.ffmpeg",
+    "tidecast.media.playlists",
+    "tidecast.services.hls",
 ]
 
 PROBE = """

@@ -1,5 +1,5 @@
 """The `tidecast` command: dev server, worker, functions, config, database, events, mail, jobs,
-chain, ipfs."""
+chain, ipfs, transcode."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from tidecast.cli.data import db_app, show_config, streams_app
 from tidecast.cli.dev import dev
 from tidecast.cli.functions import functions_app
 from tidecast.cli.ipfs import ipfs_app
+from tidecast.cli.media import transcode
 from tidecast.cli.payments import payments_app
 from tidecast.cli.work import events_app, jobs_app, mail_app, worker
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.command()(dev)
 app.command()(worker)
 app.command("config")(show_config)
+app.command("transcode")(transcode)
 app.add_typer(functions_app, name="functions")
 app.add_typer(db_app, name="db")
 app.add_typer(streams_app, name="streams")

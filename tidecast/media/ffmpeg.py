@@ -1,0 +1,253 @@
+"""The ffmpeg binary, the one command that encodes a whole ladder, and running it.
+
+One process decodes the source once, normalises it to a constant frame rate, `split`s it and
+scales one copy per rung; each copy gets its own libx264 encode with a capped bitrate
+(`-b:v`/`-maxrate`/`-bufsize`), a fixed GOP of one segment, keyframes forced at every segment
+boundary (`-force_key_frames expr:gte(t,n_forced*SEG)`) and scene-cut keyframes off, so every
+rendition is cut at the same instants and hls.js can switch between them at any segment. The
+source's audio is encoded once per rung (AAC-LC, stereo) and muxed into that rung's segments:
+each variant playlist is then complete on its own, which is what every HLS client plays.
+
+Arguments are a list, never a shell string; file names never reach a position where ffmpeg
+would read them as options (they are absolute paths).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from tidecast.errors import Cancelled, InvalidInput, Unavailable
+from tidecast.media.ladder import Rendition
+from tidecast.media.progress import ProgressParser
+
+#: The frame rate streams are encoded at when the source's cannot be read, and the highest kept.
+DEFAULT_FPS = Fraction(30)
+MAX_FPS = Fraction(60)
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """x264 speed/quality knobs. `preset` is x264's (medium is its default and the reference's);
+    `threads` 0 lets ffmpeg choose."""
+
+    preset: str = "medium"
+    threads: int = 0
+    #: bufsize as a multiple of the rung's bitrate (the VBV window: 2 s at 2.0).
+    bufsize_factor: float = 2.0
+
+
+def ffmpeg_path(settings_value: str | None) -> str:
+    """FFMPEG_PATH when set, else the binary in the imageio-ffmpeg wheel."""
+    if settings_value:
+        return settings_value
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise Unavailable("ffmpeg: imageio-ffmpeg is not installed and FFMPEG_PATH is unset") from exc
+    try:
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except RuntimeError as exc:
+        raise Unavailable(f"ffmpeg: {exc}") from exc
+
+
+def output_fps(fps: float | None, base_fps: float | None = None, variable: bool = False) -> Fraction:
+    """The constant frame rate a source is encoded at.
+
+    Its average rate snapped to the usual rates (29.97 is 30000/1001); for a variable-rate
+    source its base rate (which every timestamp fits, so motion stays as smooth as the fastest
+    part), when that is a usual one. At most 60.
+    """
+    for candidate in ([base_fps] if variable else []) + [fps]:
+        if candidate:
+            snapped = _snap(candidate)
+            if snapped is not None:
+                return min(snapped, MAX_FPS)
+    if not fps:
+        return DEFAULT_FPS
+    return min(max(Fraction(round(fps)), Fraction(1)), MAX_FPS)
+
+
+_USUAL_RATES = tuple(
+    Fraction(n, d) for n, d in ((24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48, 1), (50, 1),
+                                (60000, 1001), (60, 1), (15, 1), (12, 1), (10, 1), (120, 1))
+)  # fmt: skip
+
+
+def _snap(rate: float) -> Fraction | None:
+    """The usual rate nearest `rate`, if one is within 0.5 % of it."""
+    nearest = min(_USUAL_RATES, key=lambda usual: abs(rate - float(usual)))
+    return nearest if abs(rate - float(nearest)) <= 0.005 * float(nearest) else None
+
+
+def ladder_command(
+    ffmpeg: str,
+    source: Path,
+    out_dir: Path,
+    renditions: Sequence[Rendition],
+    *,
+    fps: Fraction,
+    has_audio: bool,
+    segment_length: int,
+    encoding: Encoding,
+) -> list[str]:
+    """The argument list that writes `out_dir/<rung>/playlist.m3u8` and its segments."""
+    count = len(renditions)
+    gop = max(1, round(fps * segment_length))
+    labels = [f"[s{i}]" for i in range(count)]
+    graph = [f"[0:v:0]fps={fps.numerator}/{fps.denominator},split={count}{''.join(labels)}"]
+    for i, r in enumerate(renditions):
+        graph.append(f"[s{i}]scale={r.width}:{r.height}:flags=bicubic,setsar=1,format=yuv420p[v{i}]")
+    args = [
+        ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+        "-progress", "pipe:1", "-nostats",
+        "-i", str(source.resolve()),
+        "-filter_complex", ";".join(graph),
+    ]  # fmt: skip
+    for i, r in enumerate(renditions):
+        bitrate = r.rung.bitrate
+        args += ["-map", f"[v{i}]"]
+        args += [
+            f"-c:v:{i}", "libx264",
+            f"-b:v:{i}", str(bitrate),
+            f"-maxrate:v:{i}", str(bitrate),
+            f"-bufsize:v:{i}", str(round(bitrate * encoding.bufsize_factor)),
+        ]  # fmt: skip
+        if has_audio:
+            args += ["-map", "0:a:0", f"-c:a:{i}", "aac", f"-b:a:{i}", str(r.rung.audio_bitrate)]
+    args += [
+        "-preset", encoding.preset,
+        "-profile:v", "high",
+        "-g", str(gop), "-keyint_min", str(gop),
+        "-sc_threshold", "0",
+        "-force_key_frames", f"expr:gte(t,n_forced*{segment_length})",
+        "-threads", str(encoding.threads),
+    ]  # fmt: skip
+    if has_audio:
+        args += ["-ac", "2"]
+    stream_map = " ".join(
+        f"v:{i},a:{i},name:{r.name}" if has_audio else f"v:{i},name:{r.name}"
+        for i, r in enumerate(renditions)
+    )
+    args += [
+        "-f", "hls",
+        "-hls_time", str(segment_length),
+        "-hls_playlist_type", "vod",
+        "-hls_flags", "independent_segments",
+        "-hls_segment_type", "mpegts",
+        "-hls_segment_filename", str(out_dir.resolve() / "%v" / "segment%d.ts"),
+        "-var_stream_map", stream_map,
+        str(out_dir.resolve() / "%v" / "playlist.m3u8"),
+    ]  # fmt: skip
+    return args
+
+
+def thumbnail_command(
+    ffmpeg: str, source: Path, target: Path, at: float, width: int, height: int
+) -> list[str]:
+    """One JPEG frame at `at` seconds, fitted into `width`x`height` and padded (letterboxed)."""
+    fit = (
+        f"scale={width}:{height}:force_original_aspect_ratio=decrease,"
+        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1"
+    )
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+        "-ss", f"{at:.3f}", "-i", str(source.resolve()),
+        "-frames:v", "1", "-vf", fit, "-q:v", "3", "-f", "image2", "-c:v", "mjpeg",
+        str(target.resolve()),
+    ]  # fmt: skip
+
+
+def run(
+    args: Sequence[str],
+    *,
+    progress: ProgressParser | None = None,
+    cancel: threading.Event | None = None,
+    timeout: float,
+    what: str,
+) -> None:
+    """Run ffmpeg to the end, feeding its `-progress` lines to `progress`.
+
+    A set `cancel` or the `timeout` kills ffmpeg (its whole process group) at once. Raises
+    Cancelled, Unavailable (no binary, killed, timed out) or InvalidInput (ffmpeg refused the
+    input; the message carries its last error line).
+    """
+    with tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - an argument list, no shell
+                list(args),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+                start_new_session=True,  # its own group, so a kill takes every thread and child
+            )
+        except OSError as exc:
+            raise Unavailable(f"ffmpeg cannot be started ({args[0]!r}): {exc.strerror}") from exc
+        stopped = _Watchdog(proc, cancel, timeout)
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if progress is not None:
+                    progress.feed(line)
+            code = proc.wait()
+        finally:
+            stopped.finish()
+        if stopped.reason == "cancel":
+            raise Cancelled(f"{what}: cancelled")
+        if stopped.reason == "timeout":
+            raise Unavailable(f"{what}: ffmpeg took longer than {timeout:.0f} s and was stopped")
+        if code != 0:
+            errors.seek(0)
+            tail = errors.read()[-4000:].decode("utf-8", "replace").strip().splitlines()
+            last = tail[-1] if tail else "no message"
+            if code < 0:
+                raise Unavailable(f"{what}: ffmpeg was killed by signal {-code} ({last})")
+            raise InvalidInput(f"{what}: ffmpeg failed: {last}")
+
+
+class _Watchdog:
+    """Kills ffmpeg when `cancel` is set or `timeout` passes; `finish` kills it if still running
+    (an exception in the caller) and stops the watching thread."""
+
+    def __init__(self, proc: subprocess.Popen[str], cancel: threading.Event | None, timeout: float) -> None:
+        self.proc = proc
+        self.cancel = cancel or threading.Event()
+        self.deadline = time.monotonic() + timeout
+        self.reason: str | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="ffmpeg-watchdog", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.is_set():
+            if self.cancel.is_set():
+                self._kill("cancel")
+                return
+            if time.monotonic() >= self.deadline:
+                self._kill("timeout")
+                return
+            self._done.wait(0.1)
+
+    def _kill(self, reason: str) -> None:
+        if self.proc.poll() is None:
+            self.reason = reason
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def finish(self) -> None:
+        self._done.set()
+        if self.proc.poll() is None:
+            self._kill(self.reason or "abandoned")
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        self._thread.join(timeout=1)

@@ -1,0 +1,127 @@
+"""Measuring what ffmpeg wrote, and the master playlist that describes it truthfully.
+
+ffmpeg's own master playlist guesses BANDWIDTH from the requested bitrates; HLS clients pick
+renditions by it, so a value under the real peak makes them stall. Here each variant's
+segments are measured after encoding: BANDWIDTH is the peak segment bit rate as Apple's HLS
+authoring specification defines it (the largest rate of any run of contiguous segments lasting
+0.5 to 1.5 target durations, which includes every whole segment), AVERAGE-BANDWIDTH the whole
+variant's bytes over its duration. CODECS comes from the H.264 sequence parameter set actually
+produced (profile, constraints, level), not from what was asked for. The master is written by
+hand because m3u8 can read but not compose one from measured figures without the same code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tidecast.errors import InvalidInput
+
+AAC_LC = "mp4a.40.2"
+
+
+@dataclass(frozen=True)
+class Segment:
+    uri: str
+    duration: float
+    size: int
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One rendition as written: measured figures and what the master says of it."""
+
+    name: str
+    width: int
+    height: int
+    fps: float
+    segments: tuple[Segment, ...]
+    codecs: str
+    target_duration: float
+
+    @property
+    def duration(self) -> float:
+        return sum(s.duration for s in self.segments)
+
+    @property
+    def average_bandwidth(self) -> int:
+        return math.ceil(sum(s.size for s in self.segments) * 8 / max(self.duration, 1e-6))
+
+    @property
+    def peak_bandwidth(self) -> int:
+        return peak_bit_rate(self.segments, self.target_duration)
+
+
+def peak_bit_rate(segments: Sequence[Segment], target: float) -> int:
+    """Apple's peak segment bit rate: max over contiguous runs lasting 0.5-1.5 x target."""
+    best = 0.0
+    for start in range(len(segments)):
+        bits = 0
+        seconds = 0.0
+        for seg in segments[start:]:
+            bits += seg.size * 8
+            seconds += seg.duration
+            if seconds > 1.5 * target:
+                break
+            if seconds >= 0.5 * target:
+                best = max(best, bits / seconds)
+    if best == 0.0 and segments:  # everything together is shorter than half a target
+        total = sum(s.duration for s in segments)
+        best = sum(s.size for s in segments) * 8 / max(total, 1e-6)
+    return math.ceil(best)
+
+
+def read_variant(directory: Path, name: str, width: int, height: int, fps: float, has_audio: bool) -> Variant:
+    """Measure `directory/playlist.m3u8` and its segments."""
+    import m3u8
+
+    playlist = m3u8.load(str(directory / "playlist.m3u8"))
+    segments = tuple(
+        Segment(seg.uri, float(seg.duration), (directory / seg.uri).stat().st_size)
+        for seg in playlist.segments
+    )
+    if not segments:
+        raise InvalidInput(f"rendition {name}: ffmpeg wrote no segments")
+    video = avc1_codec(directory / segments[0].uri)
+    codecs = f"{video},{AAC_LC}" if has_audio else video
+    return Variant(name, width, height, fps, segments, codecs, float(playlist.target_duration or 0))
+
+
+def avc1_codec(segment: Path) -> str:
+    """`avc1.PPCCLL` from the first sequence parameter set in a segment (RFC 6381)."""
+    import av
+
+    with av.open(str(segment)) as container:
+        stream = container.streams.video[0]
+        for packet in container.demux(stream):
+            data = bytes(packet)
+            sps = _find_sps(data)
+            if sps is not None:
+                return f"avc1.{sps[0]:02x}{sps[1]:02x}{sps[2]:02x}"
+    raise InvalidInput(f"{segment.name}: no H.264 sequence parameter set")
+
+
+def _find_sps(data: bytes) -> bytes | None:
+    """The three bytes after an SPS NAL header (nal_unit_type 7) in an Annex B packet."""
+    at = 0
+    while True:
+        at = data.find(b"\x00\x00\x01", at)
+        if at < 0 or at + 6 > len(data):
+            return None
+        if data[at + 3] & 0x1F == 7:
+            return data[at + 4 : at + 7]
+        at += 3
+
+
+def master_playlist(variants: Sequence[Variant]) -> str:
+    """The master: VOD variants, tallest first, each with measured BANDWIDTH and its CODECS."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    for v in sorted(variants, key=lambda v: v.peak_bandwidth, reverse=True):
+        lines.append(
+            f"#EXT-X-STREAM-INF:BANDWIDTH={v.peak_bandwidth},AVERAGE-BANDWIDTH={v.average_bandwidth},"
+            f'CODECS="{v.codecs}",RESOLUTION={v.width}x{v.height},FRAME-RATE={v.fps:.3f}'
+        )
+        lines.append(f"{v.name}/playlist.m3u8")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,241 @@
+"""HLSService: a video file in, an adaptive HLS stream (and its thumbnail) out.
+
+The reference's names and shapes: `create_hls_stream(video_path, output_name)` answers
+`{masterPlaylist, variants: [{quality, playlist}]}` with URLs under `/streams/<name>/`, and
+`generate_thumbnail` answers the thumbnail's URL. Unlike the reference, the whole ladder is one
+ffmpeg process (tidecast/media/ffmpeg.py), the master playlist is measured, not guessed
+(tidecast/media/playlists.py), and a stream appears at `<output_dir>/<name>/` only complete: it
+is built in a hidden temporary directory beside it and renamed into place, so the dev server,
+the IPFS publisher or a CDN never sees half a stream. A failed or cancelled encode kills ffmpeg
+and removes its temporary directory; whatever was at the destination before stays untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tidecast.errors import InvalidInput, NotFound
+from tidecast.media.ffmpeg import Encoding
+from tidecast.media.ladder import DEFAULT_LADDER, Rung
+from tidecast.media.progress import Progress
+
+__all__ = ["DEFAULT_LADDER", "HLSService", "Progress", "Rung", "check_name"]
+
+#: A stream's name is one path segment: letters, digits, `_` and `-`, not starting with `-`.
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,127}")
+THUMBNAIL_SIZE = (320, 180)
+THUMBNAIL_FILE = "thumbnail.jpg"
+MASTER_FILE = "master.m3u8"
+
+
+def check_name(output_name: str) -> str:
+    """A safe directory name (no separators, no `..`, no leading `-`, 1-128 characters)."""
+    if not isinstance(output_name, str) or not _NAME.fullmatch(output_name):
+        raise InvalidInput(
+            "output_name must be 1-128 letters, digits, '_' or '-', not starting with '-' "
+            f"(got {str(output_name)[:40]!r})"
+        )
+    return output_name
+
+
+def parse_time(value: str | float) -> float:
+    """`"00:00:05"`, `"1:02.5"` or `5.5` seconds -> seconds."""
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        try:
+            seconds = 0.0
+            for part in value.strip().split(":"):
+                seconds = seconds * 60 + float(part)
+        except ValueError:
+            raise InvalidInput(f"time must be HH:MM:SS or seconds (got {value[:20]!r})") from None
+        if value.count(":") > 2:
+            raise InvalidInput(f"time must be HH:MM:SS or seconds (got {value[:20]!r})")
+    if not 0 <= seconds < 10 * 24 * 3600:
+        raise InvalidInput("time must be 0 or more seconds")
+    return seconds
+
+
+class HLSService:
+    """Transcodes into `output_dir/<name>/` (master.m3u8, `<quality>/playlist.m3u8`, segments,
+    thumbnail.jpg); URLs answered are `url_prefix/<name>/...`."""
+
+    def __init__(
+        self,
+        output_dir: Path,
+        *,
+        ffmpeg: str,
+        segment_length: int = 10,
+        ladder: Sequence[Rung] = DEFAULT_LADDER,
+        url_prefix: str = "/streams",
+        preset: str = "medium",
+        threads: int = 0,
+        timeout_factor: float = 20.0,
+        min_timeout: float = 300.0,
+    ) -> None:
+        if not ladder:
+            raise InvalidInput("ladder: no rungs")
+        if not 1 <= segment_length <= 60:
+            raise InvalidInput("segment_length must be 1 to 60 seconds")
+        self.output_dir = Path(output_dir)
+        self.ffmpeg = ffmpeg
+        self.segment_length = segment_length
+        self.ladder = tuple(ladder)
+        self.url_prefix = url_prefix.rstrip("/")
+        self.encoding = Encoding(preset=preset, threads=threads)
+        #: ffmpeg is stopped after min_timeout + timeout_factor x the video's duration.
+        self.timeout_factor = timeout_factor
+        self.min_timeout = min_timeout
+
+    # -- public API ------------------------------------------------------------------------
+
+    def create_hls_stream(
+        self,
+        video_path: Path,
+        output_name: str,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> dict[str, Any]:
+        """Encode the ladder and its thumbnail; answers the reference's shape plus measurements.
+
+        Raises InvalidInput (not a video, a bad name, a truncated input), Unavailable (ffmpeg
+        missing, killed or too slow) or Cancelled. On any failure nothing at the destination
+        changes.
+        """
+        from tidecast.media import ffmpeg as ff
+        from tidecast.media.ladder import plan
+        from tidecast.media.playlists import master_playlist, read_variant
+        from tidecast.media.probe import probe
+        from tidecast.media.progress import ProgressParser
+
+        name = check_name(output_name)
+        info = probe(Path(video_path))
+        renditions = plan(self.ladder, info.width, info.height)
+        fps = ff.output_fps(info.fps, info.base_fps, info.variable_frame_rate)
+        parser = ProgressParser(info.duration, on_progress)
+        what = f"transcoding {Path(video_path).name!r}"
+        with self._building(name) as work:
+            args = ff.ladder_command(
+                self.ffmpeg,
+                Path(video_path),
+                work,
+                renditions,
+                fps=fps,
+                has_audio=info.has_audio,
+                segment_length=self.segment_length,
+                encoding=self.encoding,
+            )
+            ff.run(args, progress=parser, cancel=cancel, timeout=self._timeout(info.duration), what=what)
+            variants = [
+                read_variant(work / r.name, r.name, r.width, r.height, float(fps), info.has_audio)
+                for r in renditions
+            ]
+            produced = min(v.duration for v in variants)
+            if produced < info.duration * 0.9 - 0.5:
+                raise InvalidInput(
+                    f"{what}: the video ends after {produced:.1f} s of the {info.duration:.1f} s its "
+                    "header declares; the file looks truncated or damaged"
+                )
+            (work / MASTER_FILE).write_text(master_playlist(variants), encoding="utf-8")
+            self._thumbnail_into(Path(video_path), work / THUMBNAIL_FILE, info.duration, 5.0, cancel)
+        parser.done()
+        base = f"{self.url_prefix}/{name}"
+        return {
+            "masterPlaylist": f"{base}/{MASTER_FILE}",
+            "variants": [
+                {
+                    "quality": v.name,
+                    "playlist": f"{base}/{v.name}/playlist.m3u8",
+                    "width": v.width,
+                    "height": v.height,
+                    "bandwidth": v.peak_bandwidth,
+                    "averageBandwidth": v.average_bandwidth,
+                    "codecs": v.codecs,
+                }
+                for v in variants
+            ],
+            "thumbnail": f"{base}/{THUMBNAIL_FILE}",
+            "duration": round(min(v.duration for v in variants), 3),
+            "segmentLength": self.segment_length,
+        }
+
+    def generate_thumbnail(self, video_path: Path, output_name: str, time: str = "00:00:05") -> str:
+        """A 320x180 letterboxed JPEG at `time` (the middle when the video is shorter); its URL.
+
+        Written beside the stream (its directory is made when there is none yet) and replaced
+        atomically.
+        """
+        from tidecast.media.probe import probe
+
+        name = check_name(output_name)
+        at = parse_time(time)
+        info = probe(Path(video_path))
+        target_dir = self.output_dir / name
+        target_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{THUMBNAIL_FILE}.", suffix=".jpg", dir=target_dir)
+        os.close(fd)
+        try:
+            self._thumbnail_into(Path(video_path), Path(tmp), info.duration, at, None)
+            os.replace(tmp, target_dir / THUMBNAIL_FILE)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return f"{self.url_prefix}/{name}/{THUMBNAIL_FILE}"
+
+    def remove(self, output_name: str) -> None:
+        """Delete a stream's files; NotFound when there are none."""
+        target = self.output_dir / check_name(output_name)
+        if not target.is_dir():
+            raise NotFound(f"no stream files for {output_name!r}")
+        doomed = target.with_name(f".{target.name}.removing-{os.urandom(4).hex()}")
+        os.rename(target, doomed)  # gone from view at once, even if deleting takes a while
+        shutil.rmtree(doomed, ignore_errors=True)
+
+    def stream_dir(self, output_name: str) -> Path:
+        return self.output_dir / check_name(output_name)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _timeout(self, duration: float) -> float:
+        return self.min_timeout + self.timeout_factor * duration
+
+    def _thumbnail_into(
+        self, video: Path, target: Path, duration: float, at: float, cancel: threading.Event | None
+    ) -> None:
+        from tidecast.media import ffmpeg as ff
+
+        if at >= duration:
+            at = duration / 2
+        args = ff.thumbnail_command(self.ffmpeg, video, target, at, *THUMBNAIL_SIZE)
+        ff.run(args, cancel=cancel, timeout=self.min_timeout, what=f"thumbnail of {video.name!r}")
+        if not target.is_file() or target.stat().st_size == 0:
+            raise InvalidInput(f"thumbnail of {video.name!r}: no picture at {at:.1f} s")
+
+    @contextlib.contextmanager
+    def _building(self, name: str) -> Any:
+        """A temporary directory beside the destination, renamed into place if the block ends
+        well and removed if not. An older stream of the same name is replaced."""
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=self.output_dir))
+        try:
+            yield work
+            target = self.output_dir / name
+            old: Path | None = None
+            if target.exists():
+                old = target.with_name(f".{name}.old-{os.urandom(4).hex()}")
+                os.rename(target, old)
+            os.rename(work, target)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            if work.exists():
+                shutil.rmtree(work, ignore_errors=True)
