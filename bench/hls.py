@@ -88,8 +88,8 @@ class Knobs:
 
     preset: str = "medium"
     crf: float | None = None  # None: ABR at the rung's bitrate; else capped CRF
-    maxrate: float = 1.5  # cap, times the rung's bitrate
-    bufsize: float = 3.0  # VBV buffer, times the rung's bitrate
+    maxrate: float = 1.0  # cap, times the rung's bitrate (HLSService's: 1.0)
+    bufsize: float = 2.0  # VBV buffer, times the rung's bitrate (HLSService's: 2.0)
     threads: int = 0  # x264 threads per encoder; 0 is x264's own choice
     filter_threads: int = 0  # -filter_complex_threads; 0 is ffmpeg's default
     scaler: str = "bicubic"
@@ -108,6 +108,8 @@ class Knobs:
             parts.append(self.scaler)
         if self.x264:
             parts.append(self.x264)
+        if (self.maxrate, self.bufsize) != (1.0, 2.0):
+            parts.append(f"maxrate {self.maxrate:g}x bufsize {self.bufsize:g}x")
         return " ".join(parts)
 
 
@@ -279,95 +281,70 @@ def run_reference(ffmpeg: str, source: Path, out: Path, ladder: Sequence[Rung]) 
     (out / "master.m3u8").write_text(master)
 
 
-def single_pass_args(
-    ffmpeg: str,
-    source: Path,
-    out: Path,
-    ladder: Sequence[Rung],
-    knobs: Knobs,
-    *,
-    fps: float = FPS,
-    progress: bool = False,
-) -> list[str]:
-    """tidecast's one-process ladder (stand-in for HLSService's command until it exists)."""
-    n = len(ladder)
-    graph = f"[0:v]split={n}" + "".join(f"[s{i}]" for i in range(n))
-    for i, r in enumerate(ladder):
-        graph += f";[s{i}]scale={r.width}:{r.height}:flags={knobs.scaler},setsar=1[v{i}]"
-    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
-    if progress:
-        args += ["-progress", "pipe:1", "-nostats"]
-    args += ["-i", str(source), "-filter_complex", graph]
+def tidecast_command(ffmpeg: str, source: Path, out: Path, knobs: Knobs) -> list[str]:
+    """The exact argument list HLSService.create_hls_stream runs for `source` (built from the
+    same pieces, in the same way; HLSService has no method that answers it without running)."""
+    from tidecast.media import ffmpeg as ff
+    from tidecast.media.ladder import DEFAULT_LADDER, plan
+    from tidecast.media.probe import probe
+
+    info = probe(source)
+    renditions = plan(DEFAULT_LADDER, info.width, info.height)
+    fps = ff.output_fps(info.fps, info.base_fps, info.variable_frame_rate)
+    encoding = ff.Encoding(preset=knobs.preset, threads=knobs.threads)
+    args = ff.ladder_command(
+        ffmpeg, source, out, renditions, fps=fps, has_audio=info.has_audio,
+        segment_length=SEGMENT, encoding=encoding,
+    )  # fmt: skip
+    return with_knobs(args, knobs)
+
+
+def _set(args: list[str], option: str, value: str) -> None:
+    args[args.index(option) + 1] = value
+
+
+def with_knobs(args: list[str], knobs: Knobs) -> list[str]:
+    """tidecast's command with the knobs HLSService does not expose (frontier points only)."""
+    args = list(args)
+    for i, rung in enumerate(LADDER):
+        if knobs.crf is not None:
+            at = args.index(f"-b:v:{i}")
+            args[at : at + 2] = [f"-crf:v:{i}", f"{knobs.crf:g}"]
+        if knobs.maxrate != 1.0:
+            _set(args, f"-maxrate:v:{i}", str(round(rung.bitrate * knobs.maxrate)))
+        if knobs.bufsize != 2.0:
+            _set(args, f"-bufsize:v:{i}", str(round(rung.bitrate * knobs.bufsize)))
+    graph = args.index("-filter_complex") + 1
+    args[graph] = args[graph].replace("flags=bicubic", f"flags={knobs.scaler}")
     if knobs.filter_threads:
-        args += ["-filter_complex_threads", str(knobs.filter_threads)]
-    for i in range(n):
-        args += ["-map", f"[v{i}]", "-map", "0:a?"]
-    gop = str(round(SEGMENT * fps))
-    args += ["-c:v", "libx264", "-preset", knobs.preset, "-pix_fmt", "yuv420p"]
-    args += ["-g", gop, "-keyint_min", gop, "-sc_threshold", "0"]
-    args += ["-force_key_frames", f"expr:gte(t,n_forced*{SEGMENT})"]
-    if knobs.threads:
-        args += ["-threads:v", str(knobs.threads)]
+        args[graph + 1 : graph + 1] = ["-filter_complex_threads", str(knobs.filter_threads)]
     if knobs.x264:
-        args += ["-x264-params", knobs.x264]
-    for i, r in enumerate(ladder):
-        if knobs.crf is None:
-            args += [f"-b:v:{i}", kbit(r.bitrate)]
-        else:
-            args += [f"-crf:v:{i}", f"{knobs.crf:g}"]
-        args += [f"-maxrate:v:{i}", kbit(int(r.bitrate * knobs.maxrate))]
-        args += [f"-bufsize:v:{i}", kbit(int(r.bitrate * knobs.bufsize))]
-    args += ["-c:a", "aac", "-b:a", kbit(AUDIO_BITRATE), "-ac", "2"]
-    stream_map = " ".join(f"v:{i},a:{i},name:{r.name}" for i, r in enumerate(ladder))
-    args += ["-f", "hls", "-hls_time", str(SEGMENT), "-hls_playlist_type", "vod"]
-    args += ["-hls_flags", "independent_segments", "-hls_segment_type", "mpegts"]
-    args += ["-hls_segment_filename", str(out / "%v" / "segment%d.ts")]
-    args += ["-var_stream_map", stream_map, str(out / "%v" / "playlist.m3u8")]
+        at = args.index("-f")
+        args[at:at] = ["-x264-params", knobs.x264]
     return args
 
 
-def run_bare(args: Sequence[str]) -> None:
-    done = subprocess.run(list(args), stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+def run_bare(args: Sequence[str], out: Path) -> None:
+    """The command alone: its -progress output is discarded, no playlist is read or written."""
+    for rung in LADDER:
+        (out / rung.name).mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        list(args), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        timeout=TIMEOUT, check=False,
+    )  # fmt: skip
     if done.returncode:
         fail(f"ffmpeg exited {done.returncode}: {done.stderr[-800:]!r}")
 
 
-SEGMENT_LINE = re.compile(r"#EXTINF:([0-9.]+),\s*\n([^\n#]+)")
+def run_tidecast(ffmpeg: str, source: Path, out: Path, knobs: Knobs) -> None:
+    """HLSService.create_hls_stream, as the transcode job calls it (probe, the command with
+    progress parsing, variant playlists read back, the measured master playlist, thumbnail)."""
+    from tidecast.services.hls import HLSService
 
-
-def peak_and_average(playlist: Path) -> tuple[int, int]:
-    """BANDWIDTH (the largest segment's bit rate) and AVERAGE-BANDWIDTH of one rendition."""
-    entries = SEGMENT_LINE.findall(playlist.read_text())
-    rates, total_bits, total_time = [], 0, 0.0
-    for duration, name in entries:
-        bits = (playlist.parent / name.strip()).stat().st_size * 8
-        rates.append(bits / float(duration))
-        total_bits, total_time = total_bits + bits, total_time + float(duration)
-    return round(max(rates)), round(total_bits / total_time)
-
-
-def run_tidecast_standin(args: Sequence[str], out: Path, ladder: Sequence[Rung], duration: float) -> None:
-    """What HLSService adds to the command: -progress parsing and the master playlist."""
-    with subprocess.Popen(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True) as proc:
-        assert proc.stdout is not None
-        percent = 0.0
-        for line in proc.stdout:
-            key, _, value = line.strip().partition("=")
-            if key == "out_time_us" and value.isdigit():
-                percent = min(100.0, int(value) / 1e6 / duration * 100)
-        if proc.wait(timeout=TIMEOUT):
-            fail(f"tidecast's ffmpeg exited {proc.returncode}")
-    lines = ["#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    for r in ladder:
-        peak, average = peak_and_average(out / r.name / "playlist.m3u8")
-        lines.append(
-            f"#EXT-X-STREAM-INF:BANDWIDTH={peak},AVERAGE-BANDWIDTH={average},"
-            f'CODECS="avc1.640020,mp4a.40.2",RESOLUTION={r.width}x{r.height}'
-        )
-        lines.append(f"{r.name}/playlist.m3u8")
-    (out / "master.m3u8").write_text("\n".join(lines) + "\n")
-    if percent < 99.0:
-        fail(f"progress stopped at {percent:.1f} %")
+    service = HLSService(out.parent, ffmpeg=ffmpeg, preset=knobs.preset, threads=knobs.threads)
+    got = service.create_hls_stream(source, out.name, on_progress=lambda p: None)
+    if len(got["variants"]) != len(LADDER):
+        fail(f"HLSService made {len(got['variants'])} renditions")
 
 
 # -- measuring ---------------------------------------------------------------------------------
@@ -390,8 +367,13 @@ class Arm:
 
 
 def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    """CPU of the child processes (ffmpeg), plus this process's own (HLSService's probe,
+    progress parsing and playlists run here)."""
+    total = 0.0
+    for who in (resource.RUSAGE_CHILDREN, resource.RUSAGE_SELF):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def tree_bytes(folder: Path) -> int:
@@ -400,7 +382,6 @@ def tree_bytes(folder: Path) -> int:
 
 def time_arm(arm: Arm, work: Path) -> None:
     out = work / f"{arm.name.split()[0]}-{len(arm.walls)}"
-    out.mkdir(parents=True)
     cpu, start = children_cpu(), time.perf_counter()
     arm.go(out)
     arm.walls.append(time.perf_counter() - start)
@@ -487,23 +468,16 @@ def qline(found: Sequence[Quality], anchor: Sequence[Quality] | None = None) -> 
 # -- the runs ----------------------------------------------------------------------------------
 
 
-def tidecast_arm(ffmpeg: str, source: Path, seconds: float, knobs: Knobs) -> tuple[Arm, Arm]:
-    """The tidecast arm (HLSService when it can be imported) and the bare command it runs."""
-
-    def bare_args(out: Path) -> list[str]:
-        return single_pass_args(ffmpeg, source, out, LADDER, knobs, progress=True)
-
-    tidecast = Arm(
-        "tidecast single pass",
-        lambda out: run_tidecast_standin(bare_args(out), out, LADDER, seconds),
-    )
-    bare = Arm("bare ffmpeg command", lambda out: run_bare(bare_args(out)))
+def tidecast_arms(ffmpeg: str, source: Path, knobs: Knobs) -> tuple[Arm, Arm]:
+    """The tidecast arm (HLSService) and the bare command it runs."""
+    tidecast = Arm("tidecast HLSService", lambda out: run_tidecast(ffmpeg, source, out, knobs))
+    bare = Arm("bare ffmpeg command", lambda out: run_bare(tidecast_command(ffmpeg, source, out, knobs), out))
     return tidecast, bare
 
 
 def main_run(ffmpeg: str, source: Path, seconds: float, repeats: int, every: int, work: Path) -> None:
     reference = Arm("anchor reference x3 procs", lambda out: run_reference(ffmpeg, source, out, LADDER))
-    tidecast, bare = tidecast_arm(ffmpeg, source, seconds, TIDECAST)
+    tidecast, bare = tidecast_arms(ffmpeg, source, TIDECAST)
     arms = [reference, tidecast, bare]
     print(f"1. {seconds:g} s 1080p30 source, reference vs tidecast ({TIDECAST.name()}); {load_note()}")
     interleave(arms, repeats, work)
@@ -533,24 +507,20 @@ def main_run(ffmpeg: str, source: Path, seconds: float, repeats: int, every: int
 
 
 def frontier_points() -> list[Knobs]:
+    """HLSService's settings first, then one or two knobs changed at a time."""
     base = Knobs()
     return [
         base,
-        replace(base, threads=1),
-        replace(base, threads=2),
-        replace(base, filter_threads=1),
-        replace(base, scaler="bilinear"),
-        replace(base, scaler="fast_bilinear"),
-        replace(base, scaler="area"),
-        replace(base, x264="rc-lookahead=20"),
-        replace(base, x264="rc-lookahead=10"),
         replace(base, preset="fast"),
-        replace(base, preset="fast", threads=1),
         replace(base, preset="faster"),
         replace(base, preset="veryfast"),
-        replace(base, crf=21.0),
-        replace(base, preset="fast", crf=21.0),
-        replace(base, maxrate=1.1, bufsize=2.0),
+        replace(base, maxrate=1.5, bufsize=3.0),
+        replace(base, x264="rc-lookahead=20"),
+        replace(base, preset="fast", scaler="bilinear"),
+        replace(base, threads=2),
+        replace(base, preset="fast", crf=20.0),
+        replace(base, scaler="area"),
+        replace(base, filter_threads=1),
     ]
 
 
@@ -566,9 +536,7 @@ def frontier(
     anchor = qualities(ffmpeg, reference.kept, source, LADDER, every)  # type: ignore[arg-type]
     rows = []
     for knobs in points:
-        arm = Arm(
-            knobs.name(), lambda out, k=knobs: run_bare(single_pass_args(ffmpeg, source, out, LADDER, k))
-        )
+        arm = Arm(knobs.name(), lambda out, k=knobs: run_bare(tidecast_command(ffmpeg, source, out, k), out))
         for _ in range(repeats):
             time_arm(arm, work)
             time_arm(reference, work)
@@ -607,6 +575,7 @@ def main() -> None:
     parser.add_argument("--frontier-only", action="store_true")
     parser.add_argument("--frontier-seconds", type=int, default=20)
     parser.add_argument("--frontier-repeats", type=int, default=1)
+    parser.add_argument("--points", type=int, default=0, help="only the first N frontier points")
     parser.add_argument("--quick", action="store_true", help="8 s source, 1 repeat, 3 frontier points")
     parser.add_argument("--source", type=Path, help="reuse (or create) the source at this path")
     args = parser.parse_args()
@@ -625,7 +594,7 @@ def main() -> None:
         if args.frontier or args.frontier_only:
             short = work / "frontier-source.mp4"
             cut_source(ffmpeg, source, args.frontier_seconds, short)
-            points = frontier_points()[:3] if args.quick else frontier_points()
+            points = frontier_points()[: 3 if args.quick else args.points or None]
             frontier(
                 ffmpeg, short, args.frontier_seconds, args.frontier_repeats, args.vmaf_every, work, points
             )
