@@ -520,6 +520,7 @@ def frontier_points() -> list[Knobs]:
         replace(base, preset="fast", scaler="bilinear"),
         replace(base, threads=2),
         replace(base, maxrate=2.0, bufsize=4.0),
+        replace(base, maxrate=3.0, bufsize=6.0),
         replace(base, preset="fast", maxrate=1.5, bufsize=3.0),
         replace(base, preset="faster", maxrate=1.5, bufsize=3.0),
         replace(base, preset="fast", crf=20.0),
