@@ -114,7 +114,8 @@ class Knobs:
         return " ".join(parts)
 
 
-#: What tidecast runs (the fastest settings found to hold quality; see BENCHMARKS.md).
+#: The main run's settings: HLSService's own (it exposes preset and threads; the frontier's
+#: other knobs are applied to its argument list by `with_knobs`).
 TIDECAST = Knobs()
 
 
@@ -491,7 +492,7 @@ def main_run(ffmpeg: str, source: Path, seconds: float, repeats: int, every: int
         q = qline(found[arm.name], anchor) if arm.name in found else "(same command as tidecast)"
         print(
             f"  {arm.name:<28} {arm.speed(seconds):6.2f}x  {arm.cpu():7.1f}"
-            f"  {statistics.median(arm.sizes):>11,}  {q}"
+            f"  {round(statistics.median(arm.sizes)):>11,}  {q}"
         )
     speed = tidecast.speed(seconds) / reference.speed(seconds)
     cpu = tidecast.cpu() / reference.cpu()
