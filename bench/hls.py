@@ -22,7 +22,8 @@ Main run, arms interleaved (order rotating each repeat), medians of `--repeats`:
           playlist (real peak BANDWIDTH) - through HLSService when that is importable.
   bare:   the same ffmpeg argument list run by subprocess alone. Aim: tidecast within 5 %.
 Held equal: the source file, the ladder's sizes (the reference's 1280x720, 854x480, 640x360)
-and bitrates, AAC 128 kb/s stereo, 10 s segments, the ffmpeg binary (imageio-ffmpeg's).
+and video bitrates, 10 s segments, the ffmpeg binary (imageio-ffmpeg's). Not equal: audio
+(the reference's AAC default, 128 kb/s per rung; HLSService's 128/96/64 kb/s).
 Figures: x realtime (source seconds / wall seconds), CPU seconds (user+sys of the child
 processes, getrusage(RUSAGE_CHILDREN) deltas), output bytes, and picture quality of each rung
 against the source: VMAF (libvmaf, its built-in vmaf_v0.6.1 model, every `--vmaf-every`-th
@@ -79,7 +80,6 @@ LADDER = (
     Rung("480p", 854, 480, 1_000_000),
     Rung("360p", 640, 360, 500_000),
 )
-AUDIO_BITRATE = 128_000
 SEGMENT = 10
 
 
