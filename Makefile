@@ -69,6 +69,7 @@ bench: setup-dev
 	$(BIN)/python bench/auth.py
 	$(BIN)/python bench/chain.py
 	$(BIN)/python bench/ipfs.py
+	$(BIN)/python bench/hls.py --frontier
 
 clean:
 	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache node_modules
