@@ -59,6 +59,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tidecast.media.ffmpeg import Encoding  # after the path insert
+
 AIM_SPEED = 1.5
 AIM_VMAF = 1.0
 AIM_BARE = 0.05
@@ -89,8 +91,8 @@ class Knobs:
 
     preset: str = "medium"
     crf: float | None = None  # None: ABR at the rung's bitrate; else capped CRF
-    maxrate: float = 1.0  # cap, times the rung's bitrate (HLSService's: 1.0)
-    bufsize: float = 2.0  # VBV buffer, times the rung's bitrate (HLSService's: 2.0)
+    maxrate: float = Encoding.maxrate_factor  # cap, times the rung's bitrate (HLSService's)
+    bufsize: float = Encoding.bufsize_factor  # VBV buffer, times the rung's bitrate (HLSService's)
     threads: int = 0  # x264 threads per encoder; 0 is x264's own choice
     filter_threads: int = 0  # -filter_complex_threads; 0 is ffmpeg's default
     scaler: str = "bicubic"
@@ -109,7 +111,7 @@ class Knobs:
             parts.append(self.scaler)
         if self.x264:
             parts.append(self.x264)
-        if (self.maxrate, self.bufsize) != (1.0, 2.0):
+        if (self.maxrate, self.bufsize) != (Encoding.maxrate_factor, Encoding.bufsize_factor):
             parts.append(f"maxrate {self.maxrate:g}x bufsize {self.bufsize:g}x")
         return " ".join(parts)
 
@@ -312,9 +314,9 @@ def with_knobs(args: list[str], knobs: Knobs) -> list[str]:
         if knobs.crf is not None:
             at = args.index(f"-b:v:{i}")
             args[at : at + 2] = [f"-crf:v:{i}", f"{knobs.crf:g}"]
-        if knobs.maxrate != 1.0:
+        if knobs.maxrate != Encoding.maxrate_factor:
             _set(args, f"-maxrate:v:{i}", str(round(rung.bitrate * knobs.maxrate)))
-        if knobs.bufsize != 2.0:
+        if knobs.bufsize != Encoding.bufsize_factor:
             _set(args, f"-bufsize:v:{i}", str(round(rung.bitrate * knobs.bufsize)))
     graph = args.index("-filter_complex") + 1
     args[graph] = args[graph].replace("flags=bicubic", f"flags={knobs.scaler}")
@@ -516,14 +518,12 @@ def frontier_points() -> list[Knobs]:
         replace(base, preset="fast"),
         replace(base, preset="faster"),
         replace(base, preset="veryfast"),
+        replace(base, maxrate=1.0, bufsize=2.0),  # the first cap: maxrate = bitrate
         replace(base, maxrate=1.5, bufsize=3.0),
+        replace(base, maxrate=2.0, bufsize=4.0),
         replace(base, x264="rc-lookahead=20"),
         replace(base, preset="fast", scaler="bilinear"),
         replace(base, threads=2),
-        replace(base, maxrate=2.0, bufsize=4.0),
-        replace(base, maxrate=3.0, bufsize=6.0),
-        replace(base, preset="fast", maxrate=1.5, bufsize=3.0),
-        replace(base, preset="faster", maxrate=1.5, bufsize=3.0),
         replace(base, preset="fast", crf=20.0),
         replace(base, scaler="area"),
         replace(base, filter_threads=1),
