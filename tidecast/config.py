@@ -27,7 +27,7 @@ from tidecast.errors import ConfigError
 SIX_MB = 6 * 1024 * 1024
 DEV_SECRETS_FILE = "dev-secrets.json"
 #: Secrets production refuses to start without (values, never defaults).
-REQUIRED_IN_PRODUCTION = ("JWT_SECRET", "DATABASE_URL")
+REQUIRED_IN_PRODUCTION = ("JWT_SECRET", "DATABASE_URL", "TIDECAST_MEDIA_KEY_SECRET")
 #: Payments are the product: production names these too (no default could be right).
 CHAIN_REQUIRED_IN_PRODUCTION = (
     "PLATFORM_PRIVATE_KEY",
@@ -159,6 +159,19 @@ class Settings(BaseModel):
         "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
     ] = "medium"
     tidecast_hls_threads: int = Field(default=0, ge=0, le=64)
+    #: Pay-per-second playback. Published renditions are HLS AES-128 encrypted with a fresh key
+    #: every this many segments (a key period); the keys are sealed in the database under a key
+    #: derived from TIDECAST_MEDIA_KEY_SECRET (required in production; generated and kept under
+    #: the data directory in development).
+    tidecast_key_period_segments: int = Field(default=1, ge=1, le=1000)
+    tidecast_media_key_secret: SecretStr | None = None
+    #: Seconds a payment stream read from the chain is reused when gating keys (0: every request
+    #: reads the chain).
+    tidecast_payment_cache_seconds: float = Field(default=2.0, ge=0, le=10)
+    #: Key periods a viewer may fetch ahead of what their payment stream has paid for so far.
+    tidecast_key_lookahead_periods: int = Field(default=2, ge=1, le=100)
+    #: A new stream's price: whole platform tokens per second, a decimal string ("0.001").
+    tidecast_default_price: str = Field(default="0.001", pattern=r"^[0-9]{1,30}(\.[0-9]{1,30})?$")
 
     #: Lambda refuses request payloads over 6 MB; the dev server holds the same line.
     tidecast_max_body_bytes: int = Field(default=SIX_MB, ge=1)
@@ -239,6 +252,14 @@ class Settings(BaseModel):
         # RFC 7518 3.2: an HS256 key must be at least as long as the hash (32 bytes).
         if value is not None and len(value.get_secret_value().encode()) < 32:
             raise ValueError("must be at least 32 bytes (RFC 7518 section 3.2)")
+        return value
+
+    @field_validator("tidecast_media_key_secret")
+    @classmethod
+    def _media_key_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        # The key-sealing key is derived from it (HKDF-SHA256): at least 32 bytes of input.
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes")
         return value
 
     @field_validator("tidecast_trusted_proxies")
@@ -451,6 +472,10 @@ def load_settings(*, env_file: str | None = ".env") -> Settings:
     if settings.jwt_secret is None:
         settings.jwt_secret = SecretStr(_dev_secret(settings.tidecast_data_dir, "JWT_SECRET"))
         settings._generated_secret = True
+    if settings.tidecast_media_key_secret is None:
+        settings.tidecast_media_key_secret = SecretStr(
+            _dev_secret(settings.tidecast_data_dir, "TIDECAST_MEDIA_KEY_SECRET")
+        )
     return _with_chain_file(settings)
 
 

@@ -183,4 +183,5 @@ PRODUCTION_CHAIN = {
     "PAYMENT_STREAM_CONTRACT_ADDRESS": "0x" + "aa" * 20,
     "TOKEN_ADDRESS": "0x" + "bb" * 20,
     "STREAM_REGISTRY_ADDRESS": "0x" + "cc" * 20,
+    "TIDECAST_MEDIA_KEY_SECRET": "m" * 40,
 }

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -59,6 +60,14 @@ streams = Table(
     Column("duration", Float, nullable=True),
     Column("eta_seconds", Float, nullable=True),
     Column("job_id", String(32), nullable=True),
+    # Pay-per-second playback (tidecast/services/playback.py): the price in the platform token's
+    # smallest units per second (a decimal integer string: uint256 does not fit a BIGINT), and
+    # how the published renditions are encrypted: seconds of video per key and how many keys.
+    # NULL key fields: published before encryption (or not yet published); such a stream's
+    # segments are plain and it plays free.
+    Column("price_per_second", String(78), nullable=False, server_default="0"),
+    Column("key_period_seconds", Float, nullable=True),
+    Column("key_periods", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("status IN ('processing', 'ready', 'failed')", name="status"),
@@ -346,4 +355,36 @@ uploads = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("status IN ('receiving', 'complete')", name="status"),
     CheckConstraint("received >= 0 AND received <= length", name="received"),
+)
+
+
+# HLS AES-128 content keys, one per key period of a stream (tidecast/services/media_keys.py).
+# `wrapped` is the 16-byte key sealed with AES-256-GCM under a key derived from
+# TIDECAST_MEDIA_KEY_SECRET, bound to (stream_id, period): a row copied elsewhere does not open.
+# The keys go with their stream.
+stream_keys = Table(
+    "stream_keys",
+    metadata,
+    Column("stream_id", String(32), ForeignKey("streams.id", ondelete="CASCADE"), nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("stream_id", "period"),
+    CheckConstraint("period >= 0", name="period"),
+)
+
+# Keys released against a payment stream: the release budget (seconds paid so far buy that many
+# seconds of keys, plus a look-ahead) counts distinct (media stream, period) rows per payment
+# stream, and a key already released to it is released again for free (seeking back).
+key_grants = Table(
+    "key_grants",
+    metadata,
+    Column("chain_id", BigInteger, nullable=False),
+    Column("payment_stream_id", String(78), nullable=False),
+    Column("media_stream_id", String(32), ForeignKey("streams.id", ondelete="CASCADE"), nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("chain_id", "payment_stream_id", "media_stream_id", "period"),
+    Index("ix_key_grants_media_stream_id", "media_stream_id"),
 )
