@@ -60,8 +60,9 @@ streams = Table(
     Column("duration", Float, nullable=True),
     Column("eta_seconds", Float, nullable=True),
     Column("job_id", String(32), nullable=True),
-    # Pay-per-second playback (tidecast/services/playback.py): the price in the platform token's
-    # smallest units per second (a decimal integer string: uint256 does not fit a BIGINT), and
+    # Pay-per-second playback (tidecast/services/playback.py): the price in whole platform
+    # tokens per second as a normalised decimal string ("0.001", the house's money convention,
+    # tidecast/chain/units.py; compared with a flowRate after parse_units), and
     # how the published renditions are encrypted: seconds of video per key and how many keys.
     # NULL key fields: published before encryption (or not yet published); such a stream's
     # segments are plain and it plays free.
