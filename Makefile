@@ -50,13 +50,18 @@ typecheck: setup-dev
 # tests/unit/test_contract_artifacts.py fails while an artifact differs from a fresh compile.
 contracts: setup-dev
 	$(BIN)/python -m tidecast.chain.compile
+	$(BIN)/python -m tidecast.chain.browser
 
-# hls.js, the site's HLS player, is committed under public/vendor/ so that `make dev` (which runs no
-# npm) and any static host serve it as is; this refreshes that copy from the version package.json
-# pins. tests/unit/test_vendored_assets.py fails while the copy differs from the pinned package.
-vendor: node_modules/.installed
-	mkdir -p public/vendor/hls.js
+# hls.js (the site's HLS player) and ethers (the pages' wallet and contract client, its ES module
+# build) are committed under public/vendor/ so that `make dev` (which runs no npm) and any static
+# host serve them as they are; this refreshes those copies from the versions package.json pins,
+# and the contracts' ABIs the pages load (public/js/contracts.json) from the compiled artifacts.
+# tests/unit/test_vendored_assets.py fails while a copy differs from the pinned package.
+vendor: node_modules/.installed setup
+	mkdir -p public/vendor/hls.js public/vendor/ethers
 	cp node_modules/hls.js/dist/hls.min.js node_modules/hls.js/LICENSE public/vendor/hls.js/
+	cp node_modules/ethers/dist/ethers.min.js node_modules/ethers/LICENSE.md public/vendor/ethers/
+	$(BIN)/python -m tidecast.chain.browser
 
 test: setup-dev system-deps lint typecheck
 	$(BIN)/pytest

@@ -1,0 +1,60 @@
+// Linking a wallet to the signed-in account: Sign-In with Ethereum (EIP-4361). The server writes
+// the message (POST /api/auth/wallet/nonce with the address), the wallet signs it with
+// personal_sign, the server checks it (POST /api/auth/wallet/link). The page never composes
+// what the user signs, so what the wallet shows is exactly what the server verifies.
+import { api } from "/js/api.js";
+import { WalletError, chooseDemo, chosenDemo, connect, demoAccounts, reason, switchChain } from "/js/wallet.js";
+
+export async function linkWallet(token, onStep = () => {}) {
+  if (!token) throw new WalletError("signed-out", "Sign in first: a wallet is linked to an account.");
+  onStep("Connecting to your wallet…");
+  const wallet = await connect({ allowDemo: true });
+  const { data: nonce } = await api("/api/auth/wallet/nonce", {
+    method: "POST",
+    token,
+    body: { purpose: "link", address: wallet.address },
+  });
+  if (wallet.chainId !== nonce.chainId) {
+    const error = new WalletError(
+      "wrong-chain",
+      `Your wallet is on chain ${wallet.chainId}; tidecast runs on chain ${nonce.chainId}. Switch your wallet's network, then link again.`,
+    );
+    error.chainId = nonce.chainId;
+    throw error;
+  }
+  onStep("Sign the message in your wallet to prove it is yours…");
+  let signature;
+  try {
+    signature = await wallet.signer.signMessage(nonce.message);
+  } catch (error) {
+    throw new WalletError("rejected", reason(error));
+  }
+  const { data } = await api("/api/auth/wallet/link", { method: "POST", token, body: { message: nonce.message, signature } });
+  return data;
+}
+
+// Fills the development-only demo account chooser; hides it where there are no demo accounts.
+export async function setUpDemoChooser(container, select) {
+  const accounts = await demoAccounts();
+  if (accounts.length === 0) return;
+  for (const account of accounts) {
+    select.add(new Option(`Demo account ${account.index} (${account.address})`, String(account.index)));
+  }
+  select.value = chosenDemo() ?? "";
+  select.addEventListener("change", () => chooseDemo(select.value));
+  container.hidden = false;
+}
+
+// A "Switch network" button beside a wrong-chain message (an injected wallet only).
+export function offerSwitch(button, chainId, onDone) {
+  button.hidden = !globalThis.ethereum || chosenDemo() !== null;
+  button.onclick = async () => {
+    try {
+      await switchChain(chainId);
+      button.hidden = true;
+      onDone(null);
+    } catch (error) {
+      onDone(error);
+    }
+  };
+}

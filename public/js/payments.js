@@ -1,0 +1,117 @@
+// Payment streams from the browser: the platform's contracts (addresses from
+// GET /api/payments/config, ABIs from /js/contracts.json, which `make contracts` writes from
+// the compiled artifacts) driven through the user's own wallet. Amounts are decimal strings of
+// whole tokens outside the chain and bigint smallest units on it (ethers' parseUnits and
+// formatUnits with the token's decimals): never floats on the money path.
+import { ethers } from "/vendor/ethers/ethers.min.js";
+import { api } from "/js/api.js";
+import { WalletError } from "/js/wallet.js";
+
+let configPromise = null;
+let abisPromise = null;
+
+export function paymentsConfig() {
+  configPromise ??= api("/api/payments/config").then((reply) => reply.data);
+  return configPromise;
+}
+
+function abis() {
+  abisPromise ??= fetch("/js/contracts.json").then((reply) => reply.json());
+  return abisPromise;
+}
+
+export async function contracts(signer) {
+  const [config, abi] = await Promise.all([paymentsConfig(), abis()]);
+  return {
+    config,
+    stream: new ethers.Contract(config.paymentStream, abi.PaymentStream, signer),
+    token: new ethers.Contract(config.token.address, abi.DemoToken, signer),
+  };
+}
+
+export function units(amount, decimals) {
+  return ethers.parseUnits(String(amount), decimals);
+}
+
+export function tokens(amount, decimals) {
+  const text = ethers.formatUnits(amount, decimals);
+  return text.endsWith(".0") ? text.slice(0, -2) : text;
+}
+
+// Tokens a whole number of seconds costs at `price` tokens a second, in smallest units.
+export function cost(price, seconds, decimals) {
+  return units(price, decimals) * BigInt(Math.round(seconds));
+}
+
+// Refuses before the wallet prompts when the balance cannot cover `amount` (smallest units).
+async function requireBalance(token, owner, amount, config) {
+  const balance = await token.balanceOf(owner);
+  if (balance < amount) {
+    const { symbol, decimals } = config.token;
+    throw new WalletError(
+      "insufficient",
+      `Insufficient tokens: this needs ${tokens(amount, decimals)} ${symbol}, your wallet holds ${tokens(balance, decimals)} ${symbol}.`,
+    );
+  }
+}
+
+// ERC-20 approval for exactly what is about to be pulled (no standing unlimited allowance).
+async function approve(token, owner, spender, amount) {
+  if ((await token.allowance(owner, spender)) >= amount) return;
+  await (await token.approve(spender, amount)).wait();
+}
+
+// Opens a stream to `recipient` at `flowRate` (smallest units a second) with `deposit`;
+// returns the new stream's id as a decimal string.
+export async function openStream(signer, recipient, flowRate, deposit, onStep = () => {}) {
+  const { config, stream, token } = await contracts(signer);
+  const owner = await signer.getAddress();
+  await requireBalance(token, owner, deposit, config);
+  onStep("Approving the deposit in your wallet…");
+  await approve(token, owner, config.paymentStream, deposit);
+  onStep("Opening the payment stream in your wallet…");
+  const receipt = await (await stream.createStream(recipient, config.token.address, flowRate, deposit)).wait();
+  for (const log of receipt.logs) {
+    let parsed = null;
+    try {
+      parsed = stream.interface.parseLog(log);
+    } catch {
+      continue; // the token's Transfer/Approval
+    }
+    if (parsed?.name === "StreamCreated") return parsed.args.streamId.toString();
+  }
+  throw new Error("The payment stream was created but its id is not in the receipt.");
+}
+
+export async function topUp(signer, streamId, amount, onStep = () => {}) {
+  const { config, stream, token } = await contracts(signer);
+  const owner = await signer.getAddress();
+  await requireBalance(token, owner, amount, config);
+  onStep("Approving the top-up in your wallet…");
+  await approve(token, owner, config.paymentStream, amount);
+  onStep("Topping up in your wallet…");
+  await (await stream.topUp(streamId, amount)).wait();
+}
+
+export async function cancelStream(signer, streamId) {
+  const { stream } = await contracts(signer);
+  await (await stream.cancel(streamId)).wait();
+}
+
+// Withdraws all that has accrued to the caller (the recipient) so far; returns the amount.
+export async function withdrawAll(signer, streamId) {
+  const { stream } = await contracts(signer);
+  const amount = await stream.balanceOf(streamId, await signer.getAddress());
+  if (amount === 0n) throw new WalletError("insufficient", `Nothing has accrued on payment stream ${streamId} yet.`);
+  await (await stream.withdraw(streamId, amount)).wait();
+  return amount;
+}
+
+// "1 h 2 min", "42 s": how long a balance lasts.
+export function duration(seconds) {
+  if (!Number.isFinite(seconds)) return "indefinitely";
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
