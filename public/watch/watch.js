@@ -1,0 +1,361 @@
+// The watch page: a stream, its price, and playback gated by a live payment stream.
+//
+// Segments are public (and encrypted); keys are paid for. The page asks the API for a playback
+// token (POST /api/streams/<id>/playback, naming the viewer's payment stream), and hls.js sends
+// it with each key request (/api/keys/...; xhrSetup). The token lives about two key periods and
+// is renewed at half its life; the buffer is kept to about one key period, so when the payment
+// stops (cancelled, run dry) the next key or renewal answers 402 and the picture stops within
+// two key periods, with the server's reason shown (role=alert). A viewer who has not paid sees
+// that 402 reason and a way to pay, never a player waiting for keys.
+import { api, show, tokenKey } from "/js/api.js";
+import { offerSwitch, setUpDemoChooser } from "/js/link.js";
+import { cancelStream, duration, openStream, paymentsConfig, tokens, topUp, units } from "/js/payments.js";
+import { creatorName, describeStream } from "/js/streams.js";
+import { connect, reason } from "/js/wallet.js";
+import { play } from "/player/player.js";
+
+const $ = (id) => document.getElementById(id);
+const video = $("video");
+const status = $("status");
+const alertBox = $("alert");
+const loginToken = sessionStorage.getItem(tokenKey);
+const mediaId = new URLSearchParams(location.search).get("id");
+// For whoever debugs a stall, and for the end-to-end tests.
+const watch = (window.tidecastWatch = { state: "loading", hls: null, events: [], paymentId: null });
+
+let stream = null;
+let config = null;
+let playback = null; // the last playback grant (token, expiresIn, payment, ...)
+let renewTimer = null;
+let figures = null; // { remaining: bigint, flowRate: bigint, at: ms, depletion: ms|null, active }
+
+function say(text, kind = "info") {
+  show(status, text, kind);
+}
+
+function alarm(text) {
+  show(alertBox, text, "error");
+}
+
+function paymentKey() {
+  return `tidecast.payment.${mediaId}`;
+}
+
+// Ends playback for good (until the viewer pays again) and says why.
+function stop(message) {
+  clearTimeout(renewTimer);
+  if (watch.hls) {
+    watch.hls.destroy();
+    watch.hls = null;
+  }
+  video.pause();
+  watch.state = "stopped";
+  alarm(message);
+}
+
+async function requestPlayback(paymentId) {
+  const body = paymentId ? { paymentStreamId: paymentId } : {};
+  const { data } = await api(`/api/streams/${encodeURIComponent(mediaId)}/playback`, { method: "POST", token: loginToken, body });
+  return data;
+}
+
+function scheduleRenewal(seconds) {
+  clearTimeout(renewTimer);
+  renewTimer = setTimeout(renew, Math.max(1, seconds / 2) * 1000);
+}
+
+// A fresh token before the old one expires; a 402 here means the payment no longer covers now.
+async function renew() {
+  try {
+    playback = await requestPlayback(watch.paymentId);
+    watch.events.push({ kind: "renewed", at: video.currentTime });
+    scheduleRenewal(playback.expiresIn);
+    return true;
+  } catch (error) {
+    if (error.status === 402 || error.status === 401 || error.status === 403) {
+      stop(`Playback stopped: ${error.message}`);
+    } else {
+      renewTimer = setTimeout(renew, 2000); // the network, a restart: try again shortly
+    }
+    return false;
+  }
+}
+
+// What the key URL answered (its body is the API's JSON error), if hls.js kept it.
+function keyError(data) {
+  const xhr = data.networkDetails;
+  const code = data.response?.code ?? xhr?.status;
+  let message = null;
+  try {
+    const body = xhr?.response instanceof ArrayBuffer ? new TextDecoder().decode(xhr.response) : xhr?.responseText;
+    message = JSON.parse(body).error;
+  } catch {
+    // not JSON: the status says enough
+  }
+  return { code, message };
+}
+
+function startPlayer() {
+  const period = playback?.keyPeriodSeconds ?? stream.keyPeriodSeconds;
+  const hlsConfig = {
+    // A short buffer: the player never holds more than about one key period ahead, so a
+    // stopped payment shows within two.
+    ...(period ? { maxBufferLength: Math.max(period, 1), maxMaxBufferLength: Math.max(2 * period, 2), backBufferLength: 30 } : {}),
+    xhrSetup(xhr, url) {
+      if (playback?.token && new URL(url, location.href).pathname.startsWith("/api/keys/")) {
+        xhr.setRequestHeader("Authorization", `Bearer ${playback.token}`);
+      }
+    },
+  };
+  watch.state = "playing";
+  watch.hls = play(video, stream.masterPlaylist, {
+    hlsConfig,
+    onEvent(kind, detail) {
+      watch.events.push({ kind, detail, at: video.currentTime });
+      // Key failures are handled below, with the server's own words.
+      if (kind === "fatal" && !/^key/i.test(detail.details || "") && watch.state === "playing") {
+        stop(`Playback stopped: ${detail.details}`);
+      }
+    },
+  });
+  const Hls = globalThis.Hls;
+  if (!watch.hls || !Hls) return;
+  watch.hls.on(Hls.Events.ERROR, async (_event, data) => {
+    if (data.details !== Hls.ErrorDetails.KEY_LOAD_ERROR && data.details !== Hls.ErrorDetails.KEY_LOAD_TIMEOUT) return;
+    if (watch.state !== "playing") return;
+    const { code, message } = keyError(data);
+    watch.events.push({ kind: "key-error", detail: { code, message }, at: video.currentTime });
+    if (code === 402) {
+      stop(`Playback stopped: ${message || "payment required"}`);
+    } else if (await renew()) {
+      watch.hls?.startLoad(); // an expired token, a network blip: carry on with a fresh token
+    }
+  });
+  video.muted = video.muted || !navigator.userActivation?.hasBeenActive;
+  video.play().catch(() => say("Press play to start."));
+}
+
+// Local ticking between reads of the chain: the balance falls at flowRate every second.
+function tick() {
+  if (!figures) return;
+  const { decimals, symbol } = config.token;
+  const elapsed = BigInt(Math.max(0, Date.now() - figures.at));
+  let remaining = figures.active ? figures.remaining - (figures.flowRate * elapsed) / 1000n : figures.remaining;
+  if (remaining < 0n) remaining = 0n;
+  $("remaining").textContent = `${tokens(remaining, decimals)} ${symbol}`;
+  const left = figures.active && figures.flowRate > 0n ? Number(remaining / figures.flowRate) : 0;
+  $("time-left").textContent = figures.active ? duration(left) : "stopped";
+}
+
+async function refreshFigures() {
+  if (!watch.paymentId) return;
+  try {
+    const { data } = await api(`/api/payments/streams/${encodeURIComponent(watch.paymentId)}`);
+    const { decimals } = config.token;
+    figures = {
+      remaining: units(data.remainingBalance, decimals),
+      flowRate: units(data.flowRate, decimals),
+      at: Date.now(),
+      active: data.active,
+      sender: data.sender,
+    };
+    tick();
+    if (!data.active && watch.state === "playing") await renew(); // the server says why, in its words
+  } catch (error) {
+    say(`Could not read the payment stream: ${error.message}`, "error");
+  }
+}
+
+function showRunning(paymentId) {
+  watch.paymentId = paymentId;
+  localStorage.setItem(paymentKey(), paymentId);
+  $("stream-id").textContent = `#${paymentId}`;
+  $("open").hidden = true;
+  $("running").hidden = false;
+  refreshFigures();
+}
+
+function showOpen() {
+  $("running").hidden = true;
+  $("open").hidden = false;
+  updateDeposit();
+}
+
+function priceUnits() {
+  return units(stream.pricePerSecond, config.token.decimals);
+}
+
+function updateDeposit() {
+  const minutes = Number($("open").elements.minutes.value);
+  if (!Number.isInteger(minutes) || minutes < 1) {
+    $("deposit-text").textContent = "";
+    return;
+  }
+  const { decimals, symbol } = config.token;
+  $("deposit-text").textContent = `Deposit: ${tokens(priceUnits() * BigInt(minutes * 60), decimals)} ${symbol}`;
+}
+
+// The wallet to pay with: on the right chain, and linked to this account (else the server would
+// refuse the payment stream it opens, and the deposit would be spent for nothing).
+async function payingWallet(mustBe = null) {
+  const wallet = await connect({ expectedChainId: config.chainId, allowDemo: config.development });
+  if (mustBe && wallet.address.toLowerCase() !== mustBe.toLowerCase()) {
+    throw new Error(`Use the wallet that opened this payment stream: ${mustBe}.`);
+  }
+  const { data: me } = await api("/api/auth/me", { token: loginToken });
+  if (!(me.wallets || []).some((linked) => linked.address.toLowerCase() === wallet.address.toLowerCase())) {
+    throw new Error(`Wallet ${wallet.address} is not linked to your account: link it on your account page first.`);
+  }
+  return wallet;
+}
+
+function walletFailure(error) {
+  alarm(reason(error));
+  if (error.kind === "wrong-chain") {
+    offerSwitch($("switch-chain"), config.chainId, (failed) => (failed ? alarm(reason(failed)) : say("Network switched: try again.", "ok")));
+  }
+}
+
+$("open").addEventListener("input", updateDeposit);
+$("open").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  alertBox.hidden = true;
+  const button = event.target.querySelector("button");
+  button.disabled = true;
+  try {
+    if (!stream.creator?.wallet) throw new Error("The creator has not linked a wallet yet, so this stream cannot be paid for.");
+    const minutes = Number(event.target.elements.minutes.value);
+    const { signer } = await payingWallet();
+    const id = await openStream(signer, stream.creator.wallet, priceUnits(), priceUnits() * BigInt(minutes * 60), say);
+    say(`Payment stream #${id} is open. Starting playback…`, "ok");
+    playback = await requestPlayback(id);
+    showRunning(id);
+    scheduleRenewal(playback.expiresIn);
+    startPlayer();
+  } catch (error) {
+    walletFailure(error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$("top-up").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  alertBox.hidden = true;
+  const button = event.target.querySelector("button");
+  button.disabled = true;
+  try {
+    const minutes = Number(event.target.elements.minutes.value);
+    const { signer } = await payingWallet(figures?.sender);
+    await topUp(signer, watch.paymentId, priceUnits() * BigInt(minutes * 60), say);
+    say(`Topped up payment stream #${watch.paymentId} by ${minutes} minutes.`, "ok");
+    await refreshFigures();
+  } catch (error) {
+    walletFailure(error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$("stop").addEventListener("click", async () => {
+  alertBox.hidden = true;
+  try {
+    const { signer } = await payingWallet(figures?.sender);
+    say("Confirm the cancellation in your wallet…");
+    await cancelStream(signer, watch.paymentId);
+    const id = watch.paymentId;
+    localStorage.removeItem(paymentKey());
+    await refreshFigures();
+    stop(`You stopped paying: payment stream #${id} is cancelled and the rest of your deposit is back in your wallet.`);
+    showOpen();
+  } catch (error) {
+    walletFailure(error);
+  }
+});
+
+// The viewer's payment stream for this creator: the one this browser opened, else an active
+// one of theirs to the creator's wallet at the price or more.
+async function knownPayment() {
+  const saved = localStorage.getItem(paymentKey());
+  if (saved) return saved;
+  try {
+    const { data } = await api("/api/payments/mine", { token: loginToken });
+    const creator = stream.creator?.wallet?.toLowerCase();
+    const found = data.sent.find(
+      (payment) =>
+        payment.active && payment.recipient.toLowerCase() === creator && units(payment.flowRate, config.token.decimals) >= priceUnits(),
+    );
+    return found ? found.id : null;
+  } catch {
+    return null;
+  }
+}
+
+async function main() {
+  if (!mediaId) {
+    alarm("No stream chosen: open this page from the list of streams.");
+    return;
+  }
+  try {
+    ({ data: stream } = await api(`/api/streams/${encodeURIComponent(mediaId)}`));
+  } catch (error) {
+    alarm(error.status === 404 ? "This stream does not exist (or was removed)." : error.message);
+    return;
+  }
+  document.title = `${stream.title} · tidecast`;
+  $("title").textContent = stream.title;
+  $("description").textContent = stream.description || "";
+  if (stream.status !== "ready") {
+    $("byline").textContent = `by ${creatorName(stream)}`;
+    alarm(stream.status === "failed" ? "This stream failed to process." : "This stream is still processing: come back in a moment.");
+    return;
+  }
+  if (!stream.encrypted) {
+    $("byline").textContent = describeStream(stream);
+    startPlayer(); // published before gating: it plays free, no token needed
+    return;
+  }
+  try {
+    config = await paymentsConfig();
+  } catch (error) {
+    alarm(`Payments are unavailable: ${error.message}`);
+    return;
+  }
+  $("byline").textContent = describeStream(stream, config.token.symbol);
+  if (!loginToken) {
+    watch.state = "signed-out";
+    alarm("Sign in to watch: open your account page, sign in, then come back.");
+    return;
+  }
+  $("price").textContent = `${stream.pricePerSecond} ${config.token.symbol} a second`;
+  const paymentId = await knownPayment();
+  try {
+    playback = await requestPlayback(paymentId);
+  } catch (error) {
+    if (error.status !== 402) {
+      alarm(error.message);
+      return;
+    }
+    if (paymentId) localStorage.removeItem(paymentKey());
+    watch.state = "payment-required";
+    $("payment").hidden = false;
+    await setUpDemoChooser($("demo"), $("demo-account"));
+    showOpen();
+    alarm(`Payment required: ${error.message}`);
+    return;
+  }
+  if (!playback.free) {
+    $("payment").hidden = false;
+    await setUpDemoChooser($("demo"), $("demo-account"));
+    showRunning(String(playback.payment?.id ?? paymentId));
+  } else {
+    say(playback.reason === "owner" ? "Your own stream: it plays free for you." : "This stream is free to watch.");
+  }
+  scheduleRenewal(playback.expiresIn);
+  startPlayer();
+}
+
+setInterval(tick, 250);
+setInterval(refreshFigures, 5000);
+await main();
+if (watch.state === "loading") watch.state = "idle";
