@@ -120,7 +120,7 @@ function priceCell(stream) {
   input.setAttribute("aria-label", `Price of “${stream.title}” in tokens per second`);
   const save = document.createElement("button");
   save.textContent = "Set price";
-  save.setAttribute("aria-label", `Set the price of “${stream.title}”`);
+  save.setAttribute("aria-label", `Set price of “${stream.title}”`);
   form.append(input, " ", save);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -1,0 +1,28 @@
+"""The browser tests' shared parts: the platform as `tidecast dev` runs it, and chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.browser import chromium
+from tests.support.platform import Platform, running_platform
+
+#: A small upload limit, so "upload too large" is cheap to provoke.
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    work = tmp_path_factory.mktemp("platform")
+    with running_platform(work, {"TIDECAST_UPLOAD_MAX_BYTES": str(UPLOAD_MAX_BYTES)}) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with chromium(Path(tmp_path_factory.mktemp("profile"))) as context:
+        yield context

@@ -1,0 +1,197 @@
+"""The web front end in a real browser (Debian's chromium) against the real platform
+(`tidecast dev`: dev server, worker, embedded chain and IPFS), with a test EIP-1193 wallet
+injected into the pages (tests/support/wallet.py): every page passes axe-core (no serious or
+critical violations) and says what is missing; wallets link; uploads resume after a reload.
+The paid loop is in test_pay_per_second.py."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import UPLOAD_MAX_BYTES
+from tests.support import media
+from tests.support.axe import serious_violations
+from tests.support.platform import Platform
+from tests.support.wallet import TestWallet
+
+PASSWORD = "correct horse battery"
+
+
+def no_axe_violations(page: Any) -> None:
+    found = serious_violations(page)
+    assert found == [], found
+
+
+def register(base: str, username: str) -> None:
+    reply = httpx.post(
+        base + "/api/auth/register",
+        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+    )
+    assert reply.status_code == 202, reply.text
+
+
+def sign_in(page: Any, base: str, username: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/account/")
+    login = page.locator("#login")
+    login.get_by_label("Username or email").fill(username)
+    login.get_by_label("Password").fill(PASSWORD)
+    login.get_by_role("button").click()
+    expect(page.locator("#me-username")).to_have_text(username)
+
+
+def link_wallet(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Link a wallet").click()
+    expect(page.locator("#status")).to_contain_text("is linked to your account")
+
+
+def demo(platform: Platform, index: int) -> TestWallet:
+    account = platform.chain()["accounts"][index]
+    return TestWallet(platform.rpc_url, account["privateKey"])
+
+
+def lossless_clip(out: Path, seconds: float = 4) -> Path:
+    """A video of several MiB (noise, lossless x264), so the upload takes more than one 4 MiB chunk."""
+    noise = f"nullsrc=size=320x240:rate=25:duration={seconds},geq=lum='random(1)*255':cb=128:cr=128"
+    media.ffmpeg(
+        *["-f", "lavfi", "-i", noise],
+        *["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", str(out)],
+    )
+    return out
+
+
+def test_pages_pass_axe_and_say_what_is_missing(platform: Platform, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    base = platform.base
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    page.goto(f"{base}/")
+    expect(page.locator("#status")).to_contain_text("No streams yet")
+    no_axe_violations(page)
+
+    page.goto(f"{base}/watch/")
+    expect(page.locator("#alert")).to_contain_text("No stream chosen")
+    no_axe_violations(page)
+    page.goto(f"{base}/watch/?id=no-such-stream")
+    expect(page.locator("#alert")).to_contain_text("does not exist")
+
+    page.goto(f"{base}/studio/")
+    expect(page.locator("#signed-out")).to_contain_text("Sign in")
+    no_axe_violations(page)
+
+    page.goto(f"{base}/account/")
+    no_axe_violations(page)
+    register(base, "wanda")
+    sign_in(page, base, "wanda")
+    expect(page.locator("#no-wallets")).to_be_visible()
+    no_axe_violations(page)
+    # No injected wallet, no demo account chosen: the page says what to do.
+    page.get_by_role("button", name="Link a wallet").click()
+    expect(page.locator("#wallet-status")).to_contain_text("No wallet found")
+    expect(page.locator("#wallet-status")).to_have_attribute("role", "alert")
+    # In development the demo accounts are offered instead.
+    expect(page.get_by_label("Development: sign with a demo account")).to_be_visible()
+    assert errors == []
+
+
+def test_linking_a_wallet_with_an_injected_provider(platform: Platform, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    base = platform.base
+    wallet = demo(platform, 6)
+    page = browser.new_page()
+    wallet.install(page)
+    register(base, "lena")
+    sign_in(page, base, "lena")
+
+    wallet.reject = {"personal_sign"}
+    page.get_by_role("button", name="Link a wallet").click()
+    expect(page.locator("#wallet-status")).to_contain_text("You rejected the request")
+    me = page.evaluate(
+        """() => fetch('/api/auth/me', {
+            headers: { Authorization: 'Bearer ' + sessionStorage.getItem('tidecast.token') },
+        }).then((reply) => reply.json())"""
+    )
+    assert me["data"]["wallets"] == []  # nothing linked by a refusal
+
+    wallet.reject = set()
+    link_wallet(page)
+    expect(page.locator("#wallets")).to_contain_text(wallet.address)
+    assert "personal_sign" in wallet.calls and "eth_sendTransaction" not in wallet.calls
+    no_axe_violations(page)
+
+
+def test_studio_upload_resumes_after_a_reload_and_refuses_what_is_too_large(
+    platform: Platform, browser: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    base = platform.base
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    register(base, "cora")
+    sign_in(page, base, "cora")
+    page.goto(f"{base}/studio/")
+    page.wait_for_function("() => window.tidecastStudio?.ready")
+    no_axe_violations(page)
+
+    # Too large: said before anything is sent.
+    page.get_by_label("Video file").set_input_files(
+        {"name": "huge.mp4", "mimeType": "video/mp4", "buffer": b"\0" * (UPLOAD_MAX_BYTES + 1)}
+    )
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#alert")).to_contain_text("Upload too large")
+
+    clip = lossless_clip(tmp_path / "clip.mp4")
+    size = clip.stat().st_size
+    assert 4 * 1024 * 1024 < size < UPLOAD_MAX_BYTES, size  # two chunks at least
+
+    # The connection drops after the first chunk (the second PATCH never arrives).
+    def drop_later_chunks(route: Any) -> None:
+        request = route.request
+        if request.method == "PATCH" and request.headers.get("upload-offset") != "0":
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/api/uploads/*", drop_later_chunks)
+    page.get_by_label("Title").fill("Resumed clip")
+    page.get_by_label("Video file").set_input_files(str(clip))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#alert")).to_contain_text("connection dropped")
+    page.unroute("**/api/uploads/*")
+
+    page.reload()
+    page.wait_for_function("() => window.tidecastStudio?.ready")
+    expect(page.locator("#resume")).to_contain_text("stopped at")
+    shown = page.evaluate("() => document.getElementById('upload-progress').value")
+    assert 0 < shown < 100, shown  # the progress survived the reload
+    started = time.monotonic()
+    page.get_by_label("Video file").set_input_files(str(clip))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#status")).to_contain_text("processing it now", timeout=30_000)
+    expect(page.locator("#processing-text")).to_contain_text("is ready", timeout=120_000)
+    assert time.monotonic() - started < 150
+    expect(page.locator("#upload-progress")).to_have_js_property("value", 100)
+    expect(page.locator("#streams")).to_contain_text("Resumed clip")
+    no_axe_violations(page)
+    assert errors == []
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_pages(browser: Any) -> Any:
+    yield
+    for page in list(browser.pages):
+        page.close()
