@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from tidecast.services.limits import AttemptLimit
     from tidecast.services.links import LinkService
     from tidecast.services.mail_outbox import MailOutbox
+    from tidecast.services.media_keys import MediaKeys
     from tidecast.services.passwords import PasswordHasher
     from tidecast.services.payment_status import PaymentStatusService
     from tidecast.services.pipeline import Pipeline
@@ -213,7 +214,15 @@ def _pipeline(s: Services) -> Pipeline:
         events=s.events,
         uploads=s.uploads,
         max_attempts=s.settings.tidecast_job_max_attempts,
+        media_keys=s.media_keys,
+        key_period_segments=s.settings.tidecast_key_period_segments,
     )
+
+
+def _media_keys(s: Services) -> MediaKeys:
+    from tidecast.services.media_keys import MediaKeys
+
+    return MediaKeys(s.engine, s.settings.media_key_secret_value)
 
 
 def _queue(s: Services) -> Queue:
@@ -388,6 +397,7 @@ class Services:
     hls = part(_hls)
     uploads = part(_uploads)
     pipeline = part(_pipeline)
+    media_keys = part(_media_keys)
 
     def __init__(self, settings: Settings, **given: Any) -> None:
         unknown = sorted(set(given) - set(PARTS))

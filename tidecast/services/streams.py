@@ -70,6 +70,11 @@ def to_json(row: Any) -> dict[str, Any]:
         "variants": row.variants or [],
         "thumbnail": row.thumbnail,
         "cid": row.cid,
+        # Published HLS AES-128, a key per key period (tidecast/services/media_keys.py); NULL
+        # key fields: unencrypted (published before encryption, or not published yet).
+        "encrypted": row.key_period_seconds is not None,
+        "keyPeriodSeconds": row.key_period_seconds,
+        "keyPeriods": row.key_periods,
         "createdAt": iso(row.created_at),
         "updatedAt": iso(row.updated_at),
     }
