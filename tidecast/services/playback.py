@@ -182,7 +182,7 @@ class PlaybackService:
         if d.flow_rate < price:
             raise PaymentRequired(
                 f"Payment stream {pay}: flow rate {format_units(d.flow_rate, token.decimals)} "
-                f"{token.symbol}/s is below the price {row.price_per_second} tokens/s"
+                f"tokens/s is below the price {row.price_per_second} tokens/s"
             )
         return Access(False, None, state, state.paid_seconds(now))
 
