@@ -73,6 +73,7 @@ bench: setup-dev
 	$(BIN)/python bench/email_outbox.py
 	$(BIN)/python bench/auth.py
 	$(BIN)/python bench/chain.py
+	$(BIN)/python bench/keys.py
 	$(BIN)/python bench/ipfs.py
 	$(BIN)/python bench/hls.py --frontier
 

@@ -283,6 +283,14 @@ class Settings(BaseModel):
             raise ConfigError("JWT_SECRET is not set")
         return self.jwt_secret.get_secret_value()
 
+    @property
+    def media_key_secret_value(self) -> bytes:
+        """The secret the media keys are sealed under; load_settings fills it (development) or
+        demands it (production)."""
+        if self.tidecast_media_key_secret is None:
+            raise ConfigError("TIDECAST_MEDIA_KEY_SECRET is not set")
+        return self.tidecast_media_key_secret.get_secret_value().encode()
+
     def with_public_url(self, url: str) -> Settings:
         """These settings with TIDECAST_PUBLIC_URL moved to `url`, unless it was set explicitly."""
         if "tidecast_public_url" in self.model_fields_set:

@@ -37,9 +37,12 @@ if TYPE_CHECKING:
     from tidecast.services.limits import AttemptLimit
     from tidecast.services.links import LinkService
     from tidecast.services.mail_outbox import MailOutbox
+    from tidecast.services.media_keys import MediaKeys
     from tidecast.services.passwords import PasswordHasher
     from tidecast.services.payment_status import PaymentStatusService
+    from tidecast.services.payments import PaymentReader, PaymentsService
     from tidecast.services.pipeline import Pipeline
+    from tidecast.services.playback import PlaybackService
     from tidecast.services.smtp import SmtpTransport
     from tidecast.services.streams import StreamService
     from tidecast.services.tokens import TokenIssuer
@@ -93,9 +96,10 @@ def _engine(s: Services) -> Engine:
 
 
 def _streams(s: Services) -> StreamService:
+    from tidecast.chain.units import normalise
     from tidecast.services.streams import StreamService
 
-    return StreamService(s.engine)
+    return StreamService(s.engine, default_price=normalise(s.settings.tidecast_default_price))
 
 
 def _transport(s: Services) -> SmtpTransport:
@@ -193,6 +197,7 @@ def _jobs(s: Services) -> Jobs:
 
 
 def _uploads(s: Services) -> UploadService:
+    from tidecast.chain.units import normalise
     from tidecast.services.uploads import UploadService
 
     return UploadService(
@@ -200,6 +205,7 @@ def _uploads(s: Services) -> UploadService:
         s.settings.tidecast_data_dir / "uploads",
         max_bytes=s.settings.tidecast_upload_max_bytes,
         enqueue=lambda conn, kind, subject, payload: s.jobs.enqueue(conn, kind, subject, payload),
+        default_price=normalise(s.settings.tidecast_default_price),
     )
 
 
@@ -213,7 +219,15 @@ def _pipeline(s: Services) -> Pipeline:
         events=s.events,
         uploads=s.uploads,
         max_attempts=s.settings.tidecast_job_max_attempts,
+        media_keys=s.media_keys,
+        key_period_segments=s.settings.tidecast_key_period_segments,
     )
+
+
+def _media_keys(s: Services) -> MediaKeys:
+    from tidecast.services.media_keys import MediaKeys
+
+    return MediaKeys(s.engine, s.settings.media_key_secret_value)
 
 
 def _queue(s: Services) -> Queue:
@@ -362,6 +376,33 @@ def _wallets(s: Services) -> WalletService:
     )
 
 
+def _payment_reader(s: Services) -> PaymentReader:
+    from tidecast.services.payments import PaymentReader
+
+    return PaymentReader(s.chain, ttl=s.settings.tidecast_payment_cache_seconds)
+
+
+def _payments(s: Services) -> PaymentsService:
+    from tidecast.services.payments import PaymentsService
+
+    return PaymentsService(s.engine, s.chain, s.payment_reader, development=not s.settings.production)
+
+
+def _playback(s: Services) -> PlaybackService:
+    from tidecast.services.playback import PlaybackService
+    from tidecast.services.playback_tokens import PlaybackTokens
+
+    return PlaybackService(
+        s.engine,
+        reader=s.payment_reader,
+        media_keys=s.media_keys,
+        tokens=PlaybackTokens(s.settings.jwt_secret_value),
+        token_address=s.settings.token_address,
+        lookahead_periods=s.settings.tidecast_key_lookahead_periods,
+        configured_chain_id=s.settings.tidecast_chain_id,
+    )
+
+
 class Services:
     """The container. Attribute access builds a part; `given` parts are used as they are."""
 
@@ -388,6 +429,10 @@ class Services:
     hls = part(_hls)
     uploads = part(_uploads)
     pipeline = part(_pipeline)
+    media_keys = part(_media_keys)
+    payment_reader = part(_payment_reader)
+    payments = part(_payments)
+    playback = part(_playback)
 
     def __init__(self, settings: Settings, **given: Any) -> None:
         unknown = sorted(set(given) - set(PARTS))

@@ -62,6 +62,7 @@ def handler(event, context):
 """
 
 SECRET = "TOPSECRET-outside-the-publish-dir"
+PLAINTEXT = "PLAINTEXT-in-a-hidden-build-directory"
 
 
 @pytest.fixture
@@ -89,6 +90,18 @@ def project(tmp_path: Path) -> Path:
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text(text)
     (site / "escape.html").symlink_to(tmp_path / "secret.txt")
+    # What HLSService leaves hidden while it builds a stream (plaintext segments), and dot files.
+    hidden = {
+        "streams/.abc.tmp-x1/180p/segment0.ts": PLAINTEXT,
+        "streams/.abc.tmp-x1/master.m3u8": PLAINTEXT,
+        "streams/abc/.segment0.ts.enc": PLAINTEXT,
+        ".env": PLAINTEXT,
+        ".hidden/index.html": PLAINTEXT,
+    }
+    for name, text in hidden.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(text)
+    (site / "streams" / "abc" / "master.m3u8").write_text("#EXTM3U\n")
     return tmp_path
 
 
@@ -233,6 +246,27 @@ def test_hostile_static_paths_are_a_plain_404(base: str, path: str) -> None:
 def test_literal_dot_segments_sent_raw_are_refused(base: str, target: bytes) -> None:
     status, body = raw_get(base, target)
     assert status == 404 and body == b"custom 404"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/streams/.abc.tmp-x1/180p/segment0.ts",
+        "/streams/.abc.tmp-x1/master.m3u8",
+        "/streams/%2eabc.tmp-x1/master.m3u8",  # the dot percent-encoded
+        "/streams/abc/.segment0.ts.enc",
+        "/.env",
+        "/.hidden/",
+        "/.hidden",
+        "/pages/../streams/.abc.tmp-x1/master.m3u8",
+    ],
+)
+def test_dot_segments_in_the_publish_dir_are_not_found(base: str, path: str) -> None:
+    for method in ("GET", "HEAD"):
+        res = httpx.request(method, f"{base}{path}", headers={"Range": "bytes=0-9"})
+        assert res.status_code == 404, (method, path, res.status_code)
+        assert PLAINTEXT not in res.text
+    assert httpx.get(f"{base}/streams/abc/master.m3u8").text == "#EXTM3U\n"  # its neighbour is served
 
 
 def test_hostile_paths_to_functions_reach_them_or_get_the_json_error(base: str) -> None:

@@ -57,6 +57,8 @@ STRING_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("auth", "wallet/link"): ("message", "signature"),
     ("auth", "wallet/login"): ("message", "signature"),
     ("payments", "status"): ("streamId", "signature", "nonce"),
+    ("streams", "x"): ("pricePerSecond", "title", "description"),
+    ("streams", "x/playback"): ("paymentStreamId",),
 }
 DEEP = 100_000
 

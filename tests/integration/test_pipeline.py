@@ -13,17 +13,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, select
 
+from tests.support.devserver import running_devserver
 from tests.support.functions import bind_functions
 from tests.support.ipfs_node import running_node
+from tests.support.media import decoded_frames, key_tags
 from tests.support.uploads import make_video, streams, upload_all, user_token
 from tidecast.config import load_settings
 from tidecast.container import Services, create_services
-from tidecast.db.schema import event_deliveries, events, jobs
+from tidecast.db.schema import event_deliveries, events, jobs, stream_keys
 from tidecast.embedded.ipfs import IpfsNode
 from tidecast.ipfs.blockstore import BlockStore
+from tidecast.media.encrypt import decrypt
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -130,6 +134,49 @@ def test_upload_to_ready_published_pinned_and_served(
     job = svc.jobs.latest("stream.transcode", stream_id)
     assert job is not None and job["status"] == "done" and job["attempts"] == 1
     assert svc.jobs.run_due() is None and len(started_events(engine)) == 1
+
+
+def test_published_segments_are_ciphertext_everywhere_and_open_with_the_stored_keys(
+    svc: Services, engine: Engine, token: str, tmp_path: Path, node: IpfsNode
+) -> None:
+    svc.pipeline.key_period_segments = 2  # 3 segments of 1 s: periods 0 (two) and 1 (one)
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=3))
+    svc.jobs.run_due()
+    stream = streams("GET", stream_id).body["data"]
+    assert stream["status"] == "ready", stream
+    assert stream["encrypted"] is True and stream["keyPeriodSeconds"] == 2.0 and stream["keyPeriods"] == 2
+    assert svc.media_keys.count(stream_id) == 2
+    keys = [svc.media_keys.key(stream_id, p) for p in range(2)]
+    assert len(set(keys)) == 2
+    published = started_events(engine)[0].payload["stream"]  # the event carries the same figures
+    assert published["encrypted"] is True and published["keyPeriods"] == 2
+    # Nothing in the database is a key in the clear.
+    with engine.connect() as conn:
+        wrapped = [bytes(w) for w in conn.execute(select(stream_keys.c.wrapped)).scalars()]
+    assert len(wrapped) == 2 and not any(k in w for k in keys for w in wrapped)
+
+    project = tmp_path  # the dev server's publish dir is where HLS_OUTPUT_DIR's parent is
+    (project / "netlify.toml").write_text('[build]\npublish = "public"\nfunctions = "fns"\n')
+    (project / "fns").mkdir()
+    cid = stream["cid"]
+    with running_devserver(project, public_routes=node.gateway.routes()) as base:
+        sources = {
+            "site": f"{base}/streams/{stream_id}",
+            "gateway": f"{node.url}/ipfs/{cid}",
+            "gateway via the dev server": f"{base}/ipfs/{cid}",
+        }
+        for where, root in sources.items():
+            for quality in ("180p", "90p"):
+                playlist = httpx.get(f"{root}/{quality}/playlist.m3u8")
+                assert playlist.status_code == 200, (where, playlist.status_code)
+                tags = key_tags(playlist.text)
+                assert len(tags) == 3
+                for index, (segment, method, uri, iv) in enumerate(tags):
+                    assert method == "AES-128" and uri == f"/api/keys/{stream_id}/{index // 2}"
+                    data = httpx.get(f"{root}/{quality}/{segment}").content
+                    assert len(data) > 1000 and decoded_frames(data) == 0, (where, quality, segment)
+                    plain = decrypt(data, svc.media_keys.key(stream_id, index // 2), iv)
+                    assert decoded_frames(plain) == 15, (where, quality, segment)  # 1 s at 15 fps
 
 
 def test_a_damaged_video_fails_the_stream_with_the_reason(
@@ -260,4 +307,10 @@ def test_a_worker_killed_mid_transcode_leaves_nothing_published_and_the_job_runs
     assert job is not None and job["status"] == "done" and job["attempts"] == 2
     out = tmp_path / "public" / "streams"
     assert sorted(p.name for p in out.iterdir()) == [stream_id]  # the killed attempt's work dir is gone
+    # The keys are the second attempt's (the killed one stored none): they open what is published.
+    assert stream["encrypted"] and svc.media_keys.count(stream_id) == stream["keyPeriods"] == 8
+    segment, _, uri, iv = key_tags(out / stream_id / "90p" / "playlist.m3u8")[-1]
+    period = int(uri.rsplit("/", 1)[1])
+    data = (out / stream_id / "90p" / segment).read_bytes()
+    assert decoded_frames(decrypt(data, svc.media_keys.key(stream_id, period), iv)) > 0
     assert len(started_events(engine)) == 1

@@ -136,3 +136,34 @@ def gray_rows(image: Path) -> list[bytes]:
     plane = frame.planes[0]
     data = bytes(plane)
     return [data[y * plane.line_size : y * plane.line_size + frame.width] for y in range(frame.height)]
+
+
+def decoded_frames(data: bytes) -> int:
+    """The video frames PyAV decodes from one MPEG-TS segment's bytes, as a player's demuxer
+    would read them; 0 when it finds no video in them at all (ciphertext)."""
+    import io
+
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), format="mpegts") as container:
+            if not container.streams.video:
+                return 0
+            return sum(1 for _ in container.decode(video=0))
+    except av.FFmpegError:
+        return 0
+
+
+def key_tags(playlist: Path | str) -> list[tuple[str, str, str, bytes]]:
+    """(segment URI, METHOD, key URI, IV) of each segment of a variant playlist (path or text)."""
+    import m3u8
+
+    loaded = m3u8.load(str(playlist)) if isinstance(playlist, Path) else m3u8.loads(playlist)
+    out = []
+    for seg in loaded.segments:
+        key = seg.key
+        assert key is not None, f"{seg.uri}: no EXT-X-KEY applies"
+        iv = str(key.iv or "")
+        assert iv.lower().startswith("0x") and len(iv) == 34, f"{seg.uri}: IV {iv!r}"
+        out.append((str(seg.uri), str(key.method), str(key.uri), bytes.fromhex(iv[2:])))
+    return out

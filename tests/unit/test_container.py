@@ -82,3 +82,30 @@ def test_a_failed_build_is_tried_again_on_the_next_access(engine: Engine) -> Non
     with pytest.raises(ConnectionError):
         svc.probe  # noqa: B018
     assert svc.probe == "built" and len(attempts) == 2
+
+
+def test_media_keys_are_sealed_under_the_configured_secret(engine: Engine, tmp_path: Path) -> None:
+    from tidecast.config import Settings
+    from tidecast.db.migrate import upgrade
+    from tidecast.errors import ConfigError
+    from tidecast.services.streams import insert_stream
+
+    upgrade(engine)
+    with engine.begin() as conn:
+        stream = insert_stream(conn, title="t")
+    first = create_services(Settings(tidecast_media_key_secret="a" * 32), engine=engine)
+    key = first.media_keys.new_key()
+    with engine.begin() as conn:
+        first.media_keys.store(conn, stream, [key])
+    assert (
+        create_services(Settings(tidecast_media_key_secret="a" * 32), engine=engine).media_keys.key(stream, 0)
+        == key
+    )
+    with pytest.raises(ConfigError, match="TIDECAST_MEDIA_KEY_SECRET"):
+        create_services(Settings(tidecast_media_key_secret="b" * 32), engine=engine).media_keys.key(stream, 0)
+    with pytest.raises(ConfigError, match="TIDECAST_MEDIA_KEY_SECRET is not set"):
+        create_services(Settings(), engine=engine).media_keys  # noqa: B018 - building it is the point
+    # Reading streams never builds the vault (nor imports cryptography's AEAD for it).
+    reader = create_services(Settings(tidecast_media_key_secret="a" * 32), engine=engine)
+    reader.streams.get(stream)
+    assert "media_keys" not in reader.built()

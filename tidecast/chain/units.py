@@ -37,3 +37,16 @@ def parse_units(text: str, decimals: int, *, field: str = "amount") -> int:
     if value > UINT256_MAX:
         raise InvalidInput(f"{field} is too large")
     return value
+
+
+def normalise(text: str, *, field: str = "amount") -> str:
+    """A decimal string of whole tokens in the form `format_units` writes ("0.0010" -> "0.001",
+    "007" -> "7"), without knowing the token's decimals: for configured defaults, which must not
+    cost a chain read."""
+    found = _DECIMAL.fullmatch(text.strip()) if isinstance(text, str) else None
+    if found is None or len(text) > 160:
+        got = text[:60] if isinstance(text, str) else text
+        raise InvalidInput(f"{field} must be a decimal number of tokens such as 12 or 0.25, got {got!r}")
+    whole = found["whole"].lstrip("0") or "0"
+    frac = (found["frac"] or "").rstrip("0")
+    return f"{whole}.{frac}" if frac else whole

@@ -1,5 +1,10 @@
 """/api/payments/*: payment streams (reference: "Payment Processing").
 
+`GET config` is what a browser needs to pay (chain id, contracts, token; no secrets);
+`GET streams/<id>` one payment stream's live figures (public on chain anyway); `GET mine` the
+caller's streams, sent and received, from the watcher's index with live figures
+(tidecast/services/payments.py).
+
 `POST status` answers the reference's body for a stream whose sender or recipient signed the
 request (EIP-712; see tidecast/services/payment_status.py); `GET domain` gives clients the
 domain and types to sign. web3 is imported only when a request here needs it.
@@ -33,6 +38,24 @@ def status(request: Request) -> Response:
         body.streamId, body.nonce, body.expiresAt, body.signature
     )
     return ok(data)
+
+
+@app.route("GET", "config")
+def config(request: Request) -> Response:
+    return ok(request.services.payments.config())
+
+
+@app.route("GET", "streams/{stream_id}")
+def payment_stream(request: Request, stream_id: str) -> Response:
+    return ok(request.services.payments.stream(stream_id))
+
+
+@app.route("GET", "mine")
+def mine(request: Request) -> Response:
+    from tidecast.functions._auth import authenticate
+
+    user = authenticate(request)
+    return ok(request.services.payments.mine(user.user_id))
 
 
 @app.route("GET", "domain")

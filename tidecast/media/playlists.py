@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tidecast.errors import InvalidInput
@@ -87,6 +87,12 @@ def read_variant(directory: Path, name: str, width: int, height: int, fps: float
     video = avc1_codec(directory / segments[0].uri)
     codecs = f"{video},{AAC_LC}" if has_audio else video
     return Variant(name, width, height, fps, segments, codecs, float(playlist.target_duration or 0))
+
+
+def remeasured(variant: Variant, directory: Path) -> Variant:
+    """The same variant with its segments' sizes read again (after encryption padded them)."""
+    segments = tuple(Segment(s.uri, s.duration, (directory / s.uri).stat().st_size) for s in variant.segments)
+    return replace(variant, segments=segments)
 
 
 def avc1_codec(segment: Path) -> str:

@@ -314,12 +314,16 @@ def _safe_parts(path: str) -> list[str] | None:
     OS refuses it with ValueError), U+FFFD (what uvicorn puts for an escape that is not
     UTF-8, such as %ff: not the name the client sent) and a name over MAX_NAME_BYTES make
     the whole path not found: such a request is a probe, not a link to a file.
+
+    So does any other segment starting with "." (".." included): hidden names are work in
+    progress, never published. HLSService builds a stream in `streams/.<id>.tmp-*` (plaintext
+    segments until they are encrypted) and renames it into place.
     """
     parts: list[str] = []
     for segment in path.split("/"):
         if segment in ("", "."):
             continue
-        if segment == ".." or any(c in segment for c in REFUSED_IN_NAMES):
+        if segment.startswith(".") or any(c in segment for c in REFUSED_IN_NAMES):
             return None
         try:
             if len(segment.encode("utf-8")) > MAX_NAME_BYTES:

@@ -8,6 +8,12 @@ ffmpeg process (tidecast/media/ffmpeg.py), the master playlist is measured, not 
 is built in a hidden temporary directory beside it and renamed into place, so the dev server,
 the IPFS publisher or a CDN never sees half a stream. A failed or cancelled encode kills ffmpeg
 and removes its temporary directory; whatever was at the destination before stays untouched.
+
+Encryption (pay-per-second playback) is the caller's choice, a `KeyRing` passed in: the video
+pipeline always passes one, so every published stream is HLS AES-128 with a key per key period;
+`tidecast transcode` and the HLS playback tests do not. It runs on the hidden directory before
+the rename, so the published path and IPFS only ever hold ciphertext (the hidden directory
+does hold plaintext while encoding: the dev server refuses every dot-prefixed path segment).
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tidecast.errors import InvalidInput, NotFound
+from tidecast.errors import Cancelled, InvalidInput, NotFound
+from tidecast.media.encrypt import KeyRing
 from tidecast.media.ffmpeg import Encoding
 from tidecast.media.ladder import DEFAULT_LADDER, Rung
 from tidecast.media.progress import Progress
 
-__all__ = ["DEFAULT_LADDER", "HLSService", "Progress", "Rung", "check_name"]
+__all__ = ["DEFAULT_LADDER", "HLSService", "KeyRing", "Progress", "Rung", "check_name"]
 
 #: A stream's name is one path segment: letters, digits, `_` and `-`, not starting with `-`.
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,127}")
@@ -104,16 +111,23 @@ class HLSService:
         *,
         on_progress: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
+        keys: KeyRing | None = None,
     ) -> dict[str, Any]:
         """Encode the ladder and its thumbnail; answers the reference's shape plus measurements.
+
+        With `keys`, every rendition is published HLS AES-128 encrypted, a key per key period
+        from the ring (tidecast/media/encrypt.py); the caller stores `keys.keys()` afterwards.
+        The encryption happens in the hidden build directory, so no plaintext segment is ever
+        at the destination. Without, the segments are plain (`tidecast transcode`, and tools).
 
         Raises InvalidInput (not a video, a bad name, a truncated input), Unavailable (ffmpeg
         missing, killed or too slow) or Cancelled. On any failure nothing at the destination
         changes.
         """
         from tidecast.media import ffmpeg as ff
+        from tidecast.media.encrypt import encrypt_rendition
         from tidecast.media.ladder import plan
-        from tidecast.media.playlists import master_playlist, read_variant
+        from tidecast.media.playlists import master_playlist, read_variant, remeasured
         from tidecast.media.probe import probe
         from tidecast.media.progress import ProgressParser
 
@@ -145,6 +159,14 @@ class HLSService:
                     f"{what}: the video ends after {produced:.1f} s of the {info.duration:.1f} s its "
                     "header declares; the file looks truncated or damaged"
                 )
+            if keys is not None:
+                # Measured again after: padding adds up to 16 bytes a segment, and BANDWIDTH
+                # must be what a client downloads. (The codec was read from the plaintext.)
+                for r in renditions:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled(f"{what}: cancelled")
+                    encrypt_rendition(work / r.name, keys)
+                variants = [remeasured(v, work / v.name) for v in variants]
             (work / MASTER_FILE).write_text(master_playlist(variants), encoding="utf-8")
             self._thumbnail_into(Path(video_path), work / THUMBNAIL_FILE, info.duration, 5.0, cancel)
         parser.done()
@@ -166,6 +188,9 @@ class HLSService:
             "thumbnail": f"{base}/{THUMBNAIL_FILE}",
             "duration": round(min(v.duration for v in variants), 3),
             "segmentLength": self.segment_length,
+            # Seconds of video under one key (nominal: N segments of the configured length).
+            "keyPeriodSeconds": None if keys is None else float(keys.period_segments * self.segment_length),
+            "keyPeriods": None if keys is None else len(keys.keys()),
         }
 
     def generate_thumbnail(self, video_path: Path, output_name: str, time: str = "00:00:05") -> str:

@@ -4,10 +4,15 @@ One job (`stream.transcode`, subject the stream id) runs, from the start every t
 1. clean what a previous attempt left (its output directory; HLSService never renames a
    half-made one into place, and a killed attempt's complete one is redone, not trusted);
 2. HLSService.create_hls_stream with progress written to the job row and the stream row
-   (throttled), cancelled when the stream is deleted or the job's lease is lost;
+   (throttled), cancelled when the stream is deleted or the job's lease is lost, every
+   rendition HLS AES-128 encrypted with fresh keys, one per key period (TIDECAST_KEY_PERIOD_
+   SEGMENTS segments; the key URI is the site's `/api/keys/<stream>/<period>`);
 3. the thumbnail; 4. `ipfs add -r` of the stream's directory, pinned (all or nothing);
-5. in ONE transaction: the stream `ready` with its results, conditioned on it still being
-   `processing`, and `stream.started` published (its subscriber records it on chain).
+5. in ONE transaction: the stream `ready` with its results and key period figures,
+   conditioned on it still being `processing`, its keys sealed and stored (replacing any an
+   earlier attempt stored), and `stream.started` published (its subscriber records it on chain).
+   A stream is never ready without its keys; keys of an attempt that did not publish are never
+   stored (they lived only in that worker's memory, with the ciphertext nobody can open).
 Only then is the uploaded source deleted. A worker killed anywhere before step 5 commits leaves
 the stream `processing` and unpublished; the job is taken over when its lease runs out and runs
 again. A killed attempt can have pinned its output between the add and the publish (a window
@@ -28,6 +33,7 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +49,7 @@ if TYPE_CHECKING:
     from tidecast.jobs import RunningJob
     from tidecast.services.hls import HLSService, Progress
     from tidecast.services.ipfs import IPFSService
+    from tidecast.services.media_keys import MediaKeys
     from tidecast.services.uploads import UploadService
 
 log = logging.getLogger(__name__)
@@ -67,6 +74,8 @@ class Pipeline:
         events: EventBus,
         uploads: UploadService,
         max_attempts: int,
+        media_keys: MediaKeys,
+        key_period_segments: int = 1,
     ) -> None:
         self.engine = engine
         self.hls = hls
@@ -74,6 +83,8 @@ class Pipeline:
         self.events = events
         self.uploads = uploads
         self.max_attempts = max_attempts
+        self.media_keys = media_keys
+        self.key_period_segments = key_period_segments
         #: Seconds between progress writes (tests set 0 to see every report).
         self.progress_every = PROGRESS_EVERY
 
@@ -128,19 +139,27 @@ class Pipeline:
                 return
             job.progress(p.percent * ENCODE_SHARE / 100, eta=p.eta_seconds)
 
-        result = self.hls.create_hls_stream(source, stream_id, on_progress=on_progress, cancel=cancel)
+        from tidecast.media.encrypt import KeyRing
+
+        keys = KeyRing(self.key_period_segments, key_uri(stream_id), self.media_keys.new_key)
+        result = self.hls.create_hls_stream(
+            source, stream_id, on_progress=on_progress, cancel=cancel, keys=keys
+        )
         self._check(job, stream_id)
         thumbnail = result.get("thumbnail") or self.hls.generate_thumbnail(source, stream_id)
         self._check(job, stream_id)
         self._set_progress(stream_id, 95.0, None)
         added = self.ipfs.upload_directory(self.output_dir(stream_id))
-        if not self._publish(stream_id, result, thumbnail, added["cid"]):
+        if not self._publish(stream_id, result, thumbnail, added["cid"], keys.keys()):
             self._unpin(added["cid"])
             raise StreamGone(stream_id)
         self.uploads.discard_source(str(job.payload["upload"]))
 
-    def _publish(self, stream_id: str, result: dict[str, Any], thumbnail: str, cid: str) -> bool:
-        """Ready and `stream.started`, together or not at all; False when the stream is gone."""
+    def _publish(
+        self, stream_id: str, result: dict[str, Any], thumbnail: str, cid: str, keys: Sequence[bytes]
+    ) -> bool:
+        """Ready, its keys and `stream.started`, together or not at all; False when the stream
+        is gone."""
         from tidecast.services.streams import to_json
 
         with transaction(self.engine) as conn:
@@ -157,11 +176,14 @@ class Pipeline:
                     duration=result.get("duration"),
                     thumbnail=thumbnail,
                     cid=cid,
+                    key_period_seconds=result["keyPeriodSeconds"],
+                    key_periods=len(keys),
                     updated_at=now_utc(),
                 )
             )
             if done.rowcount != 1:
                 return False
+            self.media_keys.store(conn, stream_id, keys)
             row = conn.execute(select(streams).where(streams.c.id == stream_id)).one()
             self.events.publish(conn, "stream.started", {"stream": to_json(row)})
         return True
@@ -220,6 +242,12 @@ class Pipeline:
             self.ipfs.unpin_cid(cid)
         except NotFound:
             pass
+
+
+def key_uri(stream_id: str) -> Callable[[int], str]:
+    """Where a player asks for a key: the site's keys endpoint, root-relative (a player that
+    loaded the playlist from a foreign IPFS gateway rewrites it to the site)."""
+    return lambda period: f"/api/keys/{stream_id}/{period}"
 
 
 def remove_stream_media(hls: HLSService, ipfs: IPFSService, stream: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
 
-from tidecast.db.schema import STREAM_STATUSES, streams
+from tidecast.db.schema import STREAM_STATUSES, streams, user_wallets, users
 from tidecast.db.times import as_utc, iso, now_utc
 from tidecast.db.tx import transaction
 from tidecast.errors import InvalidInput, NotAllowed, NotFound
@@ -70,9 +70,37 @@ def to_json(row: Any) -> dict[str, Any]:
         "variants": row.variants or [],
         "thumbnail": row.thumbnail,
         "cid": row.cid,
+        # Published HLS AES-128, a key per key period (tidecast/services/media_keys.py); NULL
+        # key fields: unencrypted (published before encryption, or not published yet).
+        "encrypted": row.key_period_seconds is not None,
+        "keyPeriodSeconds": row.key_period_seconds,
+        "keyPeriods": row.key_periods,
+        "pricePerSecond": row.price_per_second,
+        # Absent when the row was read without the creator's columns (an event's copy).
+        "creator": {
+            "username": getattr(row, "creator_username", None),
+            "wallet": getattr(row, "creator_wallet", None),
+        },
         "createdAt": iso(row.created_at),
         "updatedAt": iso(row.updated_at),
     }
+
+
+def with_creator() -> Any:
+    """Streams with their creator's username and earliest linked wallet (what a viewer pays).
+
+    One statement (a join and a correlated subquery on the indexed user id), so listing stays
+    one round trip. Wallets are stored EIP-55 checksummed by the link (siwe), so no web3 here."""
+    wallet = (
+        select(user_wallets.c.address)
+        .where(user_wallets.c.user_id == streams.c.owner_id)
+        .order_by(user_wallets.c.linked_at, user_wallets.c.address)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        streams, users.c.username.label("creator_username"), wallet.label("creator_wallet")
+    ).select_from(streams.outerjoin(users, users.c.id == streams.c.owner_id))
 
 
 def encode_cursor(created_at: datetime, stream_id: str) -> str:
@@ -97,17 +125,37 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidInput("Invalid 'cursor' parameter: not a cursor this API issued") from None
 
 
-def insert_stream(conn: Connection, *, title: str, description: str = "", owner_id: str | None = None) -> str:
-    """A new stream in `processing`, in the caller's transaction; its id."""
+def checked_title(title: str) -> str:
     title = title.strip()
-    if "\x00" in title or "\x00" in description:
-        raise InvalidInput("Invalid 'title' or 'description': NUL characters are not allowed")
+    if "\x00" in title:
+        raise InvalidInput("Invalid 'title': NUL characters are not allowed")
     if not title:
         raise InvalidInput("Invalid 'title': must not be empty")
     if len(title) > TITLE_MAX:
         raise InvalidInput(f"Invalid 'title': at most {TITLE_MAX} characters")
+    return title
+
+
+def checked_description(description: str) -> str:
+    if "\x00" in description:
+        raise InvalidInput("Invalid 'description': NUL characters are not allowed")
     if len(description) > DESCRIPTION_MAX:
         raise InvalidInput(f"Invalid 'description': at most {DESCRIPTION_MAX} characters")
+    return description
+
+
+def insert_stream(
+    conn: Connection,
+    *,
+    title: str,
+    description: str = "",
+    owner_id: str | None = None,
+    price_per_second: str = "0",
+) -> str:
+    """A new stream in `processing`, in the caller's transaction; its id. `price_per_second` is
+    a normalised decimal string of whole tokens (the caller's default, TIDECAST_DEFAULT_PRICE)."""
+    title = checked_title(title)
+    description = checked_description(description)
     now = now_utc()
     stream_id = new_id()
     conn.execute(
@@ -116,6 +164,7 @@ def insert_stream(conn: Connection, *, title: str, description: str = "", owner_
             title=title,
             description=description,
             owner_id=owner_id,
+            price_per_second=price_per_second,
             status="processing",
             progress=0.0,
             created_at=now,
@@ -126,22 +175,37 @@ def insert_stream(conn: Connection, *, title: str, description: str = "", owner_
 
 
 class StreamService:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, default_price: str = "0") -> None:
         self._engine = engine
+        self.default_price = default_price
 
     def get(self, stream_id: str) -> dict[str, Any]:
         if not STREAM_ID.fullmatch(stream_id):
             raise NotFound("Stream not found")
         with self._engine.connect() as conn:
-            row = conn.execute(select(streams).where(streams.c.id == stream_id)).first()
+            row = conn.execute(with_creator().where(streams.c.id == stream_id)).first()
         if row is None:
             raise NotFound("Stream not found")
         return to_json(row)
 
-    def list(self, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page:
+    def list(
+        self,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        status: str | None = None,
+        owner_id: str | None = None,
+    ) -> Page:
+        """A page of streams, newest first; only those in `status`, only `owner_id`'s when given."""
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"Invalid 'limit' parameter: must be between 1 and {MAX_LIMIT}")
-        query = select(streams).order_by(streams.c.created_at.desc(), streams.c.id.desc())
+        query = with_creator().order_by(streams.c.created_at.desc(), streams.c.id.desc())
+        if status is not None:
+            if status not in STREAM_STATUSES:
+                raise InvalidInput(f"Invalid 'status' parameter: one of {', '.join(STREAM_STATUSES)}")
+            query = query.where(streams.c.status == status)
+        if owner_id is not None:
+            query = query.where(streams.c.owner_id == owner_id)
         if cursor is not None:
             created, last_id = decode_cursor(cursor)
             query = query.where(
@@ -159,7 +223,48 @@ class StreamService:
 
     def create(self, *, title: str, description: str = "", owner_id: str | None = None) -> dict[str, Any]:
         with self._engine.begin() as conn:
-            stream_id = insert_stream(conn, title=title, description=description, owner_id=owner_id)
+            stream_id = insert_stream(
+                conn,
+                title=title,
+                description=description,
+                owner_id=owner_id,
+                price_per_second=self.default_price,
+            )
+        return self.get(stream_id)
+
+    def check_owner(self, stream_id: str, user_id: str) -> None:
+        """NotFound for no such stream, NotAllowed when `user_id` does not own it."""
+        if not STREAM_ID.fullmatch(stream_id):
+            raise NotFound("Stream not found")
+        with self._engine.connect() as conn:
+            owner = conn.execute(select(streams.c.owner_id).where(streams.c.id == stream_id)).first()
+        if owner is None:
+            raise NotFound("Stream not found")
+        if owner.owner_id != user_id:
+            raise NotAllowed("Only the stream's owner may change it")
+
+    def update(self, stream_id: str, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change a stream's title, description or price (`price_per_second`, normalised by the
+        caller, which knows the token's decimals); its owner only (others NotAllowed)."""
+        allowed = {"title", "description", "price_per_second"}
+        if not changes or set(changes) - allowed:
+            raise InvalidInput("Invalid request body: give at least one of title, description, price")
+        values = dict(changes)
+        if "title" in values:
+            values["title"] = checked_title(values["title"])
+        if "description" in values:
+            values["description"] = checked_description(values["description"])
+        if not STREAM_ID.fullmatch(stream_id):
+            raise NotFound("Stream not found")
+        with transaction(self._engine) as conn:
+            owner = conn.execute(select(streams.c.owner_id).where(streams.c.id == stream_id)).first()
+            if owner is None:
+                raise NotFound("Stream not found")
+            if owner.owner_id != user_id:
+                raise NotAllowed("Only the stream's owner may change it")
+            conn.execute(
+                update(streams).where(streams.c.id == stream_id).values(**values, updated_at=now_utc())
+            )
         return self.get(stream_id)
 
     def delete(

@@ -96,8 +96,12 @@ class UploadService:
         max_bytes: int,
         enqueue: Callable[[Any, str, str, dict[str, Any]], str],
         probe: Callable[[Path], Any] | None = None,
+        default_price: str = "0",
     ) -> None:
         self.engine = engine
+        #: What a new stream costs a second (TIDECAST_DEFAULT_PRICE, normalised) until its
+        #: creator sets a price.
+        self.default_price = default_price
         self.directory = directory
         self.max_bytes = max_bytes
         self._enqueue = enqueue
@@ -205,7 +209,12 @@ class UploadService:
         from tidecast.services.streams import insert_stream
 
         with transaction(self.engine) as conn:
-            stream_id = insert_stream(conn, title=stream_title(current.metadata), owner_id=current.owner_id)
+            stream_id = insert_stream(
+                conn,
+                title=stream_title(current.metadata),
+                owner_id=current.owner_id,
+                price_per_second=self.default_price,
+            )
             job_id = self._enqueue(conn, TRANSCODE, stream_id, {"upload": current.id})
             conn.execute(update(streams).where(streams.c.id == stream_id).values(job_id=job_id))
             conn.execute(

@@ -1,0 +1,547 @@
+"""Gated playback against real nodes (the embedded chain and Anvil): playback tokens, the keys
+function, every 402 reason, the release budget, a cancel seen within the cache's lifetime, and
+hostile tokens, paths and bodies. In-process through AWS's sample event, SQLite."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from tests.support.accounts import add_user
+from tests.support.chain import Chain, chain_services, deployed, link_wallet
+from tests.support.events import aws_event
+from tests.support.functions import bind_functions
+from tidecast.chain.deploy import connect, deploy_all, fund_demo_accounts
+from tidecast.container import Services
+from tidecast.db.schema import key_grants, streams
+from tidecast.functions.auth import handler as auth_handler
+from tidecast.functions.keys import handler as keys_handler
+from tidecast.functions.payments import handler as payments_handler
+from tidecast.functions.streams import handler as streams_handler
+from tidecast.services.chain import BlockchainDataService
+from tidecast.services.playback_tokens import PlaybackTokens
+
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+PERIOD = 30.0  # long against the test's own run time, so budgets are exact
+PERIODS = 12
+CACHE_SECONDS = 1.0
+
+
+@pytest.fixture
+def chain(node: str) -> Chain:
+    return deployed(node)
+
+
+@pytest.fixture
+def svc(engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    services = chain_services(
+        engine,
+        chain,
+        monkeypatch,
+        TIDECAST_PAYMENT_CACHE_SECONDS=str(CACHE_SECONDS),
+        TIDECAST_KEY_LOOKAHEAD_PERIODS="2",
+    )
+    bind_functions(services)
+    yield services
+    services.close()
+
+
+class World:
+    """A creator with a priced, encrypted, ready stream; a viewer; a stranger without a wallet."""
+
+    def __init__(self, svc: Services, chain: Chain) -> None:
+        self.svc, self.chain, engine = svc, chain, svc.engine
+        self.creator, self.viewer, self.walletless = (
+            add_user(engine, "uc", "cara", "cara@example.com"),
+            add_user(engine, "uv", "vic", "vic@example.com"),
+            add_user(engine, "un", "nora", "nora@example.com"),
+        )
+        self.creator_key, self.viewer_key = chain.accounts[3], chain.accounts[2]
+        link_wallet(engine, "uc", self.creator_key.address, chain.deployment.chain_id)
+        link_wallet(engine, "uv", self.viewer_key.address, chain.deployment.chain_id)
+        self.login = {u: svc.accounts.issue_login(u)[0] for u in ("uc", "uv", "un")}
+        self.keys = [svc.media_keys.new_key() for _ in range(PERIODS)]
+        self.stream_id = self.media_stream("0.25", self.keys)
+
+    def media_stream(self, price: str, keys: list[bytes] | None, status: str = "ready") -> str:
+        sid = self.svc.streams.create(title="Paid film", owner_id="uc")["id"]
+        with self.svc.engine.begin() as conn:
+            conn.execute(
+                update(streams)
+                .where(streams.c.id == sid)
+                .values(
+                    status=status,
+                    price_per_second=price,
+                    key_period_seconds=PERIOD if keys is not None else None,
+                    key_periods=len(keys) if keys is not None else None,
+                )
+            )
+            if keys is not None:
+                self.svc.media_keys.store(conn, sid, keys)
+        return sid
+
+    def pay(self, rate: str = "0.25", deposit: str = "100", sender: Any = None, to: Any = None) -> int:
+        return self.svc.chain.open_stream(
+            (sender or self.viewer_key).private_key, (to or self.creator_key).address, rate, deposit
+        )
+
+
+@pytest.fixture
+def world(svc: Services, chain: Chain) -> World:
+    return World(svc, chain)
+
+
+def reply(raw: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+    body: Any = raw["body"]
+    if raw.get("isBase64Encoded"):
+        import base64
+
+        body = base64.b64decode(body)
+    elif body:
+        body = json.loads(body)
+    return raw["statusCode"], body, raw["headers"]
+
+
+def playback(
+    stream_id: str, token: str | None, body: Any = None, raw: str | None = None
+) -> tuple[int, Any, dict[str, str]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+    event = aws_event(
+        "1.0", "POST", f"/.netlify/functions/streams/{stream_id}/playback", body=payload, headers=headers
+    )
+    return reply(streams_handler(event, None))
+
+
+def key(stream_id: str, period: str | int, token: str | None) -> tuple[int, Any, dict[str, str]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    event = aws_event("2.0", "GET", f"/.netlify/functions/keys/{stream_id}/{period}", headers=headers)
+    return reply(keys_handler(event, None))
+
+
+def paid_token(world: World, pay: int, stream_id: str | None = None) -> str:
+    status, body, _ = playback(stream_id or world.stream_id, world.login["uv"], {"paymentStreamId": pay})
+    assert status == 200, body
+    return str(body["data"]["token"])
+
+
+def grants(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(key_grants)).scalar_one())
+
+
+# -- free playback ------------------------------------------------------------------------------
+
+
+@SQLITE
+def test_the_owner_and_free_streams_play_without_a_payment(world: World) -> None:
+    status, body, _ = playback(world.stream_id, world.login["uc"])  # no body at all
+    assert status == 200, body
+    data = body["data"]
+    assert (data["free"], data["reason"], data["payment"]) == (True, "owner", None)
+    assert data["keyPeriodSeconds"] == PERIOD and data["expiresIn"] == 60  # 2 key periods
+    status, got, headers = key(world.stream_id, 3, data["token"])
+    assert status == 200 and got == world.keys[3]
+    assert headers["Content-Type"] == "application/octet-stream" and headers["Cache-Control"] == "no-store"
+
+    free = world.media_stream("0", [world.svc.media_keys.new_key()])
+    status, body, _ = playback(free, world.login["un"], {})  # no wallet needed either
+    assert status == 200 and (body["data"]["free"], body["data"]["reason"]) == (True, "price 0")
+    assert key(free, 0, body["data"]["token"])[0] == 200
+
+    legacy = world.media_stream("0.25", None)
+    status, body, _ = playback(legacy, world.login["un"])
+    assert status == 200 and body["data"]["reason"] == "unencrypted"
+    assert body["data"]["expiresIn"] == 10
+    assert key(legacy, 0, body["data"]["token"])[0] == 404  # there are no keys to give
+    assert grants(world.svc.engine) == 0  # free plays spend no budget
+
+
+@SQLITE
+def test_streams_not_ready_are_409(world: World) -> None:
+    for state, words in (("processing", "still processing"), ("failed", "failed")):
+        sid = world.media_stream("0.25", [], status=state)
+        status, body, _ = playback(sid, world.login["uc"])
+        assert status == 409 and words in body["error"], body
+    assert playback("nosuchstream", world.login["uv"])[0] == 404
+    assert playback(world.stream_id, None)[0] == 401
+
+
+# -- paid playback: every reason to refuse -------------------------------------------------------
+
+
+@SQLITE
+def test_every_reason_a_payment_does_not_count_is_a_402_naming_it(world: World, chain: Chain) -> None:
+    sid, creator = world.stream_id, world.creator_key.address
+
+    def refused(user: str, body: Any, *words: str) -> None:
+        status, got, _ = playback(sid, world.login[user], body)
+        assert status == 402 and got["code"] == "PAYMENT_REQUIRED", got
+        for word in words:
+            assert word in got["error"], (word, got["error"])
+
+    refused("un", {}, "Link a wallet first")
+    refused("uv", {}, f"Open a payment stream to {creator}", "0.25")
+    refused("uv", {"paymentStreamId": "999999"}, "999999", "does not exist")
+    stranger_pays = world.pay(sender=chain.accounts[4])
+    refused("uv", {"paymentStreamId": stranger_pays}, chain.accounts[4].address, "not a wallet linked")
+    elsewhere = world.pay(to=chain.accounts[5])
+    refused("uv", {"paymentStreamId": elsewhere}, "recipient is not the creator's wallet", creator)
+    cheap = world.pay(rate="0.1")
+    refused("uv", {"paymentStreamId": str(cheap)}, "flow rate 0.1 tokens/s is below the price 0.25 tokens/s")
+    # Another ERC-20 on the same PaymentStream contract.
+    w3 = connect(chain.url)
+    other = deploy_all(w3, chain.deployer.private_key, platform_address=chain.platform.address)
+    fund_demo_accounts(w3, chain.deployer.private_key, other.token, [world.viewer_key.address])
+    foreign = BlockchainDataService(
+        chain.url, payment_stream_address=chain.deployment.payment_stream, token_address=other.token
+    )
+    wrong_token = foreign.open_stream(world.viewer_key.private_key, creator, "0.25", "10")
+    refused("uv", {"paymentStreamId": wrong_token}, "token is not the platform token")
+    cancelled = world.pay()
+    world.svc.chain.cancel(world.viewer_key.private_key, cancelled)
+    refused("uv", {"paymentStreamId": cancelled}, f"Payment stream {cancelled} was cancelled")
+    dry = world.pay(rate="0.25", deposit="1")  # 4 seconds of money
+    chain.advance(10)
+    refused("uv", {"paymentStreamId": dry}, f"Payment stream {dry} ran dry at 20")
+    assert grants(world.svc.engine) == 0
+
+
+@SQLITE
+def test_a_paying_viewer_gets_keys_within_the_budget(world: World) -> None:
+    pay = world.pay()
+    status, body, _ = playback(world.stream_id, world.login["uv"], {"paymentStreamId": str(pay)})
+    assert status == 200, body
+    data = body["data"]
+    assert (data["free"], data["reason"]) == (False, None)
+    payment = data["payment"]
+    assert payment["id"] == str(pay) and payment["active"] is True
+    assert payment["sender"] == world.viewer_key.address and payment["recipient"] == world.creator_key.address
+    assert payment["flowRate"] == "0.25" and 0 <= payment["paidSeconds"] < PERIOD
+    token = data["token"]
+    # Paid < 1 period: floor(paid / period) + 2 look-ahead = 2 distinct periods.
+    assert key(world.stream_id, 0, token)[1] == world.keys[0]
+    assert key(world.stream_id, 1, token)[1] == world.keys[1]
+    status, body, _ = key(world.stream_id, 5, token)
+    assert status == 402 and "2 key periods" in body["error"] and "period 5" in body["error"], body
+    assert key(world.stream_id, 0, token)[0] == 200  # granted before: free again
+    assert grants(world.svc.engine) == 2
+    assert key(world.stream_id, PERIODS + 3, token)[0] == 404  # no such period: no budget spent
+    assert grants(world.svc.engine) == 2
+    # Two periods of paid time later (the wall clock moved on): 2 + 2 periods.
+    world.svc.playback.wall_clock = lambda: time.time() + 2 * PERIOD + 1
+    assert key(world.stream_id, 5, token)[1] == world.keys[5]
+    assert key(world.stream_id, 6, token)[0] == 200
+    status, body, _ = key(world.stream_id, 7, token)
+    assert status == 402 and "4 key periods" in body["error"]
+    assert grants(world.svc.engine) == 4
+
+
+@SQLITE
+def test_a_cancelled_payment_stops_keys_within_the_cache_lifetime(world: World) -> None:
+    pay = world.pay()
+    token = paid_token(world, pay)
+    assert key(world.stream_id, 0, token)[0] == 200  # the payment is cached now
+    world.svc.chain.cancel(world.viewer_key.private_key, pay)
+    cancelled_at = time.monotonic()
+    while True:
+        status, body, _ = key(world.stream_id, 0, token)
+        if status != 200:
+            break
+        assert time.monotonic() - cancelled_at < CACHE_SECONDS + 0.5, "keys still released after the TTL"
+        time.sleep(0.05)
+    assert status == 402 and f"Payment stream {pay} was cancelled" in body["error"]
+    assert time.monotonic() - cancelled_at <= CACHE_SECONDS + 0.5
+    status, body, _ = playback(world.stream_id, world.login["uv"], {"paymentStreamId": pay})  # renewal
+    assert status == 402 and "was cancelled" in body["error"]
+
+
+@SQLITE
+def test_a_payment_that_runs_dry_stops_keys(world: World, chain: Chain) -> None:
+    pay = world.pay(deposit="20")  # 80 s of money
+    token = paid_token(world, pay)
+    assert key(world.stream_id, 0, token)[0] == 200
+    chain.advance(120)
+    time.sleep(CACHE_SECONDS)
+    status, body, _ = key(world.stream_id, 1, token)
+    assert status == 402 and f"Payment stream {pay} ran dry at" in body["error"], body
+
+
+@SQLITE
+def test_the_cache_spares_the_chain_and_a_price_change_applies_at_once(world: World) -> None:
+    pay = world.pay()
+    token = paid_token(world, pay)
+    reads = world.svc.payment_reader.reads
+    for _ in range(5):
+        assert key(world.stream_id, 0, token)[0] == 200
+    assert world.svc.payment_reader.reads - reads <= 1
+    with world.svc.engine.begin() as conn:
+        conn.execute(update(streams).where(streams.c.id == world.stream_id).values(price_per_second="0.5"))
+    status, body, _ = key(world.stream_id, 0, token)
+    assert status == 402 and "below the price 0.5 tokens/s" in body["error"]
+
+
+# -- tokens -------------------------------------------------------------------------------------
+
+
+@SQLITE
+def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: World) -> None:
+    pay = world.pay()
+    token = paid_token(world, pay)
+    other = world.media_stream("0.25", [world.svc.media_keys.new_key()])
+    secret = world.svc.settings.jwt_secret_value
+    claims = dict(user_id="uv", stream_id=world.stream_id, payment_stream_id=str(pay))
+    chain_id = world.chain.deployment.chain_id
+    forged = PlaybackTokens("another secret of at least 32 bytes!!").issue(
+        **claims, chain_id=chain_id, ttl=60
+    )[0]
+    expired = PlaybackTokens(secret).issue(**claims, chain_id=chain_id, ttl=10, now=time.time() - 60)[0]
+    wrong_chain = PlaybackTokens(secret).issue(**claims, chain_id=chain_id + 1, ttl=60)[0]
+    import jwt
+
+    unsigned = jwt.encode(
+        {"sub": "uv", "str": world.stream_id, "pay": str(pay), "cid": chain_id, "aud": "tidecast-playback",
+         "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "x"},
+        key=None, algorithm="none",
+    )  # fmt: skip
+    import hashlib
+    import hmac
+
+    playback_key = hmac.new(secret.encode(), b"playback", hashlib.sha256).digest()
+    wrong_audience = jwt.encode(
+        {"sub": "uv", "str": world.stream_id, "pay": str(pay), "cid": chain_id, "aud": "tidecast-api",
+         "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "x"},
+        playback_key, algorithm="HS256",
+    )  # fmt: skip
+    cases = [
+        (None, 401, "Missing playback token"),
+        ("garbage", 401, "malformed"),
+        (forged, 401, "signature"),
+        (expired, 401, "expired"),
+        (world.login["uv"], 401, "signature"),  # a login token is not a playback token
+        (wrong_audience, 401, "audience"),
+        (unsigned, 401, ""),
+        (wrong_chain, 401, "another chain"),
+        ("x" * 5000, 401, "malformed"),
+    ]
+    for bad, status, words in cases:
+        got = key(world.stream_id, 0, bad)
+        assert got[0] == status and words in got[1]["error"], (bad, got)
+        assert got[2].get("WWW-Authenticate", "").startswith("Bearer")
+    got = key(other, 0, token)  # a good token for another stream
+    assert got[0] == 403 and "another stream" in got[1]["error"]
+    # ... and a playback token is not a login token.
+    me = auth_handler(
+        aws_event("1.0", "GET", "/.netlify/functions/auth/me", headers={"Authorization": f"Bearer {token}"}),
+        None,
+    )
+    assert me["statusCode"] == 401
+    assert grants(world.svc.engine) == 0
+    assert key(world.stream_id, 0, token)[0] == 200  # the real one still works
+
+
+# -- hostile paths and bodies -------------------------------------------------------------------
+
+
+@SQLITE
+def test_hostile_periods_and_bodies_are_clear_4xx_and_change_nothing(world: World) -> None:
+    pay = world.pay()
+    token = paid_token(world, pay)
+    for period, status in [
+        ("-1", 400), ("abc", 400), ("1.5", 400), ("%00", 400), ("1%00", 400), ("٣", 400), ("0x1", 400),
+        ("99999999999999999999999999", 404), (str(2**31), 404), ("999999999", 404), (PERIODS, 404),
+    ]:  # fmt: skip
+        got = key(world.stream_id, period, token)
+        assert got[0] == status, (period, got)
+        assert "period" in got[1]["error"].lower()
+    for path_id in ("nosuch", "a" * 40, "%00"):
+        assert key(path_id, 0, token)[0] == 403  # the token names its stream; this is not it
+    assert grants(world.svc.engine) == 0
+
+    bodies: list[tuple[Any, str]] = [
+        ({"paymentStreamId": -1}, "paymentStreamId"),
+        ({"paymentStreamId": 0}, "paymentStreamId"),
+        ({"paymentStreamId": "abc"}, "paymentStreamId"),
+        ({"paymentStreamId": str(2**256)}, "paymentStreamId"),
+        ({"paymentStreamId": "1" * 100}, "paymentStreamId"),
+        ({"paymentStreamId": True}, "paymentStreamId"),
+        ({"paymentStreamId": [1]}, "paymentStreamId"),
+        ({"paymentStreamId": "1\u0000"}, "paymentStreamId"),
+        ({"paymentStreamId": 1.5}, "paymentStreamId"),
+        ({"extra": 1}, "extra"),
+    ]
+    for body, words in bodies:
+        status, got, _ = playback(world.stream_id, world.login["uv"], body)
+        assert status == 400 and words in got["error"], (body, got)
+    for raw in ("[", "[]", '"x"', "{" * 100, "\u0000"):
+        status, got, _ = playback(world.stream_id, world.login["uv"], raw=raw)
+        assert status == 400, (raw, got)
+
+
+# -- PATCH, the price and the stream JSON -------------------------------------------------------
+
+
+def patch(
+    stream_id: str, token: str | None, body: Any = None, raw: str | None = None
+) -> tuple[int, Any, dict[str, str]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    payload = raw if raw is not None else json.dumps(body)
+    event = aws_event(
+        "1.0", "PATCH", f"/.netlify/functions/streams/{stream_id}", body=payload, headers=headers
+    )
+    return reply(streams_handler(event, None))
+
+
+def get_stream(stream_id: str) -> dict[str, Any]:
+    status, body, _ = reply(
+        streams_handler(aws_event("1.0", "GET", f"/.netlify/functions/streams/{stream_id}"), None)
+    )
+    assert status == 200, body
+    return dict(body["data"])
+
+
+@SQLITE
+def test_the_owner_sets_the_price_normalised_and_nobody_else_can(world: World) -> None:
+    sid = world.stream_id
+    before = get_stream(sid)
+    assert before["pricePerSecond"] == "0.25"
+    assert before["creator"] == {"username": "cara", "wallet": world.creator_key.address}
+    status, body, _ = patch(sid, world.login["uc"], {"pricePerSecond": "0.0020", "title": "  Renamed  "})
+    assert status == 200, body
+    assert body["data"]["pricePerSecond"] == "0.002" and body["data"]["title"] == "Renamed"
+    assert patch(sid, world.login["uc"], {"pricePerSecond": "000"})[1]["data"]["pricePerSecond"] == "0"
+    assert patch(sid, world.login["uc"], {"pricePerSecond": "7.50"})[1]["data"]["pricePerSecond"] == "7.5"
+    after = get_stream(sid)
+    cases: list[tuple[str | None, Any, int, str]] = [
+        (None, {"pricePerSecond": "1"}, 401, ""),
+        ("uv", {"pricePerSecond": "1"}, 403, "owner"),
+        ("uc", {"pricePerSecond": "-1"}, 400, "pricePerSecond"),
+        ("uc", {"pricePerSecond": "1e3"}, 400, "pricePerSecond"),
+        ("uc", {"pricePerSecond": "0." + "0" * 18 + "1"}, 400, "decimal places"),
+        ("uc", {"pricePerSecond": "1" * 5000}, 400, "pricePerSecond"),
+        ("uc", {"pricePerSecond": 1}, 400, "pricePerSecond"),
+        ("uc", {"pricePerSecond": ""}, 400, "pricePerSecond"),
+        ("uc", {"pricePerSecond": "1\u0000"}, 400, "pricePerSecond"),
+        ("uc", {"title": ""}, 400, "title"),
+        ("uc", {"title": "x" * 250}, 400, "title"),
+        ("uc", {"description": "a\u0000b"}, 400, "description"),
+        ("uc", {}, 400, "at least one"),
+        ("uc", {"ownerId": "uv"}, 400, "ownerId"),
+        ("uc", {"status": "ready"}, 400, "status"),
+    ]
+    for user, body, status, words in cases:
+        got = patch(sid, world.login[user] if user else None, body)
+        assert got[0] == status and words in got[1]["error"], (body, got)
+    assert patch("nosuchstream", world.login["uc"], {"pricePerSecond": "1"})[0] == 404
+    assert patch(sid, world.login["uc"], raw="[1]")[0] == 400
+    assert get_stream(sid) == after  # nothing changed
+
+
+@SQLITE
+def test_new_streams_get_the_default_price_and_lists_filter(world: World) -> None:
+    svc = world.svc
+    assert svc.streams.create(title="t", owner_id="uv")["pricePerSecond"] == "0.001"
+    processing = world.media_stream("1", None, status="processing")
+
+    def listing(query: dict[str, str], token: str | None = None) -> tuple[int, Any, dict[str, str]]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        event = aws_event("1.0", "GET", "/.netlify/functions/streams", query=query, headers=headers)
+        return reply(streams_handler(event, None))
+
+    status, body, _ = listing({"status": "ready"})
+    ids = [s["id"] for s in body["data"]["items"]]
+    assert status == 200 and world.stream_id in ids and processing not in ids
+    assert all(s["status"] == "ready" for s in body["data"]["items"])
+    status, body, _ = listing({"owner": "me"}, world.login["uc"])
+    mine = {s["id"] for s in body["data"]["items"]}
+    assert status == 200 and {world.stream_id, processing} <= mine
+    assert all(s["ownerId"] == "uc" for s in body["data"]["items"])
+    status, body, _ = listing({"owner": "me", "status": "processing"}, world.login["uc"])
+    assert [s["id"] for s in body["data"]["items"]] == [processing]
+    assert listing({"owner": "me"})[0] == 401
+    for query, words in (
+        ({"status": "bogus"}, "status"),
+        ({"owner": "uc"}, "owner"),
+        ({"status": "\u0000"}, "status"),
+    ):
+        status, body, _ = listing(query, world.login["uc"])
+        assert status == 400 and words in body["error"], (query, body)
+
+
+# -- /api/payments ------------------------------------------------------------------------------
+
+
+def payments(route: str, token: str | None = None) -> tuple[int, Any, dict[str, str]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    event = aws_event("1.0", "GET", f"/.netlify/functions/payments/{route}", headers=headers)
+    return reply(payments_handler(event, None))
+
+
+@SQLITE
+def test_payment_endpoints(world: World, chain: Chain) -> None:
+    status, body, _ = payments("config")
+    assert status == 200
+    assert body["data"] == {
+        "chainId": chain.deployment.chain_id,
+        "paymentStream": chain.deployment.payment_stream,
+        "registry": chain.deployment.registry,
+        "token": {"address": chain.deployment.token, "symbol": "TIDE", "decimals": 18},
+        "development": True,
+    }
+    assert "KEY" not in json.dumps(body).upper()
+    pay = world.pay(rate="0.25", deposit="100")
+    chain.advance(8)
+    status, body, _ = payments(f"streams/{pay}")
+    data = body["data"]
+    assert status == 200 and data["id"] == str(pay) and data["active"] is True
+    assert data["deposit"] == "100" and data["flowRate"] == "0.25" and data["withdrawn"] == "0"
+    assert float(data["withdrawable"]) >= 2 and float(data["remainingBalance"]) <= 98
+    assert data["depletionTime"].endswith("Z") and data["startTime"].endswith("Z")
+    assert payments("streams/999999")[0] == 404
+    for bad in ("abc", "-1", "0", "%00", "9" * 100):
+        assert payments(f"streams/{bad}")[0] == 400, bad
+
+    world.svc.watcher.drain()
+    status, body, _ = payments("mine", world.login["uv"])
+    assert status == 200 and body["data"]["wallets"] == [world.viewer_key.address]
+    assert [s["id"] for s in body["data"]["sent"]] == [str(pay)] and body["data"]["received"] == []
+    status, body, _ = payments("mine", world.login["uc"])
+    assert [s["id"] for s in body["data"]["received"]] == [str(pay)]
+    assert float(body["data"]["withdrawable"]) >= 2
+    status, body, _ = payments("mine", world.login["un"])
+    assert body["data"] == {"wallets": [], "sent": [], "received": [], "withdrawable": "0"}
+    assert payments("mine")[0] == 401
+
+
+def test_the_budget_holds_under_racing_requests(
+    engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both databases: eight requests for eight new periods at once get exactly the budget."""
+    import threading
+
+    svc = chain_services(engine, chain, monkeypatch, TIDECAST_KEY_LOOKAHEAD_PERIODS="3")
+    bind_functions(svc)
+    try:
+        world = World(svc, chain)
+        token = paid_token(world, world.pay())
+        results: list[int] = []
+        barrier = threading.Barrier(8)
+
+        def fetch(period: int) -> None:
+            barrier.wait()
+            results.append(key(world.stream_id, period, token)[0])
+
+        threads = [threading.Thread(target=fetch, args=(p,)) for p in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == [200] * 3 + [402] * 5, results
+        assert grants(engine) == 3
+    finally:
+        svc.close()

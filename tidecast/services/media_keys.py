@@ -1,0 +1,142 @@
+"""The key vault: each stream's HLS AES-128 content keys, sealed at rest in the database.
+
+A content key (16 random bytes a key period, tidecast/media/encrypt.py) opens a slice of a
+published stream that is public everywhere else (the site, IPFS gateways): the keys are the
+product, so the database never holds one in the clear. Each is sealed with AES-256-GCM under a
+key-encryption key derived from TIDECAST_MEDIA_KEY_SECRET (HKDF-SHA256, info
+"tidecast media keys v1", so the same secret used for something else yields an unrelated key),
+with the associated data `"<stream id>/<period>"`: a sealed row copied to another stream or
+period does not open, and an altered row is caught by the tag. Stored as nonce (12 bytes, random)
+|| ciphertext || tag (16 + 16 bytes).
+
+A row that does not open is a ConfigError (a server fault, never the viewer's): the usual cause
+is a TIDECAST_MEDIA_KEY_SECRET that is not the one the keys were sealed with. Rotating the secret
+therefore means re-sealing every row under the new one first; until then the old streams
+cannot be played.
+
+Keys are written in the caller's transaction (`store`), the one that publishes the stream
+(tidecast/services/pipeline.py): a stream is never ready without its keys, nor keys stored for
+a stream that did not become ready.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+
+from tidecast.db.schema import stream_keys
+from tidecast.db.times import now_utc
+from tidecast.errors import ConfigError, InvalidInput, NotFound
+from tidecast.services.streams import STREAM_ID
+
+KEY_BYTES = 16
+NONCE_BYTES = 12
+HKDF_INFO = b"tidecast media keys v1"
+MIN_SECRET_BYTES = 32
+#: The column is a 32-bit INTEGER: a larger period is no period (and never reaches PostgreSQL,
+#: which would answer "integer out of range" with an error, not a miss).
+MAX_PERIOD = 2**31 - 1
+
+
+class MediaKeys:
+    def __init__(self, engine: Engine, secret: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        if len(secret) < MIN_SECRET_BYTES:
+            raise ConfigError(f"TIDECAST_MEDIA_KEY_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        self._engine = engine
+        self._aead = AESGCM(derive_kek(secret))
+
+    def new_key(self) -> bytes:
+        return os.urandom(KEY_BYTES)
+
+    def store(self, conn: Connection, stream_id: str, keys: Sequence[bytes]) -> None:
+        """Seal and store `keys` (period 0, 1, ...) in the caller's transaction, replacing any
+        the stream had (a re-run of its transcode made new ones)."""
+        _check_stream(stream_id, InvalidInput)
+        for period, key in enumerate(keys):
+            if not isinstance(key, bytes) or len(key) != KEY_BYTES:
+                raise InvalidInput(f"key for period {period}: must be {KEY_BYTES} bytes")
+        now = now_utc()
+        conn.execute(delete(stream_keys).where(stream_keys.c.stream_id == stream_id))
+        if keys:
+            conn.execute(
+                insert(stream_keys),
+                [
+                    {
+                        "stream_id": stream_id,
+                        "period": p,
+                        "wrapped": self.seal(stream_id, p, k),
+                        "created_at": now,
+                    }
+                    for p, k in enumerate(keys)
+                ],
+            )
+
+    def key(self, stream_id: str, period: int) -> bytes:
+        """The 16-byte content key of `stream_id`'s key period `period`; NotFound when there is
+        none (an unknown stream, an unencrypted one, a period past its end or below 0)."""
+        _check_stream(stream_id, NotFound)
+        if isinstance(period, bool) or not isinstance(period, int) or not 0 <= period <= MAX_PERIOD:
+            raise NotFound(f"No key period {period!r} for this stream")
+        with self._engine.connect() as conn:
+            wrapped = conn.execute(
+                select(stream_keys.c.wrapped).where(
+                    (stream_keys.c.stream_id == stream_id) & (stream_keys.c.period == period)
+                )
+            ).scalar()
+        if wrapped is None:
+            raise NotFound(f"No key period {period} for this stream")
+        return self.open(stream_id, period, bytes(wrapped))
+
+    def count(self, stream_id: str) -> int:
+        if not isinstance(stream_id, str) or not STREAM_ID.fullmatch(stream_id):
+            return 0
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                select(func.count()).select_from(stream_keys).where(stream_keys.c.stream_id == stream_id)
+            ).scalar()
+        return int(found or 0)
+
+    # -- sealing -----------------------------------------------------------------------------
+
+    def seal(self, stream_id: str, period: int, key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, key, _aad(stream_id, period))
+
+    def open(self, stream_id: str, period: int, wrapped: bytes) -> bytes:
+        from cryptography.exceptions import InvalidTag
+
+        try:
+            key = self._aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _aad(stream_id, period))
+        except (InvalidTag, ValueError):
+            raise ConfigError(
+                f"the stored key of stream {stream_id} period {period} does not open: "
+                "TIDECAST_MEDIA_KEY_SECRET is not the secret it was sealed with (or the row was altered)"
+            ) from None
+        if len(key) != KEY_BYTES:  # pragma: no cover - only a row sealed by something else
+            raise ConfigError(
+                f"the stored key of stream {stream_id} period {period} is not {KEY_BYTES} bytes"
+            )
+        return key
+
+
+def derive_kek(secret: bytes) -> bytes:
+    """The AES-256 key-encryption key: HKDF-SHA256 of the secret (no salt: the secret is random
+    and long; the info string binds the result to this use)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO).derive(secret)
+
+
+def _aad(stream_id: str, period: int) -> bytes:
+    return f"{stream_id}/{period}".encode()
+
+
+def _check_stream(stream_id: str, error: type[InvalidInput] | type[NotFound]) -> None:
+    # Never sent to the database when it cannot be a stream id (PostgreSQL refuses NULs).
+    if not isinstance(stream_id, str) or not STREAM_ID.fullmatch(stream_id):
+        raise error("Stream not found" if error is NotFound else "not a stream id")

@@ -1,0 +1,243 @@
+"""Payment streams as the site shows them: read from the chain, with a short in-process cache.
+
+`PaymentReader` reads a payment stream (`getStream`) and keeps it for at most
+TIDECAST_PAYMENT_CACHE_SECONDS per (chain, stream): a player asks for a key every key period,
+many viewers at once, and the chain need not be asked each time. What the cache may hide is
+bounded: a cancel is seen at most that many seconds late, and running dry is never hidden,
+because the depletion time read is compared with the wall clock at every use.
+
+The contract's `getStream` says `active: false` both for a stream that was cancelled and for
+one that ran dry. They are told apart without the watcher's index: a cancelled stream pays its
+recipient everything at once, so its recipient's `balanceOf` is 0 while `withdrawn < deposit`
+(a stream that ran dry still owes its recipient `deposit - withdrawn`). When everything was
+withdrawn the two look the same on chain; that stream is reported as having run dry.
+
+`PaymentsService` answers /api/payments/{config, streams/<id>, mine}: amounts in whole tokens
+(decimal strings), times ISO 8601.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, or_, select
+
+from tidecast.chain.units import format_units
+from tidecast.db.schema import payment_streams, user_wallets
+from tidecast.db.times import iso
+from tidecast.errors import InvalidInput, NotFound, Reverted
+from tidecast.services.chain import BlockchainDataService, StreamDetails
+
+#: A payment stream id as the API takes it: a positive integer below 2**256 (78 digits at most).
+PAYMENT_ID = re.compile(r"[0-9]{1,78}", re.ASCII)
+#: Later than any datetime can say: a stream whose depletion saturates never runs dry.
+_MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
+#: Streams `mine` reads live at most, per direction.
+MINE_LIMIT = 100
+
+
+def payment_id(value: int | str, field: str = "paymentStreamId") -> int:
+    """A payment stream id from a body or a path; 400 naming `field` when it cannot be one."""
+    if isinstance(value, bool):
+        raise InvalidInput(f"Invalid '{field}': a payment stream id (a positive integer)")
+    text = str(value) if isinstance(value, int) else value
+    if not isinstance(text, str) or not PAYMENT_ID.fullmatch(text) or not 0 < int(text) < 2**256:
+        raise InvalidInput(f"Invalid '{field}': a payment stream id (a positive integer)")
+    return int(text)
+
+
+def timestamp_iso(seconds: int) -> str | None:
+    if seconds <= 0 or seconds > _MAX_TIMESTAMP:
+        return None
+    return iso(datetime.fromtimestamp(seconds, UTC))
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """A payment stream as read from the chain, and whether it was cancelled."""
+
+    details: StreamDetails
+    cancelled: bool
+
+    def ran_dry(self, now: float) -> bool:
+        """Out of money at wall-clock `now` (a cached read may predate the depletion)."""
+        return not self.cancelled and (not self.details.active or self.details.depletion_time <= now)
+
+    def paid_seconds(self, now: float) -> float:
+        """Seconds the deposit has paid for so far, at wall-clock `now`:
+        deposit / flowRate - max(0, depletionTime - now) (no lag behind the last block)."""
+        d = self.details
+        if d.flow_rate <= 0:
+            return 0.0
+        left = 0.0 if self.cancelled else max(0.0, min(d.depletion_time, _MAX_TIMESTAMP) - now)
+        return max(0.0, d.deposit / d.flow_rate - left)
+
+
+class PaymentReader:
+    def __init__(
+        self,
+        chain: BlockchainDataService,
+        *,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.chain = chain
+        self.ttl = ttl
+        self.clock = clock
+        self._cache: dict[tuple[int, int], tuple[float, PaymentState]] = {}
+        self._lock = threading.Lock()
+        self._chain_id: int | None = None
+        #: Chain reads made (getStream calls): what the cache saves, for the bench and tests.
+        self.reads = 0
+
+    def chain_id(self) -> int:
+        """The node's chain id, read once: it does not change under one RPC URL."""
+        if self._chain_id is None:
+            self._chain_id = self.chain.chain_id()
+        return self._chain_id
+
+    def read(self, stream_id: int) -> PaymentState:
+        """The stream, from the cache while it is fresh; NotFound for an id the chain lacks."""
+        key = (self.chain_id(), stream_id)
+        now = self.clock()
+        if self.ttl > 0:
+            with self._lock:
+                hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < self.ttl:
+                return hit[1]
+        state = self.fresh(stream_id)
+        if self.ttl > 0:
+            with self._lock:
+                if len(self._cache) > 10_000:  # bounded: drop what has gone stale
+                    self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
+                self._cache[key] = (now, state)
+        return state
+
+    def fresh(self, stream_id: int) -> PaymentState:
+        """The stream read from the chain now (no cache)."""
+        self.reads += 1
+        try:
+            details = self.chain.get_payment_stream_details(stream_id)
+        except Reverted as exc:
+            if exc.reason and "unknown stream" in exc.reason:
+                raise NotFound(f"Payment stream {stream_id} does not exist on this chain") from None
+            raise
+        cancelled = False
+        if not details.active and details.withdrawn < details.deposit:
+            contract = self.chain.payment_stream()
+            owed = self.chain.read(lambda: contract.functions.balanceOf(stream_id, details.recipient).call())
+            cancelled = int(owed) == 0
+        return PaymentState(details, cancelled)
+
+    def withdrawable(self, stream_id: int, recipient: str) -> int:
+        contract = self.chain.payment_stream()
+        return int(self.chain.read(lambda: contract.functions.balanceOf(stream_id, recipient).call()))
+
+
+def stream_json(state: PaymentState, decimals: int, *, withdrawable: int | None = None) -> dict[str, Any]:
+    """The live figures of a payment stream (GET /api/payments/streams/<id>)."""
+    d = state.details
+    out: dict[str, Any] = {
+        "id": str(d.stream_id),
+        "sender": d.sender,
+        "recipient": d.recipient,
+        "token": d.token,
+        "flowRate": format_units(d.flow_rate, decimals),
+        "deposit": format_units(d.deposit, decimals),
+        "withdrawn": format_units(d.withdrawn, decimals),
+        "remainingBalance": format_units(d.remaining_balance, decimals),
+        "withdrawable": format_units(withdrawable, decimals) if withdrawable is not None else None,
+        "depletionTime": timestamp_iso(d.depletion_time),
+        "startTime": timestamp_iso(d.start_time),
+        "active": d.active,
+        "cancelled": state.cancelled,
+    }
+    return out
+
+
+class PaymentsService:
+    def __init__(
+        self,
+        engine: Engine,
+        chain: BlockchainDataService,
+        reader: PaymentReader,
+        *,
+        development: bool,
+    ) -> None:
+        self.engine = engine
+        self.chain = chain
+        self.reader = reader
+        self.development = development
+
+    def config(self) -> dict[str, Any]:
+        """What a browser needs to pay: the chain, the contracts, the token. No secrets."""
+        token = self.chain.token()
+        return {
+            "chainId": self.reader.chain_id(),
+            "paymentStream": self.chain.payment_stream().address,
+            "registry": self.chain.registry_address or None,
+            "token": {"address": token.address, "symbol": token.symbol, "decimals": token.decimals},
+            "development": self.development,
+        }
+
+    def stream(self, raw_id: str) -> dict[str, Any]:
+        """One payment stream, live (no cache: this is what a viewer's balance shows)."""
+        stream_id = payment_id(raw_id, "id")
+        state = self.reader.fresh(stream_id)
+        decimals = self.chain.token(state.details.token).decimals
+        owed = 0 if state.cancelled else self.reader.withdrawable(stream_id, state.details.recipient)
+        return stream_json(state, decimals, withdrawable=owed)
+
+    def mine(self, user_id: str) -> dict[str, Any]:
+        """The caller's streams, sent and received, from the watcher's index with live figures."""
+        chain_id = self.reader.chain_id()
+        with self.engine.connect() as conn:
+            wallets = list(
+                conn.execute(
+                    select(user_wallets.c.address)
+                    .where(user_wallets.c.user_id == user_id)
+                    .order_by(user_wallets.c.linked_at, user_wallets.c.address)
+                ).scalars()
+            )
+            rows = (
+                conn.execute(
+                    select(payment_streams.c.stream_id, payment_streams.c.sender, payment_streams.c.recipient)
+                    .where(
+                        (payment_streams.c.chain_id == chain_id)
+                        & or_(payment_streams.c.sender.in_(wallets), payment_streams.c.recipient.in_(wallets))
+                    )
+                    .order_by(payment_streams.c.start_time.desc())
+                    .limit(2 * MINE_LIMIT)
+                ).all()
+                if wallets
+                else []
+            )
+        token = self.chain.token()
+        mine = set(wallets)
+        sent: list[dict[str, Any]] = []
+        received: list[dict[str, Any]] = []
+        total = 0
+        for row in rows:
+            state = self.reader.fresh(int(row.stream_id))
+            recipient = state.details.recipient
+            owed = 0 if state.cancelled else self.reader.withdrawable(int(row.stream_id), recipient)
+            decimals = self.chain.token(state.details.token).decimals
+            item = stream_json(state, decimals, withdrawable=owed)
+            if row.sender in mine and len(sent) < MINE_LIMIT:
+                sent.append(item)
+            if row.recipient in mine and len(received) < MINE_LIMIT:
+                received.append(item)
+                if state.details.token == token.address:
+                    total += owed
+        return {
+            "wallets": wallets,
+            "sent": sent,
+            "received": received,
+            "withdrawable": format_units(total, token.decimals),
+        }

@@ -1,0 +1,289 @@
+"""Gating playback: who may have a stream's content keys, checked against a live payment stream.
+
+Segments are public (they are on IPFS); the keys are what is paid for. One set of conditions
+guards both doors, `start` (POST /api/streams/<id>/playback, which issues a playback token) and
+`release` (GET /api/keys/<id>/<period>, which hands out one 16-byte key):
+
+- the stream exists and is ready;
+- free: the caller owns it, its price is "0", or it was published unencrypted (legacy);
+- otherwise a payment stream that is, on chain: active (not cancelled, not run dry at the wall
+  clock), sent from one of the caller's linked wallets, to one of the creator's linked wallets,
+  in the platform token, at a flow rate of at least the price. Each failure is a 402 saying what
+  is missing, so the player can show it as it is.
+
+The token binds viewer, media stream and payment stream; the conditions are checked again at
+every key (through `PaymentReader`'s cache of at most TIDECAST_PAYMENT_CACHE_SECONDS), so a
+cancelled stream stops releasing keys within that, and the player, which buffers about one key
+period, stops within two.
+
+The release budget stops one paid second from buying a whole film: a payment stream gets keys
+for at most floor(paidSeconds / keyPeriodSeconds) + TIDECAST_KEY_LOOKAHEAD_PERIODS distinct
+(media stream, period) pairs, recorded in `key_grants`. A pair granted before is granted again
+free (seeking back, a second rendition, a reload). The grant is inserted before the count is
+taken, in one transaction, so two racing requests cannot both take the last place: SQLite
+serialises the writers, and PostgreSQL takes a transaction-scoped advisory lock per payment
+stream first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+
+from tidecast.chain.units import format_units, parse_units
+from tidecast.db.schema import key_grants, streams, user_wallets
+from tidecast.db.times import iso, now_utc
+from tidecast.db.tx import transaction
+from tidecast.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound, PaymentRequired
+from tidecast.services.media_keys import MediaKeys
+from tidecast.services.payments import PaymentReader, PaymentState, payment_id, timestamp_iso
+from tidecast.services.playback_tokens import PlaybackTokens, lifetime
+from tidecast.services.streams import STREAM_ID
+
+#: A key period in a path: ASCII digits; anything longer than 9 digits is past every stream.
+PERIOD = re.compile(r"[0-9]{1,9}", re.ASCII)
+DIGITS = re.compile(r"[0-9]+", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Why a viewer may play: free (with the reason) or paid by `payment`."""
+
+    free: bool
+    reason: str | None
+    payment: PaymentState | None = None
+    paid_seconds: float = 0.0
+
+
+class PlaybackService:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        reader: PaymentReader,
+        media_keys: MediaKeys,
+        tokens: PlaybackTokens,
+        token_address: str | None,
+        lookahead_periods: int,
+        configured_chain_id: int,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.reader = reader
+        self.media_keys = media_keys
+        self.tokens = tokens
+        self.token_address = token_address
+        self.lookahead = lookahead_periods
+        self.configured_chain_id = configured_chain_id
+        self.wall_clock = wall_clock
+
+    # -- the two doors -----------------------------------------------------------------------
+
+    def start(self, user_id: str, stream_id: str, payment_stream: int | str | None) -> dict[str, Any]:
+        """A playback token for `stream_id`, when the caller may play it now."""
+        pay = payment_id(payment_stream) if payment_stream is not None else None
+        row = self._stream(stream_id)
+        if row.status == "processing":
+            raise Conflict("Stream is still processing; try again when it is ready")
+        if row.status != "ready":
+            raise Conflict("Stream failed to process and cannot be played")
+        access = self._access(row, user_id, pay)
+        ttl = lifetime(row.key_period_seconds)
+        # A free token is checked against no chain: it carries the configured id, read nowhere.
+        chain_id = self.configured_chain_id if access.free else self.reader.chain_id()
+        token, expires = self.tokens.issue(
+            user_id=user_id,
+            stream_id=row.id,
+            payment_stream_id=str(pay) if access.payment is not None else None,
+            chain_id=chain_id,
+            ttl=ttl,
+        )
+        return {
+            "token": token,
+            "expiresAt": iso(datetime.fromtimestamp(expires, UTC)),
+            "expiresIn": int(ttl),
+            "keyPeriodSeconds": row.key_period_seconds,
+            "free": access.free,
+            "reason": access.reason,
+            "payment": self._payment_json(access),
+        }
+
+    def release(self, authorization_token: str | None, stream_id: str, period_text: str) -> bytes:
+        """The key of `period` of `stream_id` for the bearer of a playback token, if paid."""
+        if authorization_token is None:
+            raise NotAuthenticated("Missing playback token: send 'Authorization: Bearer <playback token>'")
+        claims = self.tokens.decode(authorization_token)
+        if claims.stream_id != stream_id:
+            raise NotAllowed("This playback token is for another stream")
+        period = self._period(period_text)
+        row = self._stream(stream_id)
+        pay = int(claims.payment_stream_id) if claims.payment_stream_id else None
+        access = self._access(row, claims.user_id, pay)
+        if access.free:
+            return self.media_keys.key(stream_id, period)
+        if claims.chain_id != self.reader.chain_id():
+            raise NotAuthenticated("Playback token was issued for another chain; ask for a new one")
+        key = self.media_keys.key(stream_id, period)  # 404 before any budget is spent
+        assert access.payment is not None
+        self._grant(
+            access.payment, row.id, period, claims.user_id, access.paid_seconds, row.key_period_seconds
+        )
+        return key
+
+    # -- the conditions ----------------------------------------------------------------------
+
+    def _access(self, row: Any, user_id: str, pay: int | None) -> Access:
+        if row.owner_id is not None and row.owner_id == user_id:
+            return Access(True, "owner")
+        if row.price_per_second == "0":
+            return Access(True, "price 0")
+        if row.key_period_seconds is None:
+            return Access(True, "unencrypted")
+        viewer, creator = self._wallets(user_id), self._wallets(row.owner_id)
+        if not viewer:
+            raise PaymentRequired("Link a wallet first: payments are matched to your linked wallets")
+        if not creator:
+            raise PaymentRequired("The creator has not linked a wallet yet: this stream cannot be paid for")
+        token = self.reader.chain.token()
+        price = parse_units(row.price_per_second, token.decimals, field="price")
+        if pay is None:
+            raise PaymentRequired(
+                f"Open a payment stream to {creator[0]} at {row.price_per_second} tokens/s or more"
+            )
+        try:
+            state = self.reader.read(pay)
+        except NotFound:
+            raise PaymentRequired(f"Payment stream {pay} does not exist on this chain") from None
+        d = state.details
+        now = self.wall_clock()
+        if d.sender not in viewer:
+            raise PaymentRequired(
+                f"Payment stream {pay}: sender {d.sender} is not a wallet linked to your account"
+            )
+        if d.recipient not in creator:
+            raise PaymentRequired(
+                f"Payment stream {pay}: recipient is not the creator's wallet; pay {creator[0]}"
+            )
+        if self.token_address is None or d.token.lower() != self.token_address.lower():
+            raise PaymentRequired(f"Payment stream {pay}: token is not the platform token ({token.symbol})")
+        if state.cancelled:
+            raise PaymentRequired(f"Payment stream {pay} was cancelled; open a new one to keep watching")
+        if state.ran_dry(now):
+            when = timestamp_iso(d.depletion_time) or "an unknown time"
+            raise PaymentRequired(f"Payment stream {pay} ran dry at {when}; top it up to keep watching")
+        if d.flow_rate < price:
+            raise PaymentRequired(
+                f"Payment stream {pay}: flow rate {format_units(d.flow_rate, token.decimals)} "
+                f"tokens/s is below the price {row.price_per_second} tokens/s"
+            )
+        return Access(False, None, state, state.paid_seconds(now))
+
+    def _grant(
+        self,
+        payment: PaymentState,
+        media_stream_id: str,
+        period: int,
+        user_id: str,
+        paid_seconds: float,
+        key_period_seconds: float,
+    ) -> None:
+        chain_id = self.reader.chain_id()
+        pay = str(payment.details.stream_id)
+        allowed = math.floor(paid_seconds / key_period_seconds) + self.lookahead
+        mine = (key_grants.c.chain_id == chain_id) & (key_grants.c.payment_stream_id == pay)
+        pair = mine & (key_grants.c.media_stream_id == media_stream_id) & (key_grants.c.period == period)
+        try:
+            with transaction(self.engine) as conn:
+                if conn.execute(select(key_grants.c.period).where(pair)).first() is not None:
+                    return  # granted before: free again
+                self._lock_budget(conn, chain_id, pay)
+                conn.execute(
+                    insert(key_grants).values(
+                        chain_id=chain_id,
+                        payment_stream_id=pay,
+                        media_stream_id=media_stream_id,
+                        period=period,
+                        user_id=user_id,
+                        granted_at=now_utc(),
+                    )
+                )
+                used = conn.execute(select(func.count()).select_from(key_grants).where(mine)).scalar_one()
+                if used > allowed:
+                    raise PaymentRequired(
+                        f"Payment stream {pay} has paid for {paid_seconds:.0f} s so far: keys for "
+                        f"{allowed} key periods are released and period {period} is beyond them; "
+                        "wait for the payment to catch up"
+                    )
+        except IntegrityError:
+            return  # the same pair granted by a racing request: it counts once, and is ours too
+
+    def _lock_budget(self, conn: Connection, chain_id: int, pay: str) -> None:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"key_grants:{chain_id}:{pay}"}
+            )
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _stream(self, stream_id: str) -> Any:
+        if not STREAM_ID.fullmatch(stream_id):
+            raise NotFound("Stream not found")
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    streams.c.id,
+                    streams.c.status,
+                    streams.c.owner_id,
+                    streams.c.price_per_second,
+                    streams.c.key_period_seconds,
+                ).where(streams.c.id == stream_id)
+            ).first()
+        if row is None:
+            raise NotFound("Stream not found")
+        return row
+
+    def _wallets(self, user_id: str | None) -> list[str]:
+        """The user's linked wallets, earliest first (the first is who a viewer is told to pay)."""
+        if user_id is None:
+            return []
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(user_wallets.c.address)
+                    .where(user_wallets.c.user_id == user_id)
+                    .order_by(user_wallets.c.linked_at, user_wallets.c.address)
+                ).scalars()
+            )
+
+    @staticmethod
+    def _period(text: str) -> int:
+        if PERIOD.fullmatch(text):
+            return int(text)
+        if DIGITS.fullmatch(text):
+            raise NotFound("No such key period")
+        raise InvalidInput("Invalid 'period': a key period number (0, 1, 2, ...)")
+
+    def _payment_json(self, access: Access) -> dict[str, Any] | None:
+        if access.payment is None:
+            return None
+        d = access.payment.details
+        decimals = self.reader.chain.token(d.token).decimals
+        return {
+            "id": str(d.stream_id),
+            "sender": d.sender,
+            "recipient": d.recipient,
+            "token": d.token,
+            "flowRate": format_units(d.flow_rate, decimals),
+            "remainingBalance": format_units(d.remaining_balance, decimals),
+            "depletionTime": timestamp_iso(d.depletion_time),
+            "active": d.active,
+            "paidSeconds": round(access.paid_seconds, 3),
+        }

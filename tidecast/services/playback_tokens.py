@@ -1,0 +1,117 @@
+"""Playback tokens: short HS256 JWTs that let a player fetch one stream's keys.
+
+A separate kind of token from the login token, so that neither can stand in for the other:
+- signed with HMAC-SHA256(JWT_SECRET, "playback"), not with JWT_SECRET itself: a login token's
+  signature does not verify as a playback token's, and the reverse;
+- `aud` is "tidecast-playback" (a login token's is TIDECAST_JWT_AUDIENCE), checked too, so the
+  separation holds even if one day the keys were shared.
+Claims: `sub` the viewer's user id, `str` the media stream, `pay` the payment stream id (a
+decimal string) or null, `cid` the chain id, `iat`, `exp`, `jti`. The lifetime is about two key
+periods (clamped to [10, 600] s): a token outlives a stopped payment by at most that, and the
+key check re-reads the chain on every key anyway, so the token is a binding, not a licence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from tidecast.errors import NotAuthenticated
+
+ALGORITHM = "HS256"
+AUDIENCE = "tidecast-playback"
+REQUIRED = ["sub", "str", "pay", "cid", "iat", "exp", "aud", "jti"]
+MIN_TTL = 10.0
+MAX_TTL = 600.0
+#: Clock skew tolerated between function instances; small, as the tokens are short.
+LEEWAY_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class PlaybackClaims:
+    user_id: str
+    stream_id: str
+    payment_stream_id: str | None
+    chain_id: int
+    expires_at: int
+
+
+def lifetime(key_period_seconds: float | None) -> float:
+    """max(2 key periods, 10 s), at most 600 s; 10 s for a stream without key periods."""
+    periods = 2 * key_period_seconds if key_period_seconds else 0.0
+    return min(MAX_TTL, max(MIN_TTL, periods))
+
+
+class PlaybackTokens:
+    def __init__(self, jwt_secret: str) -> None:
+        # Derived, so the login key never signs a playback token (nor the reverse).
+        self._key = hmac.new(jwt_secret.encode(), b"playback", hashlib.sha256).digest()
+
+    def issue(
+        self,
+        *,
+        user_id: str,
+        stream_id: str,
+        payment_stream_id: str | None,
+        chain_id: int,
+        ttl: float,
+        now: float | None = None,
+    ) -> tuple[str, int]:
+        """The token and its expiry (Unix seconds)."""
+        import jwt
+
+        issued = int(now if now is not None else time.time())
+        expires = issued + int(ttl)
+        claims = {
+            "sub": user_id,
+            "str": stream_id,
+            "pay": payment_stream_id,
+            "cid": chain_id,
+            "iat": issued,
+            "exp": expires,
+            "aud": AUDIENCE,
+            "jti": secrets.token_urlsafe(12),
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM), expires
+
+    def decode(self, token: str) -> PlaybackClaims:
+        """The claims of a playback token this server issued and that has not expired, else 401."""
+        import jwt
+
+        if len(token) > 2048:  # ours are ~300 characters; do not parse megabytes of header
+            raise NotAuthenticated("Playback token is malformed")
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "aud", "sub", "jti"], "verify_iat": True},
+            )
+        except jwt.ExpiredSignatureError:
+            raise NotAuthenticated("Playback token has expired; ask for a new one") from None
+        except jwt.InvalidAudienceError:
+            raise NotAuthenticated("Not a playback token (wrong audience)") from None
+        except jwt.InvalidSignatureError:
+            raise NotAuthenticated("Playback token signature is not valid") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise NotAuthenticated(f"Playback token is missing the '{exc.claim}' claim") from None
+        except jwt.PyJWTError:
+            raise NotAuthenticated("Playback token is malformed") from None
+        missing = [c for c in REQUIRED if c not in claims]
+        if missing:
+            raise NotAuthenticated(f"Playback token is missing the '{missing[0]}' claim")
+        pay, cid = claims["pay"], claims["cid"]
+        if (
+            not isinstance(claims["sub"], str)
+            or not isinstance(claims["str"], str)
+            or not (pay is None or isinstance(pay, str))
+            or not isinstance(cid, int)
+            or isinstance(cid, bool)
+        ):
+            raise NotAuthenticated("Playback token is malformed")
+        return PlaybackClaims(claims["sub"], claims["str"], pay, cid, int(claims["exp"]))
