@@ -44,12 +44,12 @@ function paymentKey() {
 // Ends playback for good (until the viewer pays again) and says why.
 function stop(message) {
   clearTimeout(renewTimer);
-  if (watch.hls) {
-    watch.hls.destroy();
-    watch.hls = null;
-  }
   video.pause();
+  // Loading stops; the player stays attached, so the last picture and its time stay on screen
+  // (destroying hls.js would detach the media and reset the video to 0).
+  watch.hls?.stopLoad();
   watch.state = "stopped";
+  watch.stoppedAt = video.currentTime;
   alarm(message);
 }
 
@@ -95,9 +95,45 @@ function keyError(data) {
   return { code, message };
 }
 
-function startPlayer() {
+let recovering = false;
+
+// A key refused with 402 means one of two things, and only the server knows which: the payment
+// stopped (then renewing the playback token is refused too, with the reason, and playback ends
+// here), or the player ran ahead of what the payment has covered so far (the server releases
+// keys a little ahead of what was paid; at the start of a stream hls.js fetches further). Then
+// the token renews fine: wait a key period and carry on from where the picture is.
+async function onKeyRefused(code, message) {
+  if (recovering || watch.state !== "playing") return;
+  recovering = true;
+  try {
+    if (!(await renew())) return; // stopped, with the server's reason
+    if (code !== 402) {
+      restartPlayer(0); // an expired token or a network blip: on with a fresh token
+      return;
+    }
+    say(`Waiting for your payment to cover what comes next (${message || "payment required"})…`);
+    restartPlayer((playback?.keyPeriodSeconds ?? stream.keyPeriodSeconds ?? 2) * 1000);
+  } finally {
+    recovering = false;
+  }
+}
+
+function restartPlayer(delay) {
+  const position = video.currentTime;
+  if (watch.hls) {
+    watch.hls.destroy();
+    watch.hls = null;
+  }
+  watch.events.push({ kind: "restart", detail: { delay }, at: position });
+  setTimeout(() => {
+    if (watch.state === "playing") startPlayer(position);
+  }, delay);
+}
+
+function startPlayer(startPosition = -1) {
   const period = playback?.keyPeriodSeconds ?? stream.keyPeriodSeconds;
   const hlsConfig = {
+    startPosition,
     // A short buffer: the player never holds more than about one key period ahead, so a
     // stopped payment shows within two.
     ...(period ? { maxBufferLength: Math.max(period, 1), maxMaxBufferLength: Math.max(2 * period, 2), backBufferLength: 30 } : {}),
@@ -111,7 +147,7 @@ function startPlayer() {
   watch.hls = play(video, stream.masterPlaylist, {
     hlsConfig,
     onEvent(kind, detail) {
-      watch.events.push({ kind, detail, at: video.currentTime });
+      watch.events.push({ kind, detail: kind === "levels" ? detail.length : detail, at: video.currentTime });
       // Key failures are handled below, with the server's own words.
       if (kind === "fatal" && !/^key/i.test(detail.details || "") && watch.state === "playing") {
         stop(`Playback stopped: ${detail.details}`);
@@ -120,16 +156,11 @@ function startPlayer() {
   });
   const Hls = globalThis.Hls;
   if (!watch.hls || !Hls) return;
-  watch.hls.on(Hls.Events.ERROR, async (_event, data) => {
+  watch.hls.on(Hls.Events.ERROR, (_event, data) => {
     if (data.details !== Hls.ErrorDetails.KEY_LOAD_ERROR && data.details !== Hls.ErrorDetails.KEY_LOAD_TIMEOUT) return;
-    if (watch.state !== "playing") return;
     const { code, message } = keyError(data);
     watch.events.push({ kind: "key-error", detail: { code, message }, at: video.currentTime });
-    if (code === 402) {
-      stop(`Playback stopped: ${message || "payment required"}`);
-    } else if (await renew()) {
-      watch.hls?.startLoad(); // an expired token, a network blip: carry on with a fresh token
-    }
+    onKeyRefused(code, message);
   });
   video.muted = video.muted || !navigator.userActivation?.hasBeenActive;
   video.play().catch(() => say("Press play to start."));

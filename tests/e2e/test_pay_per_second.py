@@ -85,7 +85,7 @@ def test_pay_watch_withdraw_cancel(platform: Platform, browser: Any, tmp_path: P
     creator.get_by_label("Video file").set_input_files(str(clip))
     creator.get_by_role("button", name="Upload").click()
     expect(creator.locator("#processing-text")).to_contain_text("is ready", timeout=120_000)
-    creator.get_by_label("Price of “Tide pools”").fill(PRICE)
+    creator.get_by_role("textbox", name="Price of “Tide pools”").fill(PRICE)
     creator.get_by_role("button", name="Set price of “Tide pools”").click()
     expect(creator.locator("#status")).to_contain_text(f"now costs {PRICE} tokens a second")
     no_axe_violations(creator)

@@ -54,11 +54,12 @@ class TestWallet:
         self.rpc_url = rpc_url
         self.reject: set[str] = set()  # methods the "user" refuses
         self.calls: list[str] = []
+        self.failures: list[str] = []
         self._ids = itertools.count(1)
         self._http = httpx.Client(timeout=30)
 
     def install(self, page: Any) -> None:
-        page.expose_binding("__tidecastWallet", lambda _source, method, params: self.handle(method, params))
+        page.expose_binding("__tidecastWallet", lambda _source, method, params: self.answer(method, params))
         page.add_init_script(INIT_SCRIPT)
 
     def rpc(self, method: str, params: list[Any]) -> dict[str, Any]:
@@ -72,6 +73,15 @@ class TestWallet:
         if "error" in reply:
             raise RuntimeError(f"{method}: {reply['error']}")
         return reply["result"]
+
+    def answer(self, method: str, params: list[Any]) -> dict[str, Any]:
+        """`handle`, with a failure of the test wallet itself as an EIP-1193 internal error (a
+        Python exception would reach the page as an error with no code)."""
+        try:
+            return self.handle(method, params)
+        except Exception as exc:  # the page must hear of it, and the test see it
+            self.failures.append(f"{method}: {exc!r}")
+            return {"error": {"code": -32603, "message": f"test wallet: {exc}"}}
 
     def handle(self, method: str, params: list[Any]) -> dict[str, Any]:
         self.calls.append(method)
@@ -105,9 +115,11 @@ class TestWallet:
             if "error" in estimate:
                 return estimate  # a revert: its reason goes back to the page
             gas = estimate["result"]
+        from eth_utils import to_checksum_address
+
         signed = self.account.sign_transaction(
             {
-                "to": tx.get("to"),
+                "to": to_checksum_address(tx["to"]) if tx.get("to") else None,
                 "data": tx.get("data", "0x"),
                 "value": int(tx.get("value", "0x0"), 16),
                 "gas": int(gas, 16) * 12 // 10,
