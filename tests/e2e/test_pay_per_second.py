@@ -170,3 +170,4 @@ def test_pay_watch_withdraw_cancel(platform: Platform, browser: Any, tmp_path: P
     assert played_after <= 2 * SEGMENT + 0.5, (played_after, stopped_after)
     print(f"stopped {stopped_after:.2f} s after the cancel was mined, {played_after:.2f} s of video later")
     assert errors == []
+    assert creator_wallet.failures == viewer_wallet.failures == idle_wallet.failures == []
