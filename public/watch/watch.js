@@ -74,6 +74,11 @@ async function renew() {
   } catch (error) {
     if (error.status === 402 || error.status === 401 || error.status === 403) {
       stop(`Playback stopped: ${error.message}`);
+      if (error.status === 402 && config) {
+        // That payment stream is done for: offer to open another.
+        localStorage.removeItem(paymentKey());
+        showOpen();
+      }
     } else {
       renewTimer = setTimeout(renew, 2000); // the network, a restart: try again shortly
     }

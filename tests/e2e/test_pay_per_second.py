@@ -105,8 +105,11 @@ def test_pay_watch_withdraw_cancel(platform: Platform, browser: Any, tmp_path: P
     expect(browse.locator("#alert")).to_contain_text("Sign in to watch")
     browse.close()
 
-    # A viewer with a linked wallet but no payment: the 402 reason, and no player running.
-    idle_wallet = demo(platform, 5)
+    # A viewer with a linked wallet (a fresh one, holding no tokens) but no payment: the 402
+    # reason and no player running; then what stops them from paying, said before any prompt.
+    from eth_account import Account
+
+    idle_wallet = TestWallet(platform.rpc_url, Account.create().key.to_0x_hex())
     idle = browser.new_page()
     idle.on("pageerror", lambda exc: errors.append(f"idle: {exc}"))
     idle_wallet.install(idle)
@@ -120,6 +123,17 @@ def test_pay_watch_withdraw_cancel(platform: Platform, browser: Any, tmp_path: P
     expect(idle.get_by_role("button", name="Open payment stream")).to_be_visible()
     assert idle.evaluate("() => window.tidecastWatch.hls === null && document.getElementById('video').paused")
     no_axe_violations(idle)
+    idle.get_by_role("button", name="Open payment stream").click()
+    expect(idle.locator("#alert")).to_contain_text("Insufficient tokens: this needs 1.2 TIDE")
+    assert "eth_sendTransaction" not in idle_wallet.calls
+    idle_wallet.chain_id = 1
+    idle.get_by_role("button", name="Open payment stream").click()
+    chain_id = config["chainId"]
+    wrong_chain = f"Your wallet is on chain 1; tidecast runs on chain {chain_id}"
+    expect(idle.locator("#alert")).to_contain_text(wrong_chain)
+    idle.get_by_role("button", name="Switch network").click()
+    expect(idle.locator("#status")).to_contain_text("Network switched")
+    assert idle_wallet.chain_id is None and "wallet_switchEthereumChain" in idle_wallet.calls
     idle.close()
 
     # The viewer pays and watches.
@@ -155,6 +169,15 @@ def test_pay_watch_withdraw_cancel(platform: Platform, browser: Any, tmp_path: P
     paid = httpx.get(f"{base}/api/payments/streams/{payment_id}").json()["data"]
     assert float(paid["withdrawn"]) > 0 and paid["active"], paid
 
+    # A top-up: the balance grows by a minute at the price.
+    before = viewer.evaluate("() => document.getElementById('remaining').textContent")
+    viewer.get_by_label("Top up, in minutes").fill("1")
+    viewer.get_by_role("button", name="Top up").click()
+    topped = f"Topped up payment stream #{payment_id}"
+    expect(viewer.locator("#status")).to_contain_text(topped, timeout=30_000)
+    after = viewer.evaluate("() => document.getElementById('remaining').textContent")
+    assert float(after.split()[0]) > float(before.split()[0]) + 0.1, (before, after)
+
     # The payment stops (cancelled from elsewhere): the picture stops, the reason is shown.
     assert viewer.evaluate("() => window.tidecastWatch.state") == "playing"
     cancel_from_elsewhere(viewer_wallet, config["paymentStream"], payment_id)
@@ -169,5 +192,23 @@ def test_pay_watch_withdraw_cancel(platform: Platform, browser: Any, tmp_path: P
     # Within two key periods of the cancel's block (and half a second for the test's polling).
     assert played_after <= 2 * SEGMENT + 0.5, (played_after, stopped_after)
     print(f"stopped {stopped_after:.2f} s after the cancel was mined, {played_after:.2f} s of video later")
+
+    # The page offers a new payment stream; the viewer opens one, watches, and stops it from the
+    # page: the rest of the deposit comes back.
+    expect(viewer.get_by_role("button", name="Open payment stream")).to_be_visible()
+    viewer.get_by_role("button", name="Open payment stream").click()
+    viewer.wait_for_function(
+        f"() => window.tidecastWatch.paymentId && window.tidecastWatch.paymentId !== '{payment_id}'"
+    )
+    second = viewer.evaluate("() => window.tidecastWatch.paymentId")
+    viewer.evaluate("() => document.getElementById('video').play()")
+    resumed = current_time(viewer)
+    viewer.wait_for_function(
+        f"() => document.getElementById('video').currentTime > {resumed + 2}", timeout=30_000
+    )
+    viewer.get_by_role("button", name="Stop paying").click()
+    expect(viewer.locator("#alert")).to_contain_text(f"payment stream #{second} is cancelled", timeout=30_000)
+    ended = httpx.get(f"{base}/api/payments/streams/{second}").json()["data"]
+    assert ended["active"] is False and float(ended["remainingBalance"]) == 0, ended
     assert errors == []
     assert creator_wallet.failures == viewer_wallet.failures == idle_wallet.failures == []

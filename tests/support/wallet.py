@@ -7,7 +7,7 @@ signing with eth-account): `eth_requestAccounts`/`eth_accounts` answer its addre
 node, signs and sends the raw transaction; everything else (reads, receipts, estimates) is
 forwarded to the chain's JSON-RPC as a wallet forwards it. Errors keep the node's code, message
 and data, so ethers decodes reverts as it would from a real wallet. `reject` makes the user say
-no (EIP-1193 code 4001)."""
+no (EIP-1193 code 4001); `chain_id` makes the wallet claim another chain."""
 
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ class TestWallet:
         self.reject: set[str] = set()  # methods the "user" refuses
         self.calls: list[str] = []
         self.failures: list[str] = []
+        self.chain_id: int | None = None  # set: the wallet says it is on this chain
         self._ids = itertools.count(1)
         self._http = httpx.Client(timeout=30)
 
@@ -93,9 +94,14 @@ class TestWallet:
             return {"result": self.personal_sign(params[0])}
         if method == "eth_sendTransaction":
             return self.send_transaction(params[0])
+        if method == "eth_chainId" and self.chain_id is not None:
+            return {"result": hex(self.chain_id)}
         if method == "wallet_switchEthereumChain":
-            same = int(params[0]["chainId"], 16) == int(self._value("eth_chainId", []), 16)
-            return {"result": None} if same else {"error": {"code": 4902, "message": "Unrecognized chain."}}
+            # It knows one chain, the node's: switching there works, anywhere else is unknown.
+            if int(params[0]["chainId"], 16) != int(self._value("eth_chainId", []), 16):
+                return {"error": {"code": 4902, "message": "Unrecognized chain."}}
+            self.chain_id = None
+            return {"result": None}
         return self.rpc(method, params)
 
     def personal_sign(self, data: str) -> str:
