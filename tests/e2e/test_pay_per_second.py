@@ -93,6 +93,13 @@ def test_pay_watch_withdraw_cancel(platform: Platform, browser: Any, tmp_path: P
     assert stream["title"] == "Tide pools" and stream["pricePerSecond"] == PRICE and stream["encrypted"]
     assert stream["creator"]["wallet"].lower() == creator_wallet.address.lower()
 
+    # The creator plays their own stream free (no payment stream, keys released to the owner).
+    creator.goto(f"{base}/watch/?id={stream['id']}")
+    expect(creator.locator("#status")).to_contain_text("Your own stream")
+    creator.evaluate("() => { const v = document.getElementById('video'); v.muted = true; return v.play(); }")
+    creator.wait_for_function("() => document.getElementById('video').currentTime > 2", timeout=30_000)
+    expect(creator.locator("#payment")).to_be_hidden()
+
     # The browse page lists it with its creator and price.
     browse = browser.new_page()
     browse.goto(f"{viewer_base}/")
