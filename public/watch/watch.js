@@ -284,8 +284,8 @@ $("top-up").addEventListener("submit", async (event) => {
     const minutes = Number(event.target.elements.minutes.value);
     const { signer } = await payingWallet(figures?.sender);
     await topUp(signer, watch.paymentId, priceUnits() * BigInt(minutes * 60), say);
-    say(`Topped up payment stream #${watch.paymentId} by ${minutes} minutes.`, "ok");
     await refreshFigures();
+    say(`Topped up payment stream #${watch.paymentId} by ${minutes} minutes.`, "ok");
   } catch (error) {
     walletFailure(error);
   } finally {

@@ -182,8 +182,12 @@ def test_pay_watch_withdraw_cancel(platform: Platform, browser: Any, tmp_path: P
     viewer.get_by_role("button", name="Top up").click()
     topped = f"Topped up payment stream #{payment_id}"
     expect(viewer.locator("#status")).to_contain_text(topped, timeout=30_000)
-    after = viewer.evaluate("() => document.getElementById('remaining').textContent")
-    assert float(after.split()[0]) > float(before.split()[0]) + 0.1, (before, after)
+    # The figures come from the chain through the API (whose reads may be cached a moment) and
+    # are read again every 5 s.
+    grown = float(before.split()[0]) + 0.1
+    viewer.wait_for_function(
+        f"() => parseFloat(document.getElementById('remaining').textContent) > {grown}", timeout=12_000
+    )
 
     # The payment stops (cancelled from elsewhere): the picture stops, the reason is shown.
     assert viewer.evaluate("() => window.tidecastWatch.state") == "playing"
