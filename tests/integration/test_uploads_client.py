@@ -18,6 +18,7 @@ from tests.support.uploads import make_video, user_token
 from tidecast.config import load_settings
 from tidecast.container import create_services
 from tidecast.functions.uploads import CHUNK_BYTES
+from tidecast.media.encrypt import decrypt
 
 NETLIFY = """
 [build]
@@ -86,10 +87,17 @@ def test_tuspy_uploads_resumes_and_the_stream_is_served(
                 assert master.headers["content-type"] == "application/vnd.apple.mpegurl"
                 playlist = http.get(stream["variants"][0]["playlist"])
                 assert playlist.headers["content-type"] == "application/vnd.apple.mpegurl"
-                segment = next(line for line in playlist.text.splitlines() if line.endswith(".ts"))
+                lines = playlist.text.splitlines()
+                segment = next(line for line in lines if line.endswith(".ts"))
+                key_line = next(line for line in lines if line.startswith("#EXT-X-KEY:"))
+                assert f'URI="/api/keys/{stream_id}/0"' in key_line
                 ts = http.get(stream["variants"][0]["playlist"].rsplit("/", 1)[0] + "/" + segment)
                 assert ts.status_code == 200 and ts.headers["content-type"] == "video/mp2t"
-                assert ts.content[:1] == b"G"  # an MPEG-TS sync byte
+                # Published encrypted (HLS AES-128): not MPEG-TS as served, MPEG-TS once opened.
+                assert ts.content[:1] != b"G" or ts.content[188:189] != b"G"
+                iv = bytes.fromhex(key_line.split("IV=0x", 1)[1].split(",", 1)[0])
+                plain = decrypt(ts.content, svc.media_keys.key(stream_id, 0), iv)
+                assert plain[:1] == b"G" and plain[188:189] == b"G"  # MPEG-TS sync bytes
                 thumb = http.get(stream["thumbnail"])
                 assert thumb.headers["content-type"] == "image/jpeg" and thumb.content[:2] == b"\xff\xd8"
         svc.close()
