@@ -169,7 +169,12 @@ class Settings(BaseModel):
     #: reads the chain).
     tidecast_payment_cache_seconds: float = Field(default=2.0, ge=0, le=10)
     #: Key periods a viewer may fetch ahead of what their payment stream has paid for so far.
-    tidecast_key_lookahead_periods: int = Field(default=2, ge=1, le=100)
+    #: 3: at the start of a stream hls.js asks for the keys of the period playing, the one it
+    #: buffers and the next one's (it preloads a fragment's key); with 2 the site's player
+    #: stalled a key period at every paid start. The site's player still stops within two key
+    #: periods of a cancel (every key after it is refused); a client that hoards keys can hold
+    #: at most three periods past what it paid for.
+    tidecast_key_lookahead_periods: int = Field(default=3, ge=1, le=100)
     #: A new stream's price: whole platform tokens per second, a decimal string ("0.001").
     tidecast_default_price: str = Field(default="0.001", pattern=r"^[0-9]{1,30}(\.[0-9]{1,30})?$")
 

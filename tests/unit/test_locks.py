@@ -40,7 +40,8 @@ def test_runtime_lock_has_the_runtime_and_no_tools() -> None:
 
 
 def test_node_tools_are_pinned_exactly_and_locked() -> None:
-    """Anvil, ethers.js and js-ipfs for the tests, and hls.js for the site's vendored copy:
+    """Anvil, ethers.js and js-ipfs for the tests, hls.js and ethers for the site's vendored
+    copies, and axe-core for the accessibility checks the browser tests run:
     exact versions, the same in the lock,
     Anvil's platform packages all named in it (npm ci refuses a lock that misses one), and
     js-ipfs's overrides for Node 20 applied (no URL dependency left for npm ci to fetch)."""
@@ -49,6 +50,7 @@ def test_node_tools_are_pinned_exactly_and_locked() -> None:
     package = json.loads((ROOT / "package.json").read_text())
     assert package["devDependencies"] == {
         "@foundry-rs/anvil": "1.7.1",
+        "axe-core": "4.14.1",
         "ethers": "6.17.0",
         "hls.js": "1.7.4",
         "ipfs": "0.66.1",
