@@ -195,3 +195,45 @@ def _no_leftover_pages(browser: Any) -> Any:
     yield
     for page in list(browser.pages):
         page.close()
+
+
+def test_linking_with_a_demo_account_and_no_browser_wallet(platform: Platform, browser: Any) -> None:
+    """Development without MetaMask: the page signs with a demo account's key itself (ethers in
+    the page, its JSON-RPC calls going cross-origin to the chain, whose CORS is open)."""
+    from playwright.sync_api import expect
+
+    base = platform.base
+    account = platform.chain()["accounts"][7]
+    page = browser.new_page()  # no injected wallet
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    register(base, "dora")
+    sign_in(page, base, "dora")
+    chooser = page.get_by_label("Development: sign with a demo account")
+    expect(chooser).to_be_visible()
+    chooser.select_option(str(account["index"]))
+    link_wallet(page)
+    expect(page.locator("#wallets")).to_contain_text(account["address"])
+    me = page.evaluate(
+        """() => fetch('/api/auth/me', {
+            headers: { Authorization: 'Bearer ' + sessionStorage.getItem('tidecast.token') },
+        }).then((reply) => reply.json())"""
+    )
+    assert [w["address"] for w in me["data"]["wallets"]] == [account["address"]]
+    # The demo signer reads the chain from the page, across origins: the balance it sees is the
+    # chain's own.
+    seen = page.evaluate(
+        """async () => {
+            const { connect } = await import('/js/wallet.js');
+            const wallet = await connect({ allowDemo: true });
+            const balance = await wallet.signer.provider.getBalance(wallet.address);
+            return [wallet.source, wallet.address, balance.toString()];
+        }"""
+    )
+    ask = {"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": [account["address"], "latest"]}
+    on_chain = httpx.post(platform.rpc_url, json=ask).json()["result"]
+    assert seen[0] == "demo" and seen[1] == account["address"]
+    assert int(seen[2]) == int(on_chain, 16) > 0
+    no_axe_violations(page)
+    page.evaluate("() => localStorage.removeItem('tidecast.demoAccount')")  # the next test's page
+    assert errors == []

@@ -319,11 +319,12 @@ def test_a_worker_that_lost_its_lease_cannot_overwrite_the_new_owner(
 ) -> None:
     svc = job_services(engine, monkeypatch, TIDECAST_LEASE_SECONDS="1")
     svc.jobs.kick = None
-    lost, taken_over, b_running, release_b = (threading.Event() for _ in range(4))
+    a_started, lost, taken_over, b_running, release_b = (threading.Event() for _ in range(5))
     errors: list[BaseException] = []
 
     def handler(job: RunningJob) -> None:
         if threading.current_thread().name == "a":
+            a_started.set()  # its attempt is counted on the row by now
             # The stale worker: it notices it lost the job, then (wrongly) still tries to write.
             wait_for(lambda: job.lost, 10, "worker a noticing the takeover")
             lost.set()
@@ -344,7 +345,9 @@ def test_a_worker_that_lost_its_lease_cannot_overwrite_the_new_owner(
     job_id = enqueue(svc)
     a = threading.Thread(target=run, name="a")
     a.start()
-    wait_for(lambda: row(engine, job_id).status == "running", 10, "worker a claiming the job")
+    # Its handler running, not only its claim: the claim sets `running` before the attempt is
+    # written, and an abandonment in between would drop a's attempt (the count then 1, not 2).
+    assert a_started.wait(10), "worker a did not start the job"
     # Worker a's lease is abandoned (as if its renewals had stopped): its claim gone, expired.
     with engine.begin() as conn:
         conn.execute(
