@@ -58,6 +58,10 @@ registry = Registry(
 app = DevServer(netlify, registry, max_body_bytes=settings.tidecast_max_body_bytes).app()
 config = server_config(app, host="127.0.0.1", port=int(sys.argv[1]), trusted_proxies=[])
 config.log_level, config.access_log = "warning", False
+# Config configured logging when it was made; the two lines above come too late for it.
+import logging
+logging.getLogger("uvicorn.access").disabled = True
+logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
 uvicorn.Server(config).run()
 """
 
