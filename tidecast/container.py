@@ -197,7 +197,6 @@ def _jobs(s: Services) -> Jobs:
 
 
 def _uploads(s: Services) -> UploadService:
-    from tidecast.chain.units import normalise
     from tidecast.services.uploads import UploadService
 
     return UploadService(
@@ -205,7 +204,7 @@ def _uploads(s: Services) -> UploadService:
         s.settings.tidecast_data_dir / "uploads",
         max_bytes=s.settings.tidecast_upload_max_bytes,
         enqueue=lambda conn, kind, subject, payload: s.jobs.enqueue(conn, kind, subject, payload),
-        default_price=normalise(s.settings.tidecast_default_price),
+        default_price=s.streams.default_price,  # normalised once, where streams are made
     )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Connection, Engine, or_, select
 
 from tidecast.chain.units import format_units
 from tidecast.db.schema import payment_streams, user_wallets
@@ -52,6 +52,17 @@ def payment_id(value: int | str, field: str = "paymentStreamId") -> int:
     return int(text)
 
 
+def linked_wallets(conn: Connection, user_id: str) -> list[str]:
+    """The user's linked wallets, earliest first (the first is the one a viewer is told to pay)."""
+    return list(
+        conn.execute(
+            select(user_wallets.c.address)
+            .where(user_wallets.c.user_id == user_id)
+            .order_by(user_wallets.c.linked_at, user_wallets.c.address)
+        ).scalars()
+    )
+
+
 def timestamp_iso(seconds: int) -> str | None:
     if seconds <= 0 or seconds > _MAX_TIMESTAMP:
         return None
@@ -64,6 +75,8 @@ class PaymentState:
 
     details: StreamDetails
     cancelled: bool
+    #: The recipient's `balanceOf`, when telling cancelled from ran dry needed it (else None).
+    owed: int | None = None
 
     def ran_dry(self, now: float) -> bool:
         """Out of money at wall-clock `now` (a cached read may predate the depletion)."""
@@ -128,14 +141,20 @@ class PaymentReader:
             if exc.reason and "unknown stream" in exc.reason:
                 raise NotFound(f"Payment stream {stream_id} does not exist on this chain") from None
             raise
-        cancelled = False
         if not details.active and details.withdrawn < details.deposit:
-            contract = self.chain.payment_stream()
-            owed = self.chain.read(lambda: contract.functions.balanceOf(stream_id, details.recipient).call())
-            cancelled = int(owed) == 0
-        return PaymentState(details, cancelled)
+            owed = self._balance_of(stream_id, details.recipient)
+            return PaymentState(details, owed == 0, owed)
+        return PaymentState(details, False)
 
-    def withdrawable(self, stream_id: int, recipient: str) -> int:
+    def withdrawable(self, state: PaymentState) -> int:
+        """What the recipient could withdraw now (0 once cancelled: the cancel paid it out)."""
+        if state.cancelled:
+            return 0
+        if state.owed is not None:
+            return state.owed
+        return self._balance_of(state.details.stream_id, state.details.recipient)
+
+    def _balance_of(self, stream_id: int, recipient: str) -> int:
         contract = self.chain.payment_stream()
         return int(self.chain.read(lambda: contract.functions.balanceOf(stream_id, recipient).call()))
 
@@ -188,23 +207,20 @@ class PaymentsService:
 
     def stream(self, raw_id: str) -> dict[str, Any]:
         """One payment stream, live (no cache: this is what a viewer's balance shows)."""
-        stream_id = payment_id(raw_id, "id")
+        return self._live(payment_id(raw_id, "id"))[2]
+
+    def _live(self, stream_id: int) -> tuple[PaymentState, int, dict[str, Any]]:
+        """The stream read now, what its recipient could withdraw, and its JSON."""
         state = self.reader.fresh(stream_id)
+        owed = self.reader.withdrawable(state)
         decimals = self.chain.token(state.details.token).decimals
-        owed = 0 if state.cancelled else self.reader.withdrawable(stream_id, state.details.recipient)
-        return stream_json(state, decimals, withdrawable=owed)
+        return state, owed, stream_json(state, decimals, withdrawable=owed)
 
     def mine(self, user_id: str) -> dict[str, Any]:
         """The caller's streams, sent and received, from the watcher's index with live figures."""
         chain_id = self.reader.chain_id()
         with self.engine.connect() as conn:
-            wallets = list(
-                conn.execute(
-                    select(user_wallets.c.address)
-                    .where(user_wallets.c.user_id == user_id)
-                    .order_by(user_wallets.c.linked_at, user_wallets.c.address)
-                ).scalars()
-            )
+            wallets = linked_wallets(conn, user_id)
             rows = (
                 conn.execute(
                     select(payment_streams.c.stream_id, payment_streams.c.sender, payment_streams.c.recipient)
@@ -224,11 +240,7 @@ class PaymentsService:
         received: list[dict[str, Any]] = []
         total = 0
         for row in rows:
-            state = self.reader.fresh(int(row.stream_id))
-            recipient = state.details.recipient
-            owed = 0 if state.cancelled else self.reader.withdrawable(int(row.stream_id), recipient)
-            decimals = self.chain.token(state.details.token).decimals
-            item = stream_json(state, decimals, withdrawable=owed)
+            state, owed, item = self._live(int(row.stream_id))
             if row.sender in mine and len(sent) < MINE_LIMIT:
                 sent.append(item)
             if row.recipient in mine and len(received) < MINE_LIMIT:

@@ -39,12 +39,12 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from tidecast.chain.units import format_units, parse_units
-from tidecast.db.schema import key_grants, streams, user_wallets
+from tidecast.db.schema import key_grants, streams
 from tidecast.db.times import iso, now_utc
 from tidecast.db.tx import transaction
 from tidecast.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound, PaymentRequired
 from tidecast.services.media_keys import MediaKeys
-from tidecast.services.payments import PaymentReader, PaymentState, payment_id, timestamp_iso
+from tidecast.services.payments import PaymentReader, PaymentState, linked_wallets, payment_id, timestamp_iso
 from tidecast.services.playback_tokens import PlaybackTokens, lifetime
 from tidecast.services.streams import STREAM_ID
 
@@ -251,17 +251,10 @@ class PlaybackService:
         return row
 
     def _wallets(self, user_id: str | None) -> list[str]:
-        """The user's linked wallets, earliest first (the first is who a viewer is told to pay)."""
         if user_id is None:
             return []
         with self.engine.connect() as conn:
-            return list(
-                conn.execute(
-                    select(user_wallets.c.address)
-                    .where(user_wallets.c.user_id == user_id)
-                    .order_by(user_wallets.c.linked_at, user_wallets.c.address)
-                ).scalars()
-            )
+            return linked_wallets(conn, user_id)
 
     @staticmethod
     def _period(text: str) -> int:
