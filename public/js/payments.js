@@ -55,10 +55,22 @@ async function requireBalance(token, owner, amount, config) {
   }
 }
 
+// Sends `contract[method](...args)` and waits for its receipt, with a gas limit above the node's
+// estimate: the estimate runs against the latest block, and a stream's top-up or cancel costs
+// more once time has passed since (tidecast/chain/gas.py measures it; the config carries its
+// figures). A wallet that estimates for itself would otherwise send the bare figure, and the
+// transaction would run out of gas and revert.
+async function send(contract, method, ...args) {
+  const { gas } = await paymentsConfig();
+  const estimate = await contract[method].estimateGas(...args);
+  const gasLimit = estimate + (estimate * BigInt(gas.headroomPercent)) / 100n + BigInt(gas.headroomGas);
+  return (await contract[method](...args, { gasLimit })).wait();
+}
+
 // ERC-20 approval for exactly what is about to be pulled (no standing unlimited allowance).
 async function approve(token, owner, spender, amount) {
   if ((await token.allowance(owner, spender)) >= amount) return;
-  await (await token.approve(spender, amount)).wait();
+  await send(token, "approve", spender, amount);
 }
 
 // Opens a stream to `recipient` at `flowRate` (smallest units a second) with `deposit`;
@@ -70,7 +82,7 @@ export async function openStream(signer, recipient, flowRate, deposit, onStep = 
   onStep("Approving the deposit in your wallet…");
   await approve(token, owner, config.paymentStream, deposit);
   onStep("Opening the payment stream in your wallet…");
-  const receipt = await (await stream.createStream(recipient, config.token.address, flowRate, deposit)).wait();
+  const receipt = await send(stream, "createStream", recipient, config.token.address, flowRate, deposit);
   for (const log of receipt.logs) {
     let parsed = null;
     try {
@@ -90,12 +102,12 @@ export async function topUp(signer, streamId, amount, onStep = () => {}) {
   onStep("Approving the top-up in your wallet…");
   await approve(token, owner, config.paymentStream, amount);
   onStep("Topping up in your wallet…");
-  await (await stream.topUp(streamId, amount)).wait();
+  await send(stream, "topUp", streamId, amount);
 }
 
 export async function cancelStream(signer, streamId) {
   const { stream } = await contracts(signer);
-  await (await stream.cancel(streamId)).wait();
+  await send(stream, "cancel", streamId);
 }
 
 // Withdraws all that has accrued to the caller (the recipient) so far; returns the amount.
@@ -103,7 +115,7 @@ export async function withdrawAll(signer, streamId) {
   const { stream } = await contracts(signer);
   const amount = await stream.balanceOf(streamId, await signer.getAddress());
   if (amount === 0n) throw new WalletError("insufficient", `Nothing has accrued on payment stream ${streamId} yet.`);
-  await (await stream.withdraw(streamId, amount)).wait();
+  await send(stream, "withdraw", streamId, amount);
   return amount;
 }
 

@@ -155,6 +155,47 @@ def test_history_is_newest_first_from_logs_and_then_from_the_index(svc: Services
     assert svc.chain.get_transaction_history("0x000000000000000000000000000000000000dEaD") == []
 
 
+@SQLITE
+def test_transactions_whose_cost_grows_after_the_estimate_still_land(svc: Services, chain: Chain) -> None:
+    """A node estimates gas against its latest block; the transaction runs in a later one, where
+    the stream has streamed more and a top-up or cancel writes more (tidecast/chain/gas.py). The
+    clock moves on between the two here as it does whenever a second boundary falls between."""
+    viewer, creator = chain.accounts[2], chain.accounts[3]
+    token = svc.chain.contract(
+        chain.deployment.token, sane_import("tidecast.chain.artifacts").load("DemoToken").abi
+    )
+    # A standing allowance, so no approval block lands between the stream's block and the estimate.
+    svc.chain.transact(token.functions.approve(chain.deployment.payment_stream, 10**21), viewer.private_key)
+    sid = svc.chain.open_stream(viewer.private_key, creator.address, "0.01", "10")
+    before = svc.chain.get_token_balance(creator.address, chain.deployment.token)
+    rpc(chain.url, "evm_increaseTime", 100)
+    svc.chain.top_up(viewer.private_key, sid, "2")
+    topped = svc.chain.get_payment_stream_details(sid)
+    assert topped.deposit == 12 * 10**18 and topped.active
+    rpc(chain.url, "evm_increaseTime", 100)
+    svc.chain.cancel(viewer.private_key, sid)
+    cancelled = svc.chain.get_payment_stream_details(sid)
+    assert not cancelled.active and cancelled.withdrawn >= 200 * 10**16  # 0.01 a second, 200 s on
+    paid = svc.chain.get_token_balance(creator.address, chain.deployment.token) - before
+    assert paid == cancelled.withdrawn
+
+
+@SQLITE
+@pytest.mark.parametrize("node", ["anvil"], indirect=True)  # the embedded chain estimates later
+def test_without_the_headroom_anvil_runs_the_cancel_out_of_gas(
+    svc: Services, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case the headroom is for, with it taken away: the cancel reverts, and says why."""
+    viewer, creator = chain.accounts[2], chain.accounts[3]
+    sid = svc.chain.open_stream(viewer.private_key, creator.address, "0.01", "10")
+    monkeypatch.setattr("tidecast.services.chain.gas_limit", lambda estimate, block_limit=None: estimate)
+    rpc(chain.url, "evm_increaseTime", 100)
+    with pytest.raises(Reverted, match="ran out of gas") as caught:
+        svc.chain.cancel(viewer.private_key, sid)
+    assert caught.value.reason == "out of gas"
+    assert svc.chain.get_payment_stream_details(sid).active  # nothing changed
+
+
 # -- the watcher --------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from tests.support.accounts import add_user
 from tests.support.chain import Chain, chain_services, deployed, link_wallet
 from tests.support.events import aws_event
 from tests.support.functions import bind_functions
+from tidecast.chain import gas
 from tidecast.chain.deploy import connect, deploy_all, fund_demo_accounts
 from tidecast.container import Services
 from tidecast.db.schema import key_grants, streams
@@ -492,6 +493,7 @@ def test_payment_endpoints(world: World, chain: Chain) -> None:
         "registry": chain.deployment.registry,
         "token": {"address": chain.deployment.token, "symbol": "TIDE", "decimals": 18},
         "development": True,
+        "gas": {"headroomPercent": gas.HEADROOM_PERCENT, "headroomGas": gas.HEADROOM_GAS},
     }
     assert "KEY" not in json.dumps(body).upper()
     pay = world.pay(rate="0.25", deposit="100")

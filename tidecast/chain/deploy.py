@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tidecast.chain.devnet import DEMO_ETH_WEI, DEMO_TIDE
+from tidecast.chain.gas import gas_limit
 from tidecast.imports import sane_import
 
 if TYPE_CHECKING:
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
 
 #: Contract names, in deployment order.
 CONTRACTS = ("PaymentStream", "DemoToken", "StreamRegistry")
-#: Headroom over eth_estimateGas: state may move between estimate and inclusion.
-GAS_MARGIN = 1.2
 
 
 class DeployError(RuntimeError):
@@ -153,7 +152,7 @@ class Sender:
         if "gas" not in tx:
             probe = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}
             try:
-                tx["gas"] = int(self.w3.eth.estimate_gas(probe) * GAS_MARGIN)  # type: ignore[arg-type]
+                tx["gas"] = gas_limit(int(self.w3.eth.estimate_gas(probe)))  # type: ignore[arg-type]
             except Exception as exc:
                 raise DeployError(f"the node refused to estimate a transaction: {exc}") from exc
         signed = self.account.sign_transaction(tx)

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from tidecast.chain.gas import gas_limit
 from tidecast.config import mask_url
 from tidecast.errors import InvalidInput, Reverted, Unavailable
 from tidecast.imports import sane_import
@@ -513,11 +514,15 @@ class BlockchainDataService:
         account_mod = sane_import("eth_account")
         signer = account_mod.Account.from_key(key or self._required("_platform_key", "PLATFORM_PRIVATE_KEY"))
         with self._send_lock, self.translated():  # one nonce at a time per process
+            # The bare estimate is not enough: a stream's cost grows with time (chain/gas.py).
+            estimate = int(call.estimate_gas({"from": signer.address}))
+            block_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
             tx = call.build_transaction(
                 {
                     "from": signer.address,
                     "nonce": self.w3.eth.get_transaction_count(signer.address, "pending"),
                     "chainId": self.w3.eth.chain_id,
+                    "gas": gas_limit(estimate, block_limit),
                 }
             )
             signed = signer.sign_transaction(tx)
@@ -537,6 +542,8 @@ class BlockchainDataService:
             )
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=max(30.0, self.timeout))
         if receipt["status"] != 1:
+            if int(receipt["gasUsed"]) >= int(tx["gas"]):
+                raise Reverted(f"The transaction ran out of gas (limit {tx['gas']})", reason="out of gas")
             raise Reverted("The transaction reverted", reason=None)
         return receipt
 

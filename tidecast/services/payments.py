@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, or_, select
 
+from tidecast.chain import gas
 from tidecast.chain.units import format_units
 from tidecast.db.schema import payment_streams, user_wallets
 from tidecast.db.times import iso
@@ -203,6 +204,8 @@ class PaymentsService:
             "registry": self.chain.registry_address or None,
             "token": {"address": token.address, "symbol": token.symbol, "decimals": token.decimals},
             "development": self.development,
+            # Pages send with this headroom over the node's gas estimate (tidecast/chain/gas.py).
+            "gas": {"headroomPercent": gas.HEADROOM_PERCENT, "headroomGas": gas.HEADROOM_GAS},
         }
 
     def stream(self, raw_id: str) -> dict[str, Any]:
