@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from tests.support.accounts import add_user
 from tests.support.chain import Chain, chain_services, deployed, link_wallet
@@ -20,11 +21,13 @@ from tidecast.chain import gas
 from tidecast.chain.deploy import connect, deploy_all, fund_demo_accounts
 from tidecast.container import Services
 from tidecast.db.schema import key_grants, streams
+from tidecast.db.times import now_utc
 from tidecast.functions.auth import handler as auth_handler
 from tidecast.functions.keys import handler as keys_handler
 from tidecast.functions.payments import handler as payments_handler
 from tidecast.functions.streams import handler as streams_handler
 from tidecast.services.chain import BlockchainDataService
+from tidecast.services.playback import LOOKAHEAD_MEMORY, OTHER_PAYMENTS
 from tidecast.services.playback_tokens import PlaybackTokens
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -241,6 +244,74 @@ def test_a_paying_viewer_gets_keys_within_the_budget(world: World) -> None:
     status, body, _ = key(world.stream_id, 7, token)
     assert status == 402 and "4 key periods" in body["error"]
     assert grants(world.svc.engine) == 4
+
+
+@SQLITE
+def test_the_look_ahead_is_lent_per_viewer_not_per_payment_stream(world: World) -> None:
+    """Open, take the look-ahead, cancel, open again: the second payment stream gets no second
+    look-ahead on the same film, though the keys the viewer holds are theirs again for free."""
+    first = world.pay()
+    token = paid_token(world, first)
+    assert [key(world.stream_id, p, token)[0] for p in (4, 5, 6)] == [200, 200, 402]
+    world.svc.chain.cancel(world.viewer_key.private_key, first)
+    time.sleep(CACHE_SECONDS)  # the cancel is what the server reads now
+    second = world.pay()
+    token = paid_token(world, second)
+    assert key(world.stream_id, 5, token)[1] == world.keys[5]  # held already: free again
+    assert key(world.stream_id, 4, token)[1] == world.keys[4]
+    assert grants(world.svc.engine) == 2
+    status, body, _ = key(world.stream_id, 6, token)
+    assert status == 402 and "2 periods your earlier payment streams took" in body["error"], body
+    assert "keys for 0 key periods" in body["error"]
+    assert grants(world.svc.engine) == 2  # a refusal takes nothing
+    # What the second stream pays for, it gets: one period of paid time, one new period.
+    world.svc.playback.wall_clock = lambda: time.time() + PERIOD + 1
+    assert key(world.stream_id, 6, token)[1] == world.keys[6]
+    assert key(world.stream_id, 7, token)[0] == 402
+    # Another viewer's look-ahead is their own: the creator's free, so a second paying viewer.
+    other = add_user(world.svc.engine, "uw", "walt", "walt@example.com")
+    link_wallet(
+        world.svc.engine, other["id"], world.chain.accounts[4].address, world.chain.deployment.chain_id
+    )
+    login = world.svc.accounts.issue_login("uw")[0]
+    theirs = world.pay(sender=world.chain.accounts[4])
+    status, body, _ = playback(world.stream_id, login, {"paymentStreamId": theirs})
+    assert status == 200, body
+    walt = body["data"]["token"]
+    assert [key(world.stream_id, p, walt)[0] for p in (6, 7, 8, 9)] == [200, 200, 200, 402]  # 1 paid + 2
+
+
+@SQLITE
+def test_a_viewer_with_many_recent_payment_streams_on_a_film_gets_no_look_ahead(world: World) -> None:
+    """More other payment streams on one film in a day than a player makes: none is read (these
+    ids are not on the chain; reading one would be a 404), and there is no look-ahead."""
+    chain_id = world.chain.deployment.chain_id
+    with world.svc.engine.begin() as conn:
+        conn.execute(
+            insert(key_grants),
+            [
+                {
+                    "chain_id": chain_id,
+                    "payment_stream_id": str(9000 + n),
+                    "media_stream_id": world.stream_id,
+                    "period": 100 + n,
+                    "user_id": "uv",
+                    "granted_at": now_utc(),
+                }
+                for n in range(OTHER_PAYMENTS + 1)
+            ],
+        )
+    token = paid_token(world, world.pay())
+    reads = world.svc.payment_reader.reads
+    status, body, _ = key(world.stream_id, 0, token)
+    assert status == 402 and "keys for 0 key periods" in body["error"], body
+    assert world.svc.payment_reader.reads == reads  # the cached payment only
+    # A day later they are forgotten: the look-ahead is back.
+    with world.svc.engine.begin() as conn:
+        conn.execute(
+            update(key_grants).values(granted_at=now_utc() - LOOKAHEAD_MEMORY - timedelta(minutes=1))
+        )
+    assert key(world.stream_id, 0, token)[1] == world.keys[0]
 
 
 @SQLITE

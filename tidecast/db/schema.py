@@ -388,4 +388,5 @@ key_grants = Table(
     Column("granted_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("chain_id", "payment_stream_id", "media_stream_id", "period"),
     Index("ix_key_grants_media_stream_id", "media_stream_id"),
+    Index("ix_key_grants_viewer", "chain_id", "user_id", "media_stream_id", "period"),
 )

@@ -85,11 +85,14 @@ class PaymentState:
 
     def paid_seconds(self, now: float) -> float:
         """Seconds the deposit has paid for so far, at wall-clock `now`:
-        deposit / flowRate - max(0, depletionTime - now) (no lag behind the last block)."""
+        deposit / flowRate - max(0, depletionTime - now) (no lag behind the last block). Once
+        cancelled, what streamed up to the cancel: the contract sets `withdrawn` to it then."""
         d = self.details
         if d.flow_rate <= 0:
             return 0.0
-        left = 0.0 if self.cancelled else max(0.0, min(d.depletion_time, _MAX_TIMESTAMP) - now)
+        if self.cancelled:
+            return d.withdrawn / d.flow_rate
+        left = max(0.0, min(d.depletion_time, _MAX_TIMESTAMP) - now)
         return max(0.0, d.deposit / d.flow_rate - left)
 
 

@@ -17,12 +17,24 @@ cancelled stream stops releasing keys within that, and the player, which buffers
 period, stops within two.
 
 The release budget stops one paid second from buying a whole film: a payment stream gets keys
-for at most floor(paidSeconds / keyPeriodSeconds) + TIDECAST_KEY_LOOKAHEAD_PERIODS distinct
-(media stream, period) pairs, recorded in `key_grants`. A pair granted before is granted again
-free (seeking back, a second rendition, a reload). The grant is inserted before the count is
-taken, in one transaction, so two racing requests cannot both take the last place: SQLite
-serialises the writers, and PostgreSQL takes a transaction-scoped advisory lock per payment
-stream first.
+for at most floor(paidSeconds / keyPeriodSeconds) + look-ahead distinct (media stream, period)
+pairs, recorded in `key_grants`. A pair granted before, under this payment stream or to this
+viewer under another, is granted again free (seeking back, a second rendition, a reload, a new
+payment stream resuming where the last one stopped): the viewer holds that key already. The
+grant is inserted before the count is taken, in one transaction, so two racing requests cannot
+both take the last place: SQLite serialises the writers, and PostgreSQL takes transaction-scoped
+advisory locks (the payment stream's, then the viewer's) first.
+
+The look-ahead (TIDECAST_KEY_LOOKAHEAD_PERIODS) is credit: keys a player fetches before the
+seconds they cover are paid, so a paid start does not stall. A cancel refunds everything not yet
+streamed, so credit left when a payment stream ends was never paid. It is therefore lent per
+viewer and media stream, not per payment stream: periods the viewer's other payment streams took
+on this media stream beyond what they paid, within LOOKAHEAD_MEMORY, come off this one's
+look-ahead. Without that, open, take the look-ahead, cancel and open again took a film a few
+periods at a time for the price of gas. Those other streams are read from the chain (cached)
+before the transaction, so no network call holds the write lock; one that appears meanwhile
+counts as unpaid. More than OTHER_PAYMENTS of them in the memory is a pattern no player makes:
+no look-ahead at all, and none of them is read.
 """
 
 from __future__ import annotations
@@ -32,7 +44,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, text
@@ -47,6 +59,11 @@ from tidecast.services.media_keys import MediaKeys
 from tidecast.services.payments import PaymentReader, PaymentState, linked_wallets, payment_id, timestamp_iso
 from tidecast.services.playback_tokens import PlaybackTokens, lifetime
 from tidecast.services.streams import STREAM_ID
+
+#: How long a viewer's unpaid look-ahead on a media stream is held against them.
+LOOKAHEAD_MEMORY = timedelta(days=1)
+#: The most of a viewer's other payment streams on one media stream that are read for it.
+OTHER_PAYMENTS = 8
 
 #: A key period in a path: ASCII digits; anything longer than 9 digits is past every stream.
 PERIOD = re.compile(r"[0-9]{1,9}", re.ASCII)
@@ -197,14 +214,29 @@ class PlaybackService:
     ) -> None:
         chain_id = self.reader.chain_id()
         pay = str(payment.details.stream_id)
-        allowed = math.floor(paid_seconds / key_period_seconds) + self.lookahead
+        paid_periods = math.floor(paid_seconds / key_period_seconds)
         mine = (key_grants.c.chain_id == chain_id) & (key_grants.c.payment_stream_id == pay)
-        pair = mine & (key_grants.c.media_stream_id == media_stream_id) & (key_grants.c.period == period)
+        pair = (key_grants.c.media_stream_id == media_stream_id) & (key_grants.c.period == period)
+        # Granted before, under this payment stream (the primary key: a player re-asking) or to
+        # this viewer under another (the viewer index): free again, since the viewer holds that
+        # key already and handing it over again gives nothing new.
+        held = (key_grants.c.chain_id == chain_id) & (key_grants.c.user_id == user_id) & pair
+        with self.engine.connect() as conn:
+            for before in (mine & pair, held):
+                if conn.execute(select(key_grants.c.period).where(before).limit(1)).first() is not None:
+                    return
+            others = self._others(conn, chain_id, user_id, media_stream_id, pay)
+        # The chain reads, outside the transaction: seconds each other payment stream paid.
+        now = self.wall_clock()
+        paid = (
+            {}
+            if len(others) > OTHER_PAYMENTS
+            else {other: self.reader.read(int(other)).paid_seconds(now) for other, _ in others}
+        )
         try:
             with transaction(self.engine) as conn:
-                if conn.execute(select(key_grants.c.period).where(pair)).first() is not None:
-                    return  # granted before: free again
-                self._lock_budget(conn, chain_id, pay)
+                self._lock(conn, f"key_grants:{chain_id}:{pay}")
+                self._lock(conn, f"key_grants:user:{user_id}")
                 conn.execute(
                     insert(key_grants).values(
                         chain_id=chain_id,
@@ -216,20 +248,67 @@ class PlaybackService:
                     )
                 )
                 used = conn.execute(select(func.count()).select_from(key_grants).where(mine)).scalar_one()
-                if used > allowed:
+                owed = self._unpaid(conn, chain_id, user_id, media_stream_id, pay, paid, key_period_seconds)
+                lookahead = max(0, self.lookahead - owed)
+                if used > paid_periods + lookahead:
                     raise PaymentRequired(
                         f"Payment stream {pay} has paid for {paid_seconds:.0f} s so far: keys for "
-                        f"{allowed} key periods are released and period {period} is beyond them; "
-                        "wait for the payment to catch up"
+                        f"{paid_periods + lookahead} key periods are released and period {period} is "
+                        "beyond them; wait for the payment to catch up"
+                        + (
+                            f" ({owed} periods your earlier payment streams took on this stream "
+                            "were never paid for)"
+                            if owed
+                            else ""
+                        )
                     )
         except IntegrityError:
             return  # the same pair granted by a racing request: it counts once, and is ours too
 
-    def _lock_budget(self, conn: Connection, chain_id: int, pay: str) -> None:
-        if conn.dialect.name == "postgresql":
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"key_grants:{chain_id}:{pay}"}
+    def _others(
+        self, conn: Connection, chain_id: int, user_id: str, media_stream_id: str, pay: str
+    ) -> list[tuple[str, int]]:
+        """The viewer's other payment streams with keys of this media stream in the memory, the
+        newest first, and how many periods each took (at most OTHER_PAYMENTS + 1 of them)."""
+        since = now_utc() - LOOKAHEAD_MEMORY
+        taken = func.count().label("taken")
+        rows = conn.execute(
+            select(key_grants.c.payment_stream_id, taken)
+            .where(
+                (key_grants.c.chain_id == chain_id)
+                & (key_grants.c.user_id == user_id)
+                & (key_grants.c.media_stream_id == media_stream_id)
+                & (key_grants.c.payment_stream_id != pay)
+                & (key_grants.c.granted_at >= since)
             )
+            .group_by(key_grants.c.payment_stream_id)
+            .order_by(func.max(key_grants.c.granted_at).desc())
+            .limit(OTHER_PAYMENTS + 1)
+        ).all()
+        return [(str(row.payment_stream_id), int(row.taken)) for row in rows]
+
+    def _unpaid(
+        self,
+        conn: Connection,
+        chain_id: int,
+        user_id: str,
+        media_stream_id: str,
+        pay: str,
+        paid: dict[str, float],
+        key_period_seconds: float,
+    ) -> int:
+        """Periods of this media stream the viewer's other payment streams took beyond what
+        they paid (counted under the locks; a stream not read before counts as paid nothing)."""
+        others = self._others(conn, chain_id, user_id, media_stream_id, pay)
+        if len(others) > OTHER_PAYMENTS:
+            return self.lookahead
+        return sum(
+            max(0, taken - math.floor(paid.get(other, 0.0) / key_period_seconds)) for other, taken in others
+        )
+
+    def _lock(self, conn: Connection, name: str) -> None:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": name})
 
     # -- reads -------------------------------------------------------------------------------
 
