@@ -20,7 +20,7 @@ from tests.support.functions import bind_functions
 from tidecast.chain import gas
 from tidecast.chain.deploy import connect, deploy_all, fund_demo_accounts
 from tidecast.container import Services
-from tidecast.db.schema import key_grants, streams
+from tidecast.db.schema import key_grants, streams, users
 from tidecast.db.times import now_utc
 from tidecast.functions.auth import handler as auth_handler
 from tidecast.functions.keys import handler as keys_handler
@@ -367,7 +367,7 @@ def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: Wor
     token = paid_token(world, pay)
     other = world.media_stream("0.25", [world.svc.media_keys.new_key()])
     secret = world.svc.settings.jwt_secret_value
-    claims = dict(user_id="uv", stream_id=world.stream_id, payment_stream_id=str(pay))
+    claims = dict(user_id="uv", stream_id=world.stream_id, payment_stream_id=str(pay), session_version=0)
     chain_id = world.chain.deployment.chain_id
     forged = PlaybackTokens("another secret of at least 32 bytes!!").issue(
         **claims, chain_id=chain_id, ttl=60
@@ -378,7 +378,7 @@ def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: Wor
 
     unsigned = jwt.encode(
         {"sub": "uv", "str": world.stream_id, "pay": str(pay), "cid": chain_id, "aud": "tidecast-playback",
-         "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "x"},
+         "sv": 0, "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "x"},
         key=None, algorithm="none",
     )  # fmt: skip
     import hashlib
@@ -387,9 +387,15 @@ def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: Wor
     playback_key = hmac.new(secret.encode(), b"playback", hashlib.sha256).digest()
     wrong_audience = jwt.encode(
         {"sub": "uv", "str": world.stream_id, "pay": str(pay), "cid": chain_id, "aud": "tidecast-api",
-         "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "x"},
+         "sv": 0, "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "x"},
         playback_key, algorithm="HS256",
     )  # fmt: skip
+    signed = {"sub": "uv", "str": world.stream_id, "pay": str(pay), "cid": chain_id,
+              "aud": "tidecast-playback", "iat": int(time.time()), "exp": int(time.time()) + 60,
+              "jti": "x"}  # fmt: skip
+    no_session = jwt.encode(signed, playback_key, algorithm="HS256")
+    bool_session = jwt.encode({**signed, "sv": False}, playback_key, algorithm="HS256")
+    text_session = jwt.encode({**signed, "sv": "0"}, playback_key, algorithm="HS256")
     cases = [
         (None, 401, "Missing playback token"),
         ("garbage", 401, "malformed"),
@@ -400,6 +406,9 @@ def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: Wor
         (unsigned, 401, ""),
         (wrong_chain, 401, "another chain"),
         ("x" * 5000, 401, "malformed"),
+        (no_session, 401, "missing the 'sv' claim"),
+        (bool_session, 401, "malformed"),
+        (text_session, 401, "malformed"),
     ]
     for bad, status, words in cases:
         got = key(world.stream_id, 0, bad)
@@ -415,6 +424,38 @@ def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: Wor
     assert me["statusCode"] == 401
     assert grants(world.svc.engine) == 0
     assert key(world.stream_id, 0, token)[0] == 200  # the real one still works
+
+
+@SQLITE
+def test_a_password_change_revokes_playback_tokens(world: World) -> None:
+    """As with login tokens: a token carries the account's session version, which a password
+    reset bumps (tests/integration/test_accounts*.py drive the reset itself)."""
+    free = playback(world.stream_id, world.login["uc"])[1]["data"]["token"]  # the owner: free
+    paid = paid_token(world, world.pay())
+    assert key(world.stream_id, 0, free)[0] == key(world.stream_id, 0, paid)[0] == 200
+    with world.svc.engine.begin() as conn:
+        conn.execute(update(users).values(session_version=users.c.session_version + 1))
+    for token in (free, paid):
+        status, body, headers = key(world.stream_id, 1, token)
+        assert status == 401 and "password was last changed" in body["error"], body
+        assert headers.get("WWW-Authenticate", "").startswith("Bearer")
+    assert grants(world.svc.engine) == 1  # period 0 only: a refused token takes nothing
+    # The old login token cannot ask for a new playback token either; a new login can.
+    assert playback(world.stream_id, world.login["uv"])[0] == 401
+    login = world.svc.accounts.issue_login("uv")[0]
+    status, body, _ = playback(world.stream_id, login, {"paymentStreamId": str(world.pay())})
+    assert status == 200 and key(world.stream_id, 1, body["data"]["token"])[0] == 200
+    # A token for an account that no longer exists (well signed: as if issued before it went).
+    ghost = PlaybackTokens(world.svc.settings.jwt_secret_value).issue(
+        user_id="gone",
+        stream_id=world.stream_id,
+        payment_stream_id=None,
+        chain_id=world.chain.deployment.chain_id,
+        session_version=0,
+        ttl=60,
+    )[0]
+    status, body, _ = key(world.stream_id, 0, ghost)
+    assert status == 401 and "no longer exists" in body["error"], body
 
 
 # -- hostile paths and bodies -------------------------------------------------------------------

@@ -97,7 +97,10 @@ def playback(request: Request, stream_id: str) -> Response:
 
     user = authenticate(request)
     body = parse_body(request, PlaybackBody) if request.body.strip() else PlaybackBody()
-    return ok(request.services.playback.start(user.user_id, stream_id, body.paymentStreamId))
+    playback = request.services.playback.start(
+        user.user_id, stream_id, body.paymentStreamId, session_version=user.claims["sv"]
+    )
+    return ok(playback)
 
 
 @app.route("DELETE", "{stream_id}")

@@ -51,13 +51,13 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from tidecast.chain.units import format_units, parse_units
-from tidecast.db.schema import key_grants, streams
+from tidecast.db.schema import key_grants, streams, users
 from tidecast.db.times import iso, now_utc
 from tidecast.db.tx import transaction
 from tidecast.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound, PaymentRequired
 from tidecast.services.media_keys import MediaKeys
 from tidecast.services.payments import PaymentReader, PaymentState, linked_wallets, payment_id, timestamp_iso
-from tidecast.services.playback_tokens import PlaybackTokens, lifetime
+from tidecast.services.playback_tokens import PlaybackClaims, PlaybackTokens, lifetime
 from tidecast.services.streams import STREAM_ID
 
 #: How long a viewer's unpaid look-ahead on a media stream is held against them.
@@ -104,8 +104,11 @@ class PlaybackService:
 
     # -- the two doors -----------------------------------------------------------------------
 
-    def start(self, user_id: str, stream_id: str, payment_stream: int | str | None) -> dict[str, Any]:
-        """A playback token for `stream_id`, when the caller may play it now."""
+    def start(
+        self, user_id: str, stream_id: str, payment_stream: int | str | None, *, session_version: int
+    ) -> dict[str, Any]:
+        """A playback token for `stream_id`, when the caller may play it now; it carries the
+        caller's session version (their login token's `sv`), so a password change revokes it."""
         pay = payment_id(payment_stream) if payment_stream is not None else None
         row = self._stream(stream_id)
         if row.status == "processing":
@@ -121,6 +124,7 @@ class PlaybackService:
             stream_id=row.id,
             payment_stream_id=str(pay) if access.payment is not None else None,
             chain_id=chain_id,
+            session_version=session_version,
             ttl=ttl,
         )
         return {
@@ -140,6 +144,7 @@ class PlaybackService:
         claims = self.tokens.decode(authorization_token)
         if claims.stream_id != stream_id:
             raise NotAllowed("This playback token is for another stream")
+        self._current_session(claims)
         period = self._period(period_text)
         row = self._stream(stream_id)
         pay = int(claims.payment_stream_id) if claims.payment_stream_id else None
@@ -328,6 +333,19 @@ class PlaybackService:
         if row is None:
             raise NotFound("Stream not found")
         return row
+
+    def _current_session(self, claims: PlaybackClaims) -> None:
+        """401 unless the token's account exists and has not changed its password since."""
+        with self.engine.connect() as conn:
+            version = conn.execute(
+                select(users.c.session_version).where(users.c.id == claims.user_id)
+            ).scalar_one_or_none()
+        if version is None:
+            raise NotAuthenticated("Playback token's account no longer exists")
+        if version != claims.session_version:
+            raise NotAuthenticated(
+                "Playback token was issued before the password was last changed; sign in again"
+            )
 
     def _wallets(self, user_id: str | None) -> list[str]:
         if user_id is None:
