@@ -149,6 +149,11 @@ class Settings(BaseModel):
     #: Resumable uploads (`POST /api/uploads`, tus 1.0): the largest video accepted (bytes),
     #: declared in Upload-Length; over it, 413 before anything is stored.
     tidecast_upload_max_bytes: int = Field(default=4 * 1024**3, ge=1)
+    #: Unfinished uploads a user may hold at once; creating one more discards their
+    #: longest-untouched one (tidecast/services/uploads.py), so disk per user is bounded.
+    tidecast_upload_max_open: int = Field(default=5, ge=1, le=1000)
+    #: Hours an unfinished upload may go untouched before the hourly sweep deletes it.
+    tidecast_upload_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 365)
     #: The ffmpeg binary; unset, the one in the imageio-ffmpeg wheel (with libx264 and aac).
     ffmpeg_path: str | None = None
     #: The rendition ladder, tallest first: HEIGHTp:VIDEO[:AUDIO] bitrates (tidecast/media/ladder.py).

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from tidecast.config import Settings
@@ -57,6 +58,7 @@ EVENTS_DRAIN = "tidecast.events.deliver"
 JOBS_DRAIN = "tidecast.jobs.run_due"
 JOB_TASK = "tidecast.jobs.run"
 PRUNE_TASK = "tidecast.retention.prune"
+UPLOADS_EXPIRE_TASK = "tidecast.uploads.expire"
 CHAIN_DRAIN = "tidecast.chain.watch"
 
 
@@ -203,6 +205,8 @@ def _uploads(s: Services) -> UploadService:
         s.engine,
         s.settings.tidecast_data_dir / "uploads",
         max_bytes=s.settings.tidecast_upload_max_bytes,
+        max_open=s.settings.tidecast_upload_max_open,
+        expiry=timedelta(hours=s.settings.tidecast_upload_expiry_hours),
         enqueue=lambda conn, kind, subject, payload: s.jobs.enqueue(conn, kind, subject, payload),
         default_price=s.streams.default_price,  # normalised once, where streams are made
     )
@@ -239,6 +243,7 @@ def _queue(s: Services) -> Queue:
     queue.register(CHAIN_DRAIN, lambda: s.watcher.drain())
     queue.register_item(JOB_TASK, lambda job_id: s.jobs.run(job_id))
     queue.register_periodic(PRUNE_TASK, lambda: s.retention.prune(), hour="*", minute="17")
+    queue.register_periodic(UPLOADS_EXPIRE_TASK, lambda: s.uploads.expire(), hour="*", minute="47")
     return queue
 
 

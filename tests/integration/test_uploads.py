@@ -4,17 +4,20 @@ a complete video becoming a `processing` stream with its transcode job."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from tests.support.functions import bind_functions
 from tests.support.uploads import create, make_video, metadata, patch, streams, tus, upload_all, user_token
 from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import UPLOADS_EXPIRE_TASK, Services, create_services
 from tidecast.db.schema import jobs, uploads
+from tidecast.db.times import now_utc
 from tidecast.errors import InvalidInput
 from tidecast.functions.uploads import parse_metadata
 
@@ -229,6 +232,61 @@ def test_bytes_that_are_not_a_video_are_refused_at_the_end_and_discarded(
     assert not (tmp_path / ".tidecast" / "uploads" / upload_id).exists()
     assert count(engine, jobs) == 0
     assert streams("GET").body["data"]["items"] == []
+
+
+def test_one_upload_too_many_discards_the_owners_longest_untouched(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    """At most TIDECAST_UPLOAD_MAX_OPEN (5) unfinished uploads each; someone else's and
+    finished ones are not counted or touched."""
+    directory = tmp_path / ".tidecast" / "uploads"
+    data = make_video(tmp_path / "in.mp4").read_bytes()
+    done, _ = upload_all(token, data, chunk=len(data))  # finished: not counted
+    mine = [upload_id_of(create(token, 100)) for _ in range(5)]
+    other = user_token(svc, engine, "u2", "bob")
+    theirs = upload_id_of(create(other, 100))
+    assert patch(token, mine[0], 0, b"x" * 10).status == 204  # touched: now the freshest
+    assert count(engine, uploads) == 7
+    sixth = upload_id_of(create(token, 100))
+    # mine[1] was the longest untouched: it went, bytes and row; the rest are as they were.
+    assert tus("HEAD", mine[1], token=token).status == 404 and not (directory / mine[1]).exists()
+    for kept in (mine[0], *mine[2:], sixth):
+        assert tus("HEAD", kept, token=token).status == 200
+    assert tus("HEAD", mine[0], token=token).headers["upload-offset"] == "10"
+    assert tus("HEAD", theirs, token=other).status == 200
+    assert tus("HEAD", done, token=token).headers["tidecast-stream-id"]
+    assert count(engine, uploads) == 7
+    assert sorted(p.name for p in directory.iterdir()) == sorted([mine[0], *mine[2:], sixth, theirs, done])
+
+
+def test_the_sweep_expires_untouched_uploads_and_orphan_files(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    directory = tmp_path / ".tidecast" / "uploads"
+    stale, fresh = (upload_id_of(create(token, 100)) for _ in range(2))
+    data = make_video(tmp_path / "in.mp4").read_bytes()
+    done, _ = upload_all(token, data, chunk=len(data))
+    day_ago = now_utc() - timedelta(hours=25)
+    with engine.begin() as conn:
+        conn.execute(update(uploads).where(uploads.c.id.in_([stale, done])).values(updated_at=day_ago))
+    orphan, young_orphan = directory / ("o" * 24), directory / ("y" * 24)
+    orphan.write_bytes(b"left by a process killed between the file and its row")
+    young_orphan.write_bytes(b"its row may be on its way")
+    os.utime(orphan, (day_ago.timestamp(), day_ago.timestamp()))
+    (directory / "README").write_text("not an upload's name: left alone")
+    os.utime(directory / "README", (day_ago.timestamp(), day_ago.timestamp()))
+    assert svc.uploads.expire() == {"expired": 1, "orphans": 1}
+    assert tus("HEAD", stale, token=token).status == 404 and not (directory / stale).exists()
+    assert tus("HEAD", fresh, token=token).status == 200
+    assert tus("HEAD", done, token=token).headers["tidecast-stream-id"]  # finished: its stream's
+    assert not orphan.exists() and young_orphan.exists() and (directory / "README").exists()
+    assert svc.uploads.expire() == {"expired": 0, "orphans": 0}  # nothing twice
+    # The workers' hourly job is this sweep.
+    with engine.begin() as conn:
+        conn.execute(update(uploads).where(uploads.c.id == fresh).values(updated_at=day_ago))
+    assert UPLOADS_EXPIRE_TASK in svc.queue.names
+    svc.queue._tasks[UPLOADS_EXPIRE_TASK].call_local()
+    assert tus("HEAD", fresh, token=token).status == 404
 
 
 def test_metadata_parsing() -> None:

@@ -26,6 +26,18 @@ def test_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "HLS_SEGMENT_LENGTH" in str(info.value)
 
 
+def test_upload_bounds_are_range_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDECAST_UPLOAD_MAX_OPEN", "0")
+    monkeypatch.setenv("TIDECAST_UPLOAD_EXPIRY_HOURS", "-1")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "TIDECAST_UPLOAD_MAX_OPEN" in str(info.value) and "TIDECAST_UPLOAD_EXPIRY_HOURS" in str(info.value)
+    monkeypatch.setenv("TIDECAST_UPLOAD_MAX_OPEN", "2")
+    monkeypatch.setenv("TIDECAST_UPLOAD_EXPIRY_HOURS", "0.5")
+    settings = load_settings()
+    assert (settings.tidecast_upload_max_open, settings.tidecast_upload_expiry_hours) == (2, 0.5)
+
+
 def test_production_names_every_missing_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIDECAST_ENV", "production")
     monkeypatch.setenv("SMTP_USER", "mailer")

@@ -16,27 +16,43 @@ in `processing` owned by the uploader, a transcode job, and the upload marked co
 Uploads belong to their owner: someone else's id is NotFound, exactly as an unknown one. The
 upload directory must be one file system shared by every function instance that serves the
 same uploads (the dev server's data directory; on Lambda, an EFS mount).
+
+Unfinished uploads are bounded, since each may hold up to TIDECAST_UPLOAD_MAX_BYTES of disk:
+- a user holds at most TIDECAST_UPLOAD_MAX_OPEN (5) at once. Creating one more discards their
+  longest-untouched unfinished upload rather than refusing: the studio starts a new upload when
+  a different file is chosen and a tus client rarely deletes what it gave up on, so refusing
+  would lock out an honest user until the sweep, while discarding the stalest costs them only
+  what they had abandoned;
+- the hourly sweep (`expire`) deletes unfinished uploads untouched for
+  TIDECAST_UPLOAD_EXPIRY_HOURS (24), and files in the directory with no row that are as old (a
+  process killed between creating the file and its row). A client that comes back after either
+  gets 404 and starts again, as tus clients do.
+A discard takes the file's lock first, so it never cuts a chunk being written.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, select, text, update
 
 from tidecast.config import private_dir
 from tidecast.db.schema import streams, uploads
 from tidecast.db.times import now_utc
 from tidecast.db.tx import transaction
 from tidecast.errors import Conflict, InvalidInput, NotFound, TooLarge
+
+log = logging.getLogger(__name__)
 
 UPLOAD_ID = re.compile(r"[A-Za-z0-9_\-]{16,32}", re.ASCII)
 #: The job kind a complete upload asks for (tidecast/services/pipeline.py runs it).
@@ -97,6 +113,8 @@ class UploadService:
         enqueue: Callable[[Any, str, str, dict[str, Any]], str],
         probe: Callable[[Path], Any] | None = None,
         default_price: str = "0",
+        max_open: int = 5,
+        expiry: timedelta = timedelta(hours=24),
     ) -> None:
         self.engine = engine
         #: What a new stream costs a second (TIDECAST_DEFAULT_PRICE, normalised) until its
@@ -104,6 +122,8 @@ class UploadService:
         self.default_price = default_price
         self.directory = directory
         self.max_bytes = max_bytes
+        self.max_open = max_open
+        self.expiry = expiry
         self._enqueue = enqueue
         self._probe = probe
 
@@ -143,6 +163,7 @@ class UploadService:
         except BaseException:
             self.path(upload_id).unlink(missing_ok=True)
             raise
+        self._evict(owner_id)
         return Upload(upload_id, owner_id, length, 0, fields, "receiving", None)
 
     def get(self, owner_id: str, upload_id: str) -> Upload:
@@ -192,6 +213,39 @@ class UploadService:
                 raise Conflict("Upload is complete: delete its stream instead")
             self._discard(upload_id)
 
+    def expire(self) -> dict[str, int]:
+        """Delete unfinished uploads untouched for `expiry`, and old files with no upload row;
+        how many of each (the hourly job)."""
+        cutoff = now_utc() - self.expiry
+        with self.engine.connect() as conn:
+            stale = (
+                conn.execute(
+                    select(uploads.c.id).where(
+                        (uploads.c.status == "receiving") & (uploads.c.updated_at < cutoff)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        expired = sum(self._discard_if(upload_id, uploads.c.updated_at < cutoff) for upload_id in stale)
+        orphans = 0
+        if self.directory.is_dir():
+            oldest = cutoff.timestamp()
+            for path in self.directory.iterdir():
+                try:
+                    if not UPLOAD_ID.fullmatch(path.name) or path.stat().st_mtime >= oldest:
+                        continue
+                except FileNotFoundError:  # discarded while we looked
+                    continue
+                with self.engine.connect() as conn:
+                    known = conn.execute(select(uploads.c.id).where(uploads.c.id == path.name)).first()
+                if known is None:
+                    path.unlink(missing_ok=True)
+                    orphans += 1
+        if expired or orphans:
+            log.info("uploads: %d unfinished expired, %d orphan files removed", expired, orphans)
+        return {"expired": expired, "orphans": orphans}
+
     def discard_source(self, upload_id: str) -> None:
         """Delete a complete upload's bytes once its stream no longer needs them."""
         self.path(upload_id).unlink(missing_ok=True)
@@ -225,6 +279,45 @@ class UploadService:
         return Upload(
             **{**current.__dict__, "received": current.length, "status": "complete", "stream_id": stream_id}
         )
+
+    def _evict(self, owner_id: str) -> None:
+        """Discard the owner's unfinished uploads beyond the newest `max_open`."""
+        with transaction(self.engine) as conn:
+            if conn.dialect.name == "postgresql":  # two creates at once evict in turn
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"uploads:{owner_id}"})
+            extra = (
+                conn.execute(
+                    select(uploads.c.id)
+                    .where((uploads.c.owner_id == owner_id) & (uploads.c.status == "receiving"))
+                    .order_by(uploads.c.updated_at.desc(), uploads.c.id)
+                    .offset(self.max_open)
+                )
+                .scalars()
+                .all()
+            )
+        for upload_id in extra:
+            self._discard_if(upload_id, uploads.c.status == "receiving")
+
+    def _discard_if(self, upload_id: str, condition: Any) -> bool:
+        """Discard an unfinished upload under its file's lock if `condition` still holds of its
+        row then (a chunk may have arrived, or the last one completed it, meanwhile)."""
+        try:
+            with self._locked(upload_id):
+                with self.engine.begin() as conn:
+                    gone = conn.execute(
+                        delete(uploads).where(
+                            (uploads.c.id == upload_id) & (uploads.c.status == "receiving") & condition
+                        )
+                    ).rowcount
+                if gone:
+                    self.path(upload_id).unlink(missing_ok=True)
+                return bool(gone)
+        except NotFound:  # no file: discarded already; a row without one is no use either
+            with self.engine.begin() as conn:
+                conn.execute(
+                    delete(uploads).where((uploads.c.id == upload_id) & (uploads.c.status == "receiving"))
+                )
+            return False
 
     def _discard(self, upload_id: str) -> None:
         with self.engine.begin() as conn:
