@@ -16,9 +16,9 @@ One job (`stream.transcode`, subject the stream id) runs, from the start every t
 Only then is the uploaded source deleted. A worker killed anywhere before step 5 commits leaves
 the stream `processing` and unpublished; the job is taken over when its lease runs out and runs
 again. A killed attempt can have pinned its output between the add and the publish (a window
-of one transaction); the next attempt's encode is the same command on the same input, so it
-usually adds the same CID, but x264 is not promised to be bit-exact across runs, and a
-different root would leave the first pinned (`tidecast ipfs pins` shows it).
+of one transaction); the next attempt encrypts under fresh keys, so its CID always differs, and
+the first stays pinned (`tidecast ipfs pins` shows it; closing this needs the add unpinned, the
+CID recorded, then the pin, so that a retry knows what to unpin).
 
 Failures: InvalidInput (not a video, unreadable) marks the stream `failed` with the reason at
 once and fails the job; anything else is left to the job's retries, and the last attempt marks
