@@ -62,6 +62,16 @@ class RunningJob:
         """Record how far the job is (0-100) and, if known, the seconds it still needs."""
         self._owner._progress(self.id, self._token, percent, eta)
 
+    def remember(self, **values: Any) -> None:
+        """Keep `values` in the job's payload, where its next attempt (after a crash, on any
+        worker) reads them; a value of None forgets the key. Written only while we hold the job."""
+        for key, value in values.items():
+            if value is None:
+                self.payload.pop(key, None)
+            else:
+                self.payload[key] = value
+        self._owner._write(self.id, self._token, payload=dict(self.payload))
+
 
 Handler = Callable[[RunningJob], None]
 

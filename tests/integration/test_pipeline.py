@@ -225,6 +225,49 @@ def test_an_outside_part_down_is_retried_then_ready(
     assert len(started_events(engine)) == 1
 
 
+def test_an_attempt_that_dies_after_its_pin_leaves_no_pin_behind(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    """Each attempt encrypts under fresh keys, so its CID differs from the last one's: the CID is
+    recorded in the job before the pin, and the next attempt (or the stream's failure) unpins
+    it. Here the publish dies after the pin, as a killed worker would, once and then for good."""
+    before = pinned(svc)
+    pins: list[str] = []
+    real_pin, real_publish = svc.ipfs.pin_cid, svc.pipeline._publish
+
+    def spy_pin(cid: str) -> dict[str, Any]:
+        pins.append(cid)
+        return real_pin(cid)
+
+    def dies(*args: Any) -> bool:
+        raise RuntimeError("worker died between the pin and the publish")
+
+    svc.ipfs.pin_cid = spy_pin  # type: ignore[method-assign]
+    svc.pipeline._publish = dies  # type: ignore[method-assign]
+    retried = uploaded(token, make_video(tmp_path / "a.mp4", seconds=2))
+    svc.jobs.run_due()
+    job = svc.jobs.latest("stream.transcode", retried)
+    assert job is not None and job["status"] == "queued" and len(pins) == 1
+    assert pins[0] in pinned(svc)  # pinned, and recorded for the next attempt
+    svc.pipeline._publish = real_publish  # type: ignore[method-assign]
+    deadline = time.monotonic() + 30
+    while streams("GET", retried).body["data"]["status"] == "processing":
+        assert time.monotonic() < deadline
+        time.sleep(0.25)  # the retry's back-off
+        svc.jobs.run_due()
+    stream = streams("GET", retried).body["data"]
+    assert stream["status"] == "ready" and len(pins) == 2 and pins[0] != pins[1] == stream["cid"]
+    assert pinned(svc) - before == {stream["cid"]}  # the first attempt's pin is gone
+
+    # The last attempt dies the same way: the stream fails, and its pin goes with it.
+    svc.pipeline._publish = dies  # type: ignore[method-assign]
+    svc.pipeline.max_attempts = 1
+    failed = uploaded(token, make_video(tmp_path / "b.mp4", seconds=2))
+    svc.jobs.run_due()
+    assert streams("GET", failed).body["data"]["status"] == "failed"
+    assert len(pins) == 3 and pinned(svc) - before == {stream["cid"]}
+
+
 def test_delete_is_for_the_owner_and_removes_files_and_pin(
     svc: Services, engine: Engine, token: str, tmp_path: Path
 ) -> None:

@@ -160,17 +160,23 @@ class IPFSService:
         return self.upload_buffer(text.encode())
 
     def upload_directory(
-        self, path: str | Path, *, hidden: bool = False, on_progress: Progress | None = None
+        self,
+        path: str | Path,
+        *,
+        hidden: bool = False,
+        pin: bool = True,
+        on_progress: Progress | None = None,
     ) -> dict[str, Any]:
         """A directory tree. The reference adds the directory's files with wrap-with-directory,
         which makes a directory whose entries are the directory's: that is this directory's own
         CID (`ipfs add -r PATH`), which is what is added here (nested directories included, an
-        empty directory too). Hidden names are left out unless `hidden`, as Kubo does."""
+        empty directory too). Hidden names are left out unless `hidden`, as Kubo does. Unpinned
+        when `pin` is False (the caller records the CID first, then pins it)."""
         path = Path(path)
         entries = list_path(path, hidden=hidden)
         if entries[0].kind != "directory":
             raise InvalidInput(f"{str(path)!r} is not a directory")
-        return self._add(entries, on_progress=on_progress)
+        return self._add(entries, pin=pin, on_progress=on_progress)
 
     def add_path(
         self,
@@ -258,12 +264,17 @@ class IPFSService:
         *,
         wrap: bool = False,
         cid_version: int | None = None,
+        pin: bool = True,
         on_progress: Progress | None = None,
     ) -> dict[str, Any]:
         version = self.cid_version if cid_version is None else cid_version
         if version not in (0, 1):
             raise InvalidInput("cid version must be 0 or 1")
-        params = {"cid-version": str(version), "pin": "true", "wrap-with-directory": str(wrap).lower()}
+        params = {
+            "cid-version": str(version),
+            "pin": str(pin).lower(),
+            "wrap-with-directory": str(wrap).lower(),
+        }
         if version == 1:
             params["cid-base"] = "base32"
         body = Body(entries, on_progress)

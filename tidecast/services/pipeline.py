@@ -7,7 +7,8 @@ One job (`stream.transcode`, subject the stream id) runs, from the start every t
    (throttled), cancelled when the stream is deleted or the job's lease is lost, every
    rendition HLS AES-128 encrypted with fresh keys, one per key period (TIDECAST_KEY_PERIOD_
    SEGMENTS segments; the key URI is the site's `/api/keys/<stream>/<period>`);
-3. the thumbnail; 4. `ipfs add -r` of the stream's directory, pinned (all or nothing);
+3. the thumbnail; 4. `ipfs add -r` of the stream's directory unpinned, its CID kept in the
+   job's payload (`pinning`), then pinned;
 5. in ONE transaction: the stream `ready` with its results and key period figures,
    conditioned on it still being `processing`, its keys sealed and stored (replacing any an
    earlier attempt stored), and `stream.started` published (its subscriber records it on chain).
@@ -15,10 +16,10 @@ One job (`stream.transcode`, subject the stream id) runs, from the start every t
    stored (they lived only in that worker's memory, with the ciphertext nobody can open).
 Only then is the uploaded source deleted. A worker killed anywhere before step 5 commits leaves
 the stream `processing` and unpublished; the job is taken over when its lease runs out and runs
-again. A killed attempt can have pinned its output between the add and the publish (a window
-of one transaction); the next attempt encrypts under fresh keys, so its CID always differs, and
-the first stays pinned (`tidecast ipfs pins` shows it; closing this needs the add unpinned, the
-CID recorded, then the pin, so that a retry knows what to unpin).
+again. A killed attempt can have pinned its output before the publish; the next attempt
+encrypts under fresh keys, so its CID always differs. The CID is therefore recorded in the job
+before it is pinned, and every attempt first unpins what the one before it recorded, as does a
+stream's failure or deletion: no pin outlives its attempt unless it was published.
 
 Failures: InvalidInput (not a video, unreadable) marks the stream `failed` with the reason at
 once and fails the job; anything else is left to the job's retries, and the last attempt marks
@@ -96,27 +97,34 @@ class Pipeline:
             log.info("transcode %s: stream is %s; nothing to do", stream_id, status or "gone")
             if status is None:
                 self._clean(stream_id, str(job.payload.get("upload", "")))
+                self._unpin_leftover(job, quiet=True)
             return
         upload_id = str(job.payload.get("upload", ""))
         try:
+            self._unpin_leftover(job)
             self._run(job, stream_id)
         except StreamGone:
             log.info("transcode %s: stream deleted while processing; cleaned up", stream_id)
             self._clean(stream_id, upload_id)
+            self._unpin_leftover(job, quiet=True)
         except InvalidInput as exc:
             if self._status(stream_id) is None:
                 self._clean(stream_id, upload_id)
+                self._unpin_leftover(job, quiet=True)
                 return
 
             self._fail(stream_id, exc.message, upload_id)
+            self._unpin_leftover(job, quiet=True)
             raise
         except Exception as exc:  # Cancelled, Unavailable, a crash: retried unless the stream went
             if self._status(stream_id) is None and not job.lost:
                 log.info("transcode %s: stream deleted while processing; cleaned up", stream_id)
                 self._clean(stream_id, upload_id)
+                self._unpin_leftover(job, quiet=True)
                 return
             if job.attempt >= self.max_attempts and not job.lost:
                 self._fail(stream_id, f"transcode failed after {job.attempt} attempts: {exc}", upload_id)
+                self._unpin_leftover(job, quiet=True)
             raise
 
     # -- the steps -------------------------------------------------------------------------
@@ -149,9 +157,16 @@ class Pipeline:
         thumbnail = result.get("thumbnail") or self.hls.generate_thumbnail(source, stream_id)
         self._check(job, stream_id)
         self._set_progress(stream_id, 95.0, None)
-        added = self.ipfs.upload_directory(self.output_dir(stream_id))
-        if not self._publish(stream_id, result, thumbnail, added["cid"], keys.keys()):
-            self._unpin(added["cid"])
+        # Added unpinned, recorded, then pinned: a kill anywhere leaves either no pin or one the
+        # next attempt finds in the payload (a node's GC may take unpinned blocks meanwhile:
+        # the pin then fetches them, or fails and the attempt is retried).
+        cid = str(self.ipfs.upload_directory(self.output_dir(stream_id), pin=False)["cid"])
+        job.remember(pinning=cid)
+        self._check(job, stream_id)  # a worker that lost the job could not record it: no pin
+        self.ipfs.pin_cid(cid)
+        if not self._publish(stream_id, result, thumbnail, cid, keys.keys()):
+            self._unpin(cid)
+            job.remember(pinning=None)
             raise StreamGone(stream_id)
         self.uploads.discard_source(str(job.payload["upload"]))
 
@@ -236,6 +251,25 @@ class Pipeline:
         self._remove_files(stream_id)
         if upload_id:
             self.uploads.discard_source(upload_id)
+
+    def _unpin_leftover(self, job: RunningJob, *, quiet: bool = False) -> None:
+        """Unpin what an attempt of this job pinned and did not publish (only a stream still
+        processing, failed or deleted comes here: a published one returns earlier). `quiet`
+        where the job is ending anyway: a node that is down then is logged, not raised, so the
+        outcome stays the stream's (the pin stays listed in `tidecast ipfs pins`)."""
+        cid = job.payload.get("pinning")
+        if not cid:
+            return
+        try:
+            self._unpin(str(cid))
+        except Exception:
+            if not quiet:
+                raise
+            log.warning(
+                "transcode %s: could not unpin %s left by an attempt", job.subject, cid, exc_info=True
+            )
+            return
+        job.remember(pinning=None)
 
     def _unpin(self, cid: str) -> None:
         try:
