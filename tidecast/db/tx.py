@@ -9,11 +9,12 @@ look too early and go back to sleep; so the wake-up is registered on the connect
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 log = logging.getLogger(__name__)
 _HOOKS = "tidecast.after_commit"
@@ -43,3 +44,19 @@ def transaction(engine: Engine) -> Iterator[Connection]:
             hook()
         except Exception:
             log.warning("after-commit hook %r failed; the periodic sweep will catch up", hook, exc_info=True)
+
+
+def advisory_lock(conn: Connection, scope: str, key: str) -> None:
+    """Serialise the transactions on `conn` that name the same (scope, key), until commit:
+    PostgreSQL's transaction-scoped advisory lock. SQLite needs none, since it lets one writer
+    at a time and these transactions write first. Count-then-insert budgets (rate limits, key
+    grants, open uploads) rely on it."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(scope, key)})
+
+
+def lock_key(scope: str, key: str) -> int:
+    """A signed 64-bit number for the (scope, key) pair: PostgreSQL's advisory lock key (a hash
+    of 64 bits, so unrelated pairs practically never share a lock, as 32-bit hashtext's can)."""
+    digest = hashlib.sha256(f"{scope}\n{key}".encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)

@@ -15,14 +15,14 @@ counts until it leaves the window.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, text
+from sqlalchemy import Connection, and_, delete, func, insert, select
 
 from tidecast.db.schema import rate_attempts
 from tidecast.db.times import as_utc, now_utc
+from tidecast.db.tx import advisory_lock
 from tidecast.errors import RateLimited
 
 #: Account notices (mail to the owner of an address someone tried to register) per address an hour.
@@ -65,8 +65,7 @@ class AttemptLimit:
         a RateLimited rolls the transaction back, so a refused attempt records nothing."""
         now = now or now_utc()
         since = now - timedelta(seconds=window)
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(scope, key)})
+        advisory_lock(conn, scope, key)
         row_id = conn.execute(
             insert(rate_attempts).values(scope=scope, key=key, at=now).returning(rate_attempts.c.id)
         ).scalar_one()
@@ -100,12 +99,6 @@ class AttemptLimit:
         conn.execute(
             delete(rate_attempts).where((rate_attempts.c.scope == scope) & rate_attempts.c.key.in_(keys))
         )
-
-
-def lock_key(scope: str, key: str) -> int:
-    """A signed 64-bit number for the (scope, key) pair: PostgreSQL's advisory lock key."""
-    digest = hashlib.sha256(f"{scope}\n{key}".encode("utf-8", "surrogatepass")).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _message(scope: str, retry_after: int) -> str:

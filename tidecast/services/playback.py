@@ -47,13 +47,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tidecast.chain.units import format_units, parse_units
 from tidecast.db.schema import key_grants, streams, users
 from tidecast.db.times import iso, now_utc
-from tidecast.db.tx import transaction
+from tidecast.db.tx import advisory_lock, transaction
 from tidecast.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound, PaymentRequired
 from tidecast.services.media_keys import MediaKeys
 from tidecast.services.payments import PaymentReader, PaymentState, linked_wallets, payment_id, timestamp_iso
@@ -240,8 +240,8 @@ class PlaybackService:
         )
         try:
             with transaction(self.engine) as conn:
-                self._lock(conn, f"key_grants:{chain_id}:{pay}")
-                self._lock(conn, f"key_grants:user:{user_id}")
+                advisory_lock(conn, "key_grants", f"{chain_id}:{pay}")
+                advisory_lock(conn, "key_grants:user", user_id)
                 conn.execute(
                     insert(key_grants).values(
                         chain_id=chain_id,
@@ -310,10 +310,6 @@ class PlaybackService:
         return sum(
             max(0, taken - math.floor(paid.get(other, 0.0) / key_period_seconds)) for other, taken in others
         )
-
-    def _lock(self, conn: Connection, name: str) -> None:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": name})
 
     # -- reads -------------------------------------------------------------------------------
 

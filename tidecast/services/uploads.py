@@ -44,12 +44,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import Engine, delete, select, update
 
 from tidecast.config import private_dir
 from tidecast.db.schema import streams, uploads
 from tidecast.db.times import now_utc
-from tidecast.db.tx import transaction
+from tidecast.db.tx import advisory_lock, transaction
 from tidecast.errors import Conflict, InvalidInput, NotFound, TooLarge
 
 log = logging.getLogger(__name__)
@@ -283,8 +283,7 @@ class UploadService:
     def _evict(self, owner_id: str) -> None:
         """Discard the owner's unfinished uploads beyond the newest `max_open`."""
         with transaction(self.engine) as conn:
-            if conn.dialect.name == "postgresql":  # two creates at once evict in turn
-                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"uploads:{owner_id}"})
+            advisory_lock(conn, "uploads", owner_id)  # two creates at once evict in turn
             extra = (
                 conn.execute(
                     select(uploads.c.id)
