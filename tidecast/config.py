@@ -170,6 +170,9 @@ class Settings(BaseModel):
     #: the data directory in development).
     tidecast_key_period_segments: int = Field(default=1, ge=1, le=1000)
     tidecast_media_key_secret: SecretStr | None = None
+    #: Secrets the keys were sealed under before, comma-separated, while rotating: keys still
+    #: open under them, and `tidecast db reseal-keys` moves every key to the current secret.
+    tidecast_media_key_previous_secrets: SecretStr | None = None
     #: Seconds a payment stream read from the chain is reused when gating keys (0: every request
     #: reads the chain).
     tidecast_payment_cache_seconds: float = Field(default=2.0, ge=0, le=10)
@@ -272,6 +275,15 @@ class Settings(BaseModel):
             raise ValueError("must be at least 32 bytes")
         return value
 
+    @field_validator("tidecast_media_key_previous_secrets")
+    @classmethod
+    def _previous_media_key_secrets(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            for number, secret in enumerate(value.get_secret_value().split(","), start=1):
+                if len(secret.strip().encode()) < 32:
+                    raise ValueError(f"secret {number} of the list must be at least 32 bytes")
+        return value
+
     @field_validator("tidecast_trusted_proxies")
     @classmethod
     def _proxies(cls, value: str | None) -> str | None:
@@ -300,6 +312,14 @@ class Settings(BaseModel):
         if self.tidecast_media_key_secret is None:
             raise ConfigError("TIDECAST_MEDIA_KEY_SECRET is not set")
         return self.tidecast_media_key_secret.get_secret_value().encode()
+
+    @property
+    def media_key_previous_values(self) -> list[bytes]:
+        """The secrets keys may still be sealed under (TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS)."""
+        if self.tidecast_media_key_previous_secrets is None:
+            return []
+        listed = self.tidecast_media_key_previous_secrets.get_secret_value().split(",")
+        return [secret.strip().encode() for secret in listed if secret.strip()]
 
     def with_public_url(self, url: str) -> Settings:
         """These settings with TIDECAST_PUBLIC_URL moved to `url`, unless it was set explicitly."""

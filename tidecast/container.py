@@ -230,7 +230,9 @@ def _pipeline(s: Services) -> Pipeline:
 def _media_keys(s: Services) -> MediaKeys:
     from tidecast.services.media_keys import MediaKeys
 
-    return MediaKeys(s.engine, s.settings.media_key_secret_value)
+    return MediaKeys(
+        s.engine, s.settings.media_key_secret_value, previous=s.settings.media_key_previous_values
+    )
 
 
 def _queue(s: Services) -> Queue:

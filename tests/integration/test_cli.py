@@ -22,6 +22,7 @@ from tests.support.parts import free_port
 from tidecast.config import load_settings
 from tidecast.container import create_services
 from tidecast.db.tx import transaction
+from tidecast.services.streams import insert_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 TIDECAST = [sys.executable, "-m", "tidecast"]
@@ -80,6 +81,26 @@ def test_db_upgrade_streams_add_and_invoke_in_process(checkout: Path) -> None:
         checkout,
     )
     assert "HTTP 405" in posted.stderr
+
+
+def test_db_reseal_keys_rotates_the_media_key_secret(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old, new = "o" * 40, "n" * 40
+    assert run(["db", "upgrade"], checkout).returncode == 0
+    monkeypatch.chdir(checkout)
+    monkeypatch.setenv("TIDECAST_MEDIA_KEY_SECRET", old)
+    svc = create_services(load_settings(env_file=None))
+    with svc.engine.begin() as conn:  # a published stream's keys, sealed under the old secret
+        stream_id = insert_stream(conn, title="sealed under the old secret")
+        svc.media_keys.store(conn, stream_id, [b"k" * 16, b"j" * 16])
+    svc.close()
+    rotating = {"TIDECAST_MEDIA_KEY_SECRET": new, "TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS": old}
+    done = run(["db", "reseal-keys"], checkout, rotating)
+    assert done.returncode == 0 and "resealed 2, already under the current secret 0" in done.stdout, done
+    again = run(["db", "reseal-keys"], checkout, {"TIDECAST_MEDIA_KEY_SECRET": new})
+    assert again.returncode == 0 and "resealed 0, already under the current secret 2" in again.stdout
+    lost = run(["db", "reseal-keys"], checkout, {"TIDECAST_MEDIA_KEY_SECRET": "z" * 40})
+    assert lost.returncode == 1 and "opened by no secret given 2" in lost.stdout
+    assert "TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS" in lost.stderr and old not in lost.stderr + lost.stdout
 
 
 def test_invoke_with_an_event_file_and_exit_code_on_5xx(checkout: Path, tmp_path: Path) -> None:

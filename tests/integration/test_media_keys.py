@@ -154,3 +154,51 @@ def test_store_is_in_the_callers_transaction_and_keys_go_with_their_stream(
         vault.store(conn, stream, [vault.new_key()])
         conn.execute(delete(streams).where(streams.c.id == stream))
     assert vault.count(stream) == 0 and rows(engine, stream) == {}
+
+
+def test_rotating_the_secret_keeps_every_stream_playable_and_reseals_in_place(engine: Engine) -> None:
+    """New secret current, old one listed as previous: keys open throughout; `reseal` moves
+    each row to the new secret in batches, only rows still under an old one, and says what no
+    secret given opens."""
+    new_secret, stray_secret = b"n" * 16 + os.urandom(16), b"x" * 16 + os.urandom(16)
+    old = MediaKeys(engine, SECRET)
+    first, second, stray = new_stream(engine), new_stream(engine), new_stream(engine)
+    keys = {sid: [old.new_key() for _ in range(3)] for sid in (first, second)}
+    with engine.begin() as conn:
+        old.store(conn, first, keys[first])
+        old.store(conn, second, keys[second])
+        MediaKeys(engine, stray_secret).store(conn, stray, [old.new_key()])
+    rotating = MediaKeys(engine, new_secret, previous=[SECRET])
+    assert [rotating.key(first, p) for p in range(3)] == keys[first]  # opens under the old one
+    with pytest.raises(ConfigError, match="TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS"):
+        MediaKeys(engine, new_secret).key(first, 0)  # without it listed, it does not
+    sealed_before = rows(engine, first)
+    # A key the pipeline stores meanwhile goes under the new secret at once.
+    newest = new_stream(engine)
+    with engine.begin() as conn:
+        rotating.store(conn, newest, [rotating.new_key()])
+
+    assert rotating.reseal(batch=2) == {"resealed": 6, "current": 1, "unopenable": 1}
+    assert rows(engine, first) != sealed_before
+    only_new = MediaKeys(engine, new_secret)
+    assert [only_new.key(sid, p) for sid in (first, second) for p in range(3)] == keys[first] + keys[second]
+    with pytest.raises(ConfigError, match="does not open"):
+        only_new.key(stray, 0)  # left as it was: no secret given opens it
+    assert rotating.reseal() == {"resealed": 0, "current": 7, "unopenable": 1}  # idempotent
+    with pytest.raises(ConfigError, match="PREVIOUS_SECRETS must be at least 32 bytes"):
+        MediaKeys(engine, new_secret, previous=[b"short"])
+
+
+def test_previous_secrets_are_checked_and_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tidecast.config import load_settings
+
+    old_one, old_two = "a" * 40, "b" * 40
+    monkeypatch.setenv("TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS", f"{old_one}, {old_two}")
+    settings = load_settings(env_file=None)
+    assert settings.media_key_previous_values == [old_one.encode(), old_two.encode()]
+    shown = settings.masked()["TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS"]
+    assert old_one not in shown and "set" in shown
+    monkeypatch.setenv("TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS", f"{old_one},tooshort")
+    with pytest.raises(ConfigError, match="TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS") as caught:
+        load_settings(env_file=None)
+    assert "tooshort" not in str(caught.value) and "secret 2" in str(caught.value)

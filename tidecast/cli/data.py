@@ -63,6 +63,24 @@ def db_prune(
         typer.echo(f"  {table:<34} {verb} {count}")
 
 
+@db_app.command("reseal-keys")
+def db_reseal_keys() -> None:
+    """Re-seal the streams' content keys under TIDECAST_MEDIA_KEY_SECRET, opening those still
+    sealed under TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS (rotating the secret; README). Idempotent."""
+    svc = common.migrated(common.services())
+    counts = svc.media_keys.reseal()
+    typer.echo(
+        f"resealed {counts['resealed']}, already under the current secret {counts['current']}, "
+        f"opened by no secret given {counts['unopenable']}"
+    )
+    if counts["unopenable"]:
+        raise common.fail(
+            "tidecast: some keys open under none of the secrets given: add the secret they were "
+            "sealed under to TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS and run this again",
+            code=1,
+        )
+
+
 @streams_app.command("add")
 def streams_add(
     title: Annotated[str, typer.Option(help="Title.")],

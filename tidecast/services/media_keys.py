@@ -10,9 +10,15 @@ period does not open, and an altered row is caught by the tag. Stored as nonce (
 || ciphertext || tag (16 + 16 bytes).
 
 A row that does not open is a ConfigError (a server fault, never the viewer's): the usual cause
-is a TIDECAST_MEDIA_KEY_SECRET that is not the one the keys were sealed with. Rotating the secret
-therefore means re-sealing every row under the new one first; until then the old streams
-cannot be played.
+is a TIDECAST_MEDIA_KEY_SECRET that is not the one the keys were sealed with.
+
+Rotating the secret (it leaked, or policy): set the new one as TIDECAST_MEDIA_KEY_SECRET and the
+old one in TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS, restart, and run `tidecast db reseal-keys`.
+Keys open under the current secret first, then under each previous one, so every stream plays
+throughout; new keys are sealed under the current one; `reseal` re-seals each row still under a
+previous secret, in batches of short transactions, each row only if unchanged since it was read.
+It is idempotent and resumable. When it reports nothing left under an old secret, drop that
+secret from the list.
 
 Keys are written in the caller's transaction (`store`), the one that publishes the stream
 (tidecast/services/pipeline.py): a stream is never ready without its keys, nor keys stored for
@@ -24,7 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select, tuple_, update
 
 from tidecast.db.schema import stream_keys
 from tidecast.db.times import now_utc
@@ -41,13 +47,19 @@ MAX_PERIOD = 2**31 - 1
 
 
 class MediaKeys:
-    def __init__(self, engine: Engine, secret: bytes) -> None:
+    def __init__(self, engine: Engine, secret: bytes, *, previous: Sequence[bytes] = ()) -> None:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         if len(secret) < MIN_SECRET_BYTES:
             raise ConfigError(f"TIDECAST_MEDIA_KEY_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        if any(len(old) < MIN_SECRET_BYTES for old in previous):
+            raise ConfigError(
+                f"each of TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS must be at least {MIN_SECRET_BYTES} bytes"
+            )
         self._engine = engine
         self._aead = AESGCM(derive_kek(secret))
+        #: The previous secrets' sealing keys, tried in order after the current one.
+        self._previous = [AESGCM(derive_kek(old)) for old in previous if old != secret]
 
     def new_key(self) -> bytes:
         return os.urandom(KEY_BYTES)
@@ -107,20 +119,70 @@ class MediaKeys:
         return nonce + self._aead.encrypt(nonce, key, _aad(stream_id, period))
 
     def open(self, stream_id: str, period: int, wrapped: bytes) -> bytes:
+        return self._open(stream_id, period, wrapped)[0]
+
+    def _open(self, stream_id: str, period: int, wrapped: bytes) -> tuple[bytes, bool]:
+        """The key, and whether it is sealed under the current secret."""
         from cryptography.exceptions import InvalidTag
 
-        try:
-            key = self._aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _aad(stream_id, period))
-        except (InvalidTag, ValueError):
-            raise ConfigError(
-                f"the stored key of stream {stream_id} period {period} does not open: "
-                "TIDECAST_MEDIA_KEY_SECRET is not the secret it was sealed with (or the row was altered)"
-            ) from None
-        if len(key) != KEY_BYTES:  # pragma: no cover - only a row sealed by something else
-            raise ConfigError(
-                f"the stored key of stream {stream_id} period {period} is not {KEY_BYTES} bytes"
-            )
-        return key
+        for index, aead in enumerate([self._aead, *self._previous]):
+            try:
+                key = aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _aad(stream_id, period))
+            except (InvalidTag, ValueError):
+                continue
+            if len(key) != KEY_BYTES:  # pragma: no cover - only a row sealed by something else
+                raise ConfigError(
+                    f"the stored key of stream {stream_id} period {period} is not {KEY_BYTES} bytes"
+                )
+            return key, index == 0
+        raise ConfigError(
+            f"the stored key of stream {stream_id} period {period} does not open: "
+            "TIDECAST_MEDIA_KEY_SECRET is not the secret it was sealed with, nor is any of "
+            "TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS (or the row was altered)"
+        )
+
+    def reseal(self, *, batch: int = 500) -> dict[str, int]:
+        """Re-seal every key still under a previous secret under the current one; counts of
+        rows `resealed`, already `current`, and `unopenable` (left as they are: no secret given
+        opens them)."""
+        counts = {"resealed": 0, "current": 0, "unopenable": 0}
+        after: tuple[str, int] = ("", -1)
+        while True:
+            with self._engine.connect() as conn:
+                rows = conn.execute(
+                    select(stream_keys.c.stream_id, stream_keys.c.period, stream_keys.c.wrapped)
+                    .where(tuple_(stream_keys.c.stream_id, stream_keys.c.period) > tuple_(*after))
+                    .order_by(stream_keys.c.stream_id, stream_keys.c.period)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return counts
+            changes = []
+            for row in rows:
+                wrapped = bytes(row.wrapped)
+                try:
+                    key, current = self._open(row.stream_id, row.period, wrapped)
+                except ConfigError:
+                    counts["unopenable"] += 1
+                    continue
+                if current:
+                    counts["current"] += 1
+                else:
+                    changes.append((row, wrapped, self.seal(row.stream_id, row.period, key)))
+            with self._engine.begin() as conn:
+                for row, old, new in changes:
+                    # Only if unchanged since read: a re-run transcode may have replaced it.
+                    done = conn.execute(
+                        update(stream_keys)
+                        .where(
+                            (stream_keys.c.stream_id == row.stream_id)
+                            & (stream_keys.c.period == row.period)
+                            & (stream_keys.c.wrapped == old)
+                        )
+                        .values(wrapped=new)
+                    ).rowcount
+                    counts["resealed"] += done
+            after = (rows[-1].stream_id, rows[-1].period)
 
 
 def derive_kek(secret: bytes) -> bytes:
