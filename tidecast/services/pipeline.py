@@ -96,8 +96,7 @@ class Pipeline:
         if status != "processing":  # deleted, or a re-run after the publish committed
             log.info("transcode %s: stream is %s; nothing to do", stream_id, status or "gone")
             if status is None:
-                self._clean(stream_id, str(job.payload.get("upload", "")))
-                self._unpin_leftover(job, quiet=True)
+                self._clean(stream_id, str(job.payload.get("upload", "")), job)
             return
         upload_id = str(job.payload.get("upload", ""))
         try:
@@ -105,26 +104,21 @@ class Pipeline:
             self._run(job, stream_id)
         except StreamGone:
             log.info("transcode %s: stream deleted while processing; cleaned up", stream_id)
-            self._clean(stream_id, upload_id)
-            self._unpin_leftover(job, quiet=True)
+            self._clean(stream_id, upload_id, job)
         except InvalidInput as exc:
             if self._status(stream_id) is None:
-                self._clean(stream_id, upload_id)
-                self._unpin_leftover(job, quiet=True)
+                self._clean(stream_id, upload_id, job)
                 return
 
-            self._fail(stream_id, exc.message, upload_id)
-            self._unpin_leftover(job, quiet=True)
+            self._fail(stream_id, exc.message, upload_id, job)
             raise
         except Exception as exc:  # Cancelled, Unavailable, a crash: retried unless the stream went
             if self._status(stream_id) is None and not job.lost:
                 log.info("transcode %s: stream deleted while processing; cleaned up", stream_id)
-                self._clean(stream_id, upload_id)
-                self._unpin_leftover(job, quiet=True)
+                self._clean(stream_id, upload_id, job)
                 return
             if job.attempt >= self.max_attempts and not job.lost:
-                self._fail(stream_id, f"transcode failed after {job.attempt} attempts: {exc}", upload_id)
-                self._unpin_leftover(job, quiet=True)
+                self._fail(stream_id, f"transcode failed after {job.attempt} attempts: {exc}", upload_id, job)
             raise
 
     # -- the steps -------------------------------------------------------------------------
@@ -233,24 +227,27 @@ class Pipeline:
             )
         return bool(done.rowcount == 1)
 
-    def _fail(self, stream_id: str, reason: str, upload_id: str) -> None:
+    def _fail(self, stream_id: str, reason: str, upload_id: str, job: RunningJob) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(streams)
                 .where((streams.c.id == stream_id) & (streams.c.status == "processing"))
                 .values(status="failed", error=reason[:2000], eta_seconds=None, updated_at=now_utc())
             )
-        self._clean(stream_id, upload_id)
+        self._clean(stream_id, upload_id, job)
 
     def _remove_files(self, stream_id: str) -> None:
         """The stream's directory and any hidden work directory a killed attempt left beside it
         (HLSService builds in `.<id>.tmp-*` and renames; a SIGKILL skips its cleanup)."""
         remove_files(self.hls, stream_id)
 
-    def _clean(self, stream_id: str, upload_id: str) -> None:
+    def _clean(self, stream_id: str, upload_id: str, job: RunningJob) -> None:
+        """What a job that ends without publishing leaves: its files, its source, and the pin
+        of an attempt that got that far."""
         self._remove_files(stream_id)
         if upload_id:
             self.uploads.discard_source(upload_id)
+        self._unpin_leftover(job, quiet=True)
 
     def _unpin_leftover(self, job: RunningJob, *, quiet: bool = False) -> None:
         """Unpin what an attempt of this job pinned and did not publish (only a stream still

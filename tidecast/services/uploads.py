@@ -229,17 +229,23 @@ class UploadService:
             )
         expired = sum(self._discard_if(upload_id, uploads.c.updated_at < cutoff) for upload_id in stale)
         orphans = 0
-        if self.directory.is_dir():
-            oldest = cutoff.timestamp()
-            for path in self.directory.iterdir():
-                try:
-                    if not UPLOAD_ID.fullmatch(path.name) or path.stat().st_mtime >= oldest:
-                        continue
-                except FileNotFoundError:  # discarded while we looked
-                    continue
-                with self.engine.connect() as conn:
-                    known = conn.execute(select(uploads.c.id).where(uploads.c.id == path.name)).first()
-                if known is None:
+        oldest = cutoff.timestamp()
+        old_files = []
+        for path in self.directory.iterdir() if self.directory.is_dir() else ():
+            try:
+                if UPLOAD_ID.fullmatch(path.name) and path.stat().st_mtime < oldest:
+                    old_files.append(path)
+            except FileNotFoundError:  # discarded while we looked
+                continue
+        for chunk in (old_files[i : i + 500] for i in range(0, len(old_files), 500)):
+            with self.engine.connect() as conn:
+                known = set(
+                    conn.execute(
+                        select(uploads.c.id).where(uploads.c.id.in_([p.name for p in chunk]))
+                    ).scalars()
+                )
+            for path in chunk:
+                if path.name not in known:
                     path.unlink(missing_ok=True)
                     orphans += 1
         if expired or orphans:
