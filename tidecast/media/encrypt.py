@@ -15,10 +15,9 @@ segment i of every rendition, and one IV per period repeats across the period's 
 under a repeated pair shows which segments start with the same bytes. 16 random bytes a segment
 cost nothing.
 
-Encryption runs on the build directory before it is renamed into place
-(tidecast/services/hls.py), so plaintext segments are never published. Each file is encrypted
-to a sibling and renamed over the original in chunks of a megabyte: memory stays flat whatever
-the segment length.
+Segments are encrypted as ffmpeg hands them over (tidecast/media/receiver.py), a megabyte at
+a time, so a plaintext segment never reaches the disk and memory stays flat whatever the segment
+length; `keyed_playlist` then adds the key lines to each variant playlist.
 """
 
 from __future__ import annotations
@@ -26,13 +25,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 from tidecast.errors import InvalidInput
 
 KEY_BYTES = 16
 IV_BYTES = 16
-CHUNK = 1 << 20
 _VERSION = re.compile(r"#EXT-X-VERSION:(\d+)")
 
 
@@ -72,59 +69,55 @@ class KeyRing:
         return list(self._keys)
 
 
-def encrypt_rendition(directory: Path, keys: KeyRing) -> int:
-    """Encrypt the segments `directory/playlist.m3u8` lists, and rewrite it with their keys.
+def keyed_playlist(text: str, keys: KeyRing, iv_of: Callable[[int], bytes], *, what: str) -> str:
+    """A variant playlist with the `#EXT-X-KEY` line of each segment before its `#EXTINF`.
 
-    Returns the number of segments. Each segment gets its own random IV; every `#EXTINF` line
-    is preceded by the `#EXT-X-KEY` of its segment.
+    Segment i (in playlist order) must be `segment<i>.ts`, as ffmpeg names them, so that the key
+    of its period and the IV it was encrypted with (`iv_of(i)`) are the ones named.
     """
-    playlist = directory / "playlist.m3u8"
-    lines = playlist.read_text(encoding="utf-8").splitlines()
     out: list[str] = []
     index = 0
-    # The key and IV of the segment whose #EXTINF was just read; its URI line comes next.
-    pending: tuple[bytes, bytes] | None = None
-    for line in lines:
+    pending = False
+    for line in text.splitlines():
         match = _VERSION.fullmatch(line.strip())
         if match and int(match.group(1)) < 2:
             line = "#EXT-X-VERSION:2"  # an IV attribute needs protocol version 2
         if line.startswith("#EXTINF"):
             period = keys.period_of(index)
-            iv = os.urandom(IV_BYTES)
-            pending = (keys.key(period), iv)
-            out.append(f'#EXT-X-KEY:METHOD=AES-128,URI="{keys.uri(period)}",IV=0x{iv.hex()}')
-        elif pending is not None and line and not line.startswith("#"):
-            encrypt_file(_inside(directory, line.strip()), *pending)
-            pending = None
+            out.append(f'#EXT-X-KEY:METHOD=AES-128,URI="{keys.uri(period)}",IV=0x{iv_of(index).hex()}')
+            pending = True
+        elif pending and line and not line.startswith("#"):
+            if line.strip() != f"segment{index}.ts":
+                raise InvalidInput(f"{what}: segment {index} is {line.strip()[:60]!r}, not segment{index}.ts")
+            pending = False
             index += 1
         out.append(line)
-    if pending is not None:
-        raise InvalidInput(f"{playlist.name}: the last #EXTINF names no segment")
+    if pending:
+        raise InvalidInput(f"{what}: the last #EXTINF names no segment")
     if index == 0:
-        raise InvalidInput(f"{directory.name}: the playlist lists no segments")
-    tmp = playlist.with_name(f".{playlist.name}.tmp")
-    tmp.write_text("\n".join(out) + "\n", encoding="utf-8")
-    os.replace(tmp, playlist)
-    return index
+        raise InvalidInput(f"{what}: the playlist lists no segments")
+    return "\n".join(out) + "\n"
 
 
-def encrypt_file(path: Path, key: bytes, iv: bytes) -> None:
-    """AES-128-CBC with PKCS#7 padding, replacing the file (via a sibling and a rename)."""
-    from cryptography.hazmat.primitives import padding
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+class Encryptor:
+    """AES-128-CBC with PKCS#7 padding over a stream of chunks (a segment as it arrives)."""
 
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    padder = padding.PKCS7(128).padder()
-    tmp = path.with_name(f".{path.name}.enc")
-    with path.open("rb") as src, tmp.open("wb") as dst:
-        while chunk := src.read(CHUNK):
-            dst.write(encryptor.update(padder.update(chunk)))
-        dst.write(encryptor.update(padder.finalize()) + encryptor.finalize())
-    os.replace(tmp, path)
+    def __init__(self, key: bytes, iv: bytes) -> None:
+        from cryptography.hazmat.primitives import padding
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        self._cipher = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+        self._padder = padding.PKCS7(128).padder()
+
+    def update(self, chunk: bytes) -> bytes:
+        return self._cipher.update(self._padder.update(chunk))
+
+    def finalize(self) -> bytes:
+        return self._cipher.update(self._padder.finalize()) + self._cipher.finalize()
 
 
 def decrypt(data: bytes, key: bytes, iv: bytes) -> bytes:
-    """The inverse of `encrypt_file`, for tests and tools (a player does this itself)."""
+    """The inverse of `Encryptor`, for tests and tools (a player does this itself)."""
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -132,10 +125,3 @@ def decrypt(data: bytes, key: bytes, iv: bytes) -> bytes:
     unpadder = padding.PKCS7(128).unpadder()
     plain = decryptor.update(data) + decryptor.finalize()
     return unpadder.update(plain) + unpadder.finalize()
-
-
-def _inside(directory: Path, uri: str) -> Path:
-    """A segment URI as ffmpeg writes it (a bare file name) resolved inside `directory`."""
-    if "/" in uri or "\\" in uri or uri in ("", ".", ".."):
-        raise InvalidInput(f"{directory.name}: unexpected segment URI {uri[:60]!r}")
-    return directory / uri

@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -97,7 +97,8 @@ def _snap(rate: float) -> Fraction | None:
 def ladder_command(
     ffmpeg: str,
     source: Path,
-    out_dir: Path,
+    segment_url: str,
+    playlist_url: str,
     renditions: Sequence[Rendition],
     *,
     fps: Fraction,
@@ -105,7 +106,9 @@ def ladder_command(
     segment_length: int,
     encoding: Encoding,
 ) -> list[str]:
-    """The argument list that writes `out_dir/<rung>/playlist.m3u8` and its segments."""
+    """The argument list that PUTs each rung's segments and playlist to `segment_url` and
+    `playlist_url` (`%v` the rung's name, `%d` the segment's number): a SegmentReceiver
+    (tidecast/media/receiver.py), which encrypts each segment before it touches the disk."""
     count = len(renditions)
     gop = max(1, round(fps * segment_length))
     labels = [f"[s{i}]" for i in range(count)]
@@ -149,9 +152,10 @@ def ladder_command(
         "-hls_playlist_type", "vod",
         "-hls_flags", "independent_segments",
         "-hls_segment_type", "mpegts",
-        "-hls_segment_filename", str(out_dir.resolve() / "%v" / "segment%d.ts"),
+        "-method", "PUT",
+        "-hls_segment_filename", segment_url,
         "-var_stream_map", stream_map,
-        str(out_dir.resolve() / "%v" / "playlist.m3u8"),
+        playlist_url,
     ]  # fmt: skip
     return args
 
@@ -195,6 +199,7 @@ def run(
                 stderr=errors,
                 text=True,
                 start_new_session=True,  # its own group, so a kill takes every thread and child
+                preexec_fn=_die_with_parent(),
             )
         except OSError as exc:
             raise Unavailable(f"ffmpeg cannot be started ({args[0]!r}): {exc.strerror}") from exc
@@ -217,7 +222,52 @@ def run(
             last = tail[-1] if tail else "no message"
             if code < 0:
                 raise Unavailable(f"{what}: ffmpeg was killed by signal {-code} ({last})")
+            machine = _machine_fault(tail)
+            if machine is not None:
+                # The disk or memory failed, not the input: an operational error, retried.
+                raise Unavailable(f"{what}: {machine} ({last})", retry_after=60)
             raise InvalidInput(f"{what}: ffmpeg failed: {last}")
+
+
+#: What ffmpeg prints (strerror) when the machine fails it rather than the input.
+_MACHINE_FAULTS = {
+    "No space left on device": "disk full",
+    "Disk quota exceeded": "disk quota exceeded",
+    "Read-only file system": "read-only file system",
+    "Input/output error": "disk I/O error",
+    "Cannot allocate memory": "out of memory",
+}
+
+
+def _machine_fault(lines: Sequence[str]) -> str | None:
+    for line in reversed(lines):
+        for text, fault in _MACHINE_FAULTS.items():
+            if text in line:
+                return fault
+    return None
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A pre-exec step that has the kernel SIGKILL ffmpeg when the thread that started it dies
+    (PR_SET_PDEATHSIG): a worker killed with SIGKILL runs no clean-up, and ffmpeg in its own
+    session would otherwise run on for minutes under init, writing into a build nobody owns.
+    Linux only; elsewhere the watchdog and the worker's own shutdown are all there is."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    prctl = libc.prctl
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the line above: nobody to serve
+            os._exit(1)
+
+    return arm
 
 
 class _Watchdog:

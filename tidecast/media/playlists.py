@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from tidecast.errors import InvalidInput
 
@@ -73,8 +74,18 @@ def peak_bit_rate(segments: Sequence[Segment], target: float) -> int:
     return math.ceil(best)
 
 
-def read_variant(directory: Path, name: str, width: int, height: int, fps: float, has_audio: bool) -> Variant:
-    """Measure `directory/playlist.m3u8` and its segments."""
+def read_variant(
+    directory: Path,
+    name: str,
+    width: int,
+    height: int,
+    fps: float,
+    has_audio: bool,
+    *,
+    video_codec: str | None = None,
+) -> Variant:
+    """Measure `directory/playlist.m3u8` and its segments (as clients download them). The video
+    codec is read from the first segment unless given (an encrypted one cannot be read)."""
     import m3u8
 
     playlist = m3u8.load(str(directory / "playlist.m3u8"))
@@ -84,29 +95,26 @@ def read_variant(directory: Path, name: str, width: int, height: int, fps: float
     )
     if not segments:
         raise InvalidInput(f"rendition {name}: ffmpeg wrote no segments")
-    video = avc1_codec(directory / segments[0].uri)
+    video = video_codec or avc1_codec(directory / segments[0].uri)
     codecs = f"{video},{AAC_LC}" if has_audio else video
     return Variant(name, width, height, fps, segments, codecs, float(playlist.target_duration or 0))
 
 
-def remeasured(variant: Variant, directory: Path) -> Variant:
-    """The same variant with its segments' sizes read again (after encryption padded them)."""
-    segments = tuple(Segment(s.uri, s.duration, (directory / s.uri).stat().st_size) for s in variant.segments)
-    return replace(variant, segments=segments)
-
-
-def avc1_codec(segment: Path) -> str:
-    """`avc1.PPCCLL` from the first sequence parameter set in a segment (RFC 6381)."""
+def avc1_codec(segment: Path | IO[bytes]) -> str:
+    """`avc1.PPCCLL` from the first sequence parameter set in a segment (RFC 6381): a file, or
+    the start of one in memory (a truncated last packet is still read)."""
     import av
 
-    with av.open(str(segment)) as container:
+    what = segment.name if isinstance(segment, Path) else "the first segment"
+    source = str(segment) if isinstance(segment, Path) else segment
+    with av.open(source, format=None if isinstance(segment, Path) else "mpegts") as container:
         stream = container.streams.video[0]
         for packet in container.demux(stream):
             data = bytes(packet)
             sps = _find_sps(data)
             if sps is not None:
                 return f"avc1.{sps[0]:02x}{sps[1]:02x}{sps[2]:02x}"
-    raise InvalidInput(f"{segment.name}: no H.264 sequence parameter set")
+    raise InvalidInput(f"{what}: no H.264 sequence parameter set")
 
 
 def _find_sps(data: bytes) -> bytes | None:

@@ -11,9 +11,11 @@ and removes its temporary directory; whatever was at the destination before stay
 
 Encryption (pay-per-second playback) is the caller's choice, a `KeyRing` passed in: the video
 pipeline always passes one, so every published stream is HLS AES-128 with a key per key period;
-`tidecast transcode` and the HLS playback tests do not. It runs on the hidden directory before
-the rename, so the published path and IPFS only ever hold ciphertext (the hidden directory
-does hold plaintext while encoding: the dev server refuses every dot-prefixed path segment).
+`tidecast transcode` and the HLS playback tests do not. ffmpeg hands every segment to a
+loopback receiver (tidecast/media/receiver.py) that encrypts it before it is written, so no
+plaintext segment is ever on disk, not even in the hidden build directory of a worker that was
+killed. A disk that is full or read-only is an operational error (`Unavailable`, retried),
+never the input's fault.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tidecast.media.encrypt import KeyRing
 from tidecast.media.ffmpeg import Encoding
 from tidecast.media.ladder import DEFAULT_LADDER, Rung
 from tidecast.media.progress import Progress
+from tidecast.media.receiver import storage_error
 
 __all__ = ["DEFAULT_LADDER", "HLSService", "KeyRing", "Progress", "Rung", "check_name"]
 
@@ -117,19 +120,19 @@ class HLSService:
 
         With `keys`, every rendition is published HLS AES-128 encrypted, a key per key period
         from the ring (tidecast/media/encrypt.py); the caller stores `keys.keys()` afterwards.
-        The encryption happens in the hidden build directory, so no plaintext segment is ever
-        at the destination. Without, the segments are plain (`tidecast transcode`, and tools).
+        Segments are encrypted as ffmpeg hands them over, so no plaintext segment is ever
+        written. Without, the segments are plain (`tidecast transcode`, and tools).
 
         Raises InvalidInput (not a video, a bad name, a truncated input), Unavailable (ffmpeg
         missing, killed or too slow) or Cancelled. On any failure nothing at the destination
         changes.
         """
         from tidecast.media import ffmpeg as ff
-        from tidecast.media.encrypt import encrypt_rendition
         from tidecast.media.ladder import plan
-        from tidecast.media.playlists import master_playlist, read_variant, remeasured
+        from tidecast.media.playlists import master_playlist, read_variant
         from tidecast.media.probe import probe
         from tidecast.media.progress import ProgressParser
+        from tidecast.media.receiver import SegmentReceiver, codec_of
 
         name = check_name(output_name)
         info = probe(Path(video_path))
@@ -137,37 +140,56 @@ class HLSService:
         fps = ff.output_fps(info.fps, info.base_fps, info.variable_frame_rate)
         parser = ProgressParser(info.duration, on_progress)
         what = f"transcoding {Path(video_path).name!r}"
+        stop = cancel or threading.Event()
         with self._building(name) as work:
-            args = ff.ladder_command(
-                self.ffmpeg,
-                Path(video_path),
-                work,
-                renditions,
-                fps=fps,
-                has_audio=info.has_audio,
-                segment_length=self.segment_length,
-                encoding=self.encoding,
-            )
-            ff.run(args, progress=parser, cancel=cancel, timeout=self._timeout(info.duration), what=what)
-            variants = [
-                read_variant(work / r.name, r.name, r.width, r.height, float(fps), info.has_audio)
-                for r in renditions
-            ]
+            receiver = SegmentReceiver(work, [r.name for r in renditions], keys=keys, on_error=stop.set)
+            with receiver:
+                args = ff.ladder_command(
+                    self.ffmpeg,
+                    Path(video_path),
+                    receiver.segment_url,
+                    receiver.playlist_url,
+                    renditions,
+                    fps=fps,
+                    has_audio=info.has_audio,
+                    segment_length=self.segment_length,
+                    encoding=self.encoding,
+                )
+                try:
+                    ff.run(
+                        args, progress=parser, cancel=stop, timeout=self._timeout(info.duration), what=what
+                    )
+                    receiver.settle()
+                except Cancelled:
+                    if receiver.error is not None:
+                        raise receiver.error from None
+                    raise
+            if receiver.error is not None:
+                raise receiver.error
+            variants = []
+            for r in renditions:
+                playlist = work / r.name / "playlist.m3u8"
+                _write(playlist, receiver.playlist(r.name))
+                # Read from the plaintext start the receiver kept: the segments are ciphertext.
+                codec = codec_of(receiver.codec_prefix(r.name))
+                variants.append(
+                    read_variant(
+                        work / r.name,
+                        r.name,
+                        r.width,
+                        r.height,
+                        float(fps),
+                        info.has_audio,
+                        video_codec=codec,
+                    )
+                )
             produced = min(v.duration for v in variants)
             if produced < info.duration * 0.9 - 0.5:
                 raise InvalidInput(
                     f"{what}: the video ends after {produced:.1f} s of the {info.duration:.1f} s its "
                     "header declares; the file looks truncated or damaged"
                 )
-            if keys is not None:
-                # Measured again after: padding adds up to 16 bytes a segment, and BANDWIDTH
-                # must be what a client downloads. (The codec was read from the plaintext.)
-                for r in renditions:
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled(f"{what}: cancelled")
-                    encrypt_rendition(work / r.name, keys)
-                variants = [remeasured(v, work / v.name) for v in variants]
-            (work / MASTER_FILE).write_text(master_playlist(variants), encoding="utf-8")
+            _write(work / MASTER_FILE, master_playlist(variants))
             self._thumbnail_into(Path(video_path), work / THUMBNAIL_FILE, info.duration, 5.0, cancel)
         parser.done()
         base = f"{self.url_prefix}/{name}"
@@ -249,23 +271,38 @@ class HLSService:
     @contextlib.contextmanager
     def _building(self, name: str) -> Any:
         """A temporary directory beside the destination, renamed into place if the block ends
-        well and removed if not. An older stream of the same name is replaced."""
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=self.output_dir))
+        well and removed if not. An older stream of the same name is replaced. The file
+        system's own failures (full, read-only) are operational errors, named with the place."""
+        try:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            work = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=self.output_dir))
+        except OSError as exc:
+            raise storage_error(exc, self.output_dir) from exc
         try:
             yield work
-            _readable_by_all(work)
-            target = self.output_dir / name
-            old: Path | None = None
-            if target.exists():
-                old = target.with_name(f".{name}.old-{os.urandom(4).hex()}")
-                os.rename(target, old)
-            os.rename(work, target)
+            try:
+                _readable_by_all(work)
+                target = self.output_dir / name
+                old: Path | None = None
+                if target.exists():
+                    old = target.with_name(f".{name}.old-{os.urandom(4).hex()}")
+                    os.rename(target, old)
+                os.rename(work, target)
+            except OSError as exc:
+                raise storage_error(exc, self.output_dir) from exc
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
         finally:
             if work.exists():
                 shutil.rmtree(work, ignore_errors=True)
+
+
+def _write(path: Path, text: str) -> None:
+    """A small file of the build; a full or read-only disk is the operational error it is."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise storage_error(exc, path.parent) from exc
 
 
 def _readable_by_all(root: Path) -> None:
