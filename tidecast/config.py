@@ -105,7 +105,11 @@ class Settings(BaseModel):
     #: `failed`; mail servers retry for days (Postfix: 5). A 5xx reply fails it at once.
     tidecast_mail_retry_for_seconds: float = Field(default=5 * 24 * 3600.0, gt=0)
     tidecast_event_max_attempts: int = Field(default=8, ge=1)
+    #: Attempts of a long job that crash, are killed or fail for a reason of their own.
     tidecast_job_max_attempts: int = Field(default=3, ge=1)
+    #: How long a long job is retried while an outside part (IPFS, the disk, the chain node)
+    #: is down, with backoff capped at TIDECAST_RETRY_MAX_SECONDS, from when it was queued.
+    tidecast_job_retry_for_seconds: float = Field(default=24 * 3600.0, gt=0)
     #: How long a worker owns claimed rows without renewing them. A live worker renews every
     #: quarter of this while it works; a dead worker's rows are taken over once it runs out.
     tidecast_lease_seconds: float = Field(default=20.0, ge=1)

@@ -59,6 +59,7 @@ JOBS_DRAIN = "tidecast.jobs.run_due"
 JOB_TASK = "tidecast.jobs.run"
 PRUNE_TASK = "tidecast.retention.prune"
 UPLOADS_EXPIRE_TASK = "tidecast.uploads.expire"
+MEDIA_EXPIRE_TASK = "tidecast.media.expire_failed"
 CHAIN_DRAIN = "tidecast.chain.watch"
 
 
@@ -178,7 +179,7 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
     def remove_stream_media(event: Event, conn: Connection) -> None:
         from tidecast.services.pipeline import remove_stream_media
 
-        remove_stream_media(s.hls, s.ipfs, event.payload["stream"])
+        remove_stream_media(s.hls, s.ipfs, s.uploads, event.payload["stream"])
 
     bus.subscribe("stream.deleted", "media.remove", remove_stream_media)
 
@@ -193,8 +194,14 @@ def _jobs(s: Services) -> Jobs:
         s.engine,
         kick=lambda job_id: s.queue.run(JOB_TASK, job_id),
         policy=work_policy(s.settings, s.settings.tidecast_job_max_attempts),
+        retry_for=s.settings.tidecast_job_retry_for_seconds,
     )
-    jobs.handle(TRANSCODE, lambda job: s.pipeline.transcode(job))
+    jobs.handle(
+        TRANSCODE,
+        lambda job: s.pipeline.transcode(job),
+        on_failure=lambda job, reason: s.pipeline.failed(job, reason),
+        on_retry=lambda conn, job: s.pipeline.retried(conn, job),
+    )
     return jobs
 
 
@@ -221,7 +228,6 @@ def _pipeline(s: Services) -> Pipeline:
         ipfs=s.ipfs,
         events=s.events,
         uploads=s.uploads,
-        max_attempts=s.settings.tidecast_job_max_attempts,
         media_keys=s.media_keys,
         key_period_segments=s.settings.tidecast_key_period_segments,
     )
@@ -246,6 +252,12 @@ def _queue(s: Services) -> Queue:
     queue.register_item(JOB_TASK, lambda job_id: s.jobs.run(job_id))
     queue.register_periodic(PRUNE_TASK, lambda: s.retention.prune(), hour="*", minute="17")
     queue.register_periodic(UPLOADS_EXPIRE_TASK, lambda: s.uploads.expire(), hour="*", minute="47")
+    queue.register_periodic(
+        MEDIA_EXPIRE_TASK,
+        lambda: s.pipeline.expire_failed(timedelta(days=s.settings.tidecast_retention_days)),
+        hour="*",
+        minute="37",
+    )
     return queue
 
 

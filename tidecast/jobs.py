@@ -14,8 +14,17 @@ written to the row, so `GET /api/streams/:id` can show it) and should stop early
 `job.lost` says another worker has taken the job over. Outcomes:
 - it returns: `done`;
 - it raises InvalidInput (the input can never work: not a video): `failed` at once;
-- anything else (an outside part down, a crash): retried with backoff, `failed` after
-  `max_attempts`; `tidecast jobs retry` (or `Jobs.retry`) queues a failed job again.
+- it raises Unavailable (an outside part is down: IPFS, the disk, a chain node): retried with
+  backoff capped at the policy's `retry_max`, for as long as `retry_for` from when the job was
+  queued (`give_up_at`), however many attempts that takes: an outage of hours costs no upload;
+- anything else (a bug, a crash) is a strike: retried with backoff, `failed` after
+  `max_attempts` strikes. An attempt counts as a strike when it starts, and is given back when
+  it ends in an operational failure, so a worker killed mid-attempt (out of memory, SIGKILL)
+  still counts: an input that kills every worker fails, it does not loop.
+A kind's `on_failure(job_row, reason)` runs when a job of that kind ends `failed`, however it
+got there (the pipeline marks its stream failed), and `on_retry(conn, job_row)` inside the
+transaction of `tidecast jobs retry` (or `Jobs.retry`), which queues a failed job again with
+its payload, so it resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from tidecast.db.claims import Heartbeat, WorkPolicy, WorkTable
 from tidecast.db.schema import jobs
 from tidecast.db.times import as_utc, iso
 from tidecast.db.tx import after_commit, transaction
-from tidecast.errors import InvalidInput, NotFound
+from tidecast.errors import InvalidInput, NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +83,10 @@ class RunningJob:
 
 
 Handler = Callable[[RunningJob], None]
+#: Called with the job's row and the reason when a job ends `failed`.
+OnFailure = Callable[[Any, str], None]
+#: Called with a connection in the retry's transaction and the job's row.
+OnRetry = Callable[[Connection, Any], None]
 
 
 class Jobs:
@@ -83,17 +96,32 @@ class Jobs:
         *,
         kick: Callable[[str], None] | None = None,
         policy: WorkPolicy | None = None,
+        retry_for: float = 24 * 3600.0,
     ) -> None:
         self.engine = engine
         self.kick = kick
         self.policy = policy or WorkPolicy(max_attempts=3)
+        self.retry_for = timedelta(seconds=retry_for)
         self.clock = self.policy.clock
         self.work = WorkTable(engine, jobs, "queued", "running", self.policy)
         self._handlers: dict[str, Handler] = {}
+        self._on_failure: dict[str, OnFailure] = {}
+        self._on_retry: dict[str, OnRetry] = {}
 
-    def handle(self, kind: str, fn: Handler) -> None:
+    def handle(
+        self,
+        kind: str,
+        fn: Handler,
+        *,
+        on_failure: OnFailure | None = None,
+        on_retry: OnRetry | None = None,
+    ) -> None:
         """Run `fn` for jobs of `kind` (wired in tidecast/container.py)."""
         self._handlers[kind] = fn
+        if on_failure is not None:
+            self._on_failure[kind] = on_failure
+        if on_retry is not None:
+            self._on_retry[kind] = on_retry
 
     # -- asking for work ----------------------------------------------------------------------
 
@@ -112,6 +140,7 @@ class Jobs:
                 subject=subject,
                 payload=payload or {},
                 next_attempt_at=now,
+                give_up_at=now + self.retry_for,
                 created_at=now,
                 updated_at=now,
             )
@@ -149,14 +178,16 @@ class Jobs:
 
     def _run(self, row: Any, token: str) -> None:
         attempts = row.attempts + 1
-        if attempts > self.policy.max_attempts:
-            # Attempts are counted when they start, so one whose worker was killed (out of
-            # memory, SIGKILL) still counts: an input that kills every worker fails, not loops.
+        if row.strikes >= self.policy.max_attempts:
+            # Strikes are counted when an attempt starts (and given back when it ends in an
+            # operational failure), so one whose worker was killed (out of memory, SIGKILL)
+            # still counts: an input that kills every worker fails, not loops.
             reason = f"WorkerLost: the worker stopped during attempt {row.attempts} (killed or crashed)"
-            log.error("job %s (%s %s) failed: %s", row.id, row.kind, row.subject, reason)
-            self._finish(row.id, token, row.attempts, status="failed", last_error=reason)
+            self._give_up(row, token, row.attempts, reason)
             return
-        self._write(row.id, token, attempts=attempts)
+        strikes = row.strikes + 1
+        if not self._write(row.id, token, attempts=attempts, strikes=strikes):
+            return
         fn = self._handlers.get(row.kind)
         with self.work.heartbeat(token, as_utc(row.lease_until)) as lease:
             job = RunningJob(row.id, row.kind, row.subject, dict(row.payload), attempts, self, token, lease)
@@ -165,39 +196,75 @@ class Jobs:
                     raise InvalidInput(f"no handler for job kind {row.kind!r} in this build")
                 fn(job)
             except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-                self._failed(row, token, attempts, exc)
+                self._failed(row, token, attempts, strikes, exc)
                 return
         self._finish(row.id, token, attempts, status="done", progress=100.0, last_error=None)
 
-    def _failed(self, row: Any, token: str, attempts: int, exc: Exception) -> None:
+    def _failed(self, row: Any, token: str, attempts: int, strikes: int, exc: Exception) -> None:
         reason = f"{type(exc).__name__}: {exc}"[:2000]
-        if isinstance(exc, InvalidInput) or attempts >= self.policy.max_attempts:
-            log.error("job %s (%s %s) failed: %s", row.id, row.kind, row.subject, reason)
-            self._finish(row.id, token, attempts, status="failed", last_error=reason)
+        now = self.clock()
+        if isinstance(exc, InvalidInput):
+            self._give_up(row, token, attempts, reason)
+            return
+        if isinstance(exc, Unavailable):
+            strikes -= 1  # an outside part was down: retried by time, not by count
+            # Rows queued before lifetimes existed have none: their creation plus the lifetime.
+            give_up_at = (
+                as_utc(row.give_up_at)
+                if row.give_up_at is not None
+                else as_utc(row.created_at) + self.retry_for
+            )
+            if now >= give_up_at:
+                hours = (now - as_utc(row.created_at)).total_seconds() / 3600
+                self._give_up(
+                    row,
+                    token,
+                    attempts,
+                    f"gave up after {attempts} attempts over {hours:.1f} h; last: {reason}",
+                )
+                return
+        elif strikes >= self.policy.max_attempts:
+            self._give_up(row, token, attempts, reason)
             return
         wait = self.policy.retry_delay(attempts)
         log.warning(
             "job %s (%s) failed (attempt %d), retry in %.1fs: %s", row.id, row.kind, attempts, wait, reason
         )
-        now = self.clock()
         self._write(
             row.id,
             token,
             status="queued",
             attempts=attempts,
+            strikes=strikes,
             last_error=reason,
             next_attempt_at=now + timedelta(seconds=wait),
         )
 
-    def _finish(self, job_id: str, token: str, attempts: int, **values: Any) -> None:
-        self._write(job_id, token, attempts=attempts, finished_at=self.clock(), eta_seconds=None, **values)
+    def _give_up(self, row: Any, token: str, attempts: int, reason: str) -> None:
+        log.error("job %s (%s %s) failed: %s", row.id, row.kind, row.subject, reason)
+        if not self._finish(row.id, token, attempts, status="failed", last_error=reason):
+            return
+        hook = self._on_failure.get(row.kind)
+        if hook is not None:
+            try:
+                with self.engine.connect() as conn:  # as the attempt left it (its payload)
+                    row = conn.execute(select(jobs).where(jobs.c.id == row.id)).one()
+                hook(row, reason)
+            except Exception:  # the job's outcome stands; the hook is the kind's to repeat
+                log.exception("job %s (%s): its on_failure hook failed", row.id, row.kind)
+
+    def _finish(self, job_id: str, token: str, attempts: int, **values: Any) -> bool:
+        return self._write(
+            job_id, token, attempts=attempts, finished_at=self.clock(), eta_seconds=None, **values
+        )
 
     def _progress(self, job_id: str, token: str, percent: float, eta: float | None) -> None:
         percent = min(100.0, max(0.0, float(percent)))
         self._write(job_id, token, progress=percent, eta_seconds=None if eta is None else max(0.0, eta))
 
-    def _write(self, job_id: str, token: str, **values: Any) -> None:
-        """Update the job if we still hold it; a worker whose lease was taken over writes nothing."""
+    def _write(self, job_id: str, token: str, **values: Any) -> bool:
+        """Update the job if we still hold it; a worker whose lease was taken over writes nothing.
+        Whether it was written."""
         if values.get("status") is not None:
             values.update(claim=None, lease_until=None)
         with self.engine.begin() as conn:
@@ -208,6 +275,8 @@ class Jobs:
             )
         if done.rowcount != 1:
             log.warning("job %s: lease lost to another worker; this attempt's outcome is dropped", job_id)
+            return False
+        return True
 
     # -- reading and operating ----------------------------------------------------------------
 
@@ -237,23 +306,29 @@ class Jobs:
             return [_json(r) for r in conn.execute(query)]
 
     def retry(self, job_id: str) -> None:
-        """Queue a failed job again now."""
+        """Queue a failed job again now, with its payload (it resumes where it stopped) and a
+        fresh lifetime; its kind's `on_retry` runs in the same transaction."""
         with transaction(self.engine) as conn:
-            status = conn.execute(select(jobs.c.status).where(jobs.c.id == job_id)).scalar()
-            if status is None:
+            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+            if row is None:
                 raise NotFound(f"no job {job_id!r}")
-            if status != "failed":
-                raise InvalidInput(f"job {job_id} is {status}; only a failed job can be retried")
+            if row.status != "failed":
+                raise InvalidInput(f"job {job_id} is {row.status}; only a failed job can be retried")
+            hook = self._on_retry.get(row.kind)
+            if hook is not None:
+                hook(conn, row)
             now = self.clock()
             conn.execute(
                 update(jobs)
-                .where(jobs.c.id == job_id)
+                .where((jobs.c.id == job_id) & (jobs.c.status == "failed"))
                 .values(
                     status="queued",
                     attempts=0,
+                    strikes=0,
                     progress=0,
                     finished_at=None,
                     next_attempt_at=now,
+                    give_up_at=now + self.retry_for,
                     updated_at=now,
                 )
             )
@@ -272,6 +347,7 @@ def _json(row: Any) -> dict[str, Any]:
         "progress": row.progress,
         "etaSeconds": row.eta_seconds,
         "lastError": row.last_error,
+        "giveUpAt": iso(row.give_up_at) if row.give_up_at is not None and row.status == "queued" else None,
         "createdAt": iso(row.created_at),
         "updatedAt": iso(row.updated_at),
         "finishedAt": iso(row.finished_at) if row.finished_at else None,

@@ -133,13 +133,13 @@ def _alive(pid: int) -> bool:
 def test_ffmpeg_dies_with_a_worker_killed_outright(tmp_path: Path) -> None:
     """A SIGKILLed worker runs no clean-up: its ffmpeg must not go on under init."""
     script = textwrap.dedent(
-        f"""
+        """
         import threading
         from tidecast.media import ffmpeg as ff
         args = [ff.ffmpeg_path(None), "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi",
                 "-i", "testsrc2=size=320x240:rate=25", "-f", "null", "-"]
         # From a worker thread, as the job consumer runs it.
-        t = threading.Thread(target=ff.run, args=(args,), kwargs={{"timeout": 600, "what": "test"}})
+        t = threading.Thread(target=ff.run, args=(args,), kwargs={"timeout": 600, "what": "test"})
         t.start(); t.join()
         """
     )

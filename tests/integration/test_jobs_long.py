@@ -18,7 +18,7 @@ from tidecast.db.migrate import upgrade
 from tidecast.db.schema import jobs
 from tidecast.db.times import as_utc, now_utc
 from tidecast.db.tx import transaction
-from tidecast.errors import InvalidInput, NotFound
+from tidecast.errors import InvalidInput, NotFound, Unavailable
 from tidecast.jobs import RunningJob
 
 
@@ -288,6 +288,109 @@ def test_retry_requeues_a_failed_job_only(svc: Services, engine: Engine) -> None
     with pytest.raises(InvalidInput, match="is done"):
         svc.jobs.retry(job_id)
     assert kicks == [job_id]
+
+
+def test_an_outside_part_down_is_retried_by_time_not_by_count(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IPFS or a disk down for longer than three attempts' backoff costs nothing: the job keeps
+    its place until its lifetime, and a crash still counts as a strike."""
+    svc = job_services(
+        engine, monkeypatch, TIDECAST_RETRY_BASE_SECONDS="0.1", TIDECAST_RETRY_MAX_SECONDS="0.2"
+    )
+    svc.jobs.kick = None
+    outcomes: list[Exception | None] = [Unavailable("IPFS node down")] * 6 + [RuntimeError("bug"), None]
+    failures: list[str] = []
+
+    def handler(job: RunningJob) -> None:
+        outcome = outcomes[job.attempt - 1]
+        if outcome is not None:
+            raise outcome
+
+    svc.jobs.handle("test.job", handler, on_failure=lambda job, reason: failures.append(reason))
+    job_id = enqueue(svc)
+    assert row(engine, job_id).give_up_at is not None
+    wait_for(lambda: svc.jobs.run_due() is None and svc.jobs.get(job_id)["status"] == "done", 20, "done")
+    done = row(engine, job_id)
+    assert (done.attempts, done.strikes) == (8, 2) and failures == []
+
+
+def test_operational_retries_end_at_the_jobs_lifetime_and_say_so(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = job_services(
+        engine,
+        monkeypatch,
+        TIDECAST_RETRY_BASE_SECONDS="0.1",
+        TIDECAST_RETRY_MAX_SECONDS="0.2",
+        TIDECAST_JOB_RETRY_FOR_SECONDS="1.5",
+    )
+    svc.jobs.kick = None
+    failures: list[tuple[str, str]] = []
+
+    def handler(job: RunningJob) -> None:
+        raise Unavailable("disk full at /srv/streams")
+
+    svc.jobs.handle("test.job", handler, on_failure=lambda job, reason: failures.append((job.id, reason)))
+    job_id = enqueue(svc)
+    started = time.monotonic()
+    wait_for(lambda: svc.jobs.run_due() is None and svc.jobs.get(job_id)["status"] == "failed", 20, "failed")
+    assert time.monotonic() - started >= 1.4
+    failed = svc.jobs.get(job_id)
+    assert failed["attempts"] > 3 and failed["lastError"].startswith("gave up after")
+    assert "disk full at /srv/streams" in failed["lastError"]
+    assert [j for j, _ in failures] == [job_id] and "gave up after" in failures[0][1]
+
+
+def test_on_failure_runs_when_a_killed_worker_used_the_last_strike(svc: Services, engine: Engine) -> None:
+    failures: list[tuple[str, str, Any]] = []
+    svc.jobs.handle(
+        "test.job",
+        lambda job: None,
+        on_failure=lambda job, reason: failures.append((job.id, reason, job.payload)),
+    )
+    job_id = enqueue(svc, step="encoded")
+    with transaction(engine) as conn:  # three attempts started, none ended: killed each time
+        conn.execute(update(jobs).where(jobs.c.id == job_id).values(attempts=3, strikes=3))
+    assert svc.jobs.run(job_id) is True
+    assert svc.jobs.get(job_id)["status"] == "failed"
+    assert [(j, p) for j, _, p in failures] == [(job_id, {"step": "encoded"})]
+    assert failures[0][1].startswith("WorkerLost")
+
+
+def test_retry_runs_the_kinds_hook_in_its_transaction_and_keeps_the_payload(
+    svc: Services, engine: Engine
+) -> None:
+    allow = [False]
+    seen: list[Any] = []
+
+    def on_retry(conn: Any, job: Any) -> None:
+        seen.append(job.payload)
+        if not allow[0]:
+            raise InvalidInput("its upload is gone")
+
+    svc.jobs.handle("test.job", _fails_once(svc), on_retry=on_retry)
+    job_id = enqueue(svc, step=1)
+    svc.jobs.run(job_id)
+    failed = row(engine, job_id)
+    assert failed.status == "failed" and failed.payload == {"step": 2}
+    with pytest.raises(InvalidInput, match="upload is gone"):
+        svc.jobs.retry(job_id)
+    assert row(engine, job_id).status == "failed"  # refused: nothing changed
+    allow[0] = True
+    svc.jobs.retry(job_id)
+    again = row(engine, job_id)
+    assert (again.status, again.attempts, again.strikes, again.payload) == ("queued", 0, 0, {"step": 2})
+    assert as_utc(again.give_up_at) > now_utc() + timedelta(hours=23)
+    assert seen == [{"step": 2}, {"step": 2}]
+
+
+def _fails_once(svc: Services) -> Any:
+    def handler(job: RunningJob) -> None:
+        job.remember(step=2)
+        raise InvalidInput("broken")
+
+    return handler
 
 
 def test_run_leaves_a_job_held_by_a_live_worker_alone(svc: Services, engine: Engine) -> None:

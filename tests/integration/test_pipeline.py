@@ -26,6 +26,7 @@ from tidecast.config import load_settings
 from tidecast.container import Services, create_services
 from tidecast.db.schema import event_deliveries, events, jobs, stream_keys
 from tidecast.embedded.ipfs import IpfsNode
+from tidecast.errors import InvalidInput
 from tidecast.ipfs.blockstore import BlockStore
 from tidecast.media.encrypt import decrypt
 
@@ -192,6 +193,7 @@ def test_a_damaged_video_fails_the_stream_with_the_reason(
     assert job is not None and job["status"] == "failed" and job["attempts"] == 1
     assert started_events(engine) == []
     assert not (tmp_path / "public" / "streams" / stream_id).exists()
+    assert upload_file.is_file(), "a failed stream's upload goes only with its owner's delete or retention"
 
 
 def test_an_outside_part_down_is_retried_then_ready(
@@ -225,47 +227,234 @@ def test_an_outside_part_down_is_retried_then_ready(
     assert len(started_events(engine)) == 1
 
 
+def restart(node: IpfsNode, tmp_path: Path) -> IpfsNode:
+    again = IpfsNode(
+        BlockStore(tmp_path / "ipfs-store", sync=False), "127.0.0.1", node.port, max_add_bytes=1 << 30
+    )
+    again.start()
+    return again
+
+
+def count_encodes(svc: Services) -> list[str]:
+    encodes: list[str] = []
+    real = svc.hls.create_hls_stream
+
+    def spy(source: Path, name: str, **kwargs: Any) -> dict[str, Any]:
+        encodes.append(name)
+        return real(source, name, **kwargs)
+
+    svc.hls.create_hls_stream = spy  # type: ignore[method-assign]
+    return encodes
+
+
+def upload_of(svc: Services, stream_id: str) -> Path:
+    from tidecast.db.schema import uploads
+
+    with svc.engine.connect() as conn:
+        upload_id = conn.execute(select(uploads.c.id).where(uploads.c.stream_id == stream_id)).scalar_one()
+    return svc.uploads.path(upload_id)
+
+
+def test_ipfs_down_for_many_attempts_keeps_the_upload_and_only_publishes_again(
+    svc: Services, engine: Engine, token: str, tmp_path: Path, node: IpfsNode
+) -> None:
+    """Retried by time, not by count; each attempt resumes at the publish; the upload stays
+    until the stream is ready."""
+    encodes = count_encodes(svc)
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=2))
+    source = upload_of(svc, stream_id)
+    node.stop()
+    deadline = time.monotonic() + 30
+    while (job := svc.jobs.latest("stream.transcode", stream_id)) is not None and job["attempts"] < 5:
+        assert time.monotonic() < deadline and job["status"] == "queued", job
+        svc.jobs.run_due()
+        time.sleep(0.1)
+    assert streams("GET", stream_id).body["data"]["status"] == "processing"
+    assert source.is_file() and encodes == [stream_id]
+    again = restart(node, tmp_path)
+    try:
+        deadline = time.monotonic() + 20
+        while streams("GET", stream_id).body["data"]["status"] == "processing":
+            assert time.monotonic() < deadline
+            svc.jobs.run_due()
+            time.sleep(0.1)
+    finally:
+        again.stop()
+    assert streams("GET", stream_id).body["data"]["status"] == "ready"
+    assert encodes == [stream_id] and not source.exists()
+
+
+def test_a_failed_stream_keeps_its_upload_and_output_and_runs_again_from_where_it_stopped(
+    svc: Services, engine: Engine, token: str, tmp_path: Path, node: IpfsNode
+) -> None:
+    encodes = count_encodes(svc)
+    from datetime import timedelta
+
+    svc.jobs.retry_for = timedelta(seconds=1)
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=2))
+    source = upload_of(svc, stream_id)
+    node.stop()
+    deadline = time.monotonic() + 30
+    while streams("GET", stream_id).body["data"]["status"] == "processing":
+        assert time.monotonic() < deadline
+        svc.jobs.run_due()
+        time.sleep(0.1)
+    failed = streams("GET", stream_id).body["data"]
+    assert failed["status"] == "failed" and "gave up after" in failed["error"], failed
+    assert "Unavailable" in failed["error"] or "IPFS" in failed["error"]
+    assert source.is_file() and (tmp_path / "public" / "streams" / stream_id / "master.m3u8").is_file()
+
+    svc.jobs.retry_for = timedelta(hours=1)
+    job_id = svc.pipeline.rerun(stream_id, svc.jobs)
+    assert streams("GET", stream_id).body["data"]["status"] == "processing"
+    with pytest.raises(InvalidInput, match="only a failed stream"):
+        svc.pipeline.rerun(stream_id, svc.jobs)
+    again = restart(node, tmp_path)
+    try:
+        assert svc.jobs.run(job_id) is True
+    finally:
+        again.stop()
+    assert streams("GET", stream_id).body["data"]["status"] == "ready"
+    assert encodes == [stream_id] and not source.exists()
+
+
+def test_jobs_retry_of_a_failed_transcode_runs_the_stream_again(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    """It used to end `done` at once: "stream is failed; nothing to do"."""
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=2))
+    source = upload_of(svc, stream_id)
+    good = source.read_bytes()
+    source.write_bytes(b"\x00" * 4096)
+    svc.jobs.run_due()
+    assert streams("GET", stream_id).body["data"]["status"] == "failed"
+    job = svc.jobs.latest("stream.transcode", stream_id)
+    assert job is not None and job["status"] == "failed"
+    source.write_bytes(good)  # an operator put the right bytes back
+    svc.jobs.retry(job["id"])
+    assert streams("GET", stream_id).body["data"]["status"] == "processing"
+    svc.jobs.run_due()
+    assert streams("GET", stream_id).body["data"]["status"] == "ready"
+    source.unlink(missing_ok=True)
+    with pytest.raises(InvalidInput, match="ready"):
+        svc.pipeline.rerun(stream_id, svc.jobs)
+
+
+def test_deleting_a_failed_stream_takes_its_upload(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=2))
+    source = upload_of(svc, stream_id)
+    source.write_bytes(b"\x00" * 4096)
+    svc.jobs.run_due()
+    assert streams("GET", stream_id).body["data"]["status"] == "failed" and source.is_file()
+    assert streams("DELETE", stream_id, token=token).status == 200
+    assert not source.exists()
+
+
+def test_old_failed_streams_and_stale_builds_are_cleared(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from tidecast.db.schema import streams as streams_table
+    from tidecast.db.times import now_utc
+
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=2))
+    source = upload_of(svc, stream_id)
+    source.write_bytes(b"\x00" * 4096)
+    svc.jobs.run_due()
+    out = tmp_path / "public" / "streams"
+    stale, live = out / ".abcdefgh.tmp-1234", out / ".ijklmnop.tmp-5678"
+    for build in (stale, live):
+        (build / "180p").mkdir(parents=True)
+        (build / "180p" / "segment0.ts").write_bytes(b"ciphertext")
+    old = time.time() - 3600
+    for path in (stale, stale / "180p", stale / "180p" / "segment0.ts"):
+        os.utime(path, (old, old))
+    assert svc.pipeline.expire_failed(timedelta(days=30)) == {"failed": 0, "builds": 1}
+    assert source.is_file() and live.is_dir() and not stale.exists()
+    with engine.begin() as conn:
+        conn.execute(
+            update(streams_table)
+            .where(streams_table.c.id == stream_id)
+            .values(updated_at=now_utc() - timedelta(days=31))
+        )
+    assert svc.pipeline.expire_failed(timedelta(days=30))["failed"] == 1
+    assert not source.exists()
+    assert streams("GET", stream_id).body["data"]["status"] == "failed"  # the row stays, with its reason
+
+
 def test_an_attempt_that_dies_after_its_pin_leaves_no_pin_behind(
     svc: Services, engine: Engine, token: str, tmp_path: Path
 ) -> None:
-    """Each attempt encrypts under fresh keys, so its CID differs from the last one's: the CID is
-    recorded in the job before the pin, and the next attempt (or the stream's failure) unpins
-    it. Here the publish dies after the pin, as a killed worker would, once and then for good."""
+    """The CID is recorded in the job before the pin. The next attempt resumes at the publish
+    when the encoded output is intact (the same files, so the same CID, pinned once), and
+    encodes again under fresh keys when it is not (another CID: the old pin is removed first).
+    When the job gives up, the stream fails and its pin goes; the upload stays."""
     before = pinned(svc)
     pins: list[str] = []
+    encodes: list[str] = []
     real_pin, real_publish = svc.ipfs.pin_cid, svc.pipeline._publish
+    real_encode = svc.hls.create_hls_stream
 
     def spy_pin(cid: str) -> dict[str, Any]:
         pins.append(cid)
         return real_pin(cid)
 
+    def spy_encode(source: Path, name: str, **kwargs: Any) -> dict[str, Any]:
+        encodes.append(name)
+        return real_encode(source, name, **kwargs)
+
     def dies(*args: Any) -> bool:
         raise RuntimeError("worker died between the pin and the publish")
 
+    def wait_ready(stream_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + 30
+        while streams("GET", stream_id).body["data"]["status"] == "processing":
+            assert time.monotonic() < deadline
+            time.sleep(0.25)  # the retry's back-off
+            svc.jobs.run_due()
+        return dict(streams("GET", stream_id).body["data"])
+
     svc.ipfs.pin_cid = spy_pin  # type: ignore[method-assign]
+    svc.hls.create_hls_stream = spy_encode  # type: ignore[method-assign]
     svc.pipeline._publish = dies  # type: ignore[method-assign]
-    retried = uploaded(token, make_video(tmp_path / "a.mp4", seconds=2))
+    resumed = uploaded(token, make_video(tmp_path / "a.mp4", seconds=2))
     svc.jobs.run_due()
-    job = svc.jobs.latest("stream.transcode", retried)
+    job = svc.jobs.latest("stream.transcode", resumed)
     assert job is not None and job["status"] == "queued" and len(pins) == 1
     assert pins[0] in pinned(svc)  # pinned, and recorded for the next attempt
     svc.pipeline._publish = real_publish  # type: ignore[method-assign]
-    deadline = time.monotonic() + 30
-    while streams("GET", retried).body["data"]["status"] == "processing":
-        assert time.monotonic() < deadline
-        time.sleep(0.25)  # the retry's back-off
-        svc.jobs.run_due()
-    stream = streams("GET", retried).body["data"]
-    assert stream["status"] == "ready" and len(pins) == 2 and pins[0] != pins[1] == stream["cid"]
-    assert pinned(svc) - before == {stream["cid"]}  # the first attempt's pin is gone
+    stream = wait_ready(resumed)
+    assert stream["status"] == "ready" and pins == [stream["cid"], stream["cid"]]
+    assert encodes == [resumed], "the second attempt encoded again instead of resuming"
+    assert pinned(svc) - before == {stream["cid"]}
 
-    # The last attempt dies the same way: the stream fails, and its pin goes with it.
+    # The encoded output changed under the job (a segment lost): encoded again, new CID.
     svc.pipeline._publish = dies  # type: ignore[method-assign]
-    svc.pipeline.max_attempts = 1
-    failed = uploaded(token, make_video(tmp_path / "b.mp4", seconds=2))
+    redone = uploaded(token, make_video(tmp_path / "b.mp4", seconds=2))
     svc.jobs.run_due()
-    assert streams("GET", failed).body["data"]["status"] == "failed"
-    assert len(pins) == 3 and pinned(svc) - before == {stream["cid"]}
+    first = pins[-1]
+    next((tmp_path / "public" / "streams" / redone).glob("*/segment0.ts")).unlink()
+    svc.pipeline._publish = real_publish  # type: ignore[method-assign]
+    again = wait_ready(redone)
+    assert encodes[-2:] == [redone, redone] and again["cid"] != first
+    assert pinned(svc) - before == {stream["cid"], again["cid"]}  # the first attempt's pin is gone
+
+    # The job gives up (one strike allowed): the stream fails, its pin goes, its upload stays.
+    from dataclasses import replace
+
+    svc.pipeline._publish = dies  # type: ignore[method-assign]
+    svc.jobs.policy = replace(svc.jobs.policy, max_attempts=1)
+    failed = uploaded(token, make_video(tmp_path / "c.mp4", seconds=2))
+    svc.jobs.run_due()
+    gone = streams("GET", failed).body["data"]
+    assert gone["status"] == "failed" and "worker died" in gone["error"]
+    assert pinned(svc) - before == {stream["cid"], again["cid"]}
+    assert svc.uploads.has_source_of(failed)
 
 
 def test_delete_is_for_the_owner_and_removes_files_and_pin(

@@ -7,10 +7,14 @@ from typing import Annotated
 import typer
 
 from tidecast.cli import common
-from tidecast.errors import DomainError
+from tidecast.errors import DomainError, InvalidInput
 
 db_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Database migrations and retention.")
-streams_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Streams (development data).")
+streams_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Streams: development data, and re-running a failed one.",
+)
 
 
 def show_config() -> None:
@@ -103,3 +107,17 @@ def streams_list(limit: Annotated[int, typer.Option(min=1, max=100)] = 20) -> No
         raise common.fail(f"tidecast: {exc.message}") from None
     for item in page.items:
         typer.echo(f"{item['id']}  {item['status']:<10}  {item['createdAt']}  {item['title']}")
+
+
+@streams_app.command("retry")
+def streams_retry(stream_id: str) -> None:
+    """Run a failed stream's transcode again; it resumes where it stopped (a finished encode is
+    only published) and needs the upload, which a failed stream keeps."""
+    svc = common.services()
+    try:
+        job_id = svc.pipeline.rerun(stream_id, svc.jobs)
+    except DomainError as exc:
+        raise common.fail(
+            f"tidecast: {exc.message}", code=2 if isinstance(exc, InvalidInput) else 1
+        ) from None
+    typer.echo(f"stream {stream_id} is processing again (job {job_id})")

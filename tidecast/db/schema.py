@@ -167,6 +167,10 @@ jobs = Table(
     Column("payload", JSON, nullable=False),
     Column("status", String(16), nullable=False, server_default="queued"),
     Column("attempts", Integer, nullable=False, server_default="0"),
+    # Attempts that crashed, were killed or failed for another reason than an outside part
+    # being down: bounded by count. Operational failures are retried until `give_up_at`.
+    Column("strikes", Integer, nullable=False, server_default="0"),
+    Column("give_up_at", DateTime(timezone=True), nullable=True),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("claim", String(32), nullable=True),
     Column("lease_until", DateTime(timezone=True), nullable=True),

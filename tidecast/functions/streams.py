@@ -118,7 +118,7 @@ def delete_stream(request: Request, stream_id: str) -> Response:
     try:
         from tidecast.services.pipeline import remove_stream_media
 
-        remove_stream_media(services.hls, services.ipfs, gone)
+        remove_stream_media(services.hls, services.ipfs, services.uploads, gone)
     except DomainError as exc:  # the subscriber retries; the delete itself is done
         log.warning("stream %s deleted; removing its media failed for now: %s", stream_id, exc.message)
     return ok({"id": stream_id, "deleted": True})

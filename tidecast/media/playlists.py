@@ -107,7 +107,7 @@ def avc1_codec(segment: Path | IO[bytes]) -> str:
 
     what = segment.name if isinstance(segment, Path) else "the first segment"
     source = str(segment) if isinstance(segment, Path) else segment
-    with av.open(source, format=None if isinstance(segment, Path) else "mpegts") as container:
+    with av.open(source, "r", format=None if isinstance(segment, Path) else "mpegts") as container:
         stream = container.streams.video[0]
         for packet in container.demux(stream):
             data = bytes(packet)

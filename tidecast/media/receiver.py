@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from tidecast.errors import InvalidInput, Unavailable
 from tidecast.media.encrypt import IV_BYTES, KeyRing
@@ -195,7 +195,7 @@ class SegmentReceiver:
 
     # -- receiving ------------------------------------------------------------------------------
 
-    def receive(self, path: str, body: IO[bytes], headers: Any) -> None:
+    def receive(self, path: str, body: io.BufferedIOBase, headers: Any) -> None:
         """One PUT: a segment (encrypted into the build) or a playlist (kept)."""
         parts = path.split("/")
         if len(parts) != 4 or parts[0] != "" or not hmac.compare_digest(parts[1], self._token):
@@ -282,7 +282,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def _body(stream: IO[bytes], headers: Any) -> Iterator[bytes]:
+def _body(stream: io.BufferedIOBase, headers: Any) -> Iterator[bytes]:
     """A request body, chunked or with a Content-Length, as chunks of at most CHUNK bytes."""
     if (headers.get("Transfer-Encoding") or "").lower() == "chunked":
         while True:
@@ -300,7 +300,7 @@ def _body(stream: IO[bytes], headers: Any) -> Iterator[bytes]:
         yield from _exactly(stream, int(headers.get("Content-Length") or 0))
 
 
-def _exactly(stream: IO[bytes], size: int) -> Iterator[bytes]:
+def _exactly(stream: io.BufferedIOBase, size: int) -> Iterator[bytes]:
     while size > 0:
         data = stream.read(min(size, CHUNK))
         if not data:

@@ -256,6 +256,18 @@ class UploadService:
         """Delete a complete upload's bytes once its stream no longer needs them."""
         self.path(upload_id).unlink(missing_ok=True)
 
+    def has_source_of(self, stream_id: str) -> bool:
+        with self.engine.connect() as conn:
+            ids = conn.execute(select(uploads.c.id).where(uploads.c.stream_id == stream_id)).scalars().all()
+        return any(self.path(str(i)).is_file() for i in ids)
+
+    def discard_sources_of(self, stream_id: str) -> None:
+        """Delete the bytes of every upload that made `stream_id` (it was deleted or expired)."""
+        with self.engine.connect() as conn:
+            ids = conn.execute(select(uploads.c.id).where(uploads.c.stream_id == stream_id)).scalars().all()
+        for upload_id in ids:
+            self.discard_source(str(upload_id))
+
     # -- inside ------------------------------------------------------------------------------
 
     def _complete(self, current: Upload) -> Upload:
