@@ -249,7 +249,13 @@ def _queue(s: Services) -> Queue:
     queue.register(EVENTS_DRAIN, lambda: s.events.deliver_due())
     queue.register(JOBS_DRAIN, lambda: s.jobs.run_due())
     queue.register(CHAIN_DRAIN, lambda: s.watcher.drain())
-    queue.register_item(JOB_TASK, lambda job_id: s.jobs.run(job_id))
+
+    def run_job(job_id: str) -> None:
+        s.jobs.run(job_id)
+        # A job that failed here waits for its backoff: wake the drain then, not at the sweep.
+        queue.follow_up(JOBS_DRAIN, s.jobs.work.seconds_to_next())
+
+    queue.register_item(JOB_TASK, run_job)
     queue.register_periodic(PRUNE_TASK, lambda: s.retention.prune(), hour="*", minute="17")
     queue.register_periodic(UPLOADS_EXPIRE_TASK, lambda: s.uploads.expire(), hour="*", minute="47")
     queue.register_periodic(

@@ -116,6 +116,11 @@ class Queue:
         for name in self._drains:
             self.kick(name)
 
+    def follow_up(self, name: str, wait: float | None) -> None:
+        """Wake drain `name` again in `wait` seconds (None: nothing is waiting)."""
+        if wait is not None:
+            self._follow_up(name, wait)
+
     def _follow_up(self, name: str, wait: float) -> None:
         due = time.time() + max(wait, 0.0)
         with self._lock:

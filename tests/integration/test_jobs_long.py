@@ -588,3 +588,41 @@ def test_an_enqueued_job_is_run_by_the_consumer_after_commit(queued: Services) -
     assert runs == [(job_id, (JOB_TASK, (job_id,)))], (runs, tasks)
     assert (SIGNAL_COMPLETE, JOB_TASK, (job_id,)) in tasks
     assert as_utc(row(svc.engine, job_id).finished_at) > committing
+
+
+def test_a_job_that_fails_in_its_own_wake_up_runs_again_after_its_backoff(
+    queued: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not at the next minute's sweep: the retry of a job run by its id is scheduled too."""
+    svc = queued
+    runs: list[float] = []
+
+    def handler(job: RunningJob) -> None:
+        runs.append(time.monotonic())
+        if len(runs) == 1:
+            raise Unavailable("IPFS node down")
+
+    from huey.signals import SIGNAL_COMPLETE, SIGNAL_ERROR, SIGNAL_EXECUTING
+
+    signals: list[str] = []
+    svc.queue.huey.signal(SIGNAL_EXECUTING, SIGNAL_COMPLETE, SIGNAL_ERROR)(
+        lambda signal, task, *args: signals.append(signal)
+    )
+
+    def settled() -> bool:
+        started = signals.count(SIGNAL_EXECUTING)
+        return 0 < started == len(signals) - started and svc.queue.huey.pending_count() == 0
+
+    svc.jobs.handle("test.job", handler)
+    consumer = svc.queue.consumer(workers=2, in_process=True)
+    consumer.start()
+    try:
+        # Only the job's own wake-up may run it: the start-up sweep is over, the minute's is far.
+        wait_for(settled, 20, "the start-up sweep")
+        wait_for(lambda: 3 <= datetime.now().second < 40, 15, "a quiet part of the minute")
+        with transaction(svc.engine) as conn:
+            job_id = svc.jobs.enqueue(conn, "test.job", "stream-1", {})
+        wait_for(lambda: svc.jobs.get(job_id)["status"] == "done", 15, "the retry after the backoff")
+    finally:
+        consumer.stop(graceful=True)
+    assert len(runs) == 2 and runs[1] - runs[0] < 5

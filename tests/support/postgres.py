@@ -43,6 +43,9 @@ class PostgresServer:
 
     def start(self) -> None:
         data = self.dir / "data"
+        if data.exists():  # resumed after `pause`: the same data, the same port
+            self._launch(data)
+            return
         subprocess.run(
             [
                 *self.as_user,
@@ -59,6 +62,9 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
+        self._launch(data)
+
+    def _launch(self, data: Path) -> None:
         self.proc = subprocess.Popen(
             [
                 *self.as_user,
@@ -94,6 +100,13 @@ class PostgresServer:
                     self.stop()
                     raise RuntimeError(f"PostgreSQL did not start: {err[-2000:]}") from None
                 time.sleep(0.1)
+
+    def pause(self) -> None:
+        """Stop the server (a fast shutdown: clients are cut off) and keep its data; `start`
+        brings it back on the same port."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(timeout=20)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

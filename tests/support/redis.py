@@ -61,6 +61,14 @@ class RedisServer:
         client.close()
         return self
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or an OOM kill would; `start` brings it back on the same port,
+        empty (no persistence): what was queued is gone, and the database rows are the truth."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
