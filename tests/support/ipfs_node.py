@@ -17,8 +17,12 @@ CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
 
 
 @contextmanager
-def running_node(root: Path, *, max_add_bytes: int = 1 << 30) -> Iterator[IpfsNode]:
-    node = IpfsNode(BlockStore(root, sync=False), "127.0.0.1", 0, max_add_bytes=max_add_bytes)
+def running_node(
+    root: Path, *, max_add_bytes: int = 1 << 30, header_timeout: float = 10.0
+) -> Iterator[IpfsNode]:
+    node = IpfsNode(
+        BlockStore(root, sync=False), "127.0.0.1", 0, max_add_bytes=max_add_bytes, header_timeout=header_timeout
+    )
     node.start()
     try:
         yield node

@@ -44,10 +44,13 @@ class IpfsNode:
     """The block store, the Kubo RPC routes and the gateway, served over HTTP on host:port in
     a thread of its own (`start`/`stop`), or mounted into another app (`rpc`, `gateway`)."""
 
-    def __init__(self, store: BlockStore, host: str, port: int, *, max_add_bytes: int) -> None:
+    def __init__(
+        self, store: BlockStore, host: str, port: int, *, max_add_bytes: int, header_timeout: float = 10.0
+    ) -> None:
         self.store = store
         self.host = host
         self.port = port
+        self.header_timeout = header_timeout
         self.rpc = KuboRpc(store, max_add_bytes=max_add_bytes)
         self.gateway = Gateway(Reader(store))
         self._server: uvicorn.Server | None = None
@@ -56,7 +59,13 @@ class IpfsNode:
     @classmethod
     def from_settings(cls, settings: Settings, host: str = "127.0.0.1", port: int = 5001) -> IpfsNode:
         store = BlockStore(settings.tidecast_data_dir / STORE_DIR)
-        return cls(store, host, port, max_add_bytes=settings.tidecast_ipfs_max_add_bytes)
+        return cls(
+            store,
+            host,
+            port,
+            max_add_bytes=settings.tidecast_ipfs_max_add_bytes,
+            header_timeout=settings.tidecast_header_timeout_seconds,
+        )
 
     @property
     def url(self) -> str:
@@ -72,10 +81,17 @@ class IpfsNode:
         import uvicorn
 
         from tidecast.runtime.devserver import bind_socket
+        from tidecast.runtime.headertimeout import header_timeout_protocol
 
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app(), log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(
+            self.app(),
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            http=header_timeout_protocol(self.header_timeout),
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name=NODE_THREAD, daemon=True

@@ -364,10 +364,15 @@ def is_local_host(host: str) -> bool:
     return name in LOCAL_HOSTS
 
 
-def server_config(app: ASGIApp, *, host: str, port: int, trusted_proxies: list[str]) -> uvicorn.Config:
+def server_config(
+    app: ASGIApp, *, host: str, port: int, trusted_proxies: list[str], header_timeout: float = 10.0
+) -> uvicorn.Config:
     """uvicorn's settings for the dev server. uvicorn believes X-Forwarded-For from 127.0.0.1 by
-    default; here only the configured proxies are believed, and none when none are configured."""
+    default; here only the configured proxies are believed, and none when none are configured.
+    A request's headers must arrive within `header_timeout` seconds (see headertimeout.py)."""
     import uvicorn
+
+    from tidecast.runtime.headertimeout import header_timeout_protocol
 
     return uvicorn.Config(
         app,
@@ -376,6 +381,7 @@ def server_config(app: ASGIApp, *, host: str, port: int, trusted_proxies: list[s
         log_level="info",
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=trusted_proxies or None,
+        http=header_timeout_protocol(header_timeout),
     )
 
 
