@@ -10,7 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.ipfs_node import BOUNDARY, CONTENT_TYPE, body, ndjson, part, running_node, stored_blocks
+from tests.support.ipfs_node import (
+    BOUNDARY,
+    CONTENT_TYPE,
+    body,
+    gateway,
+    ndjson,
+    part,
+    running_node,
+    stored_blocks,
+)
 from tidecast.embedded.ipfs import IpfsNode
 
 HELLO = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"
@@ -51,7 +60,7 @@ def test_malformed_cids_are_400(api: httpx.Client, node: IpfsNode, bad: str) -> 
         reply = api.post(f"/{command}", params={"arg": bad})
         assert reply.status_code == 400, (command, reply.text)
         assert reply.json()["Type"] == "error"
-    assert httpx.get(f"{node.url}/ipfs/{bad or 'x'}").status_code in (400, 404)
+    assert gateway(f"{node.url}/ipfs/{bad or 'x'}").status_code in (400, 404)
 
 
 @pytest.mark.parametrize(
@@ -192,7 +201,7 @@ def test_missing_blocks_are_404(api: httpx.Client, node: IpfsNode) -> None:
     leaves = [p for p in stored_blocks(node.store.root) if p.stat().st_size > 10_000]
     leaves[0].unlink()
     assert_kubo_error(api.post("/cat", params={"arg": cid}), 404, "not found")
-    assert httpx.get(f"{node.url}/ipfs/{cid}").status_code == 404
+    assert gateway(f"{node.url}/ipfs/{cid}").status_code == 404
     assert api.post("/pin/rm", params={"arg": cid}).status_code == 200
     assert_kubo_error(api.post("/pin/add", params={"arg": cid}), 404, "not found")
     never = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"

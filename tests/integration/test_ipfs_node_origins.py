@@ -94,3 +94,18 @@ def test_the_nodes_own_origin_and_plain_clients_are_served(node: IpfsNode, publi
     # a GET is refused as an origin first, then 405 as before for a plain client
     forbidden(httpx.get(api + "/version", headers={"Origin": EVIL}))
     assert httpx.get(api + "/version").status_code == 405
+
+
+def test_a_content_origin_on_the_nodes_port_never_reaches_the_rpc(node: IpfsNode, published: str) -> None:
+    """The node's port serves content on `<cid>.ipfs.localhost:<port>`: there every path is
+    content (here: not found), so a page there cannot drive the RPC as a same-host request."""
+    from multiformats import CID
+
+    from tidecast.ipfs.subdomain import dns_label
+
+    host = {"Host": f"{dns_label(CID.decode(published))}.ipfs.localhost:{node.port}"}
+    reply = httpx.post(node.url + "/api/v0/repo/gc", headers=host)
+    assert reply.status_code == 405 and reply.headers["content-security-policy"] == "sandbox"
+    assert httpx.get(node.url + "/api/v0/version", headers=host).status_code == 404
+    pins = httpx.post(node.url + "/api/v0/pin/ls", params={"type": "recursive"}).json()["Keys"]
+    assert published in pins

@@ -1,5 +1,7 @@
 """The embedded IPFS node (an embedded part): the block store under `.tidecast/ipfs`, the Kubo
-RPC subset on IPFS_API_URL's port, and the gateway there and on the dev server's `/ipfs/`.
+RPC subset on IPFS_API_URL's port, and the gateway there and on the dev server: content on its
+CID's own origin, `<cid>.ipfs.localhost:<port>`, and `/ipfs/<cid>` redirecting there (Kubo's
+subdomain gateway; see tidecast/ipfs/gateway.py), so nothing on IPFS runs as the site.
 
 `plan` looks at IPFS_API_URL as ChainPart looks at RPC_URL. Another host (or https): a real
 node (Kubo, IPFS Cluster's proxy) is configured; nothing starts. A loopback address where a
@@ -73,7 +75,9 @@ class IpfsNode:
         return f"http://{host}:{self.port}"
 
     def app(self) -> Starlette:
-        return Starlette(routes=[*self.rpc.routes(), *self.gateway.routes()])
+        # The gateway's content host first: a request to `<cid>.ipfs.localhost:<port>` is content,
+        # whatever its path, never the RPC.
+        return Starlette(routes=[*self.gateway.routes(), *self.rpc.routes()])
 
     def start(self) -> None:
         """Bind first (a taken port is an OSError before anything else), then serve; returns
@@ -170,7 +174,8 @@ class IpfsPart:
         return []
 
     def public_routes(self) -> list[BaseRoute]:
-        """The gateway on the dev server, for everyone (content by CID is public by nature)."""
+        """The gateway on the dev server, for everyone (content by CID is public by nature):
+        the `<cid>.ipfs.<domain>` host, and `/ipfs/` redirecting to it."""
         return self.node.gateway.routes() if self.node is not None else []
 
     def banner(self, base_url: str) -> str:
@@ -178,7 +183,7 @@ class IpfsPart:
             return f"ipfs      {mask_url(self.api_url)} (the node already there; its own gateway)"
         where = self.node.store.root
         line = f"ipfs      {mask_url(self.api_url)} (embedded node, blocks in {where})"
-        line += f" → {base_url}/ipfs/<cid>"
+        line += f" → {base_url}/ipfs/<cid> (served from <cid>.ipfs.localhost)"
         if self.gateway_url and self.gateway_url != base_url:
             line += f"\n          IPFS_GATEWAY {mask_url(self.gateway_url)}"
         return line

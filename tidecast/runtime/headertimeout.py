@@ -62,8 +62,10 @@ class HeaderTimeoutProtocol(H11Protocol):
         self._head_timer = None
         if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
             return
-        client = "%s:%d" % self.client if self.client else "a client"
-        log.debug("%s sent no complete request head within %gs; connection closed", client, self.header_timeout)
+        client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
+        log.debug(
+            "%s sent no complete request head within %gs; connection closed", client, self.header_timeout
+        )
         self.transport.close()
 
 
