@@ -20,8 +20,9 @@ const status = $("status");
 const alertBox = $("alert");
 const loginToken = sessionStorage.getItem(tokenKey);
 const mediaId = new URLSearchParams(location.search).get("id");
-// For whoever debugs a stall, and for the end-to-end tests.
-const watch = (window.tidecastWatch = { state: "loading", hls: null, events: [], paymentId: null });
+// The page's own state, never on window: nothing a script on the page could read beyond what
+// it shows (hls.js objects hold every key they loaded).
+const watch = { state: "loading", hls: null, paymentId: null };
 
 let stream = null;
 let config = null;
@@ -68,7 +69,6 @@ function scheduleRenewal(seconds) {
 async function renew() {
   try {
     playback = await requestPlayback(watch.paymentId);
-    watch.events.push({ kind: "renewed", at: video.currentTime });
     scheduleRenewal(playback.expiresIn);
     return true;
   } catch (error) {
@@ -129,7 +129,6 @@ function restartPlayer(delay) {
     watch.hls.destroy();
     watch.hls = null;
   }
-  watch.events.push({ kind: "restart", detail: { delay }, at: position });
   setTimeout(() => {
     if (watch.state === "playing") startPlayer(position);
   }, delay);
@@ -152,7 +151,6 @@ function startPlayer(startPosition = -1) {
   watch.hls = play(video, stream.masterPlaylist, {
     hlsConfig,
     onEvent(kind, detail) {
-      watch.events.push({ kind, detail: kind === "levels" ? detail.length : detail, at: video.currentTime });
       // Key failures are handled below, with the server's own words.
       if (kind === "fatal" && !/^key/i.test(detail.details || "") && watch.state === "playing") {
         stop(`Playback stopped: ${detail.details}`);
@@ -164,7 +162,6 @@ function startPlayer(startPosition = -1) {
   watch.hls.on(Hls.Events.ERROR, (_event, data) => {
     if (data.details !== Hls.ErrorDetails.KEY_LOAD_ERROR && data.details !== Hls.ErrorDetails.KEY_LOAD_TIMEOUT) return;
     const { code, message } = keyError(data);
-    watch.events.push({ kind: "key-error", detail: { code, message }, at: video.currentTime });
     onKeyRefused(code, message);
   });
   video.muted = video.muted || !navigator.userActivation?.hasBeenActive;
