@@ -11,7 +11,7 @@ import { api, show, tokenKey } from "/js/api.js";
 import { offerSwitch, setUpDemoChooser } from "/js/link.js";
 import { cancelStream, duration, openStream, paymentsConfig, tokens, topUp, units } from "/js/payments.js";
 import { creatorName, describeStream } from "/js/streams.js";
-import { connect, reason } from "/js/wallet.js";
+import { WalletError, connect, reason } from "/js/wallet.js";
 import { play } from "/player/player.js";
 
 const $ = (id) => document.getElementById(id);
@@ -233,11 +233,11 @@ function updateDeposit() {
 async function payingWallet(mustBe = null) {
   const wallet = await connect({ expectedChainId: config.chainId, allowDemo: config.development });
   if (mustBe && wallet.address.toLowerCase() !== mustBe.toLowerCase()) {
-    throw new Error(`Use the wallet that opened this payment stream: ${mustBe}.`);
+    throw new WalletError("wrong-wallet", `Use the wallet that opened this payment stream: ${mustBe}.`);
   }
   const { data: me } = await api("/api/auth/me", { token: loginToken });
   if (!(me.wallets || []).some((linked) => linked.address.toLowerCase() === wallet.address.toLowerCase())) {
-    throw new Error(`Wallet ${wallet.address} is not linked to your account: link it on your account page first.`);
+    throw new WalletError("not-linked", `Wallet ${wallet.address} is not linked to your account: link it on your account page first.`);
   }
   return wallet;
 }
@@ -256,7 +256,9 @@ $("open").addEventListener("submit", async (event) => {
   const button = event.target.querySelector("button");
   button.disabled = true;
   try {
-    if (!stream.creator?.wallet) throw new Error("The creator has not linked a wallet yet, so this stream cannot be paid for.");
+    if (!stream.creator?.wallet) {
+      throw new WalletError("no-creator-wallet", "The creator has not linked a wallet yet, so this stream cannot be paid for.");
+    }
     const minutes = Number(event.target.elements.minutes.value);
     const { signer } = await payingWallet();
     const id = await openStream(signer, stream.creator.wallet, priceUnits(), priceUnits() * BigInt(minutes * 60), say);
