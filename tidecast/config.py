@@ -196,6 +196,9 @@ class Settings(BaseModel):
     tidecast_function_timeout: float = Field(default=10.0, gt=0, le=900)
     #: The dev server: seconds a request body may take to arrive in full, then 408.
     tidecast_body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    #: The dev server and the embedded IPFS node: seconds a request's headers may take to
+    #: arrive in full, then the connection is closed (slow clients must not hold connections).
+    tidecast_header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     #: The dev server: proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed.
     #: Unset, no forwarded header is believed, from anyone: the client is the TCP peer.
     tidecast_trusted_proxies: str | None = None

@@ -59,7 +59,9 @@ async function requireBalance(token, owner, amount, config) {
 // estimate: the estimate runs against the latest block, and a stream's top-up or cancel costs
 // more once time has passed since (tidecast/chain/gas.py measures it; the config carries its
 // figures). A wallet that estimates for itself would otherwise send the bare figure, and the
-// transaction would run out of gas and revert.
+// transaction would run out of gas and revert. Transactions go one at a time: each waits for
+// the previous one's receipt, and its nonce is then taken afresh from the node by the signer
+// (wallet.js turns ethers' request cache off) or chosen by the user's wallet.
 async function send(contract, method, ...args) {
   const { gas } = await paymentsConfig();
   const estimate = await contract[method].estimateGas(...args);
@@ -92,7 +94,7 @@ export async function openStream(signer, recipient, flowRate, deposit, onStep = 
     }
     if (parsed?.name === "StreamCreated") return parsed.args.streamId.toString();
   }
-  throw new Error("The payment stream was created but its id is not in the receipt.");
+  throw new WalletError("receipt", "The payment stream was created but its id is not in the receipt: reload the page to see it.");
 }
 
 export async function topUp(signer, streamId, amount, onStep = () => {}) {

@@ -5,7 +5,8 @@
 import { ethers } from "/vendor/ethers/ethers.min.js";
 
 // A failure the user can act on: `kind` says which ("no-wallet", "wrong-chain", "rejected",
-// "insufficient"), the message says what to do.
+// "insufficient", "not-linked", "wrong-wallet", "no-creator-wallet", "receipt"), the message
+// says what to do.
 export class WalletError extends Error {
   constructor(kind, message) {
     super(message);
@@ -37,13 +38,58 @@ export function chooseDemo(index) {
   else localStorage.setItem(demoKey, String(index));
 }
 
-// A short, human reason for an error from a wallet or a node (user rejection, revert reason).
+// What kind of failure an error from a wallet, ethers or a node is: "rejected" (the user said
+// no), "insufficient-funds" (no ETH for gas), "nonce" (the transaction count was out of step),
+// "reverted" (the contract refused), "network" (the node or wallet did not answer), "unknown".
+// Wallets and nodes word these differently; ethers wraps what it cannot sort as UNKNOWN_ERROR
+// ("could not coalesce error") with the node's error inside.
+export function errorKind(error) {
+  const codes = [error?.code, error?.error?.code, error?.info?.error?.code, error?.error?.error?.code];
+  const text = [error?.message, error?.error?.message, error?.info?.error?.message, error?.error?.error?.message]
+    .filter((part) => typeof part === "string")
+    .join(" ")
+    .toLowerCase();
+  if (codes.includes(4001) || codes.includes("ACTION_REJECTED") || /user (rejected|denied)/.test(text)) return "rejected";
+  // geth and Anvil: "insufficient funds for gas * price + value"; py-evm (the embedded chain):
+  // "Sender … cannot afford txn gas … with account balance 0".
+  if (codes.includes("INSUFFICIENT_FUNDS") || /insufficient funds|cannot afford txn/.test(text)) return "insufficient-funds";
+  if (codes.includes("NONCE_EXPIRED") || codes.includes("REPLACEMENT_UNDERPRICED") || /\bnonce\b/.test(text)) return "nonce";
+  if (codes.includes("CALL_EXCEPTION") || /execution reverted|\breverted\b/.test(text)) return "reverted";
+  if (
+    ["NETWORK_ERROR", "SERVER_ERROR", "TIMEOUT"].some((code) => codes.includes(code)) ||
+    /failed to fetch|networkerror|network error|load failed/.test(text)
+  ) {
+    return "network";
+  }
+  return "unknown";
+}
+
+// A sentence for a person, for any error a page shows after a wallet, ethers or the API
+// failed: the one place the pages turn errors into words. A library's own text (codes, "could
+// not coalesce error", hex data) never reaches the page; it goes to the console.
 export function reason(error) {
   if (error instanceof WalletError) return error.message;
-  if (error?.code === 4001 || error?.code === "ACTION_REJECTED" || error?.info?.error?.code === 4001) {
-    return "You rejected the request in your wallet.";
+  if (typeof error?.status === "number") return error.message; // the API's own words (api.js)
+  const kind = errorKind(error);
+  if (kind !== "rejected") console.error("wallet or chain error:", error);
+  switch (kind) {
+    case "rejected":
+      return "You rejected the request in your wallet. Nothing was sent.";
+    case "insufficient-funds":
+      return "Your wallet holds too little ETH to pay the network fee (gas) for this transaction. Nothing was sent.";
+    case "nonce":
+      return "Your wallet's transaction count was out of step with the chain (another transaction went out at the same moment). Nothing was paid: try again.";
+    case "reverted": {
+      const why = typeof error?.reason === "string" && error.reason.length <= 200 ? error.reason : null;
+      return why
+        ? `The payment contract refused the transaction: ${why}. Nothing was paid.`
+        : "The payment contract refused the transaction. Nothing was paid.";
+    }
+    case "network":
+      return "The chain did not answer: check your connection and try again. Any transaction that was sent is listed in your wallet.";
+    default:
+      return "Your wallet or the chain reported an unexpected error, and this step did not finish. Try again; the details are in the browser's console.";
   }
-  return error?.reason || error?.shortMessage || error?.info?.error?.message || error?.message || String(error);
 }
 
 // Connects: { signer, address, chainId, source: "injected" | "demo" }. `expectedChainId`
@@ -55,7 +101,14 @@ export async function connect({ expectedChainId = null, allowDemo = false } = {}
   if (demo !== null) {
     const account = (await demoAccounts()).find((candidate) => String(candidate.index) === demo);
     if (!account) throw new WalletError("no-wallet", `Demo account ${demo} is not available (is this the development server?).`);
-    const provider = new ethers.JsonRpcProvider(account.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 500 });
+    // cacheTimeout -1: ethers answers a request repeated within 250 ms from a cache, and the
+    // signer takes each nonce with eth_getTransactionCount(…, "pending"): an approval mined
+    // within that time left createStream its nonce (issue 18, about one open in five).
+    const provider = new ethers.JsonRpcProvider(account.rpcUrl, undefined, {
+      staticNetwork: true,
+      pollingInterval: 500,
+      cacheTimeout: -1,
+    });
     signer = new ethers.Wallet(account.privateKey, provider);
     source = "demo";
   } else {
@@ -65,7 +118,8 @@ export async function connect({ expectedChainId = null, allowDemo = false } = {}
         "No wallet found: install a browser wallet such as MetaMask" + (allowDemo ? ", or choose a demo account." : "."),
       );
     }
-    const provider = new ethers.BrowserProvider(globalThis.ethereum);
+    // The wallet picks nonces; reads (allowance after an approval, balances) are fresh too.
+    const provider = new ethers.BrowserProvider(globalThis.ethereum, undefined, { cacheTimeout: -1 });
     provider.pollingInterval = 500; // the dev chain mines in about a second; ethers' default is 4 s
     try {
       await provider.send("eth_requestAccounts", []);

@@ -36,13 +36,36 @@ export function sourceFrom(search, base) {
   return url.href;
 }
 
+// Where a key is fetched from. Key URIs in tidecast's playlists are root-relative
+// (/api/keys/<stream>/<period>): the site's keys endpoint. A playlist played from /ipfs/ is
+// fetched from the CID's own origin (the gateway moves /ipfs/ there, so nothing on IPFS runs as
+// the site), where that path means nothing and where a viewer's token must never go: key
+// requests go to the page's own origin instead.
+export function keyUrl(url, base) {
+  const target = new URL(url, base);
+  const site = new URL(base);
+  if (target.origin !== site.origin && target.pathname.startsWith("/api/keys/")) {
+    return new URL(target.pathname + target.search, site).href;
+  }
+  return target.href;
+}
+
 // Plays `src` in `video`. `onEvent(kind, detail)` hears "levels", "level", "error" and
 // "fatal". `startQuality` names the rendition to begin with (then adaptive takes over); an
 // unknown name leaves the choice to hls.js.
 export function play(video, src, { onEvent = () => {}, startQuality = null, hlsConfig = {} } = {}) {
   const Hls = globalThis.Hls;
   if (Hls && Hls.isSupported()) {
-    const hls = new Hls({ ...hlsConfig });
+    const setup = hlsConfig.xhrSetup;
+    const hls = new Hls({
+      ...hlsConfig,
+      // hls.js calls this before it opens the request, and opens it itself if this did not.
+      xhrSetup(xhr, url) {
+        const target = keyUrl(url, location.href);
+        if (target !== url || !xhr.readyState) xhr.open("GET", target, true);
+        return setup?.(xhr, target);
+      },
+    });
     hls.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
       onEvent("levels", data.levels);
       if (startQuality) {

@@ -223,9 +223,9 @@ if (!token) {
   document.getElementById("signed-out").hidden = false;
 } else {
   document.getElementById("studio").hidden = false;
-  window.tidecastStudio = { ready: false };
   await Promise.all([resumeNotice(), listStreams(), setUpDemoChooser(document.getElementById("demo"), document.getElementById("demo-account"))]);
-  window.tidecastStudio.ready = true;
+  // Loaded: screen readers (and anyone waiting on the page) hear that the list is complete.
+  document.getElementById("studio").removeAttribute("aria-busy");
   listEarnings();
   const processing = localStorage.getItem(processingKey);
   if (processing) follow(processing);

@@ -11,7 +11,7 @@ import { api, show, tokenKey } from "/js/api.js";
 import { offerSwitch, setUpDemoChooser } from "/js/link.js";
 import { cancelStream, duration, openStream, paymentsConfig, tokens, topUp, units } from "/js/payments.js";
 import { creatorName, describeStream } from "/js/streams.js";
-import { connect, reason } from "/js/wallet.js";
+import { WalletError, connect, reason } from "/js/wallet.js";
 import { play } from "/player/player.js";
 
 const $ = (id) => document.getElementById(id);
@@ -20,8 +20,9 @@ const status = $("status");
 const alertBox = $("alert");
 const loginToken = sessionStorage.getItem(tokenKey);
 const mediaId = new URLSearchParams(location.search).get("id");
-// For whoever debugs a stall, and for the end-to-end tests.
-const watch = (window.tidecastWatch = { state: "loading", hls: null, events: [], paymentId: null });
+// The page's own state, never on window: nothing a script on the page could read beyond what
+// it shows (hls.js objects hold every key they loaded).
+const watch = { state: "loading", hls: null, paymentId: null };
 
 let stream = null;
 let config = null;
@@ -68,7 +69,6 @@ function scheduleRenewal(seconds) {
 async function renew() {
   try {
     playback = await requestPlayback(watch.paymentId);
-    watch.events.push({ kind: "renewed", at: video.currentTime });
     scheduleRenewal(playback.expiresIn);
     return true;
   } catch (error) {
@@ -129,7 +129,6 @@ function restartPlayer(delay) {
     watch.hls.destroy();
     watch.hls = null;
   }
-  watch.events.push({ kind: "restart", detail: { delay }, at: position });
   setTimeout(() => {
     if (watch.state === "playing") startPlayer(position);
   }, delay);
@@ -152,7 +151,6 @@ function startPlayer(startPosition = -1) {
   watch.hls = play(video, stream.masterPlaylist, {
     hlsConfig,
     onEvent(kind, detail) {
-      watch.events.push({ kind, detail: kind === "levels" ? detail.length : detail, at: video.currentTime });
       // Key failures are handled below, with the server's own words.
       if (kind === "fatal" && !/^key/i.test(detail.details || "") && watch.state === "playing") {
         stop(`Playback stopped: ${detail.details}`);
@@ -164,7 +162,6 @@ function startPlayer(startPosition = -1) {
   watch.hls.on(Hls.Events.ERROR, (_event, data) => {
     if (data.details !== Hls.ErrorDetails.KEY_LOAD_ERROR && data.details !== Hls.ErrorDetails.KEY_LOAD_TIMEOUT) return;
     const { code, message } = keyError(data);
-    watch.events.push({ kind: "key-error", detail: { code, message }, at: video.currentTime });
     onKeyRefused(code, message);
   });
   video.muted = video.muted || !navigator.userActivation?.hasBeenActive;
@@ -236,11 +233,11 @@ function updateDeposit() {
 async function payingWallet(mustBe = null) {
   const wallet = await connect({ expectedChainId: config.chainId, allowDemo: config.development });
   if (mustBe && wallet.address.toLowerCase() !== mustBe.toLowerCase()) {
-    throw new Error(`Use the wallet that opened this payment stream: ${mustBe}.`);
+    throw new WalletError("wrong-wallet", `Use the wallet that opened this payment stream: ${mustBe}.`);
   }
   const { data: me } = await api("/api/auth/me", { token: loginToken });
   if (!(me.wallets || []).some((linked) => linked.address.toLowerCase() === wallet.address.toLowerCase())) {
-    throw new Error(`Wallet ${wallet.address} is not linked to your account: link it on your account page first.`);
+    throw new WalletError("not-linked", `Wallet ${wallet.address} is not linked to your account: link it on your account page first.`);
   }
   return wallet;
 }
@@ -259,7 +256,9 @@ $("open").addEventListener("submit", async (event) => {
   const button = event.target.querySelector("button");
   button.disabled = true;
   try {
-    if (!stream.creator?.wallet) throw new Error("The creator has not linked a wallet yet, so this stream cannot be paid for.");
+    if (!stream.creator?.wallet) {
+      throw new WalletError("no-creator-wallet", "The creator has not linked a wallet yet, so this stream cannot be paid for.");
+    }
     const minutes = Number(event.target.elements.minutes.value);
     const { signer } = await payingWallet();
     const id = await openStream(signer, stream.creator.wallet, priceUnits(), priceUnits() * BigInt(minutes * 60), say);

@@ -22,6 +22,12 @@ from tests.support.wallet import TestWallet
 PASSWORD = "correct horse battery"
 
 
+def studio_ready(page: Any) -> None:
+    """The studio has loaded its lists: its section is shown and no longer `aria-busy`, as a
+    screen reader hears it."""
+    page.wait_for_selector("#studio:not([aria-busy])", timeout=20_000)
+
+
 def no_axe_violations(page: Any) -> None:
     found = serious_violations(page)
     assert found == [], found
@@ -144,7 +150,7 @@ def test_studio_upload_resumes_after_a_reload_and_refuses_what_is_too_large(
     register(base, "cora")
     sign_in(page, base, "cora")
     page.goto(f"{base}/studio/")
-    page.wait_for_function("() => window.tidecastStudio?.ready")
+    studio_ready(page)
     no_axe_violations(page)
 
     # Too large: said before anything is sent.
@@ -174,7 +180,7 @@ def test_studio_upload_resumes_after_a_reload_and_refuses_what_is_too_large(
     page.unroute("**/api/uploads/*")
 
     page.reload()
-    page.wait_for_function("() => window.tidecastStudio?.ready")
+    studio_ready(page)
     expect(page.locator("#resume")).to_contain_text("stopped at")
     shown = page.evaluate("() => document.getElementById('upload-progress').value")
     assert 0 < shown < 100, shown  # the progress survived the reload
@@ -237,3 +243,27 @@ def test_linking_with_a_demo_account_and_no_browser_wallet(platform: Platform, b
     no_axe_violations(page)
     page.evaluate("() => localStorage.removeItem('tidecast.demoAccount')")  # the next test's page
     assert errors == []
+
+
+def test_production_pages_expose_no_test_hooks(platform: Platform, browser: Any) -> None:
+    """Pages keep their state to themselves (issue 18: the watch page's debug log kept hls.js
+    objects, and through them every key it had loaded, on `window`). Tests watch what a user
+    sees (the DOM, the network, the video element), never a global the page puts there."""
+    base = platform.base
+    page = browser.new_page()
+    register(base, "hana")
+    sign_in(page, base, "hana")
+    hooks = "() => Object.keys(window).filter((name) => /^tidecast|^__tidecast/i.test(name))"
+    for path in (
+        "/",
+        "/account/",
+        "/studio/",
+        "/watch/?id=no-such-stream",
+        "/player/?src=/streams/x/master.m3u8",
+    ):
+        page.goto(base + path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(hooks) == [], path
+    page.goto(base + "/studio/")
+    studio_ready(page)
+    assert page.evaluate(hooks) == []

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.support.accounts import add_user
+from tests.support.ipfs_node import gateway
 from tests.support.parts import free_port
 from tidecast.config import load_settings
 from tidecast.container import create_services
@@ -225,18 +226,23 @@ def test_dev_server_end_to_end(dev_server: tuple[str, subprocess.Popen[str]], ch
 
 def test_dev_ipfs_node_and_gateway(dev_server: tuple[str, subprocess.Popen[str]], dev_ipfs_url: str) -> None:
     """`tidecast dev` runs the IPFS node on IPFS_API_URL and serves its gateway on the dev
-    server's /ipfs/, to any Host."""
+    server: `/ipfs/<cid>` on any Host moves to `<cid>.ipfs.<host>`, which serves the content."""
     base, _proc = dev_server
     added = httpx.post(dev_ipfs_url + "/api/v0/add", files={"file": ("hello.txt", b"hello world\n")})
     assert (
         added.text
         == '{"Name":"hello.txt","Hash":"QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o","Size":"20"}\n'
     )
-    got = httpx.get(
-        base + "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o", headers={"Host": "tv.example"}
-    )
+    # any Host: /ipfs/ there moves to the CID's own origin, which serves it (sandboxed)
+    got = gateway(base + "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o")
     assert got.status_code == 200 and got.content == b"hello world\n"
-    assert got.headers["etag"] == '"QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"'
+    assert got.headers["content-security-policy"] == "sandbox"
+    port = base.rsplit(":", 1)[1]
+    moved = httpx.get(
+        base + "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o", headers={"Host": f"tv.example:{port}"}
+    )
+    assert moved.status_code == 301 and ".ipfs.tv.example:" in moved.headers["location"]
+    assert got.headers["etag"] == '"bafybeicg2rebjoofv4kbyovkw7af3rpiitvnl6i7ckcywaq6xjcxnc2mby"'  # its CIDv1
 
 
 def test_invoke_timeout_exits_1_without_waiting_for_the_handler(checkout: Path) -> None:

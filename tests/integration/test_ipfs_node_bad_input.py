@@ -10,7 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.ipfs_node import BOUNDARY, CONTENT_TYPE, body, ndjson, part, running_node, stored_blocks
+from tests.support.ipfs_node import (
+    BOUNDARY,
+    CONTENT_TYPE,
+    body,
+    gateway,
+    ndjson,
+    part,
+    running_node,
+    stored_blocks,
+)
 from tidecast.embedded.ipfs import IpfsNode
 
 HELLO = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"
@@ -51,7 +60,7 @@ def test_malformed_cids_are_400(api: httpx.Client, node: IpfsNode, bad: str) -> 
         reply = api.post(f"/{command}", params={"arg": bad})
         assert reply.status_code == 400, (command, reply.text)
         assert reply.json()["Type"] == "error"
-    assert httpx.get(f"{node.url}/ipfs/{bad or 'x'}").status_code in (400, 404)
+    assert gateway(f"{node.url}/ipfs/{bad or 'x'}").status_code in (400, 404)
 
 
 @pytest.mark.parametrize(
@@ -192,7 +201,7 @@ def test_missing_blocks_are_404(api: httpx.Client, node: IpfsNode) -> None:
     leaves = [p for p in stored_blocks(node.store.root) if p.stat().st_size > 10_000]
     leaves[0].unlink()
     assert_kubo_error(api.post("/cat", params={"arg": cid}), 404, "not found")
-    assert httpx.get(f"{node.url}/ipfs/{cid}").status_code == 404
+    assert gateway(f"{node.url}/ipfs/{cid}").status_code == 404
     assert api.post("/pin/rm", params={"arg": cid}).status_code == 200
     assert_kubo_error(api.post("/pin/add", params={"arg": cid}), 404, "not found")
     never = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
@@ -215,3 +224,37 @@ def test_cat_of_a_directory_and_bad_offsets(api: httpx.Client) -> None:
     assert_kubo_error(api.post("/cat"), 400)
     assert_kubo_error(api.post("/pin/ls", params={"type": "sideways"}), 400)
     assert_kubo_error(api.post("/pin/add", params={"arg": directory, "recursive": "false"}), 400)
+
+
+def symlink_dir(api: httpx.Client) -> str:
+    """`d/` holding a file and a symlink to it, as `ipfs add -r` sends them (Kubo's t0044)."""
+    link = (
+        f"--{BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="d%2Flink"\r\n'
+        "Content-Type: application/symlink\r\n\r\n"
+        "target.txt\r\n"
+    ).encode()
+    reply = api.post(
+        "/add",
+        content=body(part("d", directory=True), link, part("d/target.txt", b"the target\n")),
+        headers={"Content-Type": CONTENT_TYPE},
+    )
+    assert reply.status_code == 200, reply.text
+    return str(ndjson(reply.text)[-1]["Hash"])
+
+
+def test_cat_of_a_symlink_answers_its_target_as_kubo_does(api: httpx.Client) -> None:
+    """Kubo's `cat` reads a UnixFS symlink as a file holding its target (boxo's files.Symlink
+    is a File): never followed, and the body is exactly what Content-Length says."""
+    root = symlink_dir(api)
+    reply = api.post("/cat", params={"arg": f"{root}/link"})
+    assert reply.status_code == 200, reply.text
+    assert reply.content == b"target.txt"
+    assert reply.headers["content-length"] == reply.headers["x-content-length"] == "10"
+    part_ = api.post("/cat", params={"arg": f"{root}/link", "offset": "2", "length": "4"})
+    assert part_.status_code == 200 and part_.content == b"rget"
+    past = api.post("/cat", params={"arg": f"{root}/link", "offset": "99"})
+    assert past.status_code == 200 and past.content == b""
+    # a symlink in the middle of a path is not a directory: nothing is there
+    assert_kubo_error(api.post("/cat", params={"arg": f"{root}/link/x"}), 404)
+    assert api.post("/cat", params={"arg": f"{root}/target.txt"}).content == b"the target\n"

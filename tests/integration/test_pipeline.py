@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import Engine, select
 
 from tests.support.devserver import running_devserver
 from tests.support.functions import bind_functions
-from tests.support.ipfs_node import running_node
+from tests.support.ipfs_node import gateway, running_node
 from tests.support.media import decoded_frames, key_tags
 from tests.support.uploads import make_video, streams, upload_all, user_token
 from tidecast.config import load_settings
@@ -168,13 +167,13 @@ def test_published_segments_are_ciphertext_everywhere_and_open_with_the_stored_k
         }
         for where, root in sources.items():
             for quality in ("180p", "90p"):
-                playlist = httpx.get(f"{root}/{quality}/playlist.m3u8")
+                playlist = gateway(f"{root}/{quality}/playlist.m3u8")
                 assert playlist.status_code == 200, (where, playlist.status_code)
                 tags = key_tags(playlist.text)
                 assert len(tags) == 3
                 for index, (segment, method, uri, iv) in enumerate(tags):
                     assert method == "AES-128" and uri == f"/api/keys/{stream_id}/{index // 2}"
-                    data = httpx.get(f"{root}/{quality}/{segment}").content
+                    data = gateway(f"{root}/{quality}/{segment}").content
                     assert len(data) > 1000 and decoded_frames(data) == 0, (where, quality, segment)
                     plain = decrypt(data, svc.media_keys.key(stream_id, index // 2), iv)
                     assert decoded_frames(plain) == 15, (where, quality, segment)  # 1 s at 15 fps

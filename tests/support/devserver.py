@@ -23,6 +23,7 @@ def running_devserver(
     *,
     max_body_bytes: int = 6 * 1024 * 1024,
     body_timeout: float = 30.0,
+    header_timeout: float = 10.0,
     trusted_proxies: list[str] | None = None,
     dev_routes: list[Any] | None = None,
     public_routes: list[Any] | None = None,
@@ -34,7 +35,9 @@ def running_devserver(
         dev_routes, public_routes
     )
     port = free_port()
-    config = server_config(app, host="127.0.0.1", port=port, trusted_proxies=trusted_proxies or [])
+    config = server_config(
+        app, host="127.0.0.1", port=port, trusted_proxies=trusted_proxies or [], header_timeout=header_timeout
+    )
     config.log_level = "warning"
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
 
 from tidecast.embedded.ipfs import IpfsNode
 from tidecast.ipfs.blockstore import BlockStore
@@ -17,8 +20,16 @@ CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
 
 
 @contextmanager
-def running_node(root: Path, *, max_add_bytes: int = 1 << 30) -> Iterator[IpfsNode]:
-    node = IpfsNode(BlockStore(root, sync=False), "127.0.0.1", 0, max_add_bytes=max_add_bytes)
+def running_node(
+    root: Path, *, max_add_bytes: int = 1 << 30, header_timeout: float = 10.0
+) -> Iterator[IpfsNode]:
+    node = IpfsNode(
+        BlockStore(root, sync=False),
+        "127.0.0.1",
+        0,
+        max_add_bytes=max_add_bytes,
+        header_timeout=header_timeout,
+    )
     node.start()
     try:
         yield node
@@ -64,3 +75,25 @@ def ndjson(text: str) -> list[dict[str, object]]:
 
 def stored_blocks(root: Path) -> list[Path]:
     return [p for p in (root / "blocks").rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+
+def gateway(url: str, *, method: str = "GET", follow: bool = True, **kwargs: Any) -> httpx.Response:
+    """A gateway request as a browser makes it. `/ipfs/<cid>/...` on the node or the dev server
+    answers 301 to the CID's origin, `<cid>.ipfs.localhost:<port>`, which browsers resolve to
+    loopback (this machine's resolver does not): such a request goes to 127.0.0.1 with the
+    subdomain as Host. `follow` follows that one redirect (never one within the subdomain)."""
+    headers = dict(kwargs.pop("headers", None) or {})
+    for _ in range(3):
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if host.endswith(".localhost"):
+            target = parts._replace(netloc=f"127.0.0.1:{parts.port}").geturl()
+            reply = httpx.request(method, target, headers={**headers, "Host": parts.netloc}, **kwargs)
+        else:
+            reply = httpx.request(method, url, headers=headers, **kwargs)
+        location = reply.headers.get("location", "")
+        moved = reply.status_code == 301 and ".ipfs.localhost" in urlsplit(location).netloc
+        if not (follow and moved and not host.endswith(".localhost")):
+            return reply
+        url = location
+    raise AssertionError(f"too many redirects from {url}")

@@ -98,7 +98,11 @@ def dev(
     dev_routes = [route for part in parts for route in part.routes()]
     public_routes = [route for part in parts for route in part.public_routes()]
     config = server_config(
-        server.app(dev_routes, public_routes), host=host, port=port, trusted_proxies=settings.trusted_proxies
+        server.app(dev_routes, public_routes),
+        host=host,
+        port=port,
+        trusted_proxies=settings.trusted_proxies,
+        header_timeout=settings.tidecast_header_timeout_seconds,
     )
     # uvicorn re-raises the signal that stopped it once it has shut down; SIGTERM's default
     # action would end the process there, before the embedded parts are stopped (the chain's

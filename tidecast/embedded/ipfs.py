@@ -1,5 +1,7 @@
 """The embedded IPFS node (an embedded part): the block store under `.tidecast/ipfs`, the Kubo
-RPC subset on IPFS_API_URL's port, and the gateway there and on the dev server's `/ipfs/`.
+RPC subset on IPFS_API_URL's port, and the gateway there and on the dev server: content on its
+CID's own origin, `<cid>.ipfs.localhost:<port>`, and `/ipfs/<cid>` redirecting there (Kubo's
+subdomain gateway; see tidecast/ipfs/gateway.py), so nothing on IPFS runs as the site.
 
 `plan` looks at IPFS_API_URL as ChainPart looks at RPC_URL. Another host (or https): a real
 node (Kubo, IPFS Cluster's proxy) is configured; nothing starts. A loopback address where a
@@ -44,10 +46,13 @@ class IpfsNode:
     """The block store, the Kubo RPC routes and the gateway, served over HTTP on host:port in
     a thread of its own (`start`/`stop`), or mounted into another app (`rpc`, `gateway`)."""
 
-    def __init__(self, store: BlockStore, host: str, port: int, *, max_add_bytes: int) -> None:
+    def __init__(
+        self, store: BlockStore, host: str, port: int, *, max_add_bytes: int, header_timeout: float = 10.0
+    ) -> None:
         self.store = store
         self.host = host
         self.port = port
+        self.header_timeout = header_timeout
         self.rpc = KuboRpc(store, max_add_bytes=max_add_bytes)
         self.gateway = Gateway(Reader(store))
         self._server: uvicorn.Server | None = None
@@ -56,7 +61,13 @@ class IpfsNode:
     @classmethod
     def from_settings(cls, settings: Settings, host: str = "127.0.0.1", port: int = 5001) -> IpfsNode:
         store = BlockStore(settings.tidecast_data_dir / STORE_DIR)
-        return cls(store, host, port, max_add_bytes=settings.tidecast_ipfs_max_add_bytes)
+        return cls(
+            store,
+            host,
+            port,
+            max_add_bytes=settings.tidecast_ipfs_max_add_bytes,
+            header_timeout=settings.tidecast_header_timeout_seconds,
+        )
 
     @property
     def url(self) -> str:
@@ -64,7 +75,9 @@ class IpfsNode:
         return f"http://{host}:{self.port}"
 
     def app(self) -> Starlette:
-        return Starlette(routes=[*self.rpc.routes(), *self.gateway.routes()])
+        # The gateway's content host first: a request to `<cid>.ipfs.localhost:<port>` is content,
+        # whatever its path, never the RPC.
+        return Starlette(routes=[*self.gateway.routes(), *self.rpc.routes()])
 
     def start(self) -> None:
         """Bind first (a taken port is an OSError before anything else), then serve; returns
@@ -72,10 +85,17 @@ class IpfsNode:
         import uvicorn
 
         from tidecast.runtime.devserver import bind_socket
+        from tidecast.runtime.headertimeout import header_timeout_protocol
 
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app(), log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(
+            self.app(),
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            http=header_timeout_protocol(self.header_timeout),
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name=NODE_THREAD, daemon=True
@@ -154,7 +174,8 @@ class IpfsPart:
         return []
 
     def public_routes(self) -> list[BaseRoute]:
-        """The gateway on the dev server, for everyone (content by CID is public by nature)."""
+        """The gateway on the dev server, for everyone (content by CID is public by nature):
+        the `<cid>.ipfs.<domain>` host, and `/ipfs/` redirecting to it."""
         return self.node.gateway.routes() if self.node is not None else []
 
     def banner(self, base_url: str) -> str:
@@ -162,7 +183,7 @@ class IpfsPart:
             return f"ipfs      {mask_url(self.api_url)} (the node already there; its own gateway)"
         where = self.node.store.root
         line = f"ipfs      {mask_url(self.api_url)} (embedded node, blocks in {where})"
-        line += f" → {base_url}/ipfs/<cid>"
+        line += f" → {base_url}/ipfs/<cid> (served from <cid>.ipfs.localhost)"
         if self.gateway_url and self.gateway_url != base_url:
             line += f"\n          IPFS_GATEWAY {mask_url(self.gateway_url)}"
         return line

@@ -1,4 +1,13 @@
-"""A path gateway: GET and HEAD /ipfs/<cid>[/path], served from the local block store.
+"""A subdomain gateway (Kubo's, specs.ipfs.tech/http-gateways/subdomain-gateway): content is
+served from its CID's own origin, `<cid>.ipfs.<domain>[:port]/<path>`, from the local block
+store; `/ipfs/<cid>[/path]` on any other host (the site's origin, the node's) is a 301 there.
+
+Why: the site's origin holds the login (sessionStorage) and, in development, the dev pages
+(the mailbox with its reset links). HTML in any CID, and anyone can make an identity CID that
+holds a page, would run there. On its own origin it reaches neither; and every answer carries
+`Content-Security-Policy: sandbox` (no script runs; the document's origin is opaque) and
+`X-Content-Type-Options: nosniff`, with Kubo's CORS headers so the site's player can fetch
+playlists and segments across origins.
 
 What it answers, as public gateways do (specs.ipfs.tech/http-gateways/path-gateway):
 - a file with its content type from its name (HLS types included), or sniffed from its first
@@ -8,7 +17,9 @@ What it answers, as public gateways do (specs.ipfs.tech/http-gateways/path-gatew
   file, which RFC 9110 allows); If-None-Match → 304;
 - a directory: redirected to its path with a trailing slash, then its `index.html`, or an HTML
   listing with every name escaped;
-- a malformed CID or path → 400, nothing there → 404; errors are short plain text.
+- a malformed CID or path → 400, nothing there → 404; errors are short plain text;
+- a symlink: its target as text, never followed (Kubo; the conformance suite's
+  TestGatewaySymlink).
 
 Before a file's body starts, every block of the range is checked to be there, so a missing
 block is a 404, not a response cut short.
@@ -24,18 +35,31 @@ from multiformats import CID
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Host, Route
+from starlette.types import Receive, Scope, Send
 
 from tidecast.errors import DomainError
 from tidecast.ipfs.nodes import cid_text
 from tidecast.ipfs.reader import Reader, Stat, split_path
 from tidecast.ipfs.rpc import ANY_METHOD
+from tidecast.ipfs.subdomain import cid_of_label, dns_label, subdomain_url
 from tidecast.runtime.devserver import register_media_types
 from tidecast.runtime.errors import status_of
 
 IMMUTABLE = "public, max-age=29030400, immutable"
 LISTING_CACHE = "public, max-age=604800"
 SNIFF_BYTES = 512
+#: On every answer of the gateway, on any host: nothing from IPFS runs as a page.
+ISOLATED = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
+#: Kubo's gateway CORS headers (t0112-gateway-cors): content is public, readable from any page.
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Range, User-Agent, X-Requested-With",
+    "Access-Control-Expose-Headers": (
+        "Content-Length, Content-Range, X-Chunked-Output, X-Stream-Output, X-Ipfs-Path, X-Ipfs-Roots"
+    ),
+}
 
 
 class Gateway:
@@ -44,17 +68,54 @@ class Gateway:
         self.reader = reader
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/ipfs/{path:path}", self.endpoint, methods=ANY_METHOD)]
+        """The subdomain host first (every path there is content), then `/ipfs/` on any other
+        host, which only redirects."""
+        return [
+            Host("{label}.ipfs.{domain}", app=self._subdomain_app),
+            Route("/ipfs/{path:path}", self.redirect, methods=ANY_METHOD),
+        ]
+
+    async def redirect(self, request: Request) -> Response:
+        """`/ipfs/<cid>[/path]` → 301 to the CID's origin, as Kubo's subdomain gateway answers
+        a path request; nothing from the CID is ever sent from this origin."""
+        try:
+            root, names = split_path(request.path_params["path"])
+            location = subdomain_url(
+                request.url.scheme,
+                request.headers.get("host", ""),
+                root,
+                names,
+                slash=request.scope["path"].endswith("/"),
+                query=request.url.query,
+            )
+        except DomainError as exc:
+            return _error(exc)
+        return RedirectResponse(location, status_code=301, headers=ISOLATED)
+
+    async def _subdomain_app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await self.endpoint(request)
+        response.headers.update({**ISOLATED, **CORS})
+        await response(scope, receive, send)
 
     async def endpoint(self, request: Request) -> Response:
+        """Content on its own origin: `<label>.ipfs.<domain>/<path>`."""
+        if request.method == "OPTIONS":
+            return Response(status_code=200)  # a CORS preflight: the headers say it all
         if request.method not in ("GET", "HEAD"):
-            return PlainTextResponse("method not allowed\n", 405, headers={"Allow": "GET, HEAD"})
-        path = request.path_params["path"]
+            return PlainTextResponse("method not allowed\n", 405, headers={"Allow": "GET, HEAD, OPTIONS"})
+        label = request.path_params["label"]
         try:
-            return await self._serve(request, path)
+            cid = cid_of_label(label)
+            canonical = dns_label(cid)
+            if canonical != label:  # a CIDv0 or another base: Kubo moves it to the canonical label
+                host = request.headers.get("host", "")
+                location = f"{request.url.scheme}://{canonical}{host[len(label) :]}{request.scope['path']}"
+                query = f"?{request.url.query}" if request.url.query else ""
+                return RedirectResponse(location + query, status_code=301)
+            return await self._serve(request, cid_text(cid) + request.scope["path"])
         except DomainError as exc:
-            status, _ = status_of(exc)
-            return PlainTextResponse(f"{exc.message}\n", status)
+            return _error(exc)
 
     async def _serve(self, request: Request, path: str) -> Response:
         root, names = split_path(path)
@@ -70,6 +131,8 @@ class Gateway:
                 return await self._listing(request, target, root, names, ipfs_path)
             index_stat = await run_in_threadpool(self.reader.stat, index)
             return await self._file(request, index_stat, "index.html", ipfs_path)
+        if stat.kind == "symlink":  # its target as text, whatever its name says
+            return await self._file(request, stat, "", ipfs_path, media_type="text/plain; charset=utf-8")
         return await self._file(request, stat, names[-1] if names else "", ipfs_path)
 
     def _index(self, directory: CID) -> CID | None:
@@ -78,7 +141,9 @@ class Gateway:
                 return entry.cid
         return None
 
-    async def _file(self, request: Request, stat: Stat, name: str, ipfs_path: str) -> Response:
+    async def _file(
+        self, request: Request, stat: Stat, name: str, ipfs_path: str, *, media_type: str | None = None
+    ) -> Response:
         etag = f'"{cid_text(stat.cid)}"'
         headers = {
             "ETag": etag,
@@ -104,7 +169,7 @@ class Gateway:
                 )
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-        media_type = _content_type(name) or await run_in_threadpool(self._sniff, stat)
+        media_type = media_type or _content_type(name) or await run_in_threadpool(self._sniff, stat)
         headers["Content-Length"] = str(end - start)
         if request.method == "HEAD":
             return Response(status_code=status, headers=headers, media_type=media_type)
@@ -146,6 +211,11 @@ class Gateway:
         if request.method == "HEAD":
             return Response(status_code=200, headers=headers, media_type="text/html; charset=utf-8")
         return HTMLResponse(page, headers=headers)
+
+
+def _error(exc: DomainError) -> Response:
+    status, _ = status_of(exc)
+    return PlainTextResponse(f"{exc.message}\n", status, headers=ISOLATED)
 
 
 def _matches(header: str, etag: str) -> bool:

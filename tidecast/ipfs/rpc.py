@@ -1,5 +1,7 @@
 """The Kubo RPC subset under /api/v0/, answered as Kubo answers (go-ipfs-cmds' HTTP shapes).
 
+- Browsers only from the node's own origin: another Origin or Referer, or a browser's POST
+  with neither, is Kubo's `403 - Forbidden` before anything else (see origins.py).
 - POST only: anything else is Kubo's plain `405 - Method Not Allowed` with `Allow: POST`.
 - Arguments in the query string (`arg`, repeated), booleans as Go's strconv.ParseBool reads
   them, an unreadable value a 400.
@@ -39,6 +41,7 @@ from tidecast.ipfs.blockstore import BlockStore
 from tidecast.ipfs.importer import ImportOptions
 from tidecast.ipfs.multipart import PartReader
 from tidecast.ipfs.nodes import cid_text, parse_cid
+from tidecast.ipfs.origins import FORBIDDEN_BODY, browser_allowed
 from tidecast.ipfs.reader import Reader
 from tidecast.runtime.errors import status_of
 
@@ -129,6 +132,9 @@ class KuboRpc:
         return [Route(PREFIX + "{command:path}", self.endpoint, methods=ANY_METHOD)]
 
     async def endpoint(self, request: Request) -> Response:
+        if not browser_allowed(request.scope):
+            log.warning("ipfs rpc: refused %s from another origin (possible CSRF)", request.url.path)
+            return PlainTextResponse(FORBIDDEN_BODY, 403, headers={"X-Content-Type-Options": "nosniff"})
         if request.method != "POST":
             return PlainTextResponse("405 - Method Not Allowed\n", 405, headers={"Allow": "POST"})
         command = self.commands.get(request.path_params["command"].strip("/"))

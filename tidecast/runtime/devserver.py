@@ -11,6 +11,10 @@ Every path below is the percent-decoded form the ASGI server puts in scope["path
 decodes invalid UTF-8 escapes such as %ff to U+FFFD). Rule matching, shadowing and static
 lookup all use that one form; raw_path is never decoded a second time.
 
+Every answer carries `X-Content-Type-Options: nosniff`: the site's origin sends only what its
+files' names say, never a type a browser guessed from the bytes. Content from IPFS is not on
+this origin at all: `/ipfs/` redirects to the CID's own origin (see tidecast/ipfs/gateway.py).
+
 Two things a local server must not trust: the dev pages under `/_dev/` (the mailbox holds reset
 links) answer only requests whose Host is local, so a DNS-rebinding page cannot read them; and
 `X-Forwarded-For` is believed only from the proxies TIDECAST_TRUSTED_PROXIES names (none by
@@ -113,21 +117,22 @@ class DevServer:
     def app(
         self, dev_routes: list[BaseRoute] | None = None, public_routes: list[BaseRoute] | None = None
     ) -> ASGIApp:
-        """The ASGI app: `dev_routes` (the embedded parts' pages, all under /_dev/, which
-        answer only to a local Host), then `public_routes` (the parts' routes for everyone,
-        such as the IPFS gateway's /ipfs/), then netlify.toml's routing."""
+        """The ASGI app: `public_routes` (the parts' routes for everyone, such as the IPFS
+        gateway's `<cid>.ipfs.localhost` host and its /ipfs/ redirect: a gateway host answers
+        every path itself), then `dev_routes` (the embedded parts' pages, all under /_dev/,
+        which answer only to a local Host), then netlify.toml's routing."""
         for route in dev_routes or []:
             path = getattr(route, "path", "")
             if path != "/_dev" and not path.startswith("/_dev/"):
                 raise ValueError(f"a dev page must be under /_dev/ (got {path!r}); see public_routes")
-        routes = [*(dev_routes or []), *(public_routes or []), Mount("/", app=self)]
+        routes = [*(public_routes or []), *(dev_routes or []), Mount("/", app=self)]
 
         @contextlib.asynccontextmanager
         async def lifespan(_app: Starlette) -> AsyncIterator[None]:
             yield
             self.pool.shutdown(wait=False, cancel_futures=True)
 
-        return LocalDevPages(Starlette(routes=routes, lifespan=lifespan))
+        return NoSniff(LocalDevPages(Starlette(routes=routes, lifespan=lifespan)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -338,6 +343,27 @@ def _too_large(size: int, limit: int) -> TooLarge:
     return TooLarge(f"Request body is over the limit of {limit} bytes (got {size}+)")
 
 
+class NoSniff:
+    """Adds `X-Content-Type-Options: nosniff` to every response that does not say it already."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(key.lower() == b"x-content-type-options" for key, _ in headers):
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff)
+
+
 class LocalDevPages:
     """Answers /_dev/ paths only when the request's Host is localhost or a loopback address:
     a page on another origin that rebinds its DNS name to 127.0.0.1 still sends its own Host."""
@@ -364,10 +390,15 @@ def is_local_host(host: str) -> bool:
     return name in LOCAL_HOSTS
 
 
-def server_config(app: ASGIApp, *, host: str, port: int, trusted_proxies: list[str]) -> uvicorn.Config:
+def server_config(
+    app: ASGIApp, *, host: str, port: int, trusted_proxies: list[str], header_timeout: float = 10.0
+) -> uvicorn.Config:
     """uvicorn's settings for the dev server. uvicorn believes X-Forwarded-For from 127.0.0.1 by
-    default; here only the configured proxies are believed, and none when none are configured."""
+    default; here only the configured proxies are believed, and none when none are configured.
+    A request's headers must arrive within `header_timeout` seconds (see headertimeout.py)."""
     import uvicorn
+
+    from tidecast.runtime.headertimeout import header_timeout_protocol
 
     return uvicorn.Config(
         app,
@@ -376,6 +407,7 @@ def server_config(app: ASGIApp, *, host: str, port: int, trusted_proxies: list[s
         log_level="info",
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=trusted_proxies or None,
+        http=header_timeout_protocol(header_timeout),
     )
 
 
