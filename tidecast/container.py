@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from tidecast.db.claims import WorkPolicy
     from tidecast.event_bus import EventBus
     from tidecast.jobs import Jobs
-    from tidecast.queue import Queue
+    from tidecast.queue import Queue, QueueOutage, Workers
     from tidecast.retention import Retention
     from tidecast.services.account_mail import AccountMail
     from tidecast.services.accounts import AccountService
@@ -52,7 +52,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: Wake-up task names on the queue: each drains one table of durable work.
+#: Wake-up task names on the queues: each drains one table of durable work. JOBS_DRAIN and
+#: JOB_TASK are on both queues, each running the job kinds of its pool (tidecast/jobs.py).
 MAIL_DRAIN = "tidecast.mail.dispatch"
 EVENTS_DRAIN = "tidecast.events.deliver"
 JOBS_DRAIN = "tidecast.jobs.run_due"
@@ -60,6 +61,8 @@ JOB_TASK = "tidecast.jobs.run"
 PRUNE_TASK = "tidecast.retention.prune"
 UPLOADS_EXPIRE_TASK = "tidecast.uploads.expire"
 CHAIN_DRAIN = "tidecast.chain.watch"
+#: The huey queue names of the two worker pools (one Redis server or SQLite file holds both).
+QUEUE_NAMES = {"general": "tidecast", "media": "tidecast-media"}
 
 
 class part(Generic[T]):
@@ -186,15 +189,15 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
 def _jobs(s: Services) -> Jobs:
     """Long jobs; each kind's handler is wired here when a part brings one (the video
     pipeline's transcode)."""
-    from tidecast.jobs import Jobs
+    from tidecast.jobs import MEDIA, Jobs
     from tidecast.services.uploads import TRANSCODE
 
     jobs = Jobs(
         s.engine,
-        kick=lambda job_id: s.queue.run(JOB_TASK, job_id),
+        kick=lambda job_id, pool: queue_of(s, pool).run(JOB_TASK, job_id),
         policy=work_policy(s.settings, s.settings.tidecast_job_max_attempts),
     )
-    jobs.handle(TRANSCODE, lambda job: s.pipeline.transcode(job))
+    jobs.handle(TRANSCODE, lambda job: s.pipeline.transcode(job), pool=MEDIA)
     return jobs
 
 
@@ -235,18 +238,59 @@ def _media_keys(s: Services) -> MediaKeys:
     )
 
 
+def _queue_outage(s: Services) -> QueueOutage:
+    """One per process, shared by both pools' queues (one server): an outage is said once."""
+    from tidecast.config import mask_url
+    from tidecast.queue import QueueOutage
+
+    return QueueOutage(mask_url(s.settings.effective_queue_url))
+
+
 def _queue(s: Services) -> Queue:
+    """The general pool's queue: mail, events, the chain watcher, jobs of general kinds, and
+    the hourly chores."""
+    from tidecast.jobs import GENERAL
     from tidecast.queue import Queue, build_huey
 
-    queue = Queue(build_huey(s.settings.effective_queue_url))
+    huey = build_huey(s.settings.effective_queue_url, name=QUEUE_NAMES[GENERAL])
+    queue = Queue(huey, outage=s.queue_outage)
     queue.register(MAIL_DRAIN, lambda: s.outbox.dispatch_due())
     queue.register(EVENTS_DRAIN, lambda: s.events.deliver_due())
-    queue.register(JOBS_DRAIN, lambda: s.jobs.run_due())
+    queue.register(JOBS_DRAIN, lambda: s.jobs.run_due(GENERAL))
     queue.register(CHAIN_DRAIN, lambda: s.watcher.drain())
-    queue.register_item(JOB_TASK, lambda job_id: s.jobs.run(job_id))
+    queue.register_item(JOB_TASK, lambda job_id: s.jobs.run(job_id, GENERAL))
     queue.register_periodic(PRUNE_TASK, lambda: s.retention.prune(), hour="*", minute="17")
     queue.register_periodic(UPLOADS_EXPIRE_TASK, lambda: s.uploads.expire(), hour="*", minute="47")
     return queue
+
+
+def _media_queue(s: Services) -> Queue:
+    """The media pool's queue: jobs of media kinds (transcodes) only."""
+    from tidecast.jobs import MEDIA
+    from tidecast.queue import Queue, build_huey
+
+    huey = build_huey(s.settings.effective_queue_url, name=QUEUE_NAMES[MEDIA])
+    queue = Queue(huey, outage=s.queue_outage)
+    queue.register(JOBS_DRAIN, lambda: s.jobs.run_due(MEDIA))
+    queue.register_item(JOB_TASK, lambda job_id: s.jobs.run(job_id, MEDIA))
+    return queue
+
+
+def queue_of(s: Services, pool: str) -> Queue:
+    """The queue of worker pool `pool`."""
+    from tidecast.jobs import MEDIA
+
+    return s.media_queue if pool == MEDIA else s.queue
+
+
+def build_workers(s: Services, *, general: int, media: int) -> Workers:
+    """The consumers `tidecast worker` (and `tidecast dev`, in its process) runs: `general`
+    threads on the general queue and `media` threads on the media queue (0: not this pool)."""
+    from tidecast.jobs import GENERAL, MEDIA
+    from tidecast.queue import Workers
+
+    pools = [(GENERAL, general), (MEDIA, media)]
+    return Workers([(name, queue_of(s, name), n) for name, n in pools if n > 0])
 
 
 def _retention(s: Services) -> Retention:
@@ -420,6 +464,8 @@ class Services:
     events = part(_events)
     jobs = part(_jobs)
     queue = part(_queue)
+    media_queue = part(_media_queue)
+    queue_outage = part(_queue_outage)
     retention = part(_retention)
     hasher = part(_hasher)
     tokens = part(_tokens)

@@ -112,7 +112,7 @@ def test_worker_killed_mid_batch_loses_nothing(isolated: Path, smtp: SmtpServer,
     # more would be a bug.
     assert len(ids) - len(set(ids)) <= 2, (Counter(ids).most_common(3), output[-6000:])
     assert Counter(m["status"] for m in svc.outbox.list(limit=200)) == Counter({"sent": 200})
-    assert "tidecast worker: 2 threads" in output
+    assert "general pool: 2 threads" in output and "media pool: 1 thread" in output
 
 
 def test_dead_letter_listed_and_replayed_from_the_cli(isolated: Path, monkeypatch) -> None:
