@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from tidecast.db.claims import WorkPolicy
     from tidecast.event_bus import EventBus
     from tidecast.jobs import Jobs
+    from tidecast.media.probe import MediaLimits
     from tidecast.queue import Queue, QueueOutage, Workers
     from tidecast.retention import Retention
     from tidecast.services.account_mail import AccountMail
@@ -202,6 +203,7 @@ def _jobs(s: Services) -> Jobs:
 
 
 def _uploads(s: Services) -> UploadService:
+    from tidecast.services.quotas import Quotas
     from tidecast.services.uploads import UploadService
 
     return UploadService(
@@ -212,6 +214,11 @@ def _uploads(s: Services) -> UploadService:
         expiry=timedelta(hours=s.settings.tidecast_upload_expiry_hours),
         enqueue=lambda conn, kind, subject, payload: s.jobs.enqueue(conn, kind, subject, payload),
         default_price=s.streams.default_price,  # normalised once, where streams are made
+        limits=media_limits(s.settings),
+        quotas=Quotas(
+            storage_bytes=s.settings.tidecast_quota_storage_bytes,
+            daily_bytes=s.settings.tidecast_quota_daily_bytes,
+        ),
     )
 
 
@@ -390,6 +397,7 @@ def _hls(s: Services) -> HLSService:
         ladder=parse_ladder(s.settings.tidecast_hls_ladder),
         preset=s.settings.tidecast_hls_preset,
         threads=s.settings.tidecast_hls_threads,
+        limits=media_limits(s.settings),
     )
 
 
@@ -515,6 +523,18 @@ PARTS = tuple(name for name, value in vars(Services).items() if isinstance(value
 def create_services(settings: Settings, **given: Any) -> Services:
     """A container for `settings`; any part passed in is used as it is (tests)."""
     return Services(settings, **given)
+
+
+def media_limits(settings: Settings) -> MediaLimits:
+    """What a video may be (TIDECAST_MEDIA_MAX_*), for the upload's probe and the transcode's."""
+    from tidecast.media.probe import MediaLimits
+
+    return MediaLimits(
+        max_duration=settings.tidecast_media_max_duration_seconds,
+        max_pixels=settings.tidecast_media_max_pixels,
+        max_fps=settings.tidecast_media_max_fps,
+        max_streams=settings.tidecast_media_max_streams,
+    )
 
 
 def work_policy(settings: Settings, max_attempts: int) -> WorkPolicy:
