@@ -287,10 +287,10 @@ class Workers:
 
     def run(self) -> None:
         """Start, serve until SIGINT or SIGTERM, stop."""
-        self.start()
         previous = {sig: signal.signal(sig, self._signalled) for sig in (signal.SIGINT, signal.SIGTERM)}
         checked = time.monotonic()
         try:
+            self.start()
             while not self._stop.wait(0.2):
                 if time.monotonic() - checked >= HEALTH_CHECK_SECONDS:
                     checked = time.monotonic()
