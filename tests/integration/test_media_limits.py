@@ -13,6 +13,7 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+import m3u8
 import pytest
 
 from tests.support import bombs, media
@@ -82,6 +83,11 @@ def test_a_still_held_for_two_hours_transcodes_in_seconds(bomb: Path, tmp_path: 
     assert took < 30
     assert abs(result["duration"] - 7200) < 1  # still the video its creator made
     stream = tmp_path / "out" / "bomb"
+    durations = {
+        tuple(round(seg.duration, 3) for seg in m3u8.load(str(stream / v / "playlist.m3u8")).segments)
+        for v in ("720p", "480p", "360p")
+    }
+    assert len(durations) == 1, durations  # the renditions stay aligned
     for variant in ("720p", "480p", "360p"):
         segments = sorted((stream / variant).glob("segment*.ts"))
         packets = [p for s in segments for p in media.video_packets(s)]
