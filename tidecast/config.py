@@ -158,6 +158,23 @@ class Settings(BaseModel):
     tidecast_upload_max_open: int = Field(default=5, ge=1, le=1000)
     #: Hours an unfinished upload may go untouched before the hourly sweep deletes it.
     tidecast_upload_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+    #: Per-account quotas (tidecast/services/quotas.py, PeerTube's videoQuota and
+    #: videoQuotaDaily): bytes of video stored (unfinished uploads and the uploads of streams not
+    #: deleted) and bytes uploaded in any 24 hours, by Upload-Length, checked when an upload is
+    #: created and when it completes; over, 403 with the figures. -1: unlimited; 0: no uploads.
+    tidecast_quota_storage_bytes: int = Field(default=100 * 1024**3, ge=-1)
+    tidecast_quota_daily_bytes: int = Field(default=10 * 1024**3, ge=-1)
+    #: Media limits (tidecast/media/probe.py), read from the headers when an upload completes
+    #: and again before the transcode, never by decoding; over, the upload is refused naming the
+    #: limit. 0 turns one off. Duration: 4 h holds any feature film and bounds a real encode.
+    #: Pixels (width x height of the coded picture): DCI 4K, the largest common camera format;
+    #: the ladder tops out far below, so more costs decoding for nothing (a 16000x16000 MJPEG
+    #: took ffmpeg to 1.2 GB). Frames a second: 240 keeps phones' slow motion (the encode keeps
+    #: 60 at most). Tracks (video, audio, subtitles, attachments): 64 holds a Blu-ray remux.
+    tidecast_media_max_duration_seconds: float = Field(default=4 * 3600.0, ge=0)
+    tidecast_media_max_pixels: int = Field(default=4096 * 2160, ge=0)
+    tidecast_media_max_fps: float = Field(default=240.0, ge=0)
+    tidecast_media_max_streams: int = Field(default=64, ge=0)
     #: The ffmpeg binary; unset, the one in the imageio-ffmpeg wheel (with libx264 and aac).
     ffmpeg_path: str | None = None
     #: The rendition ladder, tallest first: HEIGHTp:VIDEO[:AUDIO] bitrates (tidecast/media/ladder.py).

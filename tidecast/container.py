@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from tidecast.db.claims import WorkPolicy
     from tidecast.event_bus import EventBus
     from tidecast.jobs import Jobs
-    from tidecast.queue import Queue
+    from tidecast.media.probe import MediaLimits
+    from tidecast.queue import Queue, QueueOutage, Workers
     from tidecast.retention import Retention
     from tidecast.services.account_mail import AccountMail
     from tidecast.services.accounts import AccountService
@@ -52,7 +53,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: Wake-up task names on the queue: each drains one table of durable work.
+#: Wake-up task names on the queues: each drains one table of durable work. JOBS_DRAIN and
+#: JOB_TASK are on both queues, each running the job kinds of its pool (tidecast/jobs.py).
 MAIL_DRAIN = "tidecast.mail.dispatch"
 EVENTS_DRAIN = "tidecast.events.deliver"
 JOBS_DRAIN = "tidecast.jobs.run_due"
@@ -61,6 +63,8 @@ PRUNE_TASK = "tidecast.retention.prune"
 UPLOADS_EXPIRE_TASK = "tidecast.uploads.expire"
 MEDIA_EXPIRE_TASK = "tidecast.media.expire_failed"
 CHAIN_DRAIN = "tidecast.chain.watch"
+#: The huey queue names of the two worker pools (one Redis server or SQLite file holds both).
+QUEUE_NAMES = {"general": "tidecast", "media": "tidecast-media"}
 
 
 class part(Generic[T]):
@@ -187,12 +191,12 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
 def _jobs(s: Services) -> Jobs:
     """Long jobs; each kind's handler is wired here when a part brings one (the video
     pipeline's transcode)."""
-    from tidecast.jobs import Jobs
+    from tidecast.jobs import MEDIA, Jobs
     from tidecast.services.uploads import TRANSCODE
 
     jobs = Jobs(
         s.engine,
-        kick=lambda job_id: s.queue.run(JOB_TASK, job_id),
+        kick=lambda job_id, pool: queue_of(s, pool).run(JOB_TASK, job_id),
         policy=work_policy(s.settings, s.settings.tidecast_job_max_attempts),
         retry_for=s.settings.tidecast_job_retry_for_seconds,
     )
@@ -201,11 +205,13 @@ def _jobs(s: Services) -> Jobs:
         lambda job: s.pipeline.transcode(job),
         on_failure=lambda job, reason: s.pipeline.failed(job, reason),
         on_retry=lambda conn, job: s.pipeline.retried(conn, job),
+        pool=MEDIA,
     )
     return jobs
 
 
 def _uploads(s: Services) -> UploadService:
+    from tidecast.services.quotas import Quotas
     from tidecast.services.uploads import UploadService
 
     return UploadService(
@@ -216,6 +222,11 @@ def _uploads(s: Services) -> UploadService:
         expiry=timedelta(hours=s.settings.tidecast_upload_expiry_hours),
         enqueue=lambda conn, kind, subject, payload: s.jobs.enqueue(conn, kind, subject, payload),
         default_price=s.streams.default_price,  # normalised once, where streams are made
+        limits=media_limits(s.settings),
+        quotas=Quotas(
+            storage_bytes=s.settings.tidecast_quota_storage_bytes,
+            daily_bytes=s.settings.tidecast_quota_daily_bytes,
+        ),
     )
 
 
@@ -241,21 +252,27 @@ def _media_keys(s: Services) -> MediaKeys:
     )
 
 
+def _queue_outage(s: Services) -> QueueOutage:
+    """One per process, shared by both pools' queues (one server): an outage is said once."""
+    from tidecast.config import mask_url
+    from tidecast.queue import QueueOutage
+
+    return QueueOutage(mask_url(s.settings.effective_queue_url))
+
+
 def _queue(s: Services) -> Queue:
+    """The general pool's queue: mail, events, the chain watcher, jobs of general kinds, and
+    the hourly chores."""
+    from tidecast.jobs import GENERAL
     from tidecast.queue import Queue, build_huey
 
-    queue = Queue(build_huey(s.settings.effective_queue_url))
+    huey = build_huey(s.settings.effective_queue_url, name=QUEUE_NAMES[GENERAL])
+    queue = Queue(huey, outage=s.queue_outage)
     queue.register(MAIL_DRAIN, lambda: s.outbox.dispatch_due())
     queue.register(EVENTS_DRAIN, lambda: s.events.deliver_due())
-    queue.register(JOBS_DRAIN, lambda: s.jobs.run_due())
+    queue.register(JOBS_DRAIN, lambda: s.jobs.run_due(GENERAL))
     queue.register(CHAIN_DRAIN, lambda: s.watcher.drain())
-
-    def run_job(job_id: str) -> None:
-        s.jobs.run(job_id)
-        # A job that failed here waits for its backoff: wake the drain then, not at the sweep.
-        queue.follow_up(JOBS_DRAIN, s.jobs.work.seconds_to_next())
-
-    queue.register_item(JOB_TASK, run_job)
+    queue.register_item(JOB_TASK, run_jobs(s, queue, GENERAL))
     queue.register_periodic(PRUNE_TASK, lambda: s.retention.prune(), hour="*", minute="17")
     queue.register_periodic(UPLOADS_EXPIRE_TASK, lambda: s.uploads.expire(), hour="*", minute="47")
     queue.register_periodic(
@@ -265,6 +282,46 @@ def _queue(s: Services) -> Queue:
         minute="37",
     )
     return queue
+
+
+def _media_queue(s: Services) -> Queue:
+    """The media pool's queue: jobs of media kinds (transcodes) only."""
+    from tidecast.jobs import MEDIA
+    from tidecast.queue import Queue, build_huey
+
+    huey = build_huey(s.settings.effective_queue_url, name=QUEUE_NAMES[MEDIA])
+    queue = Queue(huey, outage=s.queue_outage)
+    queue.register(JOBS_DRAIN, lambda: s.jobs.run_due(MEDIA))
+    queue.register_item(JOB_TASK, run_jobs(s, queue, MEDIA))
+    return queue
+
+
+def run_jobs(s: Services, queue: Queue, pool: str) -> Callable[[str], None]:
+    """The wake-up of one job of `pool` by its id. A job that failed in it waits for its
+    backoff: the pool's drain is woken then, not at the next minute's sweep."""
+
+    def run(job_id: str) -> None:
+        s.jobs.run(job_id, pool)
+        queue.follow_up(JOBS_DRAIN, s.jobs.seconds_to_next(pool))
+
+    return run
+
+
+def queue_of(s: Services, pool: str) -> Queue:
+    """The queue of worker pool `pool`."""
+    from tidecast.jobs import MEDIA
+
+    return s.media_queue if pool == MEDIA else s.queue
+
+
+def build_workers(s: Services, *, general: int, media: int) -> Workers:
+    """The consumers `tidecast worker` (and `tidecast dev`, in its process) runs: `general`
+    threads on the general queue and `media` threads on the media queue (0: not this pool)."""
+    from tidecast.jobs import GENERAL, MEDIA
+    from tidecast.queue import Workers
+
+    pools = [(GENERAL, general), (MEDIA, media)]
+    return Workers([(name, queue_of(s, name), n) for name, n in pools if n > 0])
 
 
 def _retention(s: Services) -> Retention:
@@ -364,6 +421,7 @@ def _hls(s: Services) -> HLSService:
         ladder=parse_ladder(s.settings.tidecast_hls_ladder),
         preset=s.settings.tidecast_hls_preset,
         threads=s.settings.tidecast_hls_threads,
+        limits=media_limits(s.settings),
     )
 
 
@@ -438,6 +496,8 @@ class Services:
     events = part(_events)
     jobs = part(_jobs)
     queue = part(_queue)
+    media_queue = part(_media_queue)
+    queue_outage = part(_queue_outage)
     retention = part(_retention)
     hasher = part(_hasher)
     tokens = part(_tokens)
@@ -487,6 +547,18 @@ PARTS = tuple(name for name, value in vars(Services).items() if isinstance(value
 def create_services(settings: Settings, **given: Any) -> Services:
     """A container for `settings`; any part passed in is used as it is (tests)."""
     return Services(settings, **given)
+
+
+def media_limits(settings: Settings) -> MediaLimits:
+    """What a video may be (TIDECAST_MEDIA_MAX_*), for the upload's probe and the transcode's."""
+    from tidecast.media.probe import MediaLimits
+
+    return MediaLimits(
+        max_duration=settings.tidecast_media_max_duration_seconds,
+        max_pixels=settings.tidecast_media_max_pixels,
+        max_fps=settings.tidecast_media_max_fps,
+        max_streams=settings.tidecast_media_max_streams,
+    )
 
 
 def work_policy(settings: Settings, max_attempts: int) -> WorkPolicy:

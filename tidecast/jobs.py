@@ -25,6 +25,12 @@ A kind's `on_failure(job_row, reason)` runs when a job of that kind ends `failed
 got there (the pipeline marks its stream failed), and `on_retry(conn, job_row)` inside the
 transaction of `tidecast jobs retry` (or `Jobs.retry`), which queues a failed job again with
 its payload, so it resumes where it stopped.
+
+Each kind runs in a worker pool (`handle(kind, fn, pool=MEDIA)`): a transcode holds a thread
+and the machine's cores for minutes, so media kinds have threads of their own (their own queue,
+tidecast/queue.py) and everything else, which a request or a user waits for (mail, events),
+never queues behind them. A pool's sweep and wake-ups claim only its own kinds: a general
+thread never picks a transcode, and a media thread never sends mail.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from tidecast.db.claims import Heartbeat, WorkPolicy, WorkTable
 from tidecast.db.schema import jobs
@@ -47,6 +54,10 @@ from tidecast.errors import InvalidInput, NotFound, Unavailable
 log = logging.getLogger(__name__)
 
 KIND_MAX = 64
+#: Worker pools: GENERAL (mail, events, everything short) and MEDIA (transcodes).
+GENERAL = "general"
+MEDIA = "media"
+POOLS = (GENERAL, MEDIA)
 
 
 @dataclass
@@ -87,6 +98,8 @@ Handler = Callable[[RunningJob], None]
 OnFailure = Callable[[Any, str], None]
 #: Called with a connection in the retry's transaction and the job's row.
 OnRetry = Callable[[Connection, Any], None]
+#: Wakes a worker of `pool` for job `job_id`: `kick(job_id, pool)`.
+Kick = Callable[[str, str], None]
 
 
 class Jobs:
@@ -94,7 +107,7 @@ class Jobs:
         self,
         engine: Engine,
         *,
-        kick: Callable[[str], None] | None = None,
+        kick: Kick | None = None,
         policy: WorkPolicy | None = None,
         retry_for: float = 24 * 3600.0,
     ) -> None:
@@ -107,21 +120,46 @@ class Jobs:
         self._handlers: dict[str, Handler] = {}
         self._on_failure: dict[str, OnFailure] = {}
         self._on_retry: dict[str, OnRetry] = {}
+        self._pools: dict[str, str] = {}
 
     def handle(
         self,
         kind: str,
         fn: Handler,
         *,
+        pool: str | None = None,
         on_failure: OnFailure | None = None,
         on_retry: OnRetry | None = None,
     ) -> None:
-        """Run `fn` for jobs of `kind` (wired in tidecast/container.py)."""
+        """Run `fn` for jobs of `kind` (wired in tidecast/container.py) in worker pool `pool`;
+        unnamed, a kind keeps the pool it was given before (GENERAL for a new one)."""
+        if pool is not None and pool not in POOLS:
+            raise ValueError(f"unknown worker pool {pool!r}; one of {', '.join(POOLS)}")
         self._handlers[kind] = fn
+        self._pools[kind] = pool or self._pools.get(kind, GENERAL)
         if on_failure is not None:
             self._on_failure[kind] = on_failure
         if on_retry is not None:
             self._on_retry[kind] = on_retry
+
+    def pool_of(self, kind: str) -> str:
+        """The worker pool that runs jobs of `kind` (kinds without a handler here: GENERAL,
+        which fails them)."""
+        return self._pools.get(kind, GENERAL)
+
+    def _in_pool(self, pool: str | None) -> ColumnElement[bool] | None:
+        """The job rows a pool's workers may claim (None: every row)."""
+        if pool is None:
+            return None
+        media = [kind for kind, named in self._pools.items() if named == MEDIA]
+        if pool == MEDIA:
+            return jobs.c.kind.in_(media)
+        return jobs.c.kind.not_in(media) if media else None
+
+    def _wake(self, conn: Connection, job_id: str, kind: str) -> None:
+        if self.kick is not None:
+            kick, pool = self.kick, self.pool_of(kind)
+            after_commit(conn, lambda: kick(job_id, pool))
 
     # -- asking for work ----------------------------------------------------------------------
 
@@ -145,36 +183,45 @@ class Jobs:
                 updated_at=now,
             )
         )
-        if self.kick is not None:
-            kick = self.kick
-            after_commit(conn, lambda: kick(job_id))
+        self._wake(conn, job_id, kind)
         return job_id
 
     # -- running ------------------------------------------------------------------------------
 
-    def run(self, job_id: str) -> bool:
-        """Run job `job_id` here if it is due and nobody holds it; whether it ran."""
+    def run(self, job_id: str, pool: str | None = None) -> bool:
+        """Run job `job_id` here if it is due, nobody holds it and (given `pool`) its kind runs
+        in that pool; whether it ran."""
         token, rows = self.work.claim(
-            due_by=self.clock(), limit=1, only=job_id, read=lambda t: select(jobs).where(jobs.c.claim == t)
+            due_by=self.clock(),
+            limit=1,
+            only=job_id,
+            where=self._in_pool(pool),
+            read=lambda t: select(jobs).where(jobs.c.claim == t),
         )
         if not rows:
             return False
         self._run(rows[0], token)
         return True
 
-    def run_due(self) -> float | None:
-        """Run every job due now, one at a time; seconds until the next falls due (None: none).
+    def run_due(self, pool: str | None = None) -> float | None:
+        """Run every job due now (of the kinds `pool` runs; None: all), one at a time; seconds
+        until the next falls due (None: none).
 
         Jobs that failed during this call wait for their backoff rather than running again.
         """
         started = self.clock()
+        where = self._in_pool(pool)
         while True:
             token, rows = self.work.claim(
-                due_by=started, limit=1, read=lambda t: select(jobs).where(jobs.c.claim == t)
+                due_by=started, limit=1, where=where, read=lambda t: select(jobs).where(jobs.c.claim == t)
             )
             if not rows:
-                return self.work.seconds_to_next()
+                return self.work.seconds_to_next(where)
             self._run(rows[0], token)
+
+    def seconds_to_next(self, pool: str | None = None) -> float | None:
+        """Seconds until a job of `pool` (None: any) falls due or its lease runs out."""
+        return self.work.seconds_to_next(self._in_pool(pool))
 
     def _run(self, row: Any, token: str) -> None:
         attempts = row.attempts + 1
@@ -332,9 +379,7 @@ class Jobs:
                     updated_at=now,
                 )
             )
-            if self.kick is not None:
-                kick = self.kick
-                after_commit(conn, lambda: kick(job_id))
+            self._wake(conn, job_id, row.kind)
 
 
 def _json(row: Any) -> dict[str, Any]:

@@ -48,6 +48,7 @@ def decoded_frames(url: str, headers: dict[str, str]) -> tuple[int, str]:
 def test_tuspy_uploads_and_ffmpeg_plays_with_a_playback_token(platform: Platform, tmp_path: Path) -> None:
     base = platform.base
     creator = account(base, "tess")
+    platform.verify_email("tess@example.com")  # uploading needs it
     clip = media.testsrc(tmp_path / "clip.mp4", size="320x240", seconds=SECONDS, rate=RATE)
     uploader = TusClient(f"{base}/api/uploads", headers={"Authorization": f"Bearer {creator}"}).uploader(
         str(clip), metadata={"filename": "clip.mp4", "filetype": "video/mp4", "title": "Foreign"}

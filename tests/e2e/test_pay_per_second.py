@@ -82,6 +82,7 @@ def test_pay_watch_withdraw_cancel(platform: Platform, browser: Any, tmp_path: P
     form.get_by_label("Password").fill(PASSWORD)
     form.get_by_role("button").click()
     expect(creator.locator("#status")).to_contain_text("sign in as carla")
+    platform.verify_email_in(creator, "carla@example.com")  # uploading needs it
     sign_in(creator, base, "carla")
     link_wallet_on(creator)
 

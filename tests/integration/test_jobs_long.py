@@ -67,8 +67,9 @@ def test_enqueue_commits_with_the_transaction_and_wakes_a_worker_after(svc: Serv
     svc.jobs.handle("test.job", lambda job: None)
     kicks: list[tuple[str, str]] = []
 
-    def kick(job_id: str) -> None:
+    def kick(job_id: str, pool: str) -> None:
         # Runs after the commit: the row is visible from any other connection by now.
+        assert pool == "general"  # a kind handled without a pool named
         kicks.append((job_id, svc.jobs.get(job_id)["status"]))
 
     svc.jobs.kick = kick
@@ -278,7 +279,7 @@ def test_retry_requeues_a_failed_job_only(svc: Services, engine: Engine) -> None
     assert svc.jobs.get(job_id)["status"] == "failed"
 
     kicks: list[str] = []
-    svc.jobs.kick = kicks.append
+    svc.jobs.kick = lambda job_id, pool: kicks.append(job_id)
     svc.jobs.retry(job_id)
     assert kicks == [job_id]
     again = svc.jobs.get(job_id)
@@ -626,3 +627,23 @@ def test_a_job_that_fails_in_its_own_wake_up_runs_again_after_its_backoff(
     finally:
         consumer.stop(graceful=True)
     assert len(runs) == 2 and runs[1] - runs[0] < 5
+
+
+def test_each_pool_claims_only_its_own_kinds(svc: Services, engine: Engine) -> None:
+    from tidecast.jobs import GENERAL, MEDIA
+
+    ran: list[str] = []
+    svc.jobs.handle("test.encode", lambda job: ran.append(job.kind), pool=MEDIA)
+    svc.jobs.handle("test.mail", lambda job: ran.append(job.kind))
+    svc.jobs.handle("test.encode", lambda job: ran.append(job.kind))  # a new handler keeps the pool
+    with pytest.raises(ValueError, match="unknown worker pool"):
+        svc.jobs.handle("test.other", lambda job: None, pool="gpu")
+    woken: list[tuple[str, str]] = []
+    svc.jobs.kick = lambda job_id, pool: woken.append((job_id, pool))
+    encode, mail = enqueue(svc, "test.encode"), enqueue(svc, "test.mail")
+    assert woken == [(encode, MEDIA), (mail, GENERAL)]  # each wake-up goes to its pool's queue
+
+    assert svc.jobs.run(encode, GENERAL) is False  # a general thread woken for it leaves it
+    assert svc.jobs.run_due(GENERAL) is None and ran == ["test.mail"]  # the sweep too
+    assert svc.jobs.get(encode)["status"] == "queued"
+    assert svc.jobs.run_due(MEDIA) is None and ran == ["test.mail", "test.encode"]

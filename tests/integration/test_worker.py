@@ -112,7 +112,7 @@ def test_worker_killed_mid_batch_loses_nothing(isolated: Path, smtp: SmtpServer,
     # more would be a bug.
     assert len(ids) - len(set(ids)) <= 2, (Counter(ids).most_common(3), output[-6000:])
     assert Counter(m["status"] for m in svc.outbox.list(limit=200)) == Counter({"sent": 200})
-    assert "tidecast worker: 2 threads" in output
+    assert "general pool: 2 threads" in output and "media pool: 1 thread" in output
 
 
 def test_dead_letter_listed_and_replayed_from_the_cli(isolated: Path, monkeypatch) -> None:
@@ -276,3 +276,29 @@ def test_mail_held_by_a_killed_worker_is_sent_within_a_lease(
     assert set(duplicates) <= held, figures
     assert sum(duplicates.values()) <= min(sessions_at_kill[0], 2), (figures, duplicates)
     assert Counter(m["status"] for m in svc.outbox.list(limit=mails)) == Counter({"sent": mails})
+
+
+def test_worker_runs_one_pool_when_asked(isolated: Path, monkeypatch) -> None:
+    local_services(monkeypatch, {})  # a migrated database in this directory
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tidecast", "worker", "--pool", "media", "--media-workers", "2"],
+        cwd=isolated,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:  # until it says which pools run (then its signal handlers are set)
+        lines.append(line)
+        if "pool:" in line or len(lines) > 200:
+            break
+    time.sleep(1)
+    output = "".join(lines) + stop(proc)
+    assert proc.returncode == 0, output
+    assert "media pool: 2 threads; tasks: tidecast.jobs.run_due, tidecast.jobs.run" in output, output
+    assert "general pool" not in output and "tidecast.mail.dispatch" not in output
+    bad = CliRunner().invoke(app, ["worker", "--pool", "gpu"])
+    assert bad.exit_code == 2 and "--pool must be one of all, general, media" in bad.output

@@ -9,6 +9,7 @@ second without waiting for confirmations."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -45,6 +47,35 @@ class Platform:
 
     def chain(self) -> dict:
         return dict(httpx.get(self.base + "/_dev/chain", timeout=30).json()["data"])
+
+    def verification_link(self, address: str, timeout: float = 30) -> str:
+        """The verify-email link of the newest mail to `address` in the dev mailbox (the
+        welcome mail a registration sends)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for mail in httpx.get(self.base + "/_dev/mail.json", timeout=30).json()["data"]:
+                found = re.search(r"https?://\S+/verify-email\?token=[\w-]+", mail["text"] or "")
+                if address in mail["envelopeTo"] and found:
+                    return found[0]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no verification mail to {address} within {timeout} s")
+            time.sleep(0.2)
+
+    def verify_email(self, address: str) -> None:
+        """Verify `address` as its verification page does (uploading needs it): the token from
+        the mailed link, POSTed to /api/auth/verify-email."""
+        token = self.verification_link(address).rsplit("=", 1)[1]
+        reply = httpx.post(self.base + "/api/auth/verify-email", json={"token": token}, timeout=30)
+        assert reply.status_code == 200, reply.text
+
+    def verify_email_in(self, page: Any, address: str) -> None:
+        """Verify `address` in a browser `page` as its owner would: open the link from the dev
+        mailbox, confirm, see it verified."""
+        from playwright.sync_api import expect
+
+        page.goto(self.verification_link(address))
+        page.get_by_role("button", name="Confirm my email address").click()
+        expect(page.locator("#status")).to_contain_text("is verified")
 
 
 @contextmanager

@@ -31,8 +31,12 @@ class Reply:
         return f"Reply({self.status}, {self.headers}, {self.body})"
 
 
-def user_token(svc: Services, engine: Engine, user_id: str = "u1", username: str = "ann") -> str:
-    add_user(engine, user_id, username, f"{username}@example.com")
+def user_token(
+    svc: Services, engine: Engine, user_id: str = "u1", username: str = "ann", *, verified: bool = True
+) -> str:
+    """A login token of a new user, whose email address is verified unless `verified=False`
+    (uploading needs it)."""
+    add_user(engine, user_id, username, f"{username}@example.com", verified=verified)
     return svc.tokens.issue(user_id=user_id, username=username, session_version=0)
 
 

@@ -38,6 +38,21 @@ def test_upload_bounds_are_range_checked(monkeypatch: pytest.MonkeyPatch) -> Non
     assert (settings.tidecast_upload_max_open, settings.tidecast_upload_expiry_hours) == (2, 0.5)
 
 
+def test_quotas_and_media_limits_are_range_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDECAST_QUOTA_STORAGE_BYTES", "-2")  # -1 is unlimited, 0 no uploads
+    monkeypatch.setenv("TIDECAST_MEDIA_MAX_PIXELS", "-1")  # 0 is no limit
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    for name in ("TIDECAST_QUOTA_STORAGE_BYTES", "TIDECAST_MEDIA_MAX_PIXELS"):
+        assert name in str(info.value)
+    monkeypatch.setenv("TIDECAST_QUOTA_STORAGE_BYTES", "-1")
+    monkeypatch.setenv("TIDECAST_MEDIA_MAX_PIXELS", "0")
+    settings = load_settings()
+    assert (settings.tidecast_quota_storage_bytes, settings.tidecast_media_max_pixels) == (-1, 0)
+    assert settings.tidecast_quota_daily_bytes == 10 * 1024**3  # the defaults stand
+    assert settings.tidecast_media_max_duration_seconds == 4 * 3600
+
+
 def test_production_names_every_missing_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIDECAST_ENV", "production")
     monkeypatch.setenv("SMTP_USER", "mailer")

@@ -61,3 +61,39 @@ def test_sweep_kicks_every_drain(jobs: Queue) -> None:
 def test_unsupported_queue_url() -> None:
     with pytest.raises(ValueError, match="unsupported queue URL scheme 'amqp'"):
         build_huey("amqp://127.0.0.1/")
+
+
+def test_an_outage_is_reported_when_it_starts_once_an_interval_and_when_it_ends(caplog) -> None:
+    from tidecast.queue import QueueOutage
+
+    now = [100.0]
+    sweeps: list[float] = []
+    outage = QueueOutage("redis://q", every=60.0, clock=lambda: now[0])
+    outage.on_recovery(lambda: sweeps.append(now[0]))
+    caplog.set_level("INFO", logger="tidecast.queue")
+    outage.answered()  # nothing to say while it answers
+    for _ in range(50):  # a poll a second from every thread: one line
+        outage.failed(ConnectionError("Connection refused"))
+        now[0] += 0.5
+    assert [r.levelname for r in caplog.records] == ["WARNING"] and outage.down
+    now[0] = 100.0 + 61
+    outage.failed(ConnectionError("Connection refused"))
+    assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
+    assert "still does not answer after 61 s (51 failed calls" in caplog.records[-1].getMessage()
+    outage.answered()
+    outage.answered()
+    assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING", "INFO"]
+    assert "answers again after 61.0 s" in caplog.records[-1].getMessage()
+    assert sweeps == [161.0] and not outage.down
+
+
+def test_a_wake_up_the_queue_cannot_take_is_dropped_and_reported_not_raised(caplog) -> None:
+    from tests.support.parts import free_port
+
+    closed = Queue(build_huey(f"redis://127.0.0.1:{free_port()}/0"))  # nothing listens there
+    closed.register("t.drain", lambda: None)
+    caplog.set_level("INFO", logger="tidecast.queue")
+    for _ in range(20):
+        closed.kick("t.drain")  # a request's after-commit hook: it must not fail or log each
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "does not answer (ConnectionError" in caplog.records[0].getMessage()

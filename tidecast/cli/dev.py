@@ -19,6 +19,11 @@ import typer
 from tidecast.cli import common
 from tidecast.errors import ConfigError
 
+#: The in-process worker pools: mail, events and the chain watcher on two threads; one
+#: transcode at a time (an encode uses every core a laptop has).
+DEV_GENERAL_THREADS = 2
+DEV_MEDIA_THREADS = 1
+
 
 def dev(
     port: Annotated[
@@ -67,8 +72,11 @@ def dev(
         if isinstance(exc, ConfigError):
             raise common.fail(f"tidecast: {exc}") from None
         raise
-    consumer = services.queue.consumer(workers=2, in_process=True)
-    consumer.start()
+    from tidecast.container import build_workers
+
+    # Both pools, as `tidecast worker` runs them: mail and events never wait behind a transcode.
+    workers = build_workers(services, general=DEV_GENERAL_THREADS, media=DEV_MEDIA_THREADS)
+    workers.start()
 
     base = f"http://localhost:{port}"
     typer.echo(f"tidecast dev server on {base} (publish dir: {netlify.publish_dir.relative_to(root)})")
@@ -85,7 +93,10 @@ def dev(
     if not any(p.setting == "IPFS_API_URL" for p in parts):
         masked = settings.masked()
         typer.echo(f"  ipfs      {masked['IPFS_API_URL']} (gateway {masked['IPFS_GATEWAY']})")
-    typer.echo(f"  jobs      in-process worker on {settings.masked()['TIDECAST_QUEUE_URL']}")
+    typer.echo(
+        f"  jobs      in-process workers on {settings.masked()['TIDECAST_QUEUE_URL']} "
+        f"({DEV_GENERAL_THREADS} general threads, {DEV_MEDIA_THREADS} media)"
+    )
     if settings.tidecast_public_url != base:
         typer.echo(f"  links     in mail point to {settings.tidecast_public_url} (TIDECAST_PUBLIC_URL)")
 
@@ -111,7 +122,7 @@ def dev(
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        consumer.stop(graceful=True)
+        workers.stop(graceful=True)
         embedded.stop_all(parts)
         services.close()
 

@@ -20,17 +20,39 @@ mail_app = typer.Typer(
 jobs_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Long jobs: inspect and retry.")
 
 MAIL_FILTERS = ("queued", "deferred", "sending", "sent", "failed")
+POOL_CHOICES = ("all", "general", "media")
 
 
 def worker(
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker threads.")] = 2,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Threads of the general pool (mail, events, chain, chores).")
+    ] = 2,
+    media_workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Threads of the media pool (transcodes; each uses the cores).")
+    ] = 1,
+    pool: Annotated[
+        str, typer.Option(help="Run both pools (all), or only the general or the media pool.")
+    ] = "all",
 ) -> None:
-    """Run job workers (mail delivery, event delivery, long jobs, retention) until interrupted."""
+    """Run job workers until interrupted: the general pool (mail and event delivery, the chain
+    watcher, retention) and the media pool (transcodes), each with threads of its own, so mail
+    never waits behind a transcode. SIGINT lets running tasks finish; SIGTERM stops at once."""
+    from tidecast.container import build_workers, queue_of
+
+    if pool not in POOL_CHOICES:
+        raise common.fail(f"tidecast: --pool must be one of {', '.join(POOL_CHOICES)}, got {pool!r}")
     common.log_to_stderr()
     svc = common.migrated(common.services())
     queue = svc.settings.masked()["TIDECAST_QUEUE_URL"]
-    typer.echo(f"tidecast worker: {workers} threads on {queue}; tasks: {', '.join(svc.queue.names)}")
-    svc.queue.consumer(workers=workers).run()
+    sizes = {"general": workers if pool in ("all", "general") else 0}
+    sizes["media"] = media_workers if pool in ("all", "media") else 0
+    running = build_workers(svc, **sizes)
+    typer.echo(f"tidecast worker on {queue}")
+    for name, threads in sizes.items():
+        if threads:
+            tasks = ", ".join(queue_of(svc, name).names)
+            typer.echo(f"  {name} pool: {threads} thread{'s' if threads > 1 else ''}; tasks: {tasks}")
+    running.run()
 
 
 @events_app.command("list")

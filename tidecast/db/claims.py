@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select, Table, and_, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Engine, Row, Select, Table, and_, func, or_, select, true, tuple_, update
 
 from tidecast.db.times import as_utc, now_utc
 from tidecast.retry import backoff_delay
@@ -70,10 +70,12 @@ def claim_due(
     lease: timedelta,
     limit: int,
     only: Any = None,
+    where: Any = None,
 ) -> str:
     """Claim up to `limit` rows and return the claim token they now carry.
 
-    With `only`, only the row with that primary key qualifies (a job woken by its id).
+    With `only`, only the row with that primary key qualifies (a job woken by its id); with
+    `where`, only rows it holds for (the job kinds one worker pool runs).
 
     Waiting rows qualify when due by `due_by` (a drain passes the time it started, so work it
     deferred itself waits for its turn); working rows when their lease ran out before `now`. The
@@ -89,6 +91,8 @@ def claim_due(
     key = list(table.primary_key.columns)
     if only is not None:
         due = and_(due, key[0] == only)
+    if where is not None:
+        due = and_(due, where)
     # Select, then update the keys found: an UPDATE … WHERE key IN (SELECT … LIMIT n) may run
     # its subquery more than once on PostgreSQL and so claim more than n rows.
     for _ in range(3):
@@ -113,12 +117,18 @@ def claim_due(
     return token
 
 
-def next_due(conn: Connection, table: Table, *, waiting: str, working: str) -> datetime | None:
-    """When the earliest waiting row falls due, or a working row's lease runs out."""
+def next_due(
+    conn: Connection, table: Table, *, waiting: str, working: str, where: Any = None
+) -> datetime | None:
+    """When the earliest waiting row falls due, or a working row's lease runs out (of the rows
+    `where` holds for, when given)."""
+    extra = where if where is not None else true()
     waiting_at = conn.execute(
-        select(func.min(table.c.next_attempt_at)).where(table.c.status == waiting)
+        select(func.min(table.c.next_attempt_at)).where(table.c.status == waiting).where(extra)
     ).scalar()
-    lease_at = conn.execute(select(func.min(table.c.lease_until)).where(table.c.status == working)).scalar()
+    lease_at = conn.execute(
+        select(func.min(table.c.lease_until)).where(table.c.status == working).where(extra)
+    ).scalar()
     found = [as_utc(t) for t in (waiting_at, lease_at) if t is not None]
     return min(found) if found else None
 
@@ -135,10 +145,16 @@ class WorkTable:
     policy: WorkPolicy
 
     def claim(
-        self, *, due_by: datetime, limit: int, read: Callable[[str], Select[Any]], only: Any = None
+        self,
+        *,
+        due_by: datetime,
+        limit: int,
+        read: Callable[[str], Select[Any]],
+        only: Any = None,
+        where: Any = None,
     ) -> tuple[str, Sequence[Row[Any]]]:
-        """Claim a batch (or the row whose key is `only`) and read it back (`read(token)`) in one
-        transaction: (token, rows)."""
+        """Claim a batch (or the row whose key is `only`; of the rows `where` holds for) and read
+        it back (`read(token)`) in one transaction: (token, rows)."""
         with self.engine.begin() as conn:
             token = claim_due(
                 conn,
@@ -150,6 +166,7 @@ class WorkTable:
                 lease=self.policy.lease,
                 limit=limit,
                 only=only,
+                where=where,
             )
             return token, conn.execute(read(token)).all()
 
@@ -170,10 +187,11 @@ class WorkTable:
         """A context manager renewing `token`'s lease while the work under it runs."""
         return Heartbeat(self, token, lease_until)
 
-    def seconds_to_next(self) -> float | None:
-        """Seconds until a row falls due or a lease runs out (None: no work left)."""
+    def seconds_to_next(self, where: Any = None) -> float | None:
+        """Seconds until a row falls due or a lease runs out (None: no work left); only rows
+        `where` holds for, when given."""
         with self.engine.connect() as conn:
-            due = next_due(conn, self.table, waiting=self.waiting, working=self.working)
+            due = next_due(conn, self.table, waiting=self.waiting, working=self.working, where=where)
         return self.policy.seconds_until(due)
 
 

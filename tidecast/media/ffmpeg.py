@@ -15,6 +15,7 @@ would read them as options (they are absolute paths).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import subprocess
@@ -33,6 +34,10 @@ from tidecast.media.progress import ProgressParser
 #: The frame rate streams are encoded at when the source's cannot be read, and the highest kept.
 DEFAULT_FPS = Fraction(30)
 MAX_FPS = Fraction(60)
+#: A constant-rate output repeats a frame held longer than a frame's time. That is kept (as
+#: smooth as before) while it at most doubles the frames the source holds; beyond that the
+#: output keeps the source's own frames and timestamps instead (see frames_to_encode).
+MAX_DUPLICATION = 2
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,21 @@ def _snap(rate: float) -> Fraction | None:
     return nearest if abs(rate - float(nearest)) <= 0.005 * float(nearest) else None
 
 
+def frames_to_encode(duration: float, fps: Fraction, real_frames: int | None) -> tuple[int, bool]:
+    """(frames each rung encodes, whether the source's own frames are kept).
+
+    A constant `fps` makes duration x fps frames, however few the source holds: 32 frames
+    whose last is stamped at two hours become 216,000. Up to MAX_DUPLICATION x the frames the
+    source really holds (`real_frames`, counted by the probe) that is what an ordinary video
+    costs anyway, and the output stays constant-rate; beyond, the source's frames are kept
+    with their timestamps (at most `fps`, never repeated), so the work is its real frames.
+    """
+    nominal = max(1, math.ceil(duration * float(fps)))
+    if real_frames is None or nominal <= MAX_DUPLICATION * real_frames:
+        return nominal, False
+    return max(1, real_frames), True
+
+
 def ladder_command(
     ffmpeg: str,
     source: Path,
@@ -105,19 +125,33 @@ def ladder_command(
     has_audio: bool,
     segment_length: int,
     encoding: Encoding,
+    keep_frames: bool = False,
+    max_pixels: int = 0,
 ) -> list[str]:
     """The argument list that PUTs each rung's segments and playlist to `segment_url` and
     `playlist_url` (`%v` the rung's name, `%d` the segment's number): a SegmentReceiver
-    (tidecast/media/receiver.py), which encrypts each segment before it touches the disk."""
+    (tidecast/media/receiver.py), which encrypts each segment before it touches the disk.
+
+    `keep_frames` (frames_to_encode): no constant rate; frames closer than about 1/fps to the
+    last kept one are dropped, the rest keep their timestamps (`-fps_mode vfr`; ffmpeg refuses
+    `-r` with it, hence the `select`). `max_pixels`: the decoder refuses a bigger picture (a
+    source whose size changes mid-stream past the probe's check).
+    """
     count = len(renditions)
     gop = max(1, round(fps * segment_length))
     labels = [f"[s{i}]" for i in range(count)]
-    graph = [f"[0:v:0]fps={fps.numerator}/{fps.denominator},split={count}{''.join(labels)}"]
+    if keep_frames:
+        spacing = 0.9 / float(fps)  # a little under a frame's time: timestamp jitter keeps frames
+        first = f"select='isnan(prev_selected_t)+gte(t-prev_selected_t,{spacing:.6f})'"
+    else:
+        first = f"fps={fps.numerator}/{fps.denominator}"
+    graph = [f"[0:v:0]{first},split={count}{''.join(labels)}"]
     for i, r in enumerate(renditions):
         graph.append(f"[s{i}]scale={r.width}:{r.height}:flags=bicubic,setsar=1,format=yuv420p[v{i}]")
     args = [
         ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
         "-progress", "pipe:1", "-nostats",
+        *(["-max_pixels", str(max_pixels)] if max_pixels else []),
         "-i", str(source.resolve()),
         "-filter_complex", ";".join(graph),
     ]  # fmt: skip
@@ -140,6 +174,8 @@ def ladder_command(
         "-force_key_frames", f"expr:gte(t,n_forced*{segment_length})",
         "-threads", str(encoding.threads),
     ]  # fmt: skip
+    if keep_frames:
+        args += ["-fps_mode", "vfr"]
     if has_audio:
         args += ["-ac", "2"]
     stream_map = " ".join(

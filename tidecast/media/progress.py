@@ -4,6 +4,10 @@ ffmpeg writes blocks of `key=value` lines, each block ending with `progress=cont
 `progress=end`). `out_time_us` is how far into the output it is; `speed` is `1.5x` (or `N/A`
 at the start). The percent never goes backwards and reaches 100 only when the caller says the
 work is done (after the playlists are written and moved into place), not at `progress=end`.
+
+Given the frames the encode makes (`frames`), progress and ETA count `frame=` against them
+instead of time against the duration: a still held for two hours is 32 frames of work, and the
+output time's jump to 2:00:00 at its last frame must not read as hours still to go.
 """
 
 from __future__ import annotations
@@ -33,8 +37,12 @@ class ProgressParser:
         duration: float,
         on_progress: Callable[[Progress], None] | None,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        frames: int | None = None,
     ) -> None:
         self.duration = max(duration, 1e-3)
+        self.frames = frames if frames and frames > 0 else None
+        self.frame = 0
         self.on_progress = on_progress
         self.clock = clock
         self.started = clock()
@@ -52,6 +60,11 @@ class ProgressParser:
                 self.out_time = max(self.out_time, int(value) / 1_000_000)
             except ValueError:
                 pass  # "N/A" before the first frame
+        elif key == "frame":
+            try:
+                self.frame = max(self.frame, int(value))
+            except ValueError:
+                pass
         elif key == "speed":
             try:
                 self.speed = float(value.rstrip("x").strip()) or None
@@ -59,8 +72,12 @@ class ProgressParser:
                 self.speed = None
         elif key == "progress":
             self.ended = value == "end"
-            done = min(self.out_time / self.duration, 1.0)
-            self.report(done * self.ENCODE_SHARE)
+            self.report(self._done() * self.ENCODE_SHARE)
+
+    def _done(self) -> float:
+        if self.frames is not None:
+            return min(self.frame / self.frames, 1.0)
+        return min(self.out_time / self.duration, 1.0)
 
     def report(self, percent: float) -> None:
         """Tell the listener, never going backwards."""
@@ -71,10 +88,14 @@ class ProgressParser:
     def eta(self) -> float | None:
         if self.percent >= 100.0:
             return 0.0
+        elapsed = self.clock() - self.started
+        if self.frames is not None:
+            if self.frame <= 0 or elapsed <= 0:
+                return None
+            return round(max(self.frames - self.frame, 0) * elapsed / self.frame, 1)
         remaining = max(self.duration - self.out_time, 0.0)
         if self.speed:
             return round(remaining / self.speed, 1)
-        elapsed = self.clock() - self.started
         if self.out_time > 0 and elapsed > 0:
             return round(remaining * elapsed / self.out_time, 1)
         return None

@@ -33,7 +33,8 @@ from typing import Any
 from tidecast.errors import Cancelled, InvalidInput, NotFound
 from tidecast.media.encrypt import KeyRing
 from tidecast.media.ffmpeg import Encoding
-from tidecast.media.ladder import DEFAULT_LADDER, Rung
+from tidecast.media.ladder import DEFAULT_LADDER, Rendition, Rung
+from tidecast.media.probe import MediaInfo, MediaLimits
 from tidecast.media.progress import Progress
 from tidecast.media.receiver import storage_error
 
@@ -41,6 +42,11 @@ __all__ = ["DEFAULT_LADDER", "HLSService", "KeyRing", "Progress", "Rung", "check
 
 #: A stream's name is one path segment: letters, digits, `_` and `-`, not starting with `-`.
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,127}")
+#: The slowest encode the run-time limit allows for, in pixels a second (each source frame
+#: decoded plus each rung's frame scaled and encoded): 20-30x under what the 720p ladder
+#: measured at x264's medium preset on a busy 2-core machine (bench/probe.py: 46-60 MP/s), so
+#: only a hung or starved ffmpeg, or a far slower preset, reaches it.
+MIN_PIXEL_RATE = 2_000_000.0
 THUMBNAIL_SIZE = (320, 180)
 THUMBNAIL_FILE = "thumbnail.jpg"
 MASTER_FILE = "master.m3u8"
@@ -88,8 +94,9 @@ class HLSService:
         url_prefix: str = "/streams",
         preset: str = "medium",
         threads: int = 0,
-        timeout_factor: float = 20.0,
         min_timeout: float = 300.0,
+        min_pixel_rate: float = MIN_PIXEL_RATE,
+        limits: MediaLimits | None = None,
     ) -> None:
         if not ladder:
             raise InvalidInput("ladder: no rungs")
@@ -101,9 +108,12 @@ class HLSService:
         self.ladder = tuple(ladder)
         self.url_prefix = url_prefix.rstrip("/")
         self.encoding = Encoding(preset=preset, threads=threads)
-        #: ffmpeg is stopped after min_timeout + timeout_factor x the video's duration.
-        self.timeout_factor = timeout_factor
+        #: ffmpeg is stopped after min_timeout + the pixels it has to make at min_pixel_rate
+        #: (from the frames the source really holds, not the duration its header claims).
         self.min_timeout = min_timeout
+        self.min_pixel_rate = min_pixel_rate
+        #: What is refused before any encode (TIDECAST_MEDIA_MAX_*).
+        self.limits = limits or MediaLimits()
 
     # -- public API ------------------------------------------------------------------------
 
@@ -135,10 +145,11 @@ class HLSService:
         from tidecast.media.receiver import SegmentReceiver, codec_of
 
         name = check_name(output_name)
-        info = probe(Path(video_path))
+        info = probe(Path(video_path), limits=self.limits, count_frames=True)
         renditions = plan(self.ladder, info.width, info.height)
         fps = ff.output_fps(info.fps, info.base_fps, info.variable_frame_rate)
-        parser = ProgressParser(info.duration, on_progress)
+        frames, keep_frames = ff.frames_to_encode(info.duration, fps, info.frames)
+        parser = ProgressParser(info.duration, on_progress, frames=frames)
         what = f"transcoding {Path(video_path).name!r}"
         stop = cancel or threading.Event()
         with self._building(name) as work:
@@ -154,11 +165,12 @@ class HLSService:
                     has_audio=info.has_audio,
                     segment_length=self.segment_length,
                     encoding=self.encoding,
+                    keep_frames=keep_frames,
+                    max_pixels=self.limits.max_pixels,
                 )
+                timeout = self._timeout(info, frames, renditions)
                 try:
-                    ff.run(
-                        args, progress=parser, cancel=stop, timeout=self._timeout(info.duration), what=what
-                    )
+                    ff.run(args, progress=parser, cancel=stop, timeout=timeout, what=what)
                     receiver.settle()
                 except Cancelled:
                     if receiver.error is not None:
@@ -225,7 +237,7 @@ class HLSService:
 
         name = check_name(output_name)
         at = parse_time(time)
-        info = probe(Path(video_path))
+        info = probe(Path(video_path), limits=self.limits)
         target_dir = self.output_dir / name
         target_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{THUMBNAIL_FILE}.", suffix=".jpg", dir=target_dir)
@@ -253,8 +265,13 @@ class HLSService:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _timeout(self, duration: float) -> float:
-        return self.min_timeout + self.timeout_factor * duration
+    def _timeout(self, info: MediaInfo, frames: int, renditions: Sequence[Rendition]) -> float:
+        """Seconds the ladder's ffmpeg may run: the pixels it decodes and makes, at the slowest
+        rate allowed. `frames` is what each rung encodes (frames_to_encode), so a still held for
+        two hours gets minutes, not the 40 hours its declared duration would have given."""
+        decoded = (info.frames or frames) * info.coded_width * info.coded_height
+        made = frames * sum(r.width * r.height for r in renditions)
+        return self.min_timeout + (decoded + made) / self.min_pixel_rate
 
     def _thumbnail_into(
         self, video: Path, target: Path, duration: float, at: float, cancel: threading.Event | None

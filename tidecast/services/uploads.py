@@ -9,9 +9,16 @@ that chunk's end). A chunk whose request was cut off never reaches a function (A
 the dev server drop an incomplete body), so the unit of resumption is the chunk: the client asks
 for the offset (HEAD) and sends again from there.
 
-When the last byte arrives the file is probed; what is not a video is refused (InvalidInput) and
-discarded with its row, so nothing is made of it. A video becomes, in one transaction, a stream
-in `processing` owned by the uploader, a transcode job, and the upload marked complete.
+Uploading needs an account whose email address is verified (NotAllowed otherwise: a throwaway
+account cannot cost the platform transcodes), and fits the account's quotas
+(tidecast/services/quotas.py): the declared Upload-Length is checked when the upload is created
+(and reserved), and again when it completes.
+
+When the last byte arrives the file is probed; what is not a video, or a video over the media
+limits (TIDECAST_MEDIA_MAX_*: duration, pixels, frame rate, tracks), is refused (InvalidInput,
+naming the limit) and discarded with its row, so nothing is made of it. A video becomes, in one
+transaction, a stream in `processing` owned by the uploader, a transcode job, and the upload
+marked complete.
 
 Uploads belong to their owner: someone else's id is NotFound, exactly as an unknown one. The
 upload directory must be one file system shared by every function instance that serves the
@@ -47,10 +54,12 @@ from typing import IO, Any
 from sqlalchemy import Engine, delete, select, update
 
 from tidecast.config import private_dir
-from tidecast.db.schema import streams, uploads
+from tidecast.db.schema import streams, uploads, users
 from tidecast.db.times import now_utc
 from tidecast.db.tx import advisory_lock, transaction
-from tidecast.errors import Conflict, InvalidInput, NotFound, TooLarge
+from tidecast.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooLarge
+from tidecast.media.probe import MediaLimits
+from tidecast.services.quotas import Quotas
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +124,8 @@ class UploadService:
         default_price: str = "0",
         max_open: int = 5,
         expiry: timedelta = timedelta(hours=24),
+        limits: MediaLimits | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         self.engine = engine
         #: What a new stream costs a second (TIDECAST_DEFAULT_PRICE, normalised) until its
@@ -126,6 +137,10 @@ class UploadService:
         self.expiry = expiry
         self._enqueue = enqueue
         self._probe = probe
+        #: What a video may be (TIDECAST_MEDIA_MAX_*), checked when its last byte arrives.
+        self.limits = limits or MediaLimits()
+        #: What an account may store and upload a day (TIDECAST_QUOTA_*).
+        self.quotas = quotas or Quotas()
 
     def path(self, upload_id: str) -> Path:
         if not UPLOAD_ID.fullmatch(upload_id):
@@ -140,6 +155,7 @@ class UploadService:
         if length > self.max_bytes:
             raise TooLarge(f"Upload-Length {length} is over the limit of {self.max_bytes} bytes")
         fields = check_metadata(metadata)
+        self._check_verified(owner_id)
         upload_id = secrets.token_urlsafe(18)
         private_dir(self.directory.parent)
         private_dir(self.directory)
@@ -148,6 +164,10 @@ class UploadService:
         now = now_utc()
         try:
             with self.engine.begin() as conn:
+                # Insert, then count with the new row in: parallel creations are checked in turn
+                # (the lock on PostgreSQL, the insert's write lock on SQLite), and a refusal
+                # rolls the row back.
+                advisory_lock(conn, "uploads", owner_id)
                 conn.execute(
                     uploads.insert().values(
                         id=upload_id,
@@ -160,6 +180,7 @@ class UploadService:
                         updated_at=now,
                     )
                 )
+                self.quotas.check(conn, owner_id, length)
         except BaseException:
             self.path(upload_id).unlink(missing_ok=True)
             raise
@@ -270,17 +291,45 @@ class UploadService:
 
     # -- inside ------------------------------------------------------------------------------
 
+    def _check_verified(self, owner_id: str) -> None:
+        """NotAllowed unless the account's email address is verified."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(users.c.email, users.c.email_verified_at).where(users.c.id == owner_id)
+            ).first()
+        if row is None or row.email_verified_at is None:
+            address = f" ({row.email})" if row is not None else ""
+            raise NotAllowed(
+                f"Verify your email address{address} before uploading: follow the link in the mail "
+                "we sent, or ask for a new one on your account page"
+            )
+
     def _complete(self, current: Upload) -> Upload:
         path = self.path(current.id)
         try:
-            probe = self._probe or _default_probe()
-            probe(path)
+            if self._probe is not None:
+                self._probe(path)
+            else:
+                from tidecast.media.probe import probe
+
+                probe(path, limits=self.limits)
         except InvalidInput as exc:
             self._discard(current.id)
             raise InvalidInput(f"Upload refused and discarded: {exc.message}") from None
+
+        try:
+            return self._accept(current)
+        except NotAllowed as exc:  # over a quota lowered since the upload was created
+            self._discard(current.id)
+            raise type(exc)(f"Upload refused and discarded: {exc.message}") from None
+
+    def _accept(self, current: Upload) -> Upload:
+        """The stream, its transcode job and the upload complete, in one transaction, if the
+        account is still within its quotas."""
         from tidecast.services.streams import insert_stream
 
         with transaction(self.engine) as conn:
+            advisory_lock(conn, "uploads", current.owner_id)
             stream_id = insert_stream(
                 conn,
                 title=stream_title(current.metadata),
@@ -294,6 +343,7 @@ class UploadService:
                 .where(uploads.c.id == current.id)
                 .values(received=current.length, status="complete", stream_id=stream_id, updated_at=now_utc())
             )
+            self.quotas.check(conn, current.owner_id, current.length)  # after the writes (SQLite)
         return Upload(
             **{**current.__dict__, "received": current.length, "status": "complete", "stream_id": stream_id}
         )
@@ -352,12 +402,6 @@ class UploadService:
         with handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             yield handle
-
-
-def _default_probe() -> Callable[[Path], Any]:
-    from tidecast.media.probe import probe
-
-    return probe
 
 
 def _upload(row: Any) -> Upload:
