@@ -620,7 +620,7 @@ def test_a_job_that_fails_in_its_own_wake_up_runs_again_after_its_backoff(
     try:
         # Only the job's own wake-up may run it: the start-up sweep is over, the minute's is far.
         wait_for(settled, 20, "the start-up sweep")
-        wait_for(lambda: 3 <= datetime.now().second < 40, 15, "a quiet part of the minute")
+        wait_for(lambda: 3 <= datetime.now().second < 40, 30, "a quiet part of the minute")
         with transaction(svc.engine) as conn:
             job_id = svc.jobs.enqueue(conn, "test.job", "stream-1", {})
         wait_for(lambda: svc.jobs.get(job_id)["status"] == "done", 15, "the retry after the backoff")
