@@ -13,7 +13,6 @@ ones fail before.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import shutil
@@ -253,7 +252,9 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
             **QUICK,
         }
         try:
-            procs["dev"] = start(checkout, "dev", ["dev", "--port", str(port)], env)
+            # The API and general work in `tidecast dev`; transcodes in `tidecast worker`, which
+            # a scenario kills outright.
+            procs["dev"] = start(checkout, "dev", ["dev", "--port", str(port), "--media-workers", "0"], env)
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 90
             while True:
@@ -421,5 +422,44 @@ def test_redis_killed_mid_transcode(rig: Rig, polled: Poller) -> None:
     assert time.monotonic() - sent < 15
 
 
-def _json(reply: httpx.Response) -> Any:
-    return json.loads(reply.text)
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_worker_killed_mid_transcode(rig: Rig, polled: Poller) -> None:
+    """SIGKILL: no clean-up runs. Its ffmpeg dies with it, another worker takes the job over
+    once the lease runs out, and what the dead attempt left is never published."""
+    stream_id = rig.upload(seconds=30)
+    watch(polled, rig, stream_id)
+    worker = rig.procs["worker"]
+    rig.wait(
+        "encoding in the worker", lambda: rig.stream(stream_id)["progress"] > 3 and bool(children(worker.pid))
+    )
+    encoders = children(worker.pid)
+    worker.kill()
+    worker.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in encoders) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in encoders if alive(pid)], "ffmpeg outlived its worker"
+    assert rig.source(stream_id).is_file()
+    rig.procs["worker"] = start(rig.checkout, "worker-2", ["worker"], rig.env)
+    ready = rig.wait_ready(stream_id, timeout=120)
+    assert ready["progress"] == 100
+    assert rig.job(stream_id)["attempts"] == 2

@@ -30,6 +30,12 @@ def dev(
         int | None, typer.Option(min=1, max=65535, help="Port (default: netlify.toml [dev] port).")
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    media_workers: Annotated[
+        int,
+        typer.Option(
+            min=0, max=8, help="Transcodes at a time in this process (0: leave them to `tidecast worker`)."
+        ),
+    ] = DEV_MEDIA_THREADS,
 ) -> None:
     """Migrate the database and run the dev server (functions, redirects, static files), a job
     worker and the embedded parts (a local SMTP server whose mail shows at /_dev/mail; an EVM
@@ -75,7 +81,7 @@ def dev(
     from tidecast.container import build_workers
 
     # Both pools, as `tidecast worker` runs them: mail and events never wait behind a transcode.
-    workers = build_workers(services, general=DEV_GENERAL_THREADS, media=DEV_MEDIA_THREADS)
+    workers = build_workers(services, general=DEV_GENERAL_THREADS, media=media_workers)
     workers.start()
 
     base = f"http://localhost:{port}"
@@ -95,7 +101,7 @@ def dev(
         typer.echo(f"  ipfs      {masked['IPFS_API_URL']} (gateway {masked['IPFS_GATEWAY']})")
     typer.echo(
         f"  jobs      in-process workers on {settings.masked()['TIDECAST_QUEUE_URL']} "
-        f"({DEV_GENERAL_THREADS} general threads, {DEV_MEDIA_THREADS} media)"
+        f"({DEV_GENERAL_THREADS} general threads, {media_workers} media)"
     )
     if settings.tidecast_public_url != base:
         typer.echo(f"  links     in mail point to {settings.tidecast_public_url} (TIDECAST_PUBLIC_URL)")
