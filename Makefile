@@ -75,6 +75,8 @@ bench: setup-dev
 	$(BIN)/python bench/chain.py
 	$(BIN)/python bench/keys.py
 	$(BIN)/python bench/ipfs.py
+	$(BIN)/python bench/receiver.py
+	$(BIN)/python bench/probe.py
 	$(BIN)/python bench/hls.py --frontier
 
 clean:

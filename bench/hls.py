@@ -296,9 +296,10 @@ def tidecast_command(ffmpeg: str, source: Path, out: Path, knobs: Knobs) -> list
     renditions = plan(DEFAULT_LADDER, info.width, info.height)
     fps = ff.output_fps(info.fps, info.base_fps, info.variable_frame_rate)
     encoding = ff.Encoding(preset=knobs.preset, threads=knobs.threads)
+    # To files (HLSService hands them to its receiver over HTTP, which encrypts as they come).
     args = ff.ladder_command(
-        ffmpeg, source, out, renditions, fps=fps, has_audio=info.has_audio,
-        segment_length=SEGMENT, encoding=encoding,
+        ffmpeg, source, str(out / "%v" / "segment%d.ts"), str(out / "%v" / "playlist.m3u8"),
+        renditions, fps=fps, has_audio=info.has_audio, segment_length=SEGMENT, encoding=encoding,
     )  # fmt: skip
     return with_knobs(args, knobs)
 

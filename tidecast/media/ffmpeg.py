@@ -188,7 +188,7 @@ def ladder_command(
         "-hls_playlist_type", "vod",
         "-hls_flags", "independent_segments",
         "-hls_segment_type", "mpegts",
-        "-method", "PUT",
+        *(["-method", "PUT"] if segment_url.startswith("http") else []),  # files: bench, tools
         "-hls_segment_filename", segment_url,
         "-var_stream_map", stream_map,
         playlist_url,
