@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import Engine, func, insert, select, update
 
 from tests.support.accounts import add_user
-from tests.support.chain import Chain, chain_services, deployed, link_wallet
+from tests.support.chain import Chain, chain_services, deployed, link_wallet, sign_status
 from tests.support.events import aws_event
 from tests.support.functions import bind_functions
 from tidecast.chain import gas
 from tidecast.chain.deploy import connect, deploy_all, fund_demo_accounts
+from tidecast.chain.units import format_units
 from tidecast.container import Services
 from tidecast.db.schema import key_grants, streams, users
 from tidecast.db.times import now_utc
@@ -244,6 +245,42 @@ def test_a_paying_viewer_gets_keys_within_the_budget(world: World) -> None:
     status, body, _ = key(world.stream_id, 7, token)
     assert status == 402 and "4 key periods" in body["error"]
     assert grants(world.svc.engine) == 4
+
+
+@SQLITE
+def test_a_deposit_that_runs_past_year_9999_buys_only_what_has_streamed(world: World, chain: Chain) -> None:
+    """Issue 18: a deposit whose depletion lies beyond 9999-12-31 counted the seconds past that
+    date as paid at once (paidSeconds 200002 and every key of the film for one wei a second)."""
+    price = "0.000001"
+    film = world.media_stream(price, world.keys)
+    now = int(connect(chain.url).eth.get_block("latest")["timestamp"])
+    rate = 10**12  # the price, in token units a second
+    deposit = rate * (253402300799 - now + 200_000)
+    balance_before = world.svc.chain.get_token_balance(world.viewer_key.address, chain.deployment.token)
+    pay = world.pay(rate=price, deposit=format_units(deposit, 18))
+    status, body, _ = playback(film, world.login["uv"], {"paymentStreamId": pay})
+    assert status == 200, body
+    payment = body["data"]["payment"]
+    assert payment["depletionTime"] is None  # past what a date can say
+    assert 0 <= payment["paidSeconds"] < 60, payment  # a few seconds streamed, not 200,002
+    token = body["data"]["token"]
+    got = [key(film, p, token)[0] for p in range(PERIODS)]
+    assert got == [200, 200] + [402] * (PERIODS - 2), got  # paid < 1 period: the look-ahead only
+    # Every other reader of a stream says the same of it, and none trips over the date.
+    status, body, _ = payments(f"streams/{pay}")
+    assert status == 200 and body["data"]["depletionTime"] is None, body
+    world.svc.watcher.drain()  # the index's row: no date it cannot store
+    status, body, _ = payments("mine", world.login["uv"])
+    assert status == 200 and [s["id"] for s in body["data"]["sent"]] == [str(pay)], body
+    nonce, expires = "0x" + "ab" * 32, int(time.time()) + 120
+    typed = world.svc.payment_status.typed_data(pay, nonce, expires)
+    answer = world.svc.payment_status.status(pay, nonce, expires, sign_status(world.viewer_key, typed))
+    assert answer["depletionTime"] is None and answer["isActive"] is True
+    world.svc.chain.cancel(world.viewer_key.private_key, pay)
+    balance_after = world.svc.chain.get_token_balance(world.viewer_key.address, chain.deployment.token)
+    spent = balance_before - balance_after
+    assert 0 < spent <= rate * 120  # what streamed: a minute or two at most
+    assert grants(world.svc.engine) == 2
 
 
 @SQLITE

@@ -69,9 +69,8 @@ def _run(action: Any) -> Any:
 
 
 def _show(chain: BlockchainDataService, stream_id: int) -> None:
-    from datetime import UTC, datetime
-
     from tidecast.chain.units import format_units
+    from tidecast.services.payments import chain_datetime
 
     s = chain.get_payment_stream_details(stream_id)
     token = chain.token(s.token)
@@ -80,9 +79,8 @@ def _show(chain: BlockchainDataService, stream_id: int) -> None:
         return f"{format_units(units, token.decimals)} {token.symbol}"
 
     def when(seconds: int) -> str:
-        if seconds >= 2**63:
-            return "never"
-        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        moment = chain_datetime(seconds)
+        return "never (past year 9999)" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
     typer.echo(f"payment stream {stream_id}: {'active' if s.active else 'inactive'}")
     typer.echo(f"  from {s.sender}\n  to   {s.recipient}")

@@ -40,6 +40,7 @@ from tidecast.event_bus import EventBus
 from tidecast.services.chain import BlockchainDataService, ChainLog, StreamDetails
 from tidecast.services.chain_index import CURSOR
 from tidecast.services.email import EmailService
+from tidecast.services.payments import chain_datetime
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +266,8 @@ class ChainWatcher:
             "flow_rate": str(state.flow_rate),
             "deposit": str(state.deposit),
             "start_time": datetime.fromtimestamp(state.start_time, UTC),
-            "depletion_time": datetime.fromtimestamp(state.depletion_time, UTC),
+            # None past 9999-12-31: a stream that far from running dry is never "low".
+            "depletion_time": chain_datetime(state.depletion_time),
             # A stream that ran dry stays `active` here: a top-up revives it. Its depletion time
             # is in the past, which is what the low-balance forecast looks at.
             "status": "cancelled" if _cancelled(conn, chain_id, state.stream_id) else "active",

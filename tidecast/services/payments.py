@@ -18,12 +18,14 @@ withdrawn the two look the same on chain; that stream is reported as having run 
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection, Engine, or_, select
@@ -64,36 +66,90 @@ def linked_wallets(conn: Connection, user_id: str) -> list[str]:
     )
 
 
-def timestamp_iso(seconds: int) -> str | None:
+def chain_datetime(seconds: int) -> datetime | None:
+    """A chain timestamp as a datetime; None for 0 and for anything past 9999-12-31, which a
+    datetime cannot hold (a deposit can run dry there: a depletion time is any uint256)."""
     if seconds <= 0 or seconds > _MAX_TIMESTAMP:
         return None
-    return iso(datetime.fromtimestamp(seconds, UTC))
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def timestamp_iso(seconds: int) -> str | None:
+    when = chain_datetime(seconds)
+    return iso(when) if when is not None else None
+
+
+#: What `_depletionTime` answers when the depletion would overflow uint256.
+_SATURATED = 2**256 - 1
 
 
 @dataclass(frozen=True)
 class PaymentState:
-    """A payment stream as read from the chain, and whether it was cancelled."""
+    """A payment stream as read from the chain, and whether it was cancelled.
+
+    What a stream has paid is computed in integers from what the contract says has streamed,
+    never from a date: `remainingBalance` is `deposit - streamed` at the block read, and the
+    block's own timestamp follows exactly from the depletion time (see `block_time`), so the
+    amount streamed at a later wall-clock second is the contract's own formula carried forward.
+    """
 
     details: StreamDetails
     cancelled: bool
     #: The recipient's `balanceOf`, when telling cancelled from ran dry needed it (else None).
     owed: int | None = None
 
+    @classmethod
+    def of(cls, details: StreamDetails, recipient_balance: int | None) -> PaymentState:
+        """The state of a stream `getStream` answered `details` for; `recipient_balance` is the
+        recipient's `balanceOf`, read only for an inactive stream not wholly withdrawn (a
+        cancelled one owes its recipient nothing: the cancel paid them)."""
+        if not details.active and details.withdrawn < details.deposit:
+            return cls(details, recipient_balance == 0, recipient_balance)
+        return cls(details, False)
+
     def ran_dry(self, now: float) -> bool:
         """Out of money at wall-clock `now` (a cached read may predate the depletion)."""
         return not self.cancelled and (not self.details.active or self.details.depletion_time <= now)
 
-    def paid_seconds(self, now: float) -> float:
-        """Seconds the deposit has paid for so far, at wall-clock `now`:
-        deposit / flowRate - max(0, depletionTime - now) (no lag behind the last block). Once
-        cancelled, what streamed up to the cancel: the contract sets `withdrawn` to it then."""
+    def block_time(self) -> int | None:
+        """The timestamp of the block `getStream` was read at, when the read says it.
+
+        The contract answers depletionTime = checkpointTime + ceil(left / flowRate) and, at
+        block time B, remainingBalance = left - flowRate * (B - checkpointTime), so
+        B = depletionTime - ceil(remainingBalance / flowRate) exactly. Unknown for a stream that
+        has nothing left (nothing more can stream) or whose depletion saturated uint256."""
         d = self.details
-        if d.flow_rate <= 0:
-            return 0.0
+        if self.cancelled or d.remaining_balance <= 0 or d.flow_rate <= 0 or d.depletion_time >= _SATURATED:
+            return None
+        return d.depletion_time - -(-d.remaining_balance // d.flow_rate)
+
+    def streamed(self, now: float) -> int:
+        """Token units streamed by wall-clock `now` (whole seconds), exactly: what had streamed at
+        the block read, plus flowRate for each second since, up to the deposit. Once cancelled,
+        what streamed up to the cancel (the contract sets `withdrawn` to it then)."""
+        d = self.details
         if self.cancelled:
-            return d.withdrawn / d.flow_rate
-        left = max(0.0, min(d.depletion_time, _MAX_TIMESTAMP) - now)
-        return max(0.0, d.deposit / d.flow_rate - left)
+            return d.withdrawn
+        at_block = d.deposit - d.remaining_balance
+        block = self.block_time()
+        if block is None:
+            return at_block
+        elapsed = max(0, math.floor(now) - block)
+        return d.deposit - max(0, d.remaining_balance - d.flow_rate * elapsed)
+
+    def paid_seconds(self, now: float) -> Fraction:
+        """Seconds the stream has paid for by wall-clock `now`: streamed / flowRate, exact."""
+        rate = self.details.flow_rate
+        return Fraction(self.streamed(now), rate) if rate > 0 else Fraction(0)
+
+    def paid_periods(self, now: float, key_period_seconds: float) -> int:
+        """Whole key periods paid for by `now`: floor(streamed / (flowRate x keyPeriodSeconds)),
+        in integers (the period, a float in the database, is taken at its exact value)."""
+        period = Fraction(key_period_seconds)
+        rate = self.details.flow_rate
+        if period <= 0 or rate <= 0:
+            return 0
+        return math.floor(Fraction(self.streamed(now)) / (rate * period))
 
 
 class PaymentReader:
@@ -145,10 +201,9 @@ class PaymentReader:
             if exc.reason and "unknown stream" in exc.reason:
                 raise NotFound(f"Payment stream {stream_id} does not exist on this chain") from None
             raise
-        if not details.active and details.withdrawn < details.deposit:
-            owed = self._balance_of(stream_id, details.recipient)
-            return PaymentState(details, owed == 0, owed)
-        return PaymentState(details, False)
+        inactive_owing = not details.active and details.withdrawn < details.deposit
+        owed = self._balance_of(stream_id, details.recipient) if inactive_owing else None
+        return PaymentState.of(details, owed)
 
     def withdrawable(self, state: PaymentState) -> int:
         """What the recipient could withdraw now (0 once cancelled: the cancel paid it out)."""
