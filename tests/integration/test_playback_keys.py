@@ -323,11 +323,13 @@ def test_a_viewer_with_many_recent_payment_streams_on_a_film_gets_no_look_ahead(
     """More other payment streams on one film in a day than a player makes: none is read (these
     ids are not on the chain; reading one would be a 404), and there is no look-ahead."""
     chain_id = world.chain.deployment.chain_id
+    deployment = world.svc.chain.deployment().key
     with world.svc.engine.begin() as conn:
         conn.execute(
             insert(key_grants),
             [
                 {
+                    "deployment": deployment,
                     "chain_id": chain_id,
                     "payment_stream_id": str(9000 + n),
                     "media_stream_id": world.stream_id,
@@ -406,11 +408,16 @@ def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: Wor
     secret = world.svc.settings.jwt_secret_value
     claims = dict(user_id="uv", stream_id=world.stream_id, payment_stream_id=str(pay), session_version=0)
     chain_id = world.chain.deployment.chain_id
+    dep = world.svc.chain.deployment().key
+    claims["deployment"] = dep
     forged = PlaybackTokens("another secret of at least 32 bytes!!").issue(
         **claims, chain_id=chain_id, ttl=60
     )[0]
     expired = PlaybackTokens(secret).issue(**claims, chain_id=chain_id, ttl=10, now=time.time() - 60)[0]
     wrong_chain = PlaybackTokens(secret).issue(**claims, chain_id=chain_id + 1, ttl=60)[0]
+    other_deployment = PlaybackTokens(secret).issue(
+        **{**claims, "deployment": "0x" + "ab" * 32}, chain_id=chain_id, ttl=60
+    )[0]
     import jwt
 
     unsigned = jwt.encode(
@@ -427,10 +434,14 @@ def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: Wor
          "sv": 0, "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "x"},
         playback_key, algorithm="HS256",
     )  # fmt: skip
-    signed = {"sub": "uv", "str": world.stream_id, "pay": str(pay), "cid": chain_id,
+    signed = {"sub": "uv", "str": world.stream_id, "pay": str(pay), "cid": chain_id, "dep": dep,
               "aud": "tidecast-playback", "iat": int(time.time()), "exp": int(time.time()) + 60,
               "jti": "x"}  # fmt: skip
     no_session = jwt.encode(signed, playback_key, algorithm="HS256")
+    no_deployment = jwt.encode(
+        {k: v for k, v in {**signed, "sv": 0}.items() if k != "dep"}, playback_key, algorithm="HS256"
+    )
+    number_deployment = jwt.encode({**signed, "sv": 0, "dep": 7}, playback_key, algorithm="HS256")
     bool_session = jwt.encode({**signed, "sv": False}, playback_key, algorithm="HS256")
     text_session = jwt.encode({**signed, "sv": "0"}, playback_key, algorithm="HS256")
     cases = [
@@ -442,6 +453,9 @@ def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: Wor
         (wrong_audience, 401, "audience"),
         (unsigned, 401, ""),
         (wrong_chain, 401, "another chain"),
+        (other_deployment, 401, "another chain or deployment"),
+        (no_deployment, 401, "missing the 'dep' claim"),
+        (number_deployment, 401, "malformed"),
         ("x" * 5000, 401, "malformed"),
         (no_session, 401, "missing the 'sv' claim"),
         (bool_session, 401, "malformed"),

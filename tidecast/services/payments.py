@@ -97,15 +97,17 @@ class PaymentState:
     cancelled: bool
     #: The recipient's `balanceOf`, when telling cancelled from ran dry needed it (else None).
     owed: int | None = None
+    #: The deployment it was read from (`ChainDeployment.key`): a stream id means nothing without.
+    deployment: str = ""
 
     @classmethod
-    def of(cls, details: StreamDetails, recipient_balance: int | None) -> PaymentState:
+    def of(cls, details: StreamDetails, recipient_balance: int | None, deployment: str = "") -> PaymentState:
         """The state of a stream `getStream` answered `details` for; `recipient_balance` is the
         recipient's `balanceOf`, read only for an inactive stream not wholly withdrawn (a
         cancelled one owes its recipient nothing: the cancel paid them)."""
         if not details.active and details.withdrawn < details.deposit:
-            return cls(details, recipient_balance == 0, recipient_balance)
-        return cls(details, False)
+            return cls(details, recipient_balance == 0, recipient_balance, deployment)
+        return cls(details, False, None, deployment)
 
     def ran_dry(self, now: float) -> bool:
         """Out of money at wall-clock `now` (a cached read may predate the depletion)."""
@@ -163,7 +165,9 @@ class PaymentReader:
         self.chain = chain
         self.ttl = ttl
         self.clock = clock
-        self._cache: dict[tuple[int, int], tuple[float, PaymentState]] = {}
+        #: By stream id; each entry carries the deployment it was read from (`PaymentState`), so
+        #: a read cached before a node reset is never taken for the new deployment's stream.
+        self._cache: dict[int, tuple[float, PaymentState]] = {}
         self._lock = threading.Lock()
         self._chain_id: int | None = None
         #: Chain reads made (getStream calls): what the cache saves, for the bench and tests.
@@ -177,7 +181,7 @@ class PaymentReader:
 
     def read(self, stream_id: int) -> PaymentState:
         """The stream, from the cache while it is fresh; NotFound for an id the chain lacks."""
-        key = (self.chain_id(), stream_id)
+        key = stream_id
         now = self.clock()
         if self.ttl > 0:
             with self._lock:
@@ -196,14 +200,14 @@ class PaymentReader:
         """The stream read from the chain now (no cache)."""
         self.reads += 1
         try:
-            details = self.chain.get_payment_stream_details(stream_id)
+            details, deployment = self.chain.payment_stream_now(stream_id)
         except Reverted as exc:
             if exc.reason and "unknown stream" in exc.reason:
                 raise NotFound(f"Payment stream {stream_id} does not exist on this chain") from None
             raise
         inactive_owing = not details.active and details.withdrawn < details.deposit
         owed = self._balance_of(stream_id, details.recipient) if inactive_owing else None
-        return PaymentState.of(details, owed)
+        return PaymentState.of(details, owed, deployment.key)
 
     def withdrawable(self, state: PaymentState) -> int:
         """What the recipient could withdraw now (0 once cancelled: the cancel paid it out)."""
@@ -255,6 +259,7 @@ class PaymentsService:
 
     def config(self) -> dict[str, Any]:
         """What a browser needs to pay: the chain, the contracts, the token. No secrets."""
+        self.chain.deployment()  # 503 naming the settings when the contracts are not on the node
         token = self.chain.token()
         return {
             "chainId": self.reader.chain_id(),
@@ -278,15 +283,17 @@ class PaymentsService:
         return state, owed, stream_json(state, decimals, withdrawable=owed)
 
     def mine(self, user_id: str) -> dict[str, Any]:
-        """The caller's streams, sent and received, from the watcher's index with live figures."""
-        chain_id = self.reader.chain_id()
+        """The caller's streams, sent and received, from the watcher's index with live figures.
+        Only rows of the deployment on the node now: ids start at 1 on each, so a row indexed
+        before a node reset names someone else's stream (or none) on the new one."""
+        deployment = self.chain.deployment().key
         with self.engine.connect() as conn:
             wallets = linked_wallets(conn, user_id)
             rows = (
                 conn.execute(
                     select(payment_streams.c.stream_id, payment_streams.c.sender, payment_streams.c.recipient)
                     .where(
-                        (payment_streams.c.chain_id == chain_id)
+                        (payment_streams.c.deployment == deployment)
                         & or_(payment_streams.c.sender.in_(wallets), payment_streams.c.recipient.in_(wallets))
                     )
                     .order_by(payment_streams.c.start_time.desc())
@@ -301,7 +308,16 @@ class PaymentsService:
         received: list[dict[str, Any]] = []
         total = 0
         for row in rows:
-            state, owed, item = self._live(int(row.stream_id))
+            try:
+                state, owed, item = self._live(int(row.stream_id))
+            except NotFound:
+                continue  # indexed, but not on the chain now: a reset the watcher has not seen yet
+            if (state.deployment, state.details.sender, state.details.recipient) != (
+                deployment,
+                row.sender,
+                row.recipient,
+            ):
+                continue  # the node changed under this call: not the stream the row names
             if row.sender in mine and len(sent) < MINE_LIMIT:
                 sent.append(item)
             if row.recipient in mine and len(received) < MINE_LIMIT:

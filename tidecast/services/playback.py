@@ -120,13 +120,15 @@ class PlaybackService:
             raise Conflict("Stream failed to process and cannot be played")
         access = self._access(row, user_id, pay)
         ttl = lifetime(row.key_period_seconds)
-        # A free token is checked against no chain: it carries the configured id, read nowhere.
+        # A free token is checked against no chain: it carries the configured id, read nowhere,
+        # and no deployment. A paid one names the deployment its payment stream was read from.
         chain_id = self.configured_chain_id if access.free else self.reader.chain_id()
         token, expires = self.tokens.issue(
             user_id=user_id,
             stream_id=row.id,
             payment_stream_id=str(pay) if access.payment is not None else None,
             chain_id=chain_id,
+            deployment=access.payment.deployment if access.payment is not None else None,
             session_version=session_version,
             ttl=ttl,
         )
@@ -154,10 +156,15 @@ class PlaybackService:
         access = self._access(row, claims.user_id, pay)
         if access.free:
             return self.media_keys.key(stream_id, period)
-        if claims.chain_id != self.reader.chain_id():
-            raise NotAuthenticated("Playback token was issued for another chain; ask for a new one")
-        key = self.media_keys.key(stream_id, period)  # 404 before any budget is spent
         assert access.payment is not None
+        if claims.chain_id != self.reader.chain_id() or claims.deployment != access.payment.deployment:
+            # The node was restarted or reset, or the contract redeployed: payment stream ids
+            # start over there, so this token's id names another payment (or none) now.
+            raise NotAuthenticated(
+                "Playback token was issued for another chain or deployment of the payment contract; "
+                "ask for a new one"
+            )
+        key = self.media_keys.key(stream_id, period)  # 404 before any budget is spent
         self._grant(access.payment, row.id, period, claims.user_id, access.now, row.key_period_seconds)
         return key
 
@@ -218,36 +225,37 @@ class PlaybackService:
         now: float,
         key_period_seconds: float,
     ) -> None:
-        chain_id = self.reader.chain_id()
+        deployment = payment.deployment
         pay = str(payment.details.stream_id)
         paid_periods = payment.paid_periods(now, key_period_seconds)
-        mine = (key_grants.c.chain_id == chain_id) & (key_grants.c.payment_stream_id == pay)
+        payment_chain_id = self.reader.chain_id()
+        mine = (key_grants.c.deployment == deployment) & (key_grants.c.payment_stream_id == pay)
         pair = (key_grants.c.media_stream_id == media_stream_id) & (key_grants.c.period == period)
         # Granted before, under this payment stream (the primary key: a player re-asking) or to
         # this viewer under another (the viewer index): free again, since the viewer holds that
         # key already and handing it over again gives nothing new.
-        held = (key_grants.c.chain_id == chain_id) & (key_grants.c.user_id == user_id) & pair
+        held = (key_grants.c.deployment == deployment) & (key_grants.c.user_id == user_id) & pair
         with self.engine.connect() as conn:
             for before in (mine & pair, held):
                 if conn.execute(select(key_grants.c.period).where(before).limit(1)).first() is not None:
                     return
-            others = self._others(conn, chain_id, user_id, media_stream_id, pay)
+            others = self._others(conn, deployment, user_id, media_stream_id, pay)
         # The chain reads, outside the transaction: key periods each other payment stream paid.
         paid = (
             {}
             if len(others) > OTHER_PAYMENTS
             else {
-                other: self.reader.read(int(other)).paid_periods(now, key_period_seconds)
-                for other, _ in others
+                other: self._paid_periods(payment, int(other), now, key_period_seconds) for other, _ in others
             }
         )
         try:
             with transaction(self.engine) as conn:
-                advisory_lock(conn, "key_grants", f"{chain_id}:{pay}")
+                advisory_lock(conn, "key_grants", f"{deployment}:{pay}")
                 advisory_lock(conn, "key_grants:user", user_id)
                 conn.execute(
                     insert(key_grants).values(
-                        chain_id=chain_id,
+                        deployment=deployment,
+                        chain_id=payment_chain_id,
                         payment_stream_id=pay,
                         media_stream_id=media_stream_id,
                         period=period,
@@ -256,7 +264,7 @@ class PlaybackService:
                     )
                 )
                 used = conn.execute(select(func.count()).select_from(key_grants).where(mine)).scalar_one()
-                owed = self._unpaid(conn, chain_id, user_id, media_stream_id, pay, paid)
+                owed = self._unpaid(conn, deployment, user_id, media_stream_id, pay, paid)
                 lookahead = max(0, self.lookahead - owed)
                 if used > paid_periods + lookahead:
                     raise PaymentRequired(
@@ -274,8 +282,17 @@ class PlaybackService:
         except IntegrityError:
             return  # the same pair granted by a racing request: it counts once, and is ours too
 
+    def _paid_periods(self, payment: PaymentState, other: int, now: float, key_period_seconds: float) -> int:
+        """Key periods another payment stream of the viewer paid (0 if it is not on the chain,
+        or not on the deployment `payment` was read from)."""
+        try:
+            state = self.reader.read(other)
+        except NotFound:
+            return 0
+        return state.paid_periods(now, key_period_seconds) if state.deployment == payment.deployment else 0
+
     def _others(
-        self, conn: Connection, chain_id: int, user_id: str, media_stream_id: str, pay: str
+        self, conn: Connection, deployment: str, user_id: str, media_stream_id: str, pay: str
     ) -> list[tuple[str, int]]:
         """The viewer's other payment streams with keys of this media stream in the memory, the
         newest first, and how many periods each took (at most OTHER_PAYMENTS + 1 of them)."""
@@ -284,7 +301,7 @@ class PlaybackService:
         rows = conn.execute(
             select(key_grants.c.payment_stream_id, taken)
             .where(
-                (key_grants.c.chain_id == chain_id)
+                (key_grants.c.deployment == deployment)
                 & (key_grants.c.user_id == user_id)
                 & (key_grants.c.media_stream_id == media_stream_id)
                 & (key_grants.c.payment_stream_id != pay)
@@ -299,7 +316,7 @@ class PlaybackService:
     def _unpaid(
         self,
         conn: Connection,
-        chain_id: int,
+        deployment: str,
         user_id: str,
         media_stream_id: str,
         pay: str,
@@ -307,7 +324,7 @@ class PlaybackService:
     ) -> int:
         """Periods of this media stream the viewer's other payment streams took beyond what
         they paid (counted under the locks; a stream not read before counts as paid nothing)."""
-        others = self._others(conn, chain_id, user_id, media_stream_id, pay)
+        others = self._others(conn, deployment, user_id, media_stream_id, pay)
         if len(others) > OTHER_PAYMENTS:
             return self.lookahead
         return sum(max(0, taken - paid.get(other, 0)) for other, taken in others)
