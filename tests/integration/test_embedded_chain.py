@@ -223,6 +223,51 @@ def test_snapshot_and_revert(node: str) -> None:
     assert probe.functions.value().call() == 5
 
 
+def test_web_pages_cannot_call_the_test_only_methods(embedded_chain: str) -> None:
+    """Issue 18: any web page could `evm_revert` a payment after its keys were released (the
+    chain's CORS is open, and a simple POST needs no preflight). A request with an Origin header
+    (a browser's) may read and send signed transactions, as the site's demo accounts do, but
+    not call what only tests and tools need: evm_*, anvil_*, hardhat_* and eth_sendTransaction
+    with the node's keys. The tests' and tools' own clients send no Origin."""
+    browser = {"Origin": "http://evil.example", "Content-Type": "text/plain"}  # no preflight needed
+    site = {"Origin": "http://localhost:8888", "Content-Type": "application/json"}
+    demo = demo_accounts(3)
+    send = {"from": demo[2].address, "to": demo[1].address, "value": "0x1"}
+    for headers in (browser, site):
+        for method, params in [
+            ("evm_snapshot", []),
+            ("evm_revert", ["0x1"]),
+            ("evm_mine", []),
+            ("evm_increaseTime", [60]),
+            ("evm_setNextBlockTimestamp", [2**40]),
+            ("anvil_reset", []),
+            ("hardhat_reset", []),
+            ("eth_sendTransaction", [send]),
+        ]:
+            body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+            reply = httpx.post(embedded_chain, content=json.dumps(body), headers=headers)
+            error = reply.json().get("error")
+            assert error is not None and error["code"] == -32601, (headers, method, reply.text)
+            assert "not available to web pages" in error["message"], error
+        # In a batch, only the test-only call is refused; reads and raw sends answer as ever.
+        batch = [
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []},
+            {"jsonrpc": "2.0", "id": 2, "method": "evm_snapshot", "params": []},
+            {"jsonrpc": "2.0", "id": 3, "method": "eth_sendRawTransaction", "params": ["0x00"]},
+        ]
+        answers = httpx.post(embedded_chain, content=json.dumps(batch), headers=headers).json()
+        assert "result" in answers[0] and answers[1]["error"]["code"] == -32601
+        assert answers[2]["error"]["code"] == -32602  # reached the node: not a transaction
+    # Nothing happened: no block was mined, no time added.
+    assert int(call(embedded_chain, "eth_blockNumber")["result"], 16) == 0
+    # Without an Origin (the tests, web3.py, the CLI) everything answers.
+    snapshot = call(embedded_chain, "evm_snapshot")["result"]
+    assert call(embedded_chain, "evm_mine")["result"] == "0x0"
+    assert call(embedded_chain, "evm_revert", snapshot)["result"] is True
+    sent = call(embedded_chain, "eth_sendTransaction", send)
+    assert HASH.fullmatch(sent["result"]), sent
+
+
 def test_ethers_reads_and_writes_the_embedded_chain(embedded_chain: str, tmp_path: Path) -> None:
     """ethers.js v6, a client nobody here wrote: chain id, block number, a call, a transaction,
     an event query and a revert decoded from the wire."""
