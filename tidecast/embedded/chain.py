@@ -32,6 +32,7 @@ import socket
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -45,12 +46,15 @@ from tidecast.chain.devnet import (
     DEV_CHAIN_IDS,
     PLATFORM_INDEX,
     ChainFile,
+    chain_file_path,
     demo_accounts,
+    read_chain_file,
     remove_chain_file,
     write_chain_file,
 )
 from tidecast.config import Settings, mask_url
 from tidecast.embedded import PortTaken, bind_host, free_port, is_loopback
+from tidecast.embedded.chain_store import STATE_FILE
 from tidecast.errors import ConfigError
 
 log = logging.getLogger("tidecast.chain")
@@ -72,13 +76,23 @@ CONTRACT_NAMES = {
 
 
 class RpcServer:
-    """An EvmNode answering JSON-RPC over HTTP on host:port, in a thread of its own."""
+    """An EvmNode answering JSON-RPC over HTTP on host:port, in a thread of its own; its chain on
+    disk at `state_path` (kept across restarts), or in memory when that is None."""
 
-    def __init__(self, host: str, port: int, *, accounts: int = 10, block_seconds: float = 2) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        accounts: int = 10,
+        block_seconds: float = 2,
+        state_path: Path | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.accounts = accounts
         self.block_seconds = block_seconds
+        self.state_path = state_path
         self.node: EvmNode | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -102,7 +116,11 @@ class RpcServer:
         _quiet_access_log()
         try:
             self.node = EvmNode(
-                MNEMONIC, self.accounts, block_seconds=self.block_seconds, balance_wei=DEMO_ETH_WEI
+                MNEMONIC,
+                self.accounts,
+                block_seconds=self.block_seconds,
+                balance_wei=DEMO_ETH_WEI,
+                state_path=self.state_path,
             )
             config = uvicorn.Config(
                 RpcApp(self.node.dispatch), log_level="warning", lifespan="off", access_log=False
@@ -131,6 +149,8 @@ class RpcServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = self._thread = None
+        if self.node is not None:
+            self.node.close()  # on disk: what is pending is mined and kept
 
 
 class ChainPart:
@@ -152,6 +172,7 @@ class ChainPart:
                 self.port,
                 accounts=self.accounts,
                 block_seconds=settings.tidecast_chain_block_seconds,
+                state_path=settings.tidecast_data_dir / STATE_FILE,
             )
             if embedded
             else None
@@ -198,7 +219,9 @@ class ChainPart:
             self._guard = None
         if self.server is not None:
             self.server.stop()
-            if self.chain_file is not None:
+            if self.chain_file is not None and self.server.state_path is None:
+                # A chain kept in memory is gone: so is the file that pointed at it. One kept on
+                # disk comes back with the next start, and the file names it until then.
                 remove_chain_file(self.data_dir, self.chain_file.genesis_hash)
 
     def configure(self, settings: Settings) -> Settings:
@@ -286,9 +309,17 @@ class ChainPart:
             if settings.platform_private_key is not None
             else demo[PLATFORM_INDEX].private_key
         )
+        kept = read_chain_file(self.data_dir) if self.server is not None else None
+        if kept is not None and kept.genesis_hash == genesis and kept.node == "embedded":
+            # The embedded chain kept on disk from the last start, and what was deployed on it
+            # (whatever RPC_URL said then): the same contracts, the same payment streams.
+            settings = settings.with_chain(kept.settings_values(), str(chain_file_path(self.data_dir)))
+        else:
+            kept = None
         there = [getattr(settings, f) for f in ADDRESS_FIELDS]
         reuse = all(there) and all(w3.eth.get_code(w3.to_checksum_address(a)) for a in there)
-        if self.server is not None:  # a fresh chain: only what the environment names can be on it
+        if self.server is not None and kept is None:
+            # A fresh chain: only what the environment names can be on it.
             reuse = reuse and all(settings.set_in_environment(f) for f in ADDRESS_FIELDS)
         values: dict[str, Any] = {"platform_private_key": platform_key, "tidecast_chain_id": chain_id}
         if not reuse:
