@@ -385,7 +385,12 @@ class BlockchainDataService:
                 raise sane_import("web3.exceptions").BadFunctionCallOutput("getStream answered no data")
             abi = next(f for f in contract.abi if f.get("name") == "getStream")
             types = sane_import("eth_utils.abi").get_abi_output_types(abi)
-            (fields,) = self.w3.codec.decode(types, bytes.fromhex(data.removeprefix("0x")))
+            try:
+                (fields,) = self.w3.codec.decode(types, bytes.fromhex(str(data).removeprefix("0x")))
+            except (ValueError, sane_import("eth_abi.exceptions").DecodingError) as exc:
+                raise sane_import("web3.exceptions").BadFunctionCallOutput(
+                    f"getStream answered {str(data)[:80]!r}"
+                ) from exc
             return StreamDetails(stream_id, *_stream_fields(fields)), self._identity(blocks, address)
 
         return self.read(fetch)

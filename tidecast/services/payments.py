@@ -1,10 +1,11 @@
 """Payment streams as the site shows them: read from the chain, with a short in-process cache.
 
-`PaymentReader` reads a payment stream (`getStream`) and keeps it for at most
-TIDECAST_PAYMENT_CACHE_SECONDS per (chain, stream): a player asks for a key every key period,
-many viewers at once, and the chain need not be asked each time. What the cache may hide is
-bounded: a cancel is seen at most that many seconds late, and running dry is never hidden,
-because the depletion time read is compared with the wall clock at every use.
+`PaymentReader` reads a payment stream (`getStream`, with the deployment it comes from, in one
+batch) and keeps it for at most TIDECAST_PAYMENT_CACHE_SECONDS: a player asks for a key every
+key period, many viewers at once, and the chain need not be asked each time. What the cache may
+hide is bounded: a cancel is seen at most that many seconds late, a node reset too (the entry
+stays the old deployment's stream, never becomes the new one's), and running dry is never
+hidden, because what has streamed is carried forward to the wall clock at every use.
 
 The contract's `getStream` says `active: false` both for a stream that was cancelled and for
 one that ran dry. They are told apart without the watcher's index: a cancelled stream pays its
