@@ -221,7 +221,7 @@ def test_dev_server_end_to_end(dev_server: tuple[str, subprocess.Popen[str]], ch
     out, _ = proc.communicate(timeout=15)
     assert "function streams" in out and f"{base.replace('127.0.0.1', 'localhost')}/api/streams" in out
     assert f"DemoToken (TIDE) {chain['contracts']['DemoToken']}" in out and "chain id 131277322940537" in out
-    assert not chain_file.exists()  # ...and removed with the chain it named
+    assert chain_file.exists()  # ...and kept with the chain it names, which is kept on disk
 
 
 def test_dev_ipfs_node_and_gateway(dev_server: tuple[str, subprocess.Popen[str]], dev_ipfs_url: str) -> None:

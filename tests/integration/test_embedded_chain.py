@@ -223,6 +223,51 @@ def test_snapshot_and_revert(node: str) -> None:
     assert probe.functions.value().call() == 5
 
 
+def test_web_pages_cannot_call_the_test_only_methods(embedded_chain: str) -> None:
+    """Issue 18: any web page could `evm_revert` a payment after its keys were released (the
+    chain's CORS is open, and a simple POST needs no preflight). A request with an Origin header
+    (a browser's) may read and send signed transactions, as the site's demo accounts do, but
+    not call what only tests and tools need: evm_*, anvil_*, hardhat_* and eth_sendTransaction
+    with the node's keys. The tests' and tools' own clients send no Origin."""
+    browser = {"Origin": "http://evil.example", "Content-Type": "text/plain"}  # no preflight needed
+    site = {"Origin": "http://localhost:8888", "Content-Type": "application/json"}
+    demo = demo_accounts(3)
+    send = {"from": demo[2].address, "to": demo[1].address, "value": "0x1"}
+    for headers in (browser, site):
+        for method, params in [
+            ("evm_snapshot", []),
+            ("evm_revert", ["0x1"]),
+            ("evm_mine", []),
+            ("evm_increaseTime", [60]),
+            ("evm_setNextBlockTimestamp", [2**40]),
+            ("anvil_reset", []),
+            ("hardhat_reset", []),
+            ("eth_sendTransaction", [send]),
+        ]:
+            body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+            reply = httpx.post(embedded_chain, content=json.dumps(body), headers=headers)
+            error = reply.json().get("error")
+            assert error is not None and error["code"] == -32601, (headers, method, reply.text)
+            assert "not available to web pages" in error["message"], error
+        # In a batch, only the test-only call is refused; reads and raw sends answer as ever.
+        batch = [
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []},
+            {"jsonrpc": "2.0", "id": 2, "method": "evm_snapshot", "params": []},
+            {"jsonrpc": "2.0", "id": 3, "method": "eth_sendRawTransaction", "params": ["0x00"]},
+        ]
+        answers = httpx.post(embedded_chain, content=json.dumps(batch), headers=headers).json()
+        assert "result" in answers[0] and answers[1]["error"]["code"] == -32601
+        assert answers[2]["error"]["code"] == -32602  # reached the node: not a transaction
+    # Nothing happened: no block was mined, no time added.
+    assert int(call(embedded_chain, "eth_blockNumber")["result"], 16) == 0
+    # Without an Origin (the tests, web3.py, the CLI) everything answers.
+    snapshot = call(embedded_chain, "evm_snapshot")["result"]
+    assert call(embedded_chain, "evm_mine")["result"] == "0x0"
+    assert call(embedded_chain, "evm_revert", snapshot)["result"] is True
+    sent = call(embedded_chain, "eth_sendTransaction", send)
+    assert HASH.fullmatch(sent["result"]), sent
+
+
 def test_ethers_reads_and_writes_the_embedded_chain(embedded_chain: str, tmp_path: Path) -> None:
     """ethers.js v6, a client nobody here wrote: chain id, block number, a call, a transaction,
     an event query and a revert decoded from the wire."""
@@ -313,7 +358,8 @@ def test_the_part_starts_a_chain_deploys_and_funds(monkeypatch: pytest.MonkeyPat
         )
     finally:
         embedded.stop_all([part])
-    assert not path.exists()  # the chain is gone; so is the file that pointed at it
+    # The chain is kept on disk for the next start, and the file still names it.
+    assert path.exists() and (isolated / ".tidecast" / "chain-state.sqlite3").exists()
 
 
 def test_the_same_deploy_works_on_each_node(node: str) -> None:
@@ -437,3 +483,65 @@ def test_a_block_may_mix_transaction_types(embedded_chain: str) -> None:
     history = call(embedded_chain, "eth_feeHistory", "0x1", number, [0, 100])["result"]
     base_fee = int(block["baseFeePerGas"], 16)
     assert history["reward"] == [[hex(10**9), hex(3 * 10**9 - base_fee)]]
+
+
+def test_the_embedded_chain_keeps_its_state_across_restarts(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path
+) -> None:
+    """Issue 18: every `make dev` restart forgot the payment streams while the accounts and media
+    streams stayed. The chain now lives under the data directory: a restart (even on another
+    port) has the same genesis, contracts and streams, deploys nothing, and its clock goes on
+    from the last block (evm_increaseTime's offset kept: never a block before the last)."""
+    from tidecast.embedded.evm import EvmNode
+    from tidecast.errors import ConfigError
+    from tidecast.services.chain import BlockchainDataService
+
+    demo = demo_accounts(4)
+    seen: dict[str, Any] = {}
+    for run, port in enumerate((free_port(), free_port())):
+        monkeypatch.setenv("RPC_URL", f"http://127.0.0.1:{port}")
+        settings = load_settings(env_file=None)
+        started = time.perf_counter()
+        [part] = [p for p in embedded.plan(settings) if p.setting == "RPC_URL"]
+        assert isinstance(part, ChainPart) and part.server is not None
+        embedded.start_all([part])
+        try:
+            effective = embedded.configure_all([part], settings)
+            took = time.perf_counter() - started
+            url = str(effective.rpc_url)
+            w3 = connect(url)
+            client = BlockchainDataService(
+                url,
+                payment_stream_address=effective.payment_stream_contract_address,
+                token_address=effective.token_address,
+            )
+            if run == 0:
+                assert part.deployed
+                seen["stream"] = client.open_stream(demo[2].private_key, demo[3].address, "0.25", "100")
+                seen["details"] = client.get_payment_stream_details(seen["stream"])
+                seen["deployment"] = client.deployment()
+                rpc(url, "evm_increaseTime", 1000)  # the chain's clock ahead of the wall clock
+                rpc(url, "evm_mine")
+                latest = w3.eth.get_block("latest")
+                seen["block"], seen["time"] = latest["number"], latest["timestamp"]
+                # One process holds the state: a second chain on it is refused, naming it.
+                with pytest.raises(ConfigError, match="in use by another process"):
+                    EvmNode("test " * 11 + "junk", 1, balance_wei=1, state_path=part.server.state_path)
+                continue
+            print(f"\nrestart with {seen['block']} blocks: {took:.2f} s to serve with its contracts")
+            assert not part.deployed  # the contracts were there, found through the chain file
+            assert client.deployment() == seen["deployment"]  # same genesis, block 1, contract
+            details = client.get_payment_stream_details(seen["stream"])
+            assert (details.sender, details.deposit, details.start_time) == (
+                seen["details"].sender,
+                seen["details"].deposit,
+                seen["details"].start_time,
+            )
+            assert w3.eth.block_number >= seen["block"]
+            rpc(url, "evm_mine")
+            assert w3.eth.get_block("latest")["timestamp"] > seen["time"]  # monotonic, offset kept
+            assert client.get_token_balance(demo[2].address, str(effective.token_address)) < DEMO_TIDE
+        finally:
+            embedded.stop_all([part])
+        written = read_chain_file(isolated / ".tidecast")
+        assert written is not None and written.genesis_hash == seen["deployment"].genesis_hash

@@ -42,7 +42,7 @@ class Dev:
     base: str
     checkout: Path
     env: dict[str, str]
-    proc: subprocess.Popen[bytes]
+    proc: subprocess.Popen[bytes] | None
     log: Path
 
     def tidecast(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -69,8 +69,30 @@ class Dev:
         assert done.returncode != 0, (args, done.stdout)
         return done.stderr
 
+    def start(self) -> None:
+        """Run `tidecast dev` (again) in the checkout, on the same ports, until it serves."""
+        port = self.base.rsplit(":", 1)[1]
+        with self.log.open("ab") as out:  # a file, not a pipe nobody reads while the server runs
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tidecast", "dev", "--port", port],
+                cwd=self.checkout,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while True:  # /_dev/chain answers once the contracts are deployed and the server is up
+            try:
+                if httpx.get(self.base + "/_dev/chain", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"tidecast dev did not start:\n{self.stop()}")
+            time.sleep(0.2)
+
     def stop(self) -> str:
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout=20)
@@ -95,28 +117,11 @@ def dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dev]:
         "SMTP_PORT": str(free_port()),
         "RPC_URL": f"http://127.0.0.1:{free_port()}",  # the embedded chain, never a developer's 8545
     }
-    port = free_port()
     log = tmp_path / "dev.log"
-    with log.open("wb") as out:  # a file, not a pipe nobody reads while the server runs
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tidecast", "dev", "--port", str(port)],
-            cwd=checkout,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    running = Dev(f"http://127.0.0.1:{port}", checkout, env, proc, log)
+    log.touch()
+    running = Dev(f"http://127.0.0.1:{free_port()}", checkout, env, None, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:  # /_dev/chain answers once the contracts are deployed and the server is up
-            try:
-                if httpx.get(running.base + "/_dev/chain", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"tidecast dev did not start:\n{running.stop()}")
-            time.sleep(0.2)
+        running.start()
         yield running
     finally:
         running.stop()
@@ -192,6 +197,7 @@ def mails(base: str, want: int, subject: str, timeout: float = 60) -> list[dict[
         time.sleep(0.5)
 
 
+@pytest.mark.timeout(300)  # two starts of `tidecast dev`, and a dozen commands, each a process
 def test_the_money_path_from_a_terminal(dev: Dev) -> None:
     info = dev.ok("chain", "info")
     assert f"chain id         {EMBEDDED_CHAIN_ID} (a development chain)" in info
@@ -256,11 +262,20 @@ def test_the_money_path_from_a_terminal(dev: Dev) -> None:
 
     log = dev.stop()
     assert "Traceback" not in log and " ERROR " not in log, log
-    assert not (dev.checkout / ".tidecast" / "chain.json").exists()  # gone with its chain
-    # The contracts went with the chain: commands say what is missing, not a traceback.
+    # The chain is kept on disk for the next start, and the file still names it: commands say
+    # that its node is not running, in one line, not a traceback.
+    assert (dev.checkout / ".tidecast" / "chain.json").exists()
     gone = dev.refused("payments", "show", sid)
-    assert "PAYMENT_STREAM_CONTRACT_ADDRESS" in gone
+    assert "RPC_URL" in gone and "cannot be reached" in gone
     assert dev.tidecast("chain", "info").returncode == 1
+    # `make dev` again: the same chain, its contracts and the payment stream (issue 18: "unknown
+    # stream" after every restart), and the demo accounts' balances as they were.
+    dev.start()
+    again = show(dev.ok("payments", "show", sid))
+    assert (again["state"], again["deposited"], again["withdrawn"]) == ("inactive", 6, end["withdrawn"])
+    assert tide_balances(dev) == after
+    log = dev.stop()  # both runs: the first deployed, the second found the contracts there
+    assert log.count("; deployed PaymentStream") == 1 and log.count("; contracts PaymentStream") == 1, log
 
 
 def test_what_a_terminal_user_gets_wrong(dev: Dev) -> None:

@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import Engine, func, insert, select, update
 
 from tests.support.accounts import add_user
-from tests.support.chain import Chain, chain_services, deployed, link_wallet
+from tests.support.chain import Chain, chain_services, deployed, link_wallet, sign_status
 from tests.support.events import aws_event
 from tests.support.functions import bind_functions
 from tidecast.chain import gas
 from tidecast.chain.deploy import connect, deploy_all, fund_demo_accounts
+from tidecast.chain.units import format_units
 from tidecast.container import Services
 from tidecast.db.schema import key_grants, streams, users
 from tidecast.db.times import now_utc
@@ -247,6 +248,42 @@ def test_a_paying_viewer_gets_keys_within_the_budget(world: World) -> None:
 
 
 @SQLITE
+def test_a_deposit_that_runs_past_year_9999_buys_only_what_has_streamed(world: World, chain: Chain) -> None:
+    """Issue 18: a deposit whose depletion lies beyond 9999-12-31 counted the seconds past that
+    date as paid at once (paidSeconds 200002 and every key of the film for one wei a second)."""
+    price = "0.000001"
+    film = world.media_stream(price, world.keys)
+    now = int(connect(chain.url).eth.get_block("latest")["timestamp"])
+    rate = 10**12  # the price, in token units a second
+    deposit = rate * (253402300799 - now + 200_000)
+    balance_before = world.svc.chain.get_token_balance(world.viewer_key.address, chain.deployment.token)
+    pay = world.pay(rate=price, deposit=format_units(deposit, 18))
+    status, body, _ = playback(film, world.login["uv"], {"paymentStreamId": pay})
+    assert status == 200, body
+    payment = body["data"]["payment"]
+    assert payment["depletionTime"] is None  # past what a date can say
+    assert 0 <= payment["paidSeconds"] < 60, payment  # a few seconds streamed, not 200,002
+    token = body["data"]["token"]
+    got = [key(film, p, token)[0] for p in range(PERIODS)]
+    assert got == [200, 200] + [402] * (PERIODS - 2), got  # paid < 1 period: the look-ahead only
+    # Every other reader of a stream says the same of it, and none trips over the date.
+    status, body, _ = payments(f"streams/{pay}")
+    assert status == 200 and body["data"]["depletionTime"] is None, body
+    world.svc.watcher.drain()  # the index's row: no date it cannot store
+    status, body, _ = payments("mine", world.login["uv"])
+    assert status == 200 and [s["id"] for s in body["data"]["sent"]] == [str(pay)], body
+    nonce, expires = "0x" + "ab" * 32, int(time.time()) + 120
+    typed = world.svc.payment_status.typed_data(pay, nonce, expires)
+    answer = world.svc.payment_status.status(pay, nonce, expires, sign_status(world.viewer_key, typed))
+    assert answer["depletionTime"] is None and answer["isActive"] is True
+    world.svc.chain.cancel(world.viewer_key.private_key, pay)
+    balance_after = world.svc.chain.get_token_balance(world.viewer_key.address, chain.deployment.token)
+    spent = balance_before - balance_after
+    assert 0 < spent <= rate * 120  # what streamed: a minute or two at most
+    assert grants(world.svc.engine) == 2
+
+
+@SQLITE
 def test_the_look_ahead_is_lent_per_viewer_not_per_payment_stream(world: World) -> None:
     """Open, take the look-ahead, cancel, open again: the second payment stream gets no second
     look-ahead on the same film, though the keys the viewer holds are theirs again for free."""
@@ -286,11 +323,13 @@ def test_a_viewer_with_many_recent_payment_streams_on_a_film_gets_no_look_ahead(
     """More other payment streams on one film in a day than a player makes: none is read (these
     ids are not on the chain; reading one would be a 404), and there is no look-ahead."""
     chain_id = world.chain.deployment.chain_id
+    deployment = world.svc.chain.deployment().key
     with world.svc.engine.begin() as conn:
         conn.execute(
             insert(key_grants),
             [
                 {
+                    "deployment": deployment,
                     "chain_id": chain_id,
                     "payment_stream_id": str(9000 + n),
                     "media_stream_id": world.stream_id,
@@ -369,11 +408,16 @@ def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: Wor
     secret = world.svc.settings.jwt_secret_value
     claims = dict(user_id="uv", stream_id=world.stream_id, payment_stream_id=str(pay), session_version=0)
     chain_id = world.chain.deployment.chain_id
+    dep = world.svc.chain.deployment().key
+    claims["deployment"] = dep
     forged = PlaybackTokens("another secret of at least 32 bytes!!").issue(
         **claims, chain_id=chain_id, ttl=60
     )[0]
     expired = PlaybackTokens(secret).issue(**claims, chain_id=chain_id, ttl=10, now=time.time() - 60)[0]
     wrong_chain = PlaybackTokens(secret).issue(**claims, chain_id=chain_id + 1, ttl=60)[0]
+    other_deployment = PlaybackTokens(secret).issue(
+        **{**claims, "deployment": "0x" + "ab" * 32}, chain_id=chain_id, ttl=60
+    )[0]
     import jwt
 
     unsigned = jwt.encode(
@@ -390,10 +434,14 @@ def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: Wor
          "sv": 0, "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "x"},
         playback_key, algorithm="HS256",
     )  # fmt: skip
-    signed = {"sub": "uv", "str": world.stream_id, "pay": str(pay), "cid": chain_id,
+    signed = {"sub": "uv", "str": world.stream_id, "pay": str(pay), "cid": chain_id, "dep": dep,
               "aud": "tidecast-playback", "iat": int(time.time()), "exp": int(time.time()) + 60,
               "jti": "x"}  # fmt: skip
     no_session = jwt.encode(signed, playback_key, algorithm="HS256")
+    no_deployment = jwt.encode(
+        {k: v for k, v in {**signed, "sv": 0}.items() if k != "dep"}, playback_key, algorithm="HS256"
+    )
+    number_deployment = jwt.encode({**signed, "sv": 0, "dep": 7}, playback_key, algorithm="HS256")
     bool_session = jwt.encode({**signed, "sv": False}, playback_key, algorithm="HS256")
     text_session = jwt.encode({**signed, "sv": "0"}, playback_key, algorithm="HS256")
     cases = [
@@ -405,6 +453,9 @@ def test_tokens_that_are_not_this_streams_playback_tokens_are_refused(world: Wor
         (wrong_audience, 401, "audience"),
         (unsigned, 401, ""),
         (wrong_chain, 401, "another chain"),
+        (other_deployment, 401, "another chain or deployment"),
+        (no_deployment, 401, "missing the 'dep' claim"),
+        (number_deployment, 401, "malformed"),
         ("x" * 5000, 401, "malformed"),
         (no_session, 401, "missing the 'sv' claim"),
         (bool_session, 401, "malformed"),

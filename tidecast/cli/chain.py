@@ -8,6 +8,8 @@ accounts' (public knowledge, and only on development chains).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -48,6 +50,26 @@ def _connect(settings: Settings) -> tuple[Web3, int]:
         ) from None
 
 
+@contextlib.contextmanager
+def _node_answering(settings: Settings) -> Iterator[None]:
+    """A node that stops answering (or answers what no node does) in the middle of a command:
+    one line naming the (masked) RPC_URL and exit 1, as when it does not answer at all."""
+    import requests
+
+    from tidecast.imports import sane_import
+
+    web3_errors = sane_import("web3.exceptions").Web3Exception
+    try:
+        yield
+    except (requests.exceptions.RequestException, web3_errors, OSError, ValueError) as exc:
+        text = " ".join(str(exc).split())[:200]
+        raise common.fail(
+            f"tidecast: the Ethereum node at RPC_URL {settings.masked()['RPC_URL']} failed: "
+            f"{type(exc).__name__}: {text}",
+            code=1,
+        ) from None
+
+
 @chain_app.command("info")
 def chain_info() -> None:
     """The node at RPC_URL (masked), its chain id and latest block, and the contracts the
@@ -55,6 +77,11 @@ def chain_info() -> None:
     settings = common.settings()
     typer.echo(f"RPC_URL          {settings.masked()['RPC_URL']}")
     w3, chain_id = _connect(settings)
+    with _node_answering(settings):
+        _info(settings, w3, chain_id)
+
+
+def _info(settings: Settings, w3: Web3, chain_id: int) -> None:
     latest = w3.eth.get_block("latest")
     dev = " (a development chain)" if _is_dev(chain_id) else ""
     typer.echo(f"chain id         {chain_id}{dev}")
@@ -92,7 +119,6 @@ def _is_dev(chain_id: int) -> bool:
 def chain_accounts() -> None:
     """The demo accounts (TIDECAST_DEMO_ACCOUNTS of them) with their private keys and ETH and TIDE
     balances. Development chains only: their keys are public, anywhere else they mean nothing."""
-    from tidecast.chain.devnet import DEPLOYER_INDEX, PLATFORM_INDEX, demo_accounts
 
     settings = common.settings()
     w3, chain_id = _connect(settings)
@@ -101,6 +127,13 @@ def chain_accounts() -> None:
             f"tidecast: chain id {chain_id} at RPC_URL is not a development chain; "
             "demo accounts exist on development chains only"
         )
+    with _node_answering(settings):
+        _accounts(settings, w3, chain_id)
+
+
+def _accounts(settings: Settings, w3: Web3, chain_id: int) -> None:
+    from tidecast.chain.devnet import DEPLOYER_INDEX, PLATFORM_INDEX, demo_accounts
+
     token = _token(w3, settings)
     roles = {DEPLOYER_INDEX: "deployer", PLATFORM_INDEX: "platform"}
     typer.echo(f"chain id {chain_id}; TIDE at {settings.token_address or '(no TOKEN_ADDRESS)'}")
@@ -145,11 +178,19 @@ def chain_deploy(
     """Deploy PaymentStream, DemoToken and StreamRegistry to the node at RPC_URL with the key in
     DEPLOYER_PRIVATE_KEY (development chains: demo account 0 when unset), and print the settings
     that use them (stdout, ready for an env file; notes go to stderr)."""
-    from tidecast.chain.deploy import DeployError, address_of, deploy_all, fund_demo_accounts
-    from tidecast.chain.devnet import DEPLOYER_INDEX, PLATFORM_INDEX, demo_accounts
 
     settings = common.settings()
     w3, chain_id = _connect(settings)
+    with _node_answering(settings):
+        _deploy(settings, w3, chain_id, platform, fund=fund, timeout=timeout)
+
+
+def _deploy(
+    settings: Settings, w3: Web3, chain_id: int, platform: str | None, *, fund: bool, timeout: float
+) -> None:
+    from tidecast.chain.deploy import DeployError, address_of, deploy_all, fund_demo_accounts
+    from tidecast.chain.devnet import DEPLOYER_INDEX, PLATFORM_INDEX, demo_accounts
+
     dev = _is_dev(chain_id)
     demo = demo_accounts(settings.tidecast_demo_accounts) if dev else []
     if settings.deployer_private_key is not None:

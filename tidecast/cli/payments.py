@@ -4,12 +4,18 @@ Amounts are decimal token amounts (`--rate 0.001` tokens per second, `--deposit 
 exactly in the token's units. The signing key is a development chain's demo account
 (`--from-demo N`, see `tidecast chain accounts`) or a key held in an environment variable whose
 name is given (`--key-env VAR`); a key is never taken on the command line, where shells keep it.
+
+Every failure the chain client reports (a node out of reach, a refusal, an unknown stream) is
+one line on stderr and exit status 1, as the other commands do; mistakes in the command line
+are exit status 2.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -61,17 +67,18 @@ def _key(from_demo: int | None, key_env: str | None, chain: BlockchainDataServic
     return str(demo_accounts(from_demo + 1)[from_demo].private_key)
 
 
-def _run(action: Any) -> Any:
+@contextlib.contextmanager
+def _failing() -> Iterator[None]:
+    """A domain error (the chain client translates every node error into one) as one line."""
     try:
-        return action()
+        yield
     except DomainError as exc:
-        raise common.fail(f"tidecast: {exc.message}") from None
+        raise common.fail(f"tidecast: {exc.message}", code=1) from None
 
 
 def _show(chain: BlockchainDataService, stream_id: int) -> None:
-    from datetime import UTC, datetime
-
     from tidecast.chain.units import format_units
+    from tidecast.services.payments import chain_datetime
 
     s = chain.get_payment_stream_details(stream_id)
     token = chain.token(s.token)
@@ -80,9 +87,8 @@ def _show(chain: BlockchainDataService, stream_id: int) -> None:
         return f"{format_units(units, token.decimals)} {token.symbol}"
 
     def when(seconds: int) -> str:
-        if seconds >= 2**63:
-            return "never"
-        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        moment = chain_datetime(seconds)
+        return "never (past year 9999)" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
     typer.echo(f"payment stream {stream_id}: {'active' if s.active else 'inactive'}")
     typer.echo(f"  from {s.sender}\n  to   {s.recipient}")
@@ -103,18 +109,19 @@ def open_stream(
     key_env: KeyEnv = None,
 ) -> None:
     """Approve the deposit and open a payment stream to --to; prints the stream."""
-    chain = _chain()
-    key = _key(from_demo, key_env, chain)
-    stream_id = _run(lambda: chain.open_stream(key, to, rate, deposit))
-    typer.echo(f"opened payment stream {stream_id}")
-    _run(lambda: _show(chain, stream_id))
+    with _failing():
+        chain = _chain()
+        key = _key(from_demo, key_env, chain)
+        stream_id = chain.open_stream(key, to, rate, deposit)
+        typer.echo(f"opened payment stream {stream_id}")
+        _show(chain, stream_id)
 
 
 @payments_app.command("show")
 def show(stream_id: int) -> None:
     """A payment stream as the contract sees it now."""
-    chain = _chain()
-    _run(lambda: _show(chain, stream_id))
+    with _failing():
+        _show(_chain(), stream_id)
 
 
 @payments_app.command("top-up")
@@ -125,11 +132,12 @@ def top_up(
     key_env: KeyEnv = None,
 ) -> None:
     """Add tokens to a stream (its sender only); streaming resumes at once if it ran dry."""
-    chain = _chain()
-    key = _key(from_demo, key_env, chain)
-    tx = _run(lambda: chain.top_up(key, stream_id, amount))
-    typer.echo(f"topped up payment stream {stream_id} (transaction {tx})")
-    _run(lambda: _show(chain, stream_id))
+    with _failing():
+        chain = _chain()
+        key = _key(from_demo, key_env, chain)
+        tx = chain.top_up(key, stream_id, amount)
+        typer.echo(f"topped up payment stream {stream_id} (transaction {tx})")
+        _show(chain, stream_id)
 
 
 @payments_app.command("withdraw")
@@ -142,18 +150,20 @@ def withdraw(
     key_env: KeyEnv = None,
 ) -> None:
     """Take what has accrued to the recipient (the recipient only)."""
-    chain = _chain()
-    key = _key(from_demo, key_env, chain)
-    tx = _run(lambda: chain.withdraw(key, stream_id, amount))
-    typer.echo(f"withdrew from payment stream {stream_id} (transaction {tx})")
-    _run(lambda: _show(chain, stream_id))
+    with _failing():
+        chain = _chain()
+        key = _key(from_demo, key_env, chain)
+        tx = chain.withdraw(key, stream_id, amount)
+        typer.echo(f"withdrew from payment stream {stream_id} (transaction {tx})")
+        _show(chain, stream_id)
 
 
 @payments_app.command("cancel")
 def cancel(stream_id: int, from_demo: FromDemo = None, key_env: KeyEnv = None) -> None:
     """End a stream (either party): what accrued goes to the recipient, the rest back."""
-    chain = _chain()
-    key = _key(from_demo, key_env, chain)
-    tx = _run(lambda: chain.cancel(key, stream_id))
-    typer.echo(f"cancelled payment stream {stream_id} (transaction {tx})")
-    _run(lambda: _show(chain, stream_id))
+    with _failing():
+        chain = _chain()
+        key = _key(from_demo, key_env, chain)
+        tx = chain.cancel(key, stream_id)
+        typer.echo(f"cancelled payment stream {stream_id} (transaction {tx})")
+        _show(chain, stream_id)

@@ -264,7 +264,9 @@ user_wallets = Table(
 
 
 # The chain watcher (tidecast/services/chain_watcher.py): how far it has processed each chain, by
-# name. `genesis_hash` tells a restarted development chain from the one processed before;
+# name. `deployment` (ChainDeployment.key: chain id, genesis, block 1, the payment contract) tells
+# a restarted or reset node, or a redeployed contract, from the one processed before (null: a
+# cursor older than migration 0009, adopted by the next poll when its genesis matches);
 # `last_block_hash` tells a reorganisation deeper than the confirmation depth.
 chain_cursors = Table(
     "chain_cursors",
@@ -275,6 +277,7 @@ chain_cursors = Table(
     Column("last_block", BigInteger, nullable=False),
     Column("last_block_hash", String(66), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("deployment", String(66), nullable=True),
 )
 
 # The platform contracts' events the watcher has processed (confirmed blocks only): the index
@@ -306,7 +309,8 @@ PAYMENT_STREAM_STATUSES = ("active", "cancelled")
 
 # Payment streams as of the last processed block (from getStream at that block): what the
 # low-balance notice forecasts from. `low_balance_for` is the number of top-ups the stream had
-# when its notice went out: one notice per stream per top-up.
+# when its notice went out: one notice per stream per top-up. Keyed by `deployment`
+# (ChainDeployment.key): stream ids start at 1 on every deployment of the contract.
 payment_streams = Table(
     "payment_streams",
     metadata,
@@ -324,9 +328,11 @@ payment_streams = Table(
     Column("low_balance_for", Integer, nullable=True),
     Column("updated_block", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("chain_id", "stream_id"),
+    Column("deployment", String(66), nullable=False),
+    PrimaryKeyConstraint("deployment", "stream_id"),
     CheckConstraint("status IN ('active', 'cancelled')", name="status"),
-    Index("ix_payment_streams_sender", "chain_id", "sender"),
+    Index("ix_payment_streams_sender", "deployment", "sender"),
+    Index("ix_payment_streams_recipient", "deployment", "recipient"),
     Index("ix_payment_streams_depletion", "status", "depletion_time"),
 )
 
@@ -380,7 +386,10 @@ stream_keys = Table(
 
 # Keys released against a payment stream: the release budget (seconds paid so far buy that many
 # seconds of keys, plus a look-ahead) counts distinct (media stream, period) rows per payment
-# stream, and a key already released to it is released again for free (seeking back).
+# stream, and a key already released to it is released again for free (seeking back). A payment
+# stream is named by `deployment` (ChainDeployment.key: chain, genesis, block 1, contract) and
+# its id, since ids start at 1 on every deployment; `chain_id` is kept for reading. Grants from
+# before migration 0009 carry "legacy-<chain id>", which no deployment's key equals.
 key_grants = Table(
     "key_grants",
     metadata,
@@ -390,7 +399,8 @@ key_grants = Table(
     Column("period", Integer, nullable=False),
     Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("granted_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("chain_id", "payment_stream_id", "media_stream_id", "period"),
+    Column("deployment", String(66), nullable=False),
+    PrimaryKeyConstraint("deployment", "payment_stream_id", "media_stream_id", "period"),
     Index("ix_key_grants_media_stream_id", "media_stream_id"),
-    Index("ix_key_grants_viewer", "chain_id", "user_id", "media_stream_id", "period"),
+    Index("ix_key_grants_viewer", "deployment", "user_id", "media_stream_id", "period"),
 )

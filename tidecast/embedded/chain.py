@@ -12,6 +12,17 @@ is not a JSON-RPC node is a PortTaken naming RPC_URL.
 `configure` deploys through web3 over HTTP (tidecast/chain/deploy.py), so nothing in the deploy
 or the services knows the chain is embedded; the addresses go into the effective settings and
 into `.tidecast/chain.json` for the processes started in other terminals.
+
+A development node that is not ours (Anvil in another terminal) may be restarted without its
+state, or reset in place, while `tidecast dev` runs: the contracts are gone and every chain read
+would answer 503 until tidecast restarted. So `configure` leaves a guard that looks every
+GUARD_SECONDS: when the payment contract has no code any more (or the genesis changed), it
+deploys and funds again, as a start would. Deployments are deterministic (the deployer's nonces
+0, 1, 2 on a fresh chain), so the contracts come back at the addresses the services use; if
+they do not (the node came back with other transactions first), the guard says to restart
+`tidecast dev`. Payment stream ids start over on the new deployment, which every grant, index
+row and playback token is keyed by (ChainDeployment), so nothing of the old one counts. Only
+development ever does this: production never deploys, it answers 503 naming the settings.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ import socket
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -34,13 +46,18 @@ from tidecast.chain.devnet import (
     DEV_CHAIN_IDS,
     PLATFORM_INDEX,
     ChainFile,
+    chain_file_path,
     demo_accounts,
+    read_chain_file,
     remove_chain_file,
     write_chain_file,
 )
 from tidecast.config import Settings, mask_url
 from tidecast.embedded import PortTaken, bind_host, free_port, is_loopback
+from tidecast.embedded.chain_store import STATE_FILE
 from tidecast.errors import ConfigError
+
+log = logging.getLogger("tidecast.chain")
 
 if TYPE_CHECKING:
     import uvicorn
@@ -48,6 +65,8 @@ if TYPE_CHECKING:
     from tidecast.embedded.evm import EvmNode
 
 RPC_THREAD = "tidecast-chain-rpc"
+#: How often the guard looks for contracts lost by a development node that is not ours.
+GUARD_SECONDS = 2.0
 ADDRESS_FIELDS = ("payment_stream_contract_address", "token_address", "stream_registry_address")
 CONTRACT_NAMES = {
     "payment_stream_contract_address": "PaymentStream",
@@ -57,13 +76,23 @@ CONTRACT_NAMES = {
 
 
 class RpcServer:
-    """An EvmNode answering JSON-RPC over HTTP on host:port, in a thread of its own."""
+    """An EvmNode answering JSON-RPC over HTTP on host:port, in a thread of its own; its chain on
+    disk at `state_path` (kept across restarts), or in memory when that is None."""
 
-    def __init__(self, host: str, port: int, *, accounts: int = 10, block_seconds: float = 2) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        accounts: int = 10,
+        block_seconds: float = 2,
+        state_path: Path | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.accounts = accounts
         self.block_seconds = block_seconds
+        self.state_path = state_path
         self.node: EvmNode | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -87,7 +116,11 @@ class RpcServer:
         _quiet_access_log()
         try:
             self.node = EvmNode(
-                MNEMONIC, self.accounts, block_seconds=self.block_seconds, balance_wei=DEMO_ETH_WEI
+                MNEMONIC,
+                self.accounts,
+                block_seconds=self.block_seconds,
+                balance_wei=DEMO_ETH_WEI,
+                state_path=self.state_path,
             )
             config = uvicorn.Config(
                 RpcApp(self.node.dispatch), log_level="warning", lifespan="off", access_log=False
@@ -116,6 +149,8 @@ class RpcServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = self._thread = None
+        if self.node is not None:
+            self.node.close()  # on disk: what is pending is mined and kept
 
 
 class ChainPart:
@@ -137,6 +172,7 @@ class ChainPart:
                 self.port,
                 accounts=self.accounts,
                 block_seconds=settings.tidecast_chain_block_seconds,
+                state_path=settings.tidecast_data_dir / STATE_FILE,
             )
             if embedded
             else None
@@ -145,6 +181,12 @@ class ChainPart:
         self.deployed = False  # by this start (else the contracts were there already)
         self.notes: list[str] = []
         self.dev_chain = True
+        self.guard_seconds = GUARD_SECONDS
+        #: Times the guard deployed again (a node that lost its state under `tidecast dev`).
+        self.redeployed = 0
+        self._effective: Settings | None = None
+        self._stopping = threading.Event()
+        self._guard: threading.Thread | None = None
 
     @classmethod
     def plan(cls, settings: Settings) -> ChainPart | None:
@@ -171,9 +213,15 @@ class ChainPart:
             raise PortTaken(_taken(self.rpc_url)) from exc
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._guard is not None:
+            self._guard.join(timeout=10)
+            self._guard = None
         if self.server is not None:
             self.server.stop()
-            if self.chain_file is not None:
+            if self.chain_file is not None and self.server.state_path is None:
+                # A chain kept in memory is gone: so is the file that pointed at it. One kept on
+                # disk comes back with the next start, and the file names it until then.
                 remove_chain_file(self.data_dir, self.chain_file.genesis_hash)
 
     def configure(self, settings: Settings) -> Settings:
@@ -183,7 +231,7 @@ class ChainPart:
         from tidecast.chain.deploy import DeployError
 
         try:
-            return self._configure(settings)
+            effective = self._configure(settings)
         except DeployError as exc:
             raise ConfigError(
                 f"cannot deploy the contracts to RPC_URL {mask_url(self.rpc_url)}: {exc} "
@@ -193,6 +241,57 @@ class ChainPart:
             raise ConfigError(
                 f"the node at RPC_URL {mask_url(self.rpc_url)} stopped answering: {exc}"
             ) from exc
+        if self.server is None and self.dev_chain and self._guard is None:
+            self._effective = effective
+            self._stopping.clear()
+            self._guard = threading.Thread(target=self._watch, name="tidecast-chain-guard", daemon=True)
+            self._guard.start()
+        return effective
+
+    def _watch(self) -> None:
+        """The guard: every guard_seconds, `recheck`; a node out of reach is said once."""
+        failing = False
+        while not self._stopping.wait(self.guard_seconds):
+            try:
+                self.recheck()
+                failing = False
+            except Exception as exc:  # noqa: BLE001 - a guard must outlive a node's restarts
+                if not failing:
+                    log.warning("the chain node at RPC_URL %s: %s", mask_url(self.rpc_url), exc)
+                failing = True
+
+    def recheck(self) -> bool:
+        """Deploy again if the node lost the contracts (or has a new genesis); whether it did."""
+        from tidecast.chain.deploy import connect
+
+        assert self._effective is not None and self.chain_file is not None
+        w3 = connect(self.rpc_url, timeout=5, retry=False)
+        genesis = "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
+        address = w3.to_checksum_address(self.chain_file.payment_stream)
+        if genesis == self.chain_file.genesis_hash and w3.eth.get_code(address):
+            return False
+        before = {f: getattr(self._effective, f) for f in ADDRESS_FIELDS}
+        self.deployed = False
+        effective = self._configure(self._effective)  # deploys where the code is gone
+        after = {f: getattr(effective, f) for f in ADDRESS_FIELDS}
+        if self.deployed:
+            self.redeployed += 1
+        if before != after:
+            log.error(
+                "the chain node at RPC_URL %s lost tidecast's contracts and they were deployed again "
+                "at other addresses (%s): restart `tidecast dev` so its services use them",
+                mask_url(self.rpc_url),
+                ", ".join(f"{f.upper()}={a}" for f, a in after.items()),
+            )
+        else:
+            log.warning(
+                "the chain node at RPC_URL %s was restarted or reset (genesis %s): tidecast's "
+                "contracts are %s at the same addresses; payment streams start over",
+                mask_url(self.rpc_url),
+                genesis,
+                "deployed again" if self.deployed else "there",
+            )
+        return True
 
     def _configure(self, settings: Settings) -> Settings:
         from tidecast.chain.deploy import address_of, connect, deploy_all, fund_demo_accounts
@@ -210,9 +309,17 @@ class ChainPart:
             if settings.platform_private_key is not None
             else demo[PLATFORM_INDEX].private_key
         )
+        kept = read_chain_file(self.data_dir) if self.server is not None else None
+        if kept is not None and kept.genesis_hash == genesis and kept.node == "embedded":
+            # The embedded chain kept on disk from the last start, and what was deployed on it
+            # (whatever RPC_URL said then): the same contracts, the same payment streams.
+            settings = settings.with_chain(kept.settings_values(), str(chain_file_path(self.data_dir)))
+        else:
+            kept = None
         there = [getattr(settings, f) for f in ADDRESS_FIELDS]
         reuse = all(there) and all(w3.eth.get_code(w3.to_checksum_address(a)) for a in there)
-        if self.server is not None:  # a fresh chain: only what the environment names can be on it
+        if self.server is not None and kept is None:
+            # A fresh chain: only what the environment names can be on it.
             reuse = reuse and all(settings.set_in_environment(f) for f in ADDRESS_FIELDS)
         values: dict[str, Any] = {"platform_private_key": platform_key, "tidecast_chain_id": chain_id}
         if not reuse:

@@ -14,6 +14,11 @@ mined in the current second, else with the others at the start of the next one (
 is at most a second away). When no transaction comes, an empty block is mined every
 `block_seconds`, so `block.timestamp` in calls keeps up with time (payment streams accrue by the
 second). eth-tester is not thread-safe: every call, and the miner, holds one lock.
+
+Given a `state_path`, the chain lives on disk (tidecast/embedded/chain_store.py) rather than in
+memory: a restarted node has the same genesis, contracts and payment streams. It commits after
+each block it mines, and the clock offset tests added is kept with it, so block timestamps stay
+monotonic across a restart (the next block is never before the last one, whatever the clock).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from tidecast.embedded.mend import failed, mend, tips_at
@@ -48,7 +54,15 @@ PASSED_THROUGH = frozenset({"eth", "net", "web3"})
 class EvmNode:
     """One in-memory chain: `dispatch(method, params)` answers a JSON-RPC call."""
 
-    def __init__(self, mnemonic: str, accounts: int, *, block_seconds: float = 2, balance_wei: int) -> None:
+    def __init__(
+        self,
+        mnemonic: str,
+        accounts: int,
+        *,
+        block_seconds: float = 2,
+        balance_wei: int,
+        state_path: Path | None = None,
+    ) -> None:
         et = sane_import("eth_tester")
         web3 = sane_import("web3")
         from web3.datastructures import NamedElementOnion
@@ -60,6 +74,12 @@ class EvmNode:
             hd_path="m/44'/60'/0'/0",  # BIP-44, as MetaMask, Anvil and Hardhat derive
             genesis_state_overrides={"balance": balance_wei},
         )
+        self._store: Any = None
+        if state_path is not None:  # the chain kept on disk, or a fresh one that will be
+            from tidecast.embedded.chain_store import store_type
+
+            self._store = store_type()(state_path)
+            backend.chain = _on_disk(backend.chain, self._store)
         self._backend = backend
         self._tester = et.EthereumTester(backend, validator=_validator_type()())
         provider = _provider_type()(self._tester)
@@ -72,7 +92,8 @@ class EvmNode:
         self.chain_id: int = int(backend.chain.chain_id)
         self.block_seconds = block_seconds
         self._lock = threading.RLock()
-        self._offset = 0.0  # seconds evm_increaseTime / evm_setNextBlockTimestamp added
+        # Seconds evm_increaseTime / evm_setNextBlockTimestamp added (kept with a chain on disk).
+        self._offset = float(self._store.meta("offset") or 0) if self._store is not None else 0.0
         self._next_timestamp: int | None = None
         self._stop = threading.Event()
         self._miner: threading.Thread | None = None
@@ -109,6 +130,26 @@ class EvmNode:
         if self._miner is not None:
             self._miner.join(timeout=5)
             self._miner = None
+
+    def close(self) -> None:
+        """Stop, and on disk, mine what is pending (a sent transaction is not lost) and close."""
+        self.stop_mining()
+        if self._store is None:
+            return
+        with self._lock:
+            if self._backend.chain.header.gas_used:
+                self._mine()
+            self._store.close()
+            self._store = None
+
+    @property
+    def genesis_hash(self) -> str:
+        return "0x" + bytes(self._backend.chain.get_canonical_block_header_by_number(0).hash).hex()
+
+    def _commit(self) -> None:
+        if self._store is not None:
+            self._store.set_meta("offset", repr(self._offset))
+            self._store.commit()
 
     def _mine_loop(self) -> None:
         while not self._stop.wait(0.1):
@@ -192,6 +233,7 @@ class EvmNode:
         self._stamp_pending()
         self._tester.mine_blocks(1)
         self._next_timestamp = None
+        self._commit()
 
     def _mine_due(self) -> None:
         """Mine the pending transactions once their second has come; an empty block when the
@@ -205,6 +247,7 @@ class EvmNode:
 
     def _increase_time(self, params: list[Any]) -> Plain:
         self._offset += _int_param(params, 0, "seconds")
+        self._commit()
         return Plain(int(self._offset))  # Anvil answers the total as a JSON number
 
     def _set_next_timestamp(self, params: list[Any]) -> None:
@@ -215,6 +258,7 @@ class EvmNode:
             raise RpcError(SERVER_ERROR, f"timestamp {stamp} is not after the latest block's")
         self._offset = stamp - time.time()
         self._next_timestamp = stamp
+        self._commit()
 
     def _evm_mine(self, params: list[Any]) -> str:
         blocks = 1
@@ -236,6 +280,7 @@ class EvmNode:
         except SnapshotNotFound:
             return False
         self._next_timestamp = None
+        self._commit()
         return True
 
     # -- transactions --------------------------------------------------------------------------
@@ -428,6 +473,20 @@ def _int_param(params: list[Any], index: int, name: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return quantity(value, name)
+
+
+def _on_disk(chain: Any, store: Any) -> Any:
+    """`chain`'s class on `store`: the chain kept there, or, for an empty store, the fresh genesis
+    eth-tester just built in memory, copied there (the genesis time is then kept for good)."""
+    from eth.db.atomic import AtomicDB
+    from eth.exceptions import CanonicalHeadNotFound
+
+    on_disk = AtomicDB(store)
+    try:
+        type(chain).get_chaindb_class()(on_disk).get_canonical_head()
+    except CanonicalHeadNotFound:
+        store.load(dict(chain.chaindb.db.wrapped_db.kv_store))
+    return type(chain)(on_disk)
 
 
 @cache

@@ -183,10 +183,38 @@ def _why(exc: Exception) -> str:
     return str(exc)
 
 
+#: Method prefixes and methods that only tests and tools need: what rewrites the chain's history
+#: or clock (evm_revert undoes a payment after its keys were released) or signs with the node's
+#: keys. Never answered to a web page.
+TEST_ONLY_PREFIXES = ("evm_", "anvil_", "hardhat_", "debug_", "personal_", "miner_", "admin_")
+NODE_SIGNED = frozenset(
+    {"eth_sendTransaction", "eth_sign", "eth_signTransaction", "eth_signTypedData", "eth_signTypedData_v4"}
+)
+
+
+def for_web_pages(dispatch: Dispatch) -> Dispatch:
+    """`dispatch` as a web page may call it: reads and signed (raw) transactions only."""
+
+    def guarded(method: str, params: list[Any]) -> Any:
+        if method.startswith(TEST_ONLY_PREFIXES) or method in NODE_SIGNED:
+            raise RpcError(
+                METHOD_NOT_FOUND,
+                f"the method {method} is not available to web pages (a request with an Origin "
+                "header); call it from a local client",
+            )
+        return dispatch(method, params)
+
+    return guarded
+
+
 class RpcApp:
     """The ASGI app a node's HTTP endpoint is: POST a JSON-RPC body to any path, as geth and
-    Anvil take it. CORS is open, as Anvil's is: the embedded chain listens on loopback only, and
-    the demo accounts' keys are public anyway."""
+    Anvil take it. CORS is open, as Anvil's is (the embedded chain listens on loopback only, and
+    the site's demo-account pages read it and send signed transactions from the site's origin),
+    but a request that carries an Origin header (one a browser sent, for any page: a simple POST
+    needs no preflight, so CORS alone keeps nothing from running) may not call the test-only
+    methods: any page could otherwise `evm_revert` a payment after its keys were released.
+    Tests, web3.py and the CLI send no Origin."""
 
     CORS = [
         (b"access-control-allow-origin", b"*"),
@@ -221,7 +249,9 @@ class RpcApp:
                 return
         import anyio.to_thread
 
-        answer = await anyio.to_thread.run_sync(handle_body, bytes(body), self.dispatch)
+        from_page = any(name == b"origin" for name, _ in scope.get("headers", []))
+        dispatch = for_web_pages(self.dispatch) if from_page else self.dispatch
+        answer = await anyio.to_thread.run_sync(handle_body, bytes(body), dispatch)
         await self._reply(send, 200, answer or b"", [(b"content-type", b"application/json")])
 
     async def _reply(

@@ -32,6 +32,7 @@ from tidecast.config import mask_url
 from tidecast.errors import InvalidInput, Reverted, Unavailable
 from tidecast.imports import sane_import
 from tidecast.retry import is_transient, with_retry
+from tidecast.services.chain_errors import CONTRACT_SETTINGS, translate
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -48,7 +49,6 @@ HISTORY_RANGES = 50
 #: Addresses per balance batch (providers cap batch sizes; 100 is under every common cap).
 BATCH = 100
 PAYMENT_EVENTS = ("StreamCreated", "ToppedUp", "Withdrawn", "StreamCancelled")
-RETRY_AFTER = 5
 
 #: The part of ERC-20 this service reads, for any token address (not only the platform's).
 ERC20_ABI: list[dict[str, Any]] = [
@@ -111,6 +111,34 @@ class StreamDetails:
 
 
 @dataclass(frozen=True)
+class ChainDeployment:
+    """Which deployment of the payment contract a read came from.
+
+    Payment stream ids start at 1 on every deployment, so an id means nothing without this: a
+    development node restarted (or `anvil_reset`) with the same chain id and the contracts
+    redeployed at the same addresses counts from 1 again. The chain id and the contract's
+    address tell chains and redeployments apart; the genesis hash tells a node restarted
+    without its state (a new genesis time); the hash of block 1 tells a node reset in place,
+    which keeps its genesis (Anvil's `anvil_reset` does) but mines a new block 1 at a new time.
+    A contract is never older than block 1, so two deployments with equal keys share the whole
+    history up to the contract's creation."""
+
+    chain_id: int
+    genesis_hash: str
+    #: None while the chain has no block 1 (then it has no contracts either).
+    first_block_hash: str | None
+    contract: str
+
+    @property
+    def key(self) -> str:
+        """The identity as 0x and 64 hex digits: what grants, cursors and indexes are keyed by."""
+        import hashlib
+
+        text = f"{self.chain_id}:{self.genesis_hash}:{self.first_block_hash or '-'}:{self.contract.lower()}"
+        return "0x" + hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class ChainLog:
     """One decoded event of the platform's contracts, as history and the watcher see it."""
 
@@ -160,6 +188,7 @@ class BlockchainDataService:
         registry_address: str | None = None,
         platform_key: str | None = None,
         timeout: float = 10.0,
+        receipt_timeout: float | None = None,
         index: ChainIndex | None = None,
     ) -> None:
         self.rpc_url = rpc_url
@@ -168,6 +197,8 @@ class BlockchainDataService:
         self.registry_address = registry_address
         self._platform_key = platform_key
         self.timeout = timeout
+        #: How long a transaction's receipt is waited for (then Unavailable: it may still come).
+        self.receipt_timeout = receipt_timeout if receipt_timeout is not None else max(30.0, timeout)
         self.index = index
         self._tokens: dict[str, TokenInfo] = {}
         self._contracts: dict[tuple[str, int], Any] = {}
@@ -204,19 +235,33 @@ class BlockchainDataService:
             raise self._translate(exc) from exc
 
     def _translate(self, exc: Exception) -> Exception:
-        exceptions = sane_import("web3.exceptions")
-        if isinstance(exc, exceptions.ContractLogicError):
-            reason = _reason(exc)
-            return Reverted(f"The contract refused: {reason or 'no reason given'}", reason=reason)
-        if is_transient(exc):
-            return Unavailable(
-                f"The chain node at {mask_url(self.rpc_url)} cannot be reached; try again shortly",
-                retry_after=RETRY_AFTER,
-            )
-        if isinstance(exc, exceptions.Web3RPCError) or type(exc).__name__ == "TransactionFailed":
-            reason = _reason(exc)
-            return Reverted(f"The chain refused: {reason or 'no reason given'}", reason=reason)
-        return exc
+        return translate(exc, mask_url(self.rpc_url), self.missing_code)
+
+    def missing_code(self) -> list[str] | None:
+        """The configured contracts with no code on the node ("SETTING 0x…"), in one batch;
+        None when the node cannot say (it is what failed, most likely)."""
+        named = [(setting, getattr(self, attr)) for setting, attr in CONTRACT_SETTINGS if getattr(self, attr)]
+        if not named:
+            return None
+        try:
+            replies = self._batch([("eth_getCode", [checksum(a), "latest"]) for _, a in named])
+        except Exception:  # noqa: BLE001 - this runs while translating another failure
+            return None
+        if any("error" in r or not isinstance(r.get("result"), str) for r in replies):
+            return None
+        return [f"{setting} {address}" for (setting, address), r in zip(named, replies, strict=True)
+                if r["result"] in ("0x", "0x0", "")]  # fmt: skip
+
+    def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        """A raw JSON-RPC batch, replies in the calls' order, each {"result"} or {"error"}: the
+        caller reads each reply itself (web3's batch raises on the first error and cannot say
+        that a block is missing). A node that refuses the whole batch is a Web3RPCError."""
+        replies = cast(Any, self.w3.provider).make_batch_request(calls)
+        if not isinstance(replies, list) or len(replies) != len(calls):
+            error = replies.get("error") if isinstance(replies, dict) else None
+            message = error.get("message") if isinstance(error, dict) else error
+            raise sane_import("web3.exceptions").Web3RPCError(str(message or replies)[:200])
+        return [dict(r) for r in replies]
 
     def chain_id(self) -> int:
         return int(self.read(lambda: self.w3.eth.chain_id))
@@ -310,6 +355,56 @@ class BlockchainDataService:
         address = self._required("payment_stream_address", "PAYMENT_STREAM_CONTRACT_ADDRESS")
         artifacts = sane_import("tidecast.chain.artifacts")
         return self.contract(address, artifacts.load("PaymentStream").abi)
+
+    def deployment(self) -> ChainDeployment:
+        """The payment contract's deployment, read now (one batch); Unavailable naming the
+        settings when the contract has no code on the node (a node restarted without its state)."""
+        address = checksum(self._required("payment_stream_address", "PAYMENT_STREAM_CONTRACT_ADDRESS"))
+
+        def fetch() -> ChainDeployment:
+            *blocks, code = self._batch([*_IDENTITY_CALLS, ("eth_getCode", [address, "latest"])])
+            if _result(code) in ("0x", "0x0", ""):
+                raise sane_import("web3.exceptions").BadFunctionCallOutput("no code at the payment contract")
+            return self._identity(blocks, address)
+
+        return self.read(fetch)
+
+    def payment_stream_now(self, stream_id: int) -> tuple[StreamDetails, ChainDeployment]:
+        """`getStream` at the latest block and the deployment it was read from, in one batch: an
+        unknown id is `Reverted` ("unknown stream"), a contract that is not there Unavailable."""
+        if not isinstance(stream_id, int) or not 0 < stream_id < 2**256:
+            raise InvalidInput("streamId must be a positive integer")
+        contract = self.payment_stream()
+        address = str(contract.address)
+        call = {"to": address, "data": contract.encode_abi("getStream", args=[stream_id])}
+
+        def fetch() -> tuple[StreamDetails, ChainDeployment]:
+            *blocks, got = self._batch([*_IDENTITY_CALLS, ("eth_call", [call, "latest"])])
+            data = _result(got)
+            if data in ("0x", ""):
+                raise sane_import("web3.exceptions").BadFunctionCallOutput("getStream answered no data")
+            abi = next(f for f in contract.abi if f.get("name") == "getStream")
+            types = sane_import("eth_utils.abi").get_abi_output_types(abi)
+            try:
+                (fields,) = self.w3.codec.decode(types, bytes.fromhex(str(data).removeprefix("0x")))
+            except (ValueError, sane_import("eth_abi.exceptions").DecodingError) as exc:
+                raise sane_import("web3.exceptions").BadFunctionCallOutput(
+                    f"getStream answered {str(data)[:80]!r}"
+                ) from exc
+            return StreamDetails(stream_id, *_stream_fields(fields)), self._identity(blocks, address)
+
+        return self.read(fetch)
+
+    def _identity(self, blocks: list[dict[str, Any]], contract: str) -> ChainDeployment:
+        genesis, first = (_result(b) for b in blocks)
+        if not isinstance(genesis, dict):
+            raise sane_import("web3.exceptions").BlockNotFound("the node has no genesis block")
+        return ChainDeployment(
+            chain_id=self.chain_id(),
+            genesis_hash=str(genesis["hash"]).lower(),
+            first_block_hash=str(first["hash"]).lower() if isinstance(first, dict) else None,
+            contract=contract,
+        )
 
     def get_payment_stream_details(self, stream_id: int, *, block: int | str = "latest") -> StreamDetails:
         """The reference's getPaymentStreamDetails; an unknown id is `Reverted` (the contract's
@@ -540,7 +635,7 @@ class BlockchainDataService:
             tx_hash = with_retry(
                 broadcast, max_retries=3, delay=0.2, deadline=self.timeout, retry_on=is_transient
             )
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=max(30.0, self.timeout))
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout)
         if receipt["status"] != 1:
             if int(receipt["gasUsed"]) >= int(tx["gas"]):
                 raise Reverted(f"The transaction ran out of gas (limit {tx['gas']})", reason="out of gas")
@@ -554,13 +649,34 @@ class BlockchainDataService:
         return str(value)
 
 
+#: The two blocks a deployment's identity reads (ChainDeployment): the genesis and block 1.
+_IDENTITY_CALLS: list[tuple[str, list[Any]]] = [
+    ("eth_getBlockByNumber", ["0x0", False]),
+    ("eth_getBlockByNumber", ["0x1", False]),
+]
+
+
+def _result(reply: dict[str, Any]) -> Any:
+    """One raw batch reply's result; its error raised as web3 would (a revert, code 3 or a
+    revert message, as ContractLogicError), for `translated` to make a domain error of."""
+    error = reply.get("error")
+    if error is None:
+        return reply.get("result")
+    exceptions = sane_import("web3.exceptions")
+    message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
+    data = error.get("data") if isinstance(error, dict) else None
+    if (isinstance(error, dict) and error.get("code") == 3) or "revert" in message.lower():
+        raise exceptions.ContractLogicError(message, data=data)
+    raise exceptions.Web3RPCError(message, rpc_response=cast(Any, reply))
+
+
 def _stream_fields(got: Any) -> tuple[Any, ...]:
     fields = tuple(got)
     if len(fields) != 10:
         raise Reverted(f"getStream answered {len(fields)} fields, expected 10")
     sender, recipient, token, flow, deposit, start, withdrawn, remaining, active, depletion = fields
-    return (str(sender), str(recipient), str(token), int(flow), int(deposit), int(start), int(withdrawn),
-            int(remaining), bool(active), int(depletion))  # fmt: skip
+    return (checksum(str(sender)), checksum(str(recipient)), checksum(str(token)), int(flow), int(deposit),
+            int(start), int(withdrawn), int(remaining), bool(active), int(depletion))  # fmt: skip
 
 
 def _uint256_results(replies: Any, what: str) -> list[int]:
@@ -600,19 +716,3 @@ def _signature(abi: dict[str, Any]) -> str:
 def _hex(value: Any) -> str:
     text = value.hex() if isinstance(value, bytes | bytearray) else str(value)
     return text if text.startswith("0x") else "0x" + text
-
-
-def _reason(exc: Exception) -> str | None:
-    """The revert reason in a node's error, without the node's wrapping."""
-    message = getattr(exc, "message", None) or (exc.args[0] if exc.args else "")
-    if isinstance(message, dict):
-        message = message.get("message", "")
-    text = str(message)
-    for prefix in (
-        "execution reverted: ",
-        "execution reverted",
-        "VM Exception while processing transaction: revert ",
-    ):
-        if prefix in text:
-            text = text.split(prefix, 1)[1]
-    return text.strip() or None

@@ -12,10 +12,12 @@ processed. In one transaction per range it
 So a crash between reading the chain and committing loses nothing and repeats nothing: the next
 poll starts again from the cursor.
 
-Also handled: a restarted development chain (its genesis block differs: the chain's index starts
-over), and a reorganisation deeper than the depth (the last processed block's hash changed: the
-index is rewound past it and the range processed again; events already published stand, and
-this is logged as an error because it should not happen at a sane depth).
+Also handled: another deployment under the same chain id (a development node restarted without
+its state or reset in place, or the payment contract redeployed: `ChainDeployment` differs, and
+the chain's index starts over, since stream ids start at 1 again), and a reorganisation deeper
+than the depth (the last processed block's hash changed: the index is rewound past it and the
+range processed again; events already published stand, and this is logged as an error because
+it should not happen at a sane depth).
 
 Low balance: after each poll, active streams whose forecast depletion is less than
 TIDECAST_LOW_BALANCE_SECONDS away get the `stream-low-balance` mail, once per stream per top-up.
@@ -37,9 +39,10 @@ from tidecast.db.schema import chain_cursors, chain_logs, payment_streams, user_
 from tidecast.db.times import now_utc
 from tidecast.db.tx import transaction
 from tidecast.event_bus import EventBus
-from tidecast.services.chain import BlockchainDataService, ChainLog, StreamDetails
+from tidecast.services.chain import BlockchainDataService, ChainDeployment, ChainLog, StreamDetails
 from tidecast.services.chain_index import CURSOR
 from tidecast.services.email import EmailService
+from tidecast.services.payments import chain_datetime
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +109,10 @@ class ChainWatcher:
 
     def poll(self) -> Poll | None:
         """Process the next range of confirmed blocks; None when there is nothing new."""
-        chain_id = self.chain.chain_id()
+        deployment = self.chain.deployment()
+        chain_id = deployment.chain_id
         head = self.chain.block_number()
-        genesis = self._block_hash(0)
-        last, last_hash = self._cursor(chain_id, genesis)
+        last, last_hash = self._cursor(deployment)
         if last >= 0 and last_hash and last <= head and self._block_hash(last) != last_hash:
             log.error("chain %s: block %d changed beyond the confirmation depth; re-indexing", chain_id, last)
             last = self._rewind(chain_id, max(self.start_block - 1, last - REWIND))
@@ -141,7 +144,7 @@ class ChainWatcher:
                 for entry in found:
                     self._index(conn, entry, times.get(entry.block_number), token)
                 for state in states.values():
-                    self._store_stream(conn, chain_id, state, end)
+                    self._store_stream(conn, deployment, state, end)
         except _Raced:
             log.debug("chain %s: blocks %d-%d were processed by another worker", chain_id, start, end)
             return Poll(start, end, 0, 0)
@@ -156,24 +159,41 @@ class ChainWatcher:
         value = block["hash"]
         return "0x" + bytes(value).hex()
 
-    def _cursor(self, chain_id: int, genesis: str) -> tuple[int, str | None]:
-        """Where processing stands on this chain (made at the start block, or started over when
-        the chain's genesis changed: a restarted development chain)."""
+    def _cursor(self, deployment: ChainDeployment) -> tuple[int, str | None]:
+        """Where processing stands on this deployment (made at the start block, or started over
+        when the deployment changed: a restarted or reset development node, a new contract)."""
         try:
-            return self._make_cursor(chain_id, genesis)
+            return self._make_cursor(deployment)
         except IntegrityError:
             # Two polls found no cursor at once (a worker's drains at start-up) and both made
             # one: the other's stands, and is what this poll reads now.
-            return self._make_cursor(chain_id, genesis)
+            return self._make_cursor(deployment)
 
-    def _make_cursor(self, chain_id: int, genesis: str) -> tuple[int, str | None]:
+    def _make_cursor(self, deployment: ChainDeployment) -> tuple[int, str | None]:
+        chain_id, key = deployment.chain_id, deployment.key
         with transaction(self.engine) as conn:
             row = conn.execute(select(chain_cursors).where(chain_cursors.c.name == CURSOR)).first()
-            if row is not None and row.chain_id == chain_id and row.genesis_hash == genesis:
+            same_chain = (
+                row is not None and row.chain_id == chain_id and row.genesis_hash == deployment.genesis_hash
+            )
+            if row is not None and same_chain and row.deployment == key:
+                return int(row.last_block), row.last_block_hash
+            if row is not None and same_chain and row.deployment is None:
+                # A cursor from before migration 0009: its rows are this deployment's (its
+                # genesis matches), so they are adopted rather than indexed and mailed again.
+                conn.execute(
+                    update(chain_cursors).where(chain_cursors.c.name == CURSOR).values(deployment=key)
+                )
+                conn.execute(
+                    update(payment_streams)
+                    .where(payment_streams.c.deployment == f"legacy-{chain_id}")
+                    .values(deployment=key)
+                )
                 return int(row.last_block), row.last_block_hash
             if row is not None:
                 log.warning(
-                    "chain %s: a different chain than the one indexed (genesis changed); starting over",
+                    "chain %s: another deployment than the one indexed (the node was restarted or "
+                    "reset, or the payment contract redeployed); starting over",
                     chain_id,
                 )
                 conn.execute(delete(chain_cursors).where(chain_cursors.c.name == CURSOR))
@@ -183,7 +203,8 @@ class ChainWatcher:
                 insert(chain_cursors).values(
                     name=CURSOR,
                     chain_id=chain_id,
-                    genesis_hash=genesis,
+                    genesis_hash=deployment.genesis_hash,
+                    deployment=key,
                     last_block=self.start_block - 1,
                     last_block_hash=None,
                     updated_at=self.clock(),
@@ -245,18 +266,17 @@ class ChainWatcher:
             },
         )
 
-    def _store_stream(self, conn: Connection, chain_id: int, state: StreamDetails, block: int) -> None:
+    def _store_stream(
+        self, conn: Connection, deployment: ChainDeployment, state: StreamDetails, block: int
+    ) -> None:
         key = and_(
-            payment_streams.c.chain_id == chain_id, payment_streams.c.stream_id == str(state.stream_id)
+            payment_streams.c.deployment == deployment.key,
+            payment_streams.c.stream_id == str(state.stream_id),
         )
         top_ups = conn.execute(
             select(func.count())
             .select_from(chain_logs)
-            .where(
-                (chain_logs.c.chain_id == chain_id)
-                & (chain_logs.c.stream_id == str(state.stream_id))
-                & (chain_logs.c.event == "ToppedUp")
-            )
+            .where(_stream_logs(deployment, state.stream_id) & (chain_logs.c.event == "ToppedUp"))
         ).scalar_one()
         values = {
             "sender": state.sender,
@@ -265,28 +285,37 @@ class ChainWatcher:
             "flow_rate": str(state.flow_rate),
             "deposit": str(state.deposit),
             "start_time": datetime.fromtimestamp(state.start_time, UTC),
-            "depletion_time": datetime.fromtimestamp(state.depletion_time, UTC),
+            # None past 9999-12-31: a stream that far from running dry is never "low".
+            "depletion_time": chain_datetime(state.depletion_time),
             # A stream that ran dry stays `active` here: a top-up revives it. Its depletion time
             # is in the past, which is what the low-balance forecast looks at.
-            "status": "cancelled" if _cancelled(conn, chain_id, state.stream_id) else "active",
+            "status": "cancelled" if _cancelled(conn, deployment, state.stream_id) else "active",
             "top_ups": int(top_ups),
             "updated_block": block,
             "updated_at": self.clock(),
         }
         if conn.execute(update(payment_streams).where(key).values(**values)).rowcount == 0:
             conn.execute(
-                insert(payment_streams).values(chain_id=chain_id, stream_id=str(state.stream_id), **values)
+                insert(payment_streams).values(
+                    deployment=deployment.key,
+                    chain_id=deployment.chain_id,
+                    stream_id=str(state.stream_id),
+                    **values,
+                )
             )
 
     # -- low balance -------------------------------------------------------------------------
 
     def notify_low_balances(self) -> int:
-        """Mail the sender of each active stream about to run dry; how many were mailed."""
+        """Mail the sender of each active stream about to run dry; how many were mailed. Only
+        streams of the deployment on the node now (ids start at 1 on each)."""
         now = self.clock()
+        deployment = self.chain.deployment().key
         with self.engine.connect() as conn:
             due = conn.execute(
                 select(payment_streams).where(
                     and_(
+                        payment_streams.c.deployment == deployment,
                         payment_streams.c.status == "active",
                         payment_streams.c.depletion_time > now,
                         payment_streams.c.depletion_time <= now + self.low_balance,
@@ -307,7 +336,7 @@ class ChainWatcher:
                 claimed = conn.execute(
                     update(payment_streams)
                     .where(
-                        (payment_streams.c.chain_id == row.chain_id)
+                        (payment_streams.c.deployment == row.deployment)
                         & (payment_streams.c.stream_id == row.stream_id)
                         & (payment_streams.c.top_ups == row.top_ups)
                         & or_(
@@ -332,7 +361,8 @@ class ChainWatcher:
                         "link": "/account/",
                     },
                     conn=conn,
-                    idempotency_key=f"low-balance:{row.chain_id}:{row.stream_id}:{row.top_ups}",
+                    # By deployment: a reset node's stream #1 is not the #1 mailed about before.
+                    idempotency_key=f"low-balance:{row.deployment}:{row.stream_id}:{row.top_ups}",
                 )
                 sent += 1
         return sent
@@ -352,17 +382,23 @@ def _user(conn: Connection, address: str) -> dict[str, str] | None:
     return {"id": row.id, "username": row.username, "email": row.email} if row else None
 
 
-def _cancelled(conn: Connection, chain_id: int, stream_id: int) -> bool:
+def _stream_logs(deployment: ChainDeployment, stream_id: int) -> Any:
+    """The indexed events of one payment stream of this deployment's contract (the index holds
+    one deployment of a chain at a time: it starts over when the deployment changes)."""
     return (
-        conn.execute(
-            select(chain_logs.c.id).where(
-                (chain_logs.c.chain_id == chain_id)
-                & (chain_logs.c.stream_id == str(stream_id))
-                & (chain_logs.c.event == "StreamCancelled")
-            )
-        ).first()
-        is not None
+        (chain_logs.c.chain_id == deployment.chain_id)
+        & (chain_logs.c.contract == deployment.contract)
+        & (chain_logs.c.stream_id == str(stream_id))
     )
+
+
+def _cancelled(conn: Connection, deployment: ChainDeployment, stream_id: int) -> bool:
+    found = conn.execute(
+        select(chain_logs.c.id).where(
+            _stream_logs(deployment, stream_id) & (chain_logs.c.event == "StreamCancelled")
+        )
+    ).first()
+    return found is not None
 
 
 def _duration(seconds: int) -> str:

@@ -22,12 +22,13 @@ from sqlalchemy.exc import IntegrityError
 
 from tidecast.chain.units import format_units
 from tidecast.db.schema import signed_nonces
-from tidecast.db.times import iso, now_utc
+from tidecast.db.times import now_utc
 from tidecast.db.tx import transaction
 from tidecast.errors import InvalidInput, NotAuthenticated, NotFound, Reverted
 from tidecast.imports import sane_import
 from tidecast.services import siwe
 from tidecast.services.chain import BlockchainDataService, checksum
+from tidecast.services.payments import timestamp_iso
 
 DOMAIN_NAME = "tidecast"
 DOMAIN_VERSION = "1"
@@ -120,7 +121,7 @@ class PaymentStatusService:
             "currentBalance": format_units(stream.remaining_balance, token.decimals),
             "recipient": stream.recipient,
             "flowRate": f"{format_units(stream.flow_rate, token.decimals)} tokens/sec",
-            "depletionTime": iso(datetime.fromtimestamp(stream.depletion_time, UTC)),
+            "depletionTime": timestamp_iso(stream.depletion_time),  # null past year 9999
             "sender": stream.sender,
             "token": {"address": token.address, "symbol": token.symbol, "decimals": token.decimals},
         }

@@ -1,10 +1,11 @@
 """Payment streams as the site shows them: read from the chain, with a short in-process cache.
 
-`PaymentReader` reads a payment stream (`getStream`) and keeps it for at most
-TIDECAST_PAYMENT_CACHE_SECONDS per (chain, stream): a player asks for a key every key period,
-many viewers at once, and the chain need not be asked each time. What the cache may hide is
-bounded: a cancel is seen at most that many seconds late, and running dry is never hidden,
-because the depletion time read is compared with the wall clock at every use.
+`PaymentReader` reads a payment stream (`getStream`, with the deployment it comes from, in one
+batch) and keeps it for at most TIDECAST_PAYMENT_CACHE_SECONDS: a player asks for a key every
+key period, many viewers at once, and the chain need not be asked each time. What the cache may
+hide is bounded: a cancel is seen at most that many seconds late, a node reset too (the entry
+stays the old deployment's stream, never becomes the new one's), and running dry is never
+hidden, because what has streamed is carried forward to the wall clock at every use.
 
 The contract's `getStream` says `active: false` both for a stream that was cancelled and for
 one that ran dry. They are told apart without the watcher's index: a cancelled stream pays its
@@ -18,12 +19,14 @@ withdrawn the two look the same on chain; that stream is reported as having run 
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection, Engine, or_, select
@@ -64,36 +67,92 @@ def linked_wallets(conn: Connection, user_id: str) -> list[str]:
     )
 
 
-def timestamp_iso(seconds: int) -> str | None:
+def chain_datetime(seconds: int) -> datetime | None:
+    """A chain timestamp as a datetime; None for 0 and for anything past 9999-12-31, which a
+    datetime cannot hold (a deposit can run dry there: a depletion time is any uint256)."""
     if seconds <= 0 or seconds > _MAX_TIMESTAMP:
         return None
-    return iso(datetime.fromtimestamp(seconds, UTC))
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def timestamp_iso(seconds: int) -> str | None:
+    when = chain_datetime(seconds)
+    return iso(when) if when is not None else None
+
+
+#: What `_depletionTime` answers when the depletion would overflow uint256.
+_SATURATED = 2**256 - 1
 
 
 @dataclass(frozen=True)
 class PaymentState:
-    """A payment stream as read from the chain, and whether it was cancelled."""
+    """A payment stream as read from the chain, and whether it was cancelled.
+
+    What a stream has paid is computed in integers from what the contract says has streamed,
+    never from a date: `remainingBalance` is `deposit - streamed` at the block read, and the
+    block's own timestamp follows exactly from the depletion time (see `block_time`), so the
+    amount streamed at a later wall-clock second is the contract's own formula carried forward.
+    """
 
     details: StreamDetails
     cancelled: bool
     #: The recipient's `balanceOf`, when telling cancelled from ran dry needed it (else None).
     owed: int | None = None
+    #: The deployment it was read from (`ChainDeployment.key`): a stream id means nothing without.
+    deployment: str = ""
+
+    @classmethod
+    def of(cls, details: StreamDetails, recipient_balance: int | None, deployment: str = "") -> PaymentState:
+        """The state of a stream `getStream` answered `details` for; `recipient_balance` is the
+        recipient's `balanceOf`, read only for an inactive stream not wholly withdrawn (a
+        cancelled one owes its recipient nothing: the cancel paid them)."""
+        if not details.active and details.withdrawn < details.deposit:
+            return cls(details, recipient_balance == 0, recipient_balance, deployment)
+        return cls(details, False, None, deployment)
 
     def ran_dry(self, now: float) -> bool:
         """Out of money at wall-clock `now` (a cached read may predate the depletion)."""
         return not self.cancelled and (not self.details.active or self.details.depletion_time <= now)
 
-    def paid_seconds(self, now: float) -> float:
-        """Seconds the deposit has paid for so far, at wall-clock `now`:
-        deposit / flowRate - max(0, depletionTime - now) (no lag behind the last block). Once
-        cancelled, what streamed up to the cancel: the contract sets `withdrawn` to it then."""
+    def block_time(self) -> int | None:
+        """The timestamp of the block `getStream` was read at, when the read says it.
+
+        The contract answers depletionTime = checkpointTime + ceil(left / flowRate) and, at
+        block time B, remainingBalance = left - flowRate * (B - checkpointTime), so
+        B = depletionTime - ceil(remainingBalance / flowRate) exactly. Unknown for a stream that
+        has nothing left (nothing more can stream) or whose depletion saturated uint256."""
         d = self.details
-        if d.flow_rate <= 0:
-            return 0.0
+        if self.cancelled or d.remaining_balance <= 0 or d.flow_rate <= 0 or d.depletion_time >= _SATURATED:
+            return None
+        return d.depletion_time - -(-d.remaining_balance // d.flow_rate)
+
+    def streamed(self, now: float) -> int:
+        """Token units streamed by wall-clock `now` (whole seconds), exactly: what had streamed at
+        the block read, plus flowRate for each second since, up to the deposit. Once cancelled,
+        what streamed up to the cancel (the contract sets `withdrawn` to it then)."""
+        d = self.details
         if self.cancelled:
-            return d.withdrawn / d.flow_rate
-        left = max(0.0, min(d.depletion_time, _MAX_TIMESTAMP) - now)
-        return max(0.0, d.deposit / d.flow_rate - left)
+            return d.withdrawn
+        at_block = d.deposit - d.remaining_balance
+        block = self.block_time()
+        if block is None:
+            return at_block
+        elapsed = max(0, math.floor(now) - block)
+        return d.deposit - max(0, d.remaining_balance - d.flow_rate * elapsed)
+
+    def paid_seconds(self, now: float) -> Fraction:
+        """Seconds the stream has paid for by wall-clock `now`: streamed / flowRate, exact."""
+        rate = self.details.flow_rate
+        return Fraction(self.streamed(now), rate) if rate > 0 else Fraction(0)
+
+    def paid_periods(self, now: float, key_period_seconds: float) -> int:
+        """Whole key periods paid for by `now`: floor(streamed / (flowRate x keyPeriodSeconds)),
+        in integers (the period, a float in the database, is taken at its exact value)."""
+        period = Fraction(key_period_seconds)
+        rate = self.details.flow_rate
+        if period <= 0 or rate <= 0:
+            return 0
+        return math.floor(Fraction(self.streamed(now)) / (rate * period))
 
 
 class PaymentReader:
@@ -107,7 +166,9 @@ class PaymentReader:
         self.chain = chain
         self.ttl = ttl
         self.clock = clock
-        self._cache: dict[tuple[int, int], tuple[float, PaymentState]] = {}
+        #: By stream id; each entry carries the deployment it was read from (`PaymentState`), so
+        #: a read cached before a node reset is never taken for the new deployment's stream.
+        self._cache: dict[int, tuple[float, PaymentState]] = {}
         self._lock = threading.Lock()
         self._chain_id: int | None = None
         #: Chain reads made (getStream calls): what the cache saves, for the bench and tests.
@@ -121,7 +182,7 @@ class PaymentReader:
 
     def read(self, stream_id: int) -> PaymentState:
         """The stream, from the cache while it is fresh; NotFound for an id the chain lacks."""
-        key = (self.chain_id(), stream_id)
+        key = stream_id
         now = self.clock()
         if self.ttl > 0:
             with self._lock:
@@ -140,15 +201,14 @@ class PaymentReader:
         """The stream read from the chain now (no cache)."""
         self.reads += 1
         try:
-            details = self.chain.get_payment_stream_details(stream_id)
+            details, deployment = self.chain.payment_stream_now(stream_id)
         except Reverted as exc:
             if exc.reason and "unknown stream" in exc.reason:
                 raise NotFound(f"Payment stream {stream_id} does not exist on this chain") from None
             raise
-        if not details.active and details.withdrawn < details.deposit:
-            owed = self._balance_of(stream_id, details.recipient)
-            return PaymentState(details, owed == 0, owed)
-        return PaymentState(details, False)
+        inactive_owing = not details.active and details.withdrawn < details.deposit
+        owed = self._balance_of(stream_id, details.recipient) if inactive_owing else None
+        return PaymentState.of(details, owed, deployment.key)
 
     def withdrawable(self, state: PaymentState) -> int:
         """What the recipient could withdraw now (0 once cancelled: the cancel paid it out)."""
@@ -200,6 +260,7 @@ class PaymentsService:
 
     def config(self) -> dict[str, Any]:
         """What a browser needs to pay: the chain, the contracts, the token. No secrets."""
+        self.chain.deployment()  # 503 naming the settings when the contracts are not on the node
         token = self.chain.token()
         return {
             "chainId": self.reader.chain_id(),
@@ -223,15 +284,17 @@ class PaymentsService:
         return state, owed, stream_json(state, decimals, withdrawable=owed)
 
     def mine(self, user_id: str) -> dict[str, Any]:
-        """The caller's streams, sent and received, from the watcher's index with live figures."""
-        chain_id = self.reader.chain_id()
+        """The caller's streams, sent and received, from the watcher's index with live figures.
+        Only rows of the deployment on the node now: ids start at 1 on each, so a row indexed
+        before a node reset names someone else's stream (or none) on the new one."""
+        deployment = self.chain.deployment().key
         with self.engine.connect() as conn:
             wallets = linked_wallets(conn, user_id)
             rows = (
                 conn.execute(
                     select(payment_streams.c.stream_id, payment_streams.c.sender, payment_streams.c.recipient)
                     .where(
-                        (payment_streams.c.chain_id == chain_id)
+                        (payment_streams.c.deployment == deployment)
                         & or_(payment_streams.c.sender.in_(wallets), payment_streams.c.recipient.in_(wallets))
                     )
                     .order_by(payment_streams.c.start_time.desc())
@@ -246,7 +309,16 @@ class PaymentsService:
         received: list[dict[str, Any]] = []
         total = 0
         for row in rows:
-            state, owed, item = self._live(int(row.stream_id))
+            try:
+                state, owed, item = self._live(int(row.stream_id))
+            except NotFound:
+                continue  # indexed, but not on the chain now: a reset the watcher has not seen yet
+            if (state.deployment, state.details.sender, state.details.recipient) != (
+                deployment,
+                row.sender,
+                row.recipient,
+            ):
+                continue  # the node changed under this call: not the stream the row names
             if row.sender in mine and len(sent) < MINE_LIMIT:
                 sent.append(item)
             if row.recipient in mine and len(received) < MINE_LIMIT:

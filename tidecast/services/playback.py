@@ -17,8 +17,10 @@ cancelled stream stops releasing keys within that, and the player, which buffers
 period, stops within two.
 
 The release budget stops one paid second from buying a whole film: a payment stream gets keys
-for at most floor(paidSeconds / keyPeriodSeconds) + look-ahead distinct (media stream, period)
-pairs, recorded in `key_grants`. A pair granted before, under this payment stream or to this
+for at most paid periods + look-ahead distinct (media stream, period) pairs, recorded in
+`key_grants`. Paid periods are floor(streamed / (flowRate x keyPeriodSeconds)), in integers,
+from what the contract says has streamed (`PaymentState.paid_periods`): never from a date, which
+cannot say a depletion past year 9999. A pair granted before, under this payment stream or to this
 viewer under another, is granted again free (seeking back, a second rendition, a reload, a new
 payment stream resuming where the last one stopped): the viewer holds that key already. The
 grant is inserted before the count is taken, in one transaction, so two racing requests cannot
@@ -77,7 +79,8 @@ class Access:
     free: bool
     reason: str | None
     payment: PaymentState | None = None
-    paid_seconds: float = 0.0
+    #: The wall-clock second the payment was judged at (what it had paid by then counts).
+    now: float = 0.0
 
 
 class PlaybackService:
@@ -117,13 +120,15 @@ class PlaybackService:
             raise Conflict("Stream failed to process and cannot be played")
         access = self._access(row, user_id, pay)
         ttl = lifetime(row.key_period_seconds)
-        # A free token is checked against no chain: it carries the configured id, read nowhere.
+        # A free token is checked against no chain: it carries the configured id, read nowhere,
+        # and no deployment. A paid one names the deployment its payment stream was read from.
         chain_id = self.configured_chain_id if access.free else self.reader.chain_id()
         token, expires = self.tokens.issue(
             user_id=user_id,
             stream_id=row.id,
             payment_stream_id=str(pay) if access.payment is not None else None,
             chain_id=chain_id,
+            deployment=access.payment.deployment if access.payment is not None else None,
             session_version=session_version,
             ttl=ttl,
         )
@@ -151,13 +156,16 @@ class PlaybackService:
         access = self._access(row, claims.user_id, pay)
         if access.free:
             return self.media_keys.key(stream_id, period)
-        if claims.chain_id != self.reader.chain_id():
-            raise NotAuthenticated("Playback token was issued for another chain; ask for a new one")
-        key = self.media_keys.key(stream_id, period)  # 404 before any budget is spent
         assert access.payment is not None
-        self._grant(
-            access.payment, row.id, period, claims.user_id, access.paid_seconds, row.key_period_seconds
-        )
+        if claims.chain_id != self.reader.chain_id() or claims.deployment != access.payment.deployment:
+            # The node was restarted or reset, or the contract redeployed: payment stream ids
+            # start over there, so this token's id names another payment (or none) now.
+            raise NotAuthenticated(
+                "Playback token was issued for another chain or deployment of the payment contract; "
+                "ask for a new one"
+            )
+        key = self.media_keys.key(stream_id, period)  # 404 before any budget is spent
+        self._grant(access.payment, row.id, period, claims.user_id, access.now, row.key_period_seconds)
         return key
 
     # -- the conditions ----------------------------------------------------------------------
@@ -206,7 +214,7 @@ class PlaybackService:
                 f"Payment stream {pay}: flow rate {format_units(d.flow_rate, token.decimals)} "
                 f"tokens/s is below the price {row.price_per_second} tokens/s"
             )
-        return Access(False, None, state, state.paid_seconds(now))
+        return Access(False, None, state, now)
 
     def _grant(
         self,
@@ -214,37 +222,40 @@ class PlaybackService:
         media_stream_id: str,
         period: int,
         user_id: str,
-        paid_seconds: float,
+        now: float,
         key_period_seconds: float,
     ) -> None:
-        chain_id = self.reader.chain_id()
+        deployment = payment.deployment
         pay = str(payment.details.stream_id)
-        paid_periods = math.floor(paid_seconds / key_period_seconds)
-        mine = (key_grants.c.chain_id == chain_id) & (key_grants.c.payment_stream_id == pay)
+        paid_periods = payment.paid_periods(now, key_period_seconds)
+        payment_chain_id = self.reader.chain_id()
+        mine = (key_grants.c.deployment == deployment) & (key_grants.c.payment_stream_id == pay)
         pair = (key_grants.c.media_stream_id == media_stream_id) & (key_grants.c.period == period)
         # Granted before, under this payment stream (the primary key: a player re-asking) or to
         # this viewer under another (the viewer index): free again, since the viewer holds that
         # key already and handing it over again gives nothing new.
-        held = (key_grants.c.chain_id == chain_id) & (key_grants.c.user_id == user_id) & pair
+        held = (key_grants.c.deployment == deployment) & (key_grants.c.user_id == user_id) & pair
         with self.engine.connect() as conn:
             for before in (mine & pair, held):
                 if conn.execute(select(key_grants.c.period).where(before).limit(1)).first() is not None:
                     return
-            others = self._others(conn, chain_id, user_id, media_stream_id, pay)
-        # The chain reads, outside the transaction: seconds each other payment stream paid.
-        now = self.wall_clock()
+            others = self._others(conn, deployment, user_id, media_stream_id, pay)
+        # The chain reads, outside the transaction: key periods each other payment stream paid.
         paid = (
             {}
             if len(others) > OTHER_PAYMENTS
-            else {other: self.reader.read(int(other)).paid_seconds(now) for other, _ in others}
+            else {
+                other: self._paid_periods(payment, int(other), now, key_period_seconds) for other, _ in others
+            }
         )
         try:
             with transaction(self.engine) as conn:
-                advisory_lock(conn, "key_grants", f"{chain_id}:{pay}")
+                advisory_lock(conn, "key_grants", f"{deployment}:{pay}")
                 advisory_lock(conn, "key_grants:user", user_id)
                 conn.execute(
                     insert(key_grants).values(
-                        chain_id=chain_id,
+                        deployment=deployment,
+                        chain_id=payment_chain_id,
                         payment_stream_id=pay,
                         media_stream_id=media_stream_id,
                         period=period,
@@ -253,11 +264,12 @@ class PlaybackService:
                     )
                 )
                 used = conn.execute(select(func.count()).select_from(key_grants).where(mine)).scalar_one()
-                owed = self._unpaid(conn, chain_id, user_id, media_stream_id, pay, paid, key_period_seconds)
+                owed = self._unpaid(conn, deployment, user_id, media_stream_id, pay, paid)
                 lookahead = max(0, self.lookahead - owed)
                 if used > paid_periods + lookahead:
                     raise PaymentRequired(
-                        f"Payment stream {pay} has paid for {paid_seconds:.0f} s so far: keys for "
+                        f"Payment stream {pay} has paid for {math.floor(payment.paid_seconds(now))} s "
+                        f"so far: keys for "
                         f"{paid_periods + lookahead} key periods are released and period {period} is "
                         "beyond them; wait for the payment to catch up"
                         + (
@@ -270,8 +282,17 @@ class PlaybackService:
         except IntegrityError:
             return  # the same pair granted by a racing request: it counts once, and is ours too
 
+    def _paid_periods(self, payment: PaymentState, other: int, now: float, key_period_seconds: float) -> int:
+        """Key periods another payment stream of the viewer paid (0 if it is not on the chain,
+        or not on the deployment `payment` was read from)."""
+        try:
+            state = self.reader.read(other)
+        except NotFound:
+            return 0
+        return state.paid_periods(now, key_period_seconds) if state.deployment == payment.deployment else 0
+
     def _others(
-        self, conn: Connection, chain_id: int, user_id: str, media_stream_id: str, pay: str
+        self, conn: Connection, deployment: str, user_id: str, media_stream_id: str, pay: str
     ) -> list[tuple[str, int]]:
         """The viewer's other payment streams with keys of this media stream in the memory, the
         newest first, and how many periods each took (at most OTHER_PAYMENTS + 1 of them)."""
@@ -280,7 +301,7 @@ class PlaybackService:
         rows = conn.execute(
             select(key_grants.c.payment_stream_id, taken)
             .where(
-                (key_grants.c.chain_id == chain_id)
+                (key_grants.c.deployment == deployment)
                 & (key_grants.c.user_id == user_id)
                 & (key_grants.c.media_stream_id == media_stream_id)
                 & (key_grants.c.payment_stream_id != pay)
@@ -295,21 +316,18 @@ class PlaybackService:
     def _unpaid(
         self,
         conn: Connection,
-        chain_id: int,
+        deployment: str,
         user_id: str,
         media_stream_id: str,
         pay: str,
-        paid: dict[str, float],
-        key_period_seconds: float,
+        paid: dict[str, int],
     ) -> int:
         """Periods of this media stream the viewer's other payment streams took beyond what
         they paid (counted under the locks; a stream not read before counts as paid nothing)."""
-        others = self._others(conn, chain_id, user_id, media_stream_id, pay)
+        others = self._others(conn, deployment, user_id, media_stream_id, pay)
         if len(others) > OTHER_PAYMENTS:
             return self.lookahead
-        return sum(
-            max(0, taken - math.floor(paid.get(other, 0.0) / key_period_seconds)) for other, taken in others
-        )
+        return sum(max(0, taken - paid.get(other, 0)) for other, taken in others)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -371,5 +389,6 @@ class PlaybackService:
             "remainingBalance": format_units(d.remaining_balance, decimals),
             "depletionTime": timestamp_iso(d.depletion_time),
             "active": d.active,
-            "paidSeconds": round(access.paid_seconds, 3),
+            # Exact (a fraction of integers), shown to the millisecond.
+            "paidSeconds": float(round(access.payment.paid_seconds(access.now), 3)),
         }

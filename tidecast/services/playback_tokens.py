@@ -6,11 +6,13 @@ A separate kind of token from the login token, so that neither can stand in for 
 - `aud` is "tidecast-playback" (a login token's is TIDECAST_JWT_AUDIENCE), checked too, so the
   separation holds even if one day the keys were shared.
 Claims: `sub` the viewer's user id, `str` the media stream, `pay` the payment stream id (a
-decimal string) or null, `cid` the chain id, `sv` the account's session version (as in a login
-token: a password change revokes the playback tokens too, checked at every key), `iat`, `exp`,
-`jti`. The lifetime is about two key periods (clamped to [10, 600] s): a token outlives a
-stopped payment by at most that, and the key check re-reads the chain on every key anyway, so
-the token is a binding, not a licence.
+decimal string) or null, `cid` the chain id, `dep` the deployment of the payment contract the
+payment stream was read from (`ChainDeployment.key`; null for a free play): stream ids start at
+1 on every deployment, so a token issued before a node reset names nothing after it; `sv` the
+account's session version (as in a login token: a password change revokes the playback tokens
+too, checked at every key), `iat`, `exp`, `jti`. The lifetime is about two key periods (clamped
+to [10, 600] s): a token outlives a stopped payment by at most that, and the key check re-reads
+the chain on every key anyway, so the token is a binding, not a licence.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from tidecast.errors import NotAuthenticated
 
 ALGORITHM = "HS256"
 AUDIENCE = "tidecast-playback"
-REQUIRED = ["sub", "str", "pay", "cid", "sv", "iat", "exp", "aud", "jti"]
+REQUIRED = ["sub", "str", "pay", "cid", "dep", "sv", "iat", "exp", "aud", "jti"]
 MIN_TTL = 10.0
 MAX_TTL = 600.0
 #: Clock skew tolerated between function instances; small, as the tokens are short.
@@ -40,6 +42,7 @@ class PlaybackClaims:
     chain_id: int
     session_version: int
     expires_at: int
+    deployment: str | None = None
 
 
 def lifetime(key_period_seconds: float | None) -> float:
@@ -62,6 +65,7 @@ class PlaybackTokens:
         chain_id: int,
         session_version: int,
         ttl: float,
+        deployment: str | None = None,
         now: float | None = None,
     ) -> tuple[str, int]:
         """The token and its expiry (Unix seconds)."""
@@ -74,6 +78,7 @@ class PlaybackTokens:
             "str": stream_id,
             "pay": payment_stream_id,
             "cid": chain_id,
+            "dep": deployment,
             "sv": session_version,
             "iat": issued,
             "exp": expires,
@@ -110,12 +115,13 @@ class PlaybackTokens:
         missing = [c for c in REQUIRED if c not in claims]
         if missing:
             raise NotAuthenticated(f"Playback token is missing the '{missing[0]}' claim")
-        pay, cid, sv = claims["pay"], claims["cid"], claims["sv"]
+        pay, cid, sv, dep = claims["pay"], claims["cid"], claims["sv"], claims["dep"]
         if (
             not isinstance(claims["sub"], str)
             or not isinstance(claims["str"], str)
             or not (pay is None or isinstance(pay, str))
+            or not (dep is None or isinstance(dep, str))
             or not all(isinstance(n, int) and not isinstance(n, bool) for n in (cid, sv))
         ):
             raise NotAuthenticated("Playback token is malformed")
-        return PlaybackClaims(claims["sub"], claims["str"], pay, cid, sv, int(claims["exp"]))
+        return PlaybackClaims(claims["sub"], claims["str"], pay, cid, sv, int(claims["exp"]), dep)
