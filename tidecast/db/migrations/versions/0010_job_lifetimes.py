@@ -5,8 +5,8 @@ capped backoff until `give_up_at` (TIDECAST_JOB_RETRY_FOR_SECONDS after it was q
 many attempts that takes; `strikes` counts only the attempts that crashed, were killed or failed
 otherwise, which TIDECAST_JOB_MAX_ATTEMPTS bounds (an input that kills every worker must end).
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
