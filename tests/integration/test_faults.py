@@ -23,6 +23,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,13 +109,14 @@ class Rig:
     env: dict[str, str]
     procs: dict[str, subprocess.Popen[str]]
     anvil_port: int
+    chain: ExitStack
 
     @property
     def output(self) -> Path:
         return self.checkout / "public" / "streams"
 
-    def upload(self, seconds: float = 6, name: str = "clip.mp4") -> str:
-        data = make_video(self.checkout.parent / name, seconds=seconds).read_bytes()
+    def upload(self, seconds: float = 6, name: str = "clip.mp4", size: str = "320x180") -> str:
+        data = make_video(self.checkout.parent / name, seconds=seconds, size=size).read_bytes()
         meta = ",".join(
             f"{k} {base64.b64encode(v.encode()).decode()}"
             for k, v in {"filename": name, "filetype": "video/mp4", "title": name}.items()
@@ -232,8 +234,10 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     redis = RedisServer(redis_binary, work / "redis").start()
     anvil_port = free_port()
     procs: dict[str, subprocess.Popen[str]] = {}
+    chain = ExitStack()  # the node a scenario restarts without its state
+    anvil_url = chain.enter_context(running_anvil(anvil_port))
     with (
-        running_anvil(anvil_port) as anvil_url,
+        chain,
         running_node(work / "ipfs") as node,
         tmpfs(checkout / "public" / "streams", 64 << 20) as disk,
     ):
@@ -270,7 +274,9 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
             procs["worker"] = start(checkout, "worker", ["worker"], env)
             engine = create_engine(postgres.url, pool_pre_ping=True)
             token = account(base)
-            yield Rig(base, checkout, engine, disk, proxy, postgres, redis, token, env, procs, anvil_port)
+            yield Rig(
+                base, checkout, engine, disk, proxy, postgres, redis, token, env, procs, anvil_port, chain
+            )
         finally:
             for proc in procs.values():
                 stop(proc)
@@ -435,6 +441,13 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -445,13 +458,13 @@ def alive(pid: int) -> bool:
 def test_a_worker_killed_mid_transcode(rig: Rig, polled: Poller) -> None:
     """SIGKILL: no clean-up runs. Its ffmpeg dies with it, another worker takes the job over
     once the lease runs out, and what the dead attempt left is never published."""
-    stream_id = rig.upload(seconds=30)
+    stream_id = rig.upload(seconds=40, size="640x360")
     watch(polled, rig, stream_id)
     worker = rig.procs["worker"]
-    rig.wait(
-        "encoding in the worker", lambda: rig.stream(stream_id)["progress"] > 3 and bool(children(worker.pid))
-    )
-    encoders = children(worker.pid)
+    deadline = time.monotonic() + 60
+    while not (encoders := [pid for pid in children(worker.pid) if "-filter_complex" in cmdline(pid)]):
+        assert time.monotonic() < deadline, f"the worker never started encoding\n{rig.state()}"
+        time.sleep(0.05)
     worker.kill()
     worker.wait(timeout=10)
     deadline = time.monotonic() + 5
@@ -463,3 +476,41 @@ def test_a_worker_killed_mid_transcode(rig: Rig, polled: Poller) -> None:
     ready = rig.wait_ready(stream_id, timeout=120)
     assert ready["progress"] == 100
     assert rig.job(stream_id)["attempts"] == 2
+
+
+def test_the_chain_node_restarted_without_its_state(rig: Rig, polled: Poller) -> None:
+    """Anvil killed and started again empty on its port: the same chain id, no contracts, ids
+    from 1 again. The API answers 503 or 404 meanwhile, never 500; `tidecast dev` deploys again
+    (a development chain), and work goes on."""
+    before = rig.upload()
+    watch(polled, rig, before)
+    rig.wait_ready(before)
+    polled.paths += ["/api/payments/streams/1", f"/api/streams/{before}"]
+    rig.chain.close()
+    rig.chain = ExitStack()
+    rig.chain.enter_context(running_anvil(rig.anvil_port))
+    rig.wait(
+        "the contracts deployed again",
+        lambda: (
+            httpx.get(rig.base + "/api/payments/config", timeout=10).status_code == 200
+            and httpx.get(rig.base + "/api/payments/streams/1", timeout=10).status_code == 404
+        ),
+        timeout=60,
+    )
+    after = rig.upload()
+    watch(polled, rig, after)
+    rig.wait_ready(after)
+    rig.wait("the new stream recorded on the new chain", lambda: _recorded(rig), timeout=60)
+
+
+def _recorded(rig: Rig) -> bool:
+    with rig.engine.connect() as conn:
+        return (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM event_deliveries WHERE subscriber = 'chain.record_stream_start' "
+                    "AND status <> 'done'"
+                )
+            ).scalar_one()
+            == 0
+        )
