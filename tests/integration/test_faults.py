@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,15 +34,17 @@ from sqlalchemy import Engine, create_engine, select, text
 from tests.support.anvil import running_anvil
 from tests.support.disks import Disk, tmpfs
 from tests.support.ipfs_node import running_node
+from tests.support.media import looks_like_plain_ts
 from tests.support.parts import free_port, missing_part
+from tests.support.platform import copy_checkout
 from tests.support.postgres import PostgresServer, find_bindir
+from tests.support.procs import alive, children, cmdline
 from tests.support.proxy import TcpProxy
 from tests.support.redis import RedisServer, find_redis
 from tests.support.uploads import make_video
 from tidecast.config import Settings
 from tidecast.db.schema import jobs, streams, uploads
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
 
 PASSWORD = "correct horse battery"
@@ -60,12 +61,6 @@ QUICK = {
     "TIDECAST_LEASE_SECONDS": "4",
     "TIDECAST_IPFS_TIMEOUT": "5",
 }
-
-
-def looks_like_plain_ts(path: Path) -> bool:
-    with path.open("rb") as f:
-        head = f.read(188 * 4)
-    return len(head) == 188 * 4 and all(head[i] == 0x47 for i in range(0, len(head), 188))
 
 
 @dataclass
@@ -224,11 +219,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     if bindir is None or redis_binary is None:
         missing_part("PostgreSQL and Redis servers are needed for the fault tests")
     work = tmp_path_factory.mktemp("faults")
-    checkout = work / "checkout"
-    checkout.mkdir()
-    shutil.copy(ROOT / "netlify.toml", checkout / "netlify.toml")
-    shutil.copytree(ROOT / "public", checkout / "public", ignore=shutil.ignore_patterns("streams"))
-    shutil.copytree(ROOT / "tidecast", checkout / "tidecast", ignore=shutil.ignore_patterns("__pycache__"))
+    checkout = copy_checkout(work)
     postgres = PostgresServer(bindir)
     postgres.start()
     redis = RedisServer(redis_binary, work / "redis").start()
@@ -426,33 +417,6 @@ def test_redis_killed_mid_transcode(rig: Rig, polled: Poller) -> None:
         timeout=30,
     )
     assert time.monotonic() - sent < 15
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_a_worker_killed_mid_transcode(rig: Rig, polled: Poller) -> None:

@@ -18,6 +18,8 @@ import pytest
 
 from tests.support import media
 from tests.support.disks import tmpfs
+from tests.support.media import looks_like_plain_ts
+from tests.support.procs import alive, children
 from tidecast.errors import InvalidInput, Unavailable
 from tidecast.media.encrypt import KeyRing
 from tidecast.media.ffmpeg import ffmpeg_path
@@ -38,13 +40,6 @@ def keyring() -> KeyRing:
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return media.testsrc(tmp_path_factory.mktemp("in") / "in.mp4", size="426x240", seconds=12)
-
-
-def looks_like_plain_ts(path: Path) -> bool:
-    """MPEG-TS has its sync byte every 188 bytes; ciphertext has it by chance (1 in 2**32 here)."""
-    with path.open("rb") as f:
-        head = f.read(188 * 4)
-    return len(head) == 188 * 4 and all(head[i] == 0x47 for i in range(0, len(head), 188))
 
 
 def test_no_plaintext_segment_is_ever_written_while_encoding(tmp_path: Path, source: Path) -> None:
@@ -109,27 +104,6 @@ def test_a_thumbnail_on_a_full_disk_is_operational(tmp_path: Path, source: Path)
         assert "disk full" in failed.value.message, failed.value.message
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_ffmpeg_dies_with_a_worker_killed_outright(tmp_path: Path) -> None:
     """A SIGKILLed worker runs no clean-up: its ffmpeg must not go on under init."""
     script = textwrap.dedent(
@@ -144,23 +118,23 @@ def test_ffmpeg_dies_with_a_worker_killed_outright(tmp_path: Path) -> None:
         """
     )
     worker = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parents[2])
-    children: list[int] = []
+    encoders: list[int] = []
     try:
         deadline = time.monotonic() + 20
-        while not children and time.monotonic() < deadline:
+        while not encoders and time.monotonic() < deadline:
             time.sleep(0.1)
-            children = _children(worker.pid)
-        assert children, "ffmpeg never started"
+            encoders = children(worker.pid)
+        assert encoders, "ffmpeg never started"
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
         deadline = time.monotonic() + 5
-        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in encoders) and time.monotonic() < deadline:
             time.sleep(0.05)
-        alive = [pid for pid in children if _alive(pid)]
-        assert not alive, f"ffmpeg {alive} outlived its killed worker"
+        left = [pid for pid in encoders if alive(pid)]
+        assert not left, f"ffmpeg {left} outlived its killed worker"
     finally:
         if worker.poll() is None:
             worker.kill()
-        for pid in children:  # a failed run must not leave ffmpeg behind
-            if _alive(pid):
+        for pid in encoders:  # a failed run must not leave ffmpeg behind
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)

@@ -279,7 +279,9 @@ def test_a_deposit_that_runs_past_year_9999_buys_only_what_has_streamed(world: W
     world.svc.chain.cancel(world.viewer_key.private_key, pay)
     balance_after = world.svc.chain.get_token_balance(world.viewer_key.address, chain.deployment.token)
     spent = balance_before - balance_after
-    assert 0 < spent <= rate * 120  # what streamed: a minute or two at most
+    # What streamed, a minute or two at most (nothing, when Anvil mined the open and the cancel
+    # in the same second).
+    assert 0 <= spent <= rate * 120
     assert grants(world.svc.engine) == 2
 
 

@@ -167,3 +167,10 @@ def key_tags(playlist: Path | str) -> list[tuple[str, str, str, bytes]]:
         assert iv.lower().startswith("0x") and len(iv) == 34, f"{seg.uri}: IV {iv!r}"
         out.append((str(seg.uri), str(key.method), str(key.uri), bytes.fromhex(iv[2:])))
     return out
+
+
+def looks_like_plain_ts(path: Path) -> bool:
+    """MPEG-TS has its sync byte every 188 bytes; ciphertext has it by chance (1 in 2**32 here)."""
+    with path.open("rb") as f:
+        head = f.read(188 * 4)
+    return len(head) == 188 * 4 and all(head[i] == 0x47 for i in range(0, len(head), 188))

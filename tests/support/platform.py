@@ -78,13 +78,20 @@ class Platform:
         expect(page.locator("#status")).to_contain_text("is verified")
 
 
-@contextmanager
-def running_platform(work: Path, env: dict[str, str] | None = None) -> Iterator[Platform]:
+def copy_checkout(work: Path) -> Path:
+    """What `tidecast dev` runs from, copied into `work/checkout`: netlify.toml, the site (no
+    streams) and the package, so the test's platform writes nothing into the project."""
     checkout = work / "checkout"
     checkout.mkdir()
     shutil.copy(ROOT / "netlify.toml", checkout / "netlify.toml")
     shutil.copytree(ROOT / "public", checkout / "public", ignore=shutil.ignore_patterns("streams"))
     shutil.copytree(ROOT / "tidecast", checkout / "tidecast", ignore=shutil.ignore_patterns("__pycache__"))
+    return checkout
+
+
+@contextmanager
+def running_platform(work: Path, env: dict[str, str] | None = None) -> Iterator[Platform]:
+    checkout = copy_checkout(work)
     port = free_port()
     rpc_url = f"http://127.0.0.1:{free_port()}"
     settings_vars = {name.upper() for name in Settings.model_fields}
