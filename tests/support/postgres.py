@@ -105,14 +105,23 @@ class PostgresServer:
         """Stop the server (a fast shutdown: clients are cut off) and keep its data; `start`
         brings it back on the same port."""
         if self.proc is not None and self.proc.poll() is None:
-            # The postmaster itself (runuser does not pass signals on): a fast shutdown.
-            pid = int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
-            os.kill(pid, signal.SIGINT)
+            self._fast_shutdown()
             self.proc.wait(timeout=30)
+
+    def _fast_shutdown(self) -> None:
+        """SIGINT to the postmaster itself: runuser does not pass signals on, so signalling the
+        process we started waited its whole timeout, then killed it."""
+        assert self.proc is not None
+        try:
+            pid = int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            self.proc.send_signal(signal.SIGINT)
+            return
+        os.kill(pid, signal.SIGINT)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # fast shutdown
+            self._fast_shutdown()
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
