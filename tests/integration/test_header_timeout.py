@@ -50,7 +50,8 @@ def closed_by_server(sock: socket.socket, deadline: float) -> float | None:
     return None
 
 
-def slow_headers_are_cut(base: str, normal: str) -> None:
+def slow_headers_are_cut(base: str, normal: str, rpc: dict[str, object] | None = None) -> None:
+    """`normal` is asked for meanwhile: GET, or POST for the node's RPC (`rpc`: a JSON body)."""
     addr = address(base)
     socks = []
     try:
@@ -60,9 +61,8 @@ def slow_headers_are_cut(base: str, normal: str) -> None:
             socks.append(sock)
         opened = time.monotonic()
         # a normal request is answered while the slow ones are held
-        reply = httpx.get(normal, timeout=5) if not normal.endswith("/api/v0/version") else None
-        if reply is None:
-            reply = httpx.post(normal, timeout=5)
+        with httpx.Client(timeout=5) as client:
+            reply = ask(client, normal, rpc)
         assert reply.status_code == 200
         assert time.monotonic() - opened < HEADER_TIMEOUT
         deadline = opened + HEADER_TIMEOUT + MARGIN
@@ -78,8 +78,13 @@ def slow_headers_are_cut(base: str, normal: str) -> None:
     # the server is well afterwards, and a keep-alive client's second request still works
     with httpx.Client(timeout=5) as client:
         for _ in range(2):
-            reply = client.get(normal) if not normal.endswith("/api/v0/version") else client.post(normal)
-            assert reply.status_code == 200
+            assert ask(client, normal, rpc).status_code == 200
+
+
+def ask(client: httpx.Client, url: str, rpc: dict[str, object] | None) -> httpx.Response:
+    if rpc is not None:
+        return client.post(url, json=rpc)
+    return client.post(url) if url.endswith("/api/v0/version") else client.get(url)
 
 
 def test_the_dev_server_closes_slow_headers(tmp_path: Path) -> None:
@@ -118,3 +123,15 @@ def test_the_setting() -> None:
     assert chosen.tidecast_header_timeout_seconds == 2.5
     with pytest.raises(ValueError, match="tidecast_header_timeout_seconds"):
         Settings.model_validate({"tidecast_header_timeout_seconds": "0"})
+
+
+def test_the_embedded_chains_port_closes_slow_headers() -> None:
+    from tests.support.parts import free_port
+    from tidecast.embedded.chain import RpcServer
+
+    server = RpcServer("127.0.0.1", free_port(), accounts=1, block_seconds=0, header_timeout=HEADER_TIMEOUT)
+    server.start()
+    try:
+        slow_headers_are_cut(server.url, server.url, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"})
+    finally:
+        server.stop()

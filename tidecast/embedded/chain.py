@@ -87,12 +87,15 @@ class RpcServer:
         accounts: int = 10,
         block_seconds: float = 2,
         state_path: Path | None = None,
+        header_timeout: float = 10.0,
     ) -> None:
         self.host = host
         self.port = port
         self.accounts = accounts
         self.block_seconds = block_seconds
         self.state_path = state_path
+        #: Seconds a request's headers may take to arrive (as the dev server's: no slowloris).
+        self.header_timeout = header_timeout
         self.node: EvmNode | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -111,6 +114,7 @@ class RpcServer:
         from tidecast.embedded.evm import EvmNode
         from tidecast.embedded.wire import RpcApp
         from tidecast.runtime.devserver import bind_socket
+        from tidecast.runtime.headertimeout import header_timeout_protocol
 
         sock = bind_socket(self.host, self.port)
         _quiet_access_log()
@@ -123,7 +127,11 @@ class RpcServer:
                 state_path=self.state_path,
             )
             config = uvicorn.Config(
-                RpcApp(self.node.dispatch), log_level="warning", lifespan="off", access_log=False
+                RpcApp(self.node.dispatch),
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+                http=header_timeout_protocol(self.header_timeout),
             )
             self._server = uvicorn.Server(config)
             self._thread = threading.Thread(
@@ -173,6 +181,7 @@ class ChainPart:
                 accounts=self.accounts,
                 block_seconds=settings.tidecast_chain_block_seconds,
                 state_path=settings.tidecast_data_dir / STATE_FILE,
+                header_timeout=settings.tidecast_header_timeout_seconds,
             )
             if embedded
             else None
