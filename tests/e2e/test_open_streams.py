@@ -62,8 +62,9 @@ def test_thirty_streams_in_a_row_with_a_demo_account(platform: Platform, browser
     page.close()
 
 
-def test_ten_streams_in_a_row_with_an_injected_wallet(platform: Platform, browser: Any) -> None:
-    """A browser wallet (EIP-1193) chooses its own nonces; the page must not race it either."""
+def test_five_streams_in_a_row_with_an_injected_wallet(platform: Platform, browser: Any) -> None:
+    """A browser wallet (EIP-1193) chooses its own nonces; the page must not race it either
+    (five: the demo account's thirty above are where the race showed, one time in fifteen)."""
     chain = accounts(platform)
     viewers = [a for a in chain if a["role"] == "viewer"]
     wallet = TestWallet(platform.rpc_url, viewers[-1]["privateKey"])
@@ -71,10 +72,10 @@ def test_ten_streams_in_a_row_with_an_injected_wallet(platform: Platform, browse
     wallet.install(page)
     page.goto(platform.base + "/")
     page.evaluate("() => localStorage.removeItem('tidecast.demoAccount')")
-    result = page.evaluate(OPEN_MANY, [viewers[0]["address"], 10])
+    result = page.evaluate(OPEN_MANY, [viewers[0]["address"], 5])
     assert result["source"] == "injected"
     assert result["failures"] == [], result["failures"]
-    assert len(set(result["ids"])) == 10
+    assert len(set(result["ids"])) == 5
     assert wallet.failures == []
     page.close()
 
