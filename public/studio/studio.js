@@ -42,11 +42,12 @@ async function follow(streamId) {
     }
     bar.value = Math.round(stream.progress ?? 0);
     if (stream.status === "ready") {
+      // The list first: "ready" is said once its row (and its price field) is there to use.
+      await listStreams();
       bar.value = 100;
       text.textContent = `“${stream.title}” is ready.`;
       localStorage.removeItem(processingKey);
       show(status, `“${stream.title}” is published: set its price below.`, "ok");
-      await listStreams();
       return;
     }
     if (stream.status === "failed") {
@@ -116,7 +117,8 @@ function priceCell(stream) {
   input.inputMode = "decimal";
   input.pattern = "[0-9]+(\\.[0-9]+)?";
   input.required = true;
-  input.value = stream.pricePerSecond ?? "";
+  input.defaultValue = stream.pricePerSecond ?? ""; // what is saved; `value` is what is typed
+  input.dataset.stream = stream.id;
   input.setAttribute("aria-label", `Price of “${stream.title}” in tokens per second`);
   const save = document.createElement("button");
   save.textContent = "Set price";
@@ -131,7 +133,7 @@ function priceCell(stream) {
         token,
         body: { pricePerSecond: input.value.trim() },
       });
-      input.value = data.pricePerSecond;
+      input.defaultValue = input.value = data.pricePerSecond;
       show(status, `“${data.title}” now costs ${data.pricePerSecond} tokens a second.`, "ok");
     } catch (error) {
       fail(error);
@@ -145,6 +147,13 @@ async function listStreams() {
   const body = document.getElementById("streams");
   try {
     const { data } = await api("/api/streams?owner=me&limit=100", { token });
+    // A price being typed survives the list being drawn again (a stream became ready meanwhile).
+    const typing = new Map(
+      [...body.querySelectorAll("input[data-stream]")]
+        .filter((input) => input.value !== input.defaultValue)
+        .map((input) => [input.dataset.stream, input.value]),
+    );
+    const focused = document.activeElement?.dataset?.stream;
     body.replaceChildren(
       ...data.items.map((stream) => {
         const row = document.createElement("tr");
@@ -163,6 +172,10 @@ async function listStreams() {
         return row;
       }),
     );
+    for (const input of body.querySelectorAll("input[data-stream]")) {
+      if (typing.has(input.dataset.stream)) input.value = typing.get(input.dataset.stream);
+      if (input.dataset.stream === focused) input.focus();
+    }
   } catch (error) {
     fail(error);
   }

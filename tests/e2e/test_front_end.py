@@ -202,6 +202,18 @@ def test_studio_upload_resumes_after_a_reload_and_refuses_what_is_too_large(
     expect(page.locator("#upload-progress")).to_have_js_property("value", 100)
     expect(page.locator("#streams")).to_contain_text("Resumed clip")
     no_axe_violations(page)
+
+    # A price being typed survives the list being drawn again when another upload is ready, and
+    # "is ready" is said once the new row is there to use (issue 18: the price typed just after
+    # "is ready" was drawn over, and the old price saved).
+    price = page.get_by_role("textbox", name="Price of “Resumed clip” in tokens per second")
+    price.fill("0.0042")
+    page.get_by_label("Title").fill("Second clip")
+    page.get_by_label("Video file").set_input_files(str(media.testsrc(tmp_path / "second.mp4", seconds=2)))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#processing-text")).to_contain_text("“Second clip” is ready", timeout=120_000)
+    assert page.get_by_role("textbox", name="Price of “Second clip” in tokens per second").count() == 1
+    expect(price).to_have_value("0.0042")
     assert errors == []
 
 
