@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -143,7 +145,41 @@ def embedded_chain() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def deployed_chain_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """An embedded chain with the contracts deployed and the demo accounts funded, kept on disk
+    once for the session (deploying and funding take four blocks a second apart, about 3.5 s,
+    which every chain test paid); each test starts from a copy of it."""
+    from tests.support.anvil import running_embedded_chain
+    from tests.support.chain import deployed
+
+    path = tmp_path_factory.mktemp("chain-template") / "chain-state.sqlite3"
+    with running_embedded_chain(state_path=path) as url:
+        chain = deployed(url)
+    return path, chain
+
+
+@pytest.fixture
+def deployed_embedded_chain(deployed_chain_template: tuple[Path, Any], tmp_path: Path) -> Iterator[str]:
+    """The embedded chain started from a copy of the deployed template: the same contracts at
+    the same addresses as a fresh deployment (deployer nonces 0, 1, 2), four blocks later."""
+    from tests.support.anvil import running_embedded_chain
+    from tests.support.chain import PREDEPLOYED
+
+    template, chain = deployed_chain_template
+    copy = tmp_path / "chain-state.sqlite3"
+    for kept in template.parent.glob(template.name + "*"):  # with a -wal file, should one be left
+        shutil.copy(kept, copy.with_name(kept.name))
+    with running_embedded_chain(state_path=copy) as url:
+        PREDEPLOYED[url] = (chain.deployment, len(chain.accounts))
+        try:
+            yield url
+        finally:
+            PREDEPLOYED.pop(url, None)
+
+
 @pytest.fixture(params=["embedded", "anvil"])
 def node(request: pytest.FixtureRequest) -> str:
-    """Each kind of node the chain code must work against, by URL."""
-    return str(request.getfixturevalue("embedded_chain" if request.param == "embedded" else "anvil"))
+    """Each kind of node the chain code must work against, by URL (the embedded one with the
+    contracts already deployed, from the session's template)."""
+    return str(request.getfixturevalue("deployed_embedded_chain" if request.param == "embedded" else "anvil"))

@@ -86,12 +86,19 @@ def running_anvil(
 
 @contextmanager
 def running_embedded_chain(
-    *, accounts: int = 10, block_seconds: float = 0, port: int | None = None
+    *, accounts: int = 10, block_seconds: float = 0, port: int | None = None, state_path: Path | None = None
 ) -> Iterator[str]:
-    """The embedded chain (tidecast's eth-tester node over JSON-RPC) on a free port (or `port`)."""
+    """The embedded chain (tidecast's eth-tester node over JSON-RPC) on a free port (or `port`),
+    in memory, or kept at `state_path` (a copy of a template chain starts where it left off)."""
     from tidecast.embedded.chain import RpcServer
 
-    server = RpcServer("127.0.0.1", port or free_port(), accounts=accounts, block_seconds=block_seconds)
+    server = RpcServer(
+        "127.0.0.1",
+        port or free_port(),
+        accounts=accounts,
+        block_seconds=block_seconds,
+        state_path=state_path,
+    )
     server.start()
     try:
         yield server.url
