@@ -54,8 +54,8 @@ from tidecast.container import Services, create_services
 from tidecast.db.migrate import upgrade
 from tidecast.db.schema import mail_outbox
 from tidecast.db.tx import transaction
-from tidecast.services import smtp
-from tidecast.services.smtp import SmtpTransport
+from tidecast.mail import smtp
+from tidecast.mail.smtp import SmtpTransport
 
 MODES = ("reused", "per_mail")
 LABELS = {"reused": "reused connection", "per_mail": "anchor  connection per mail"}

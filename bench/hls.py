@@ -344,7 +344,7 @@ def run_bare(args: Sequence[str], out: Path) -> None:
 def run_tidecast(ffmpeg: str, source: Path, out: Path, knobs: Knobs) -> None:
     """HLSService.create_hls_stream, as the transcode job calls it (probe, the command with
     progress parsing, variant playlists read back, the measured master playlist, thumbnail)."""
-    from tidecast.services.hls import HLSService
+    from tidecast.media.hls import HLSService
 
     service = HLSService(out.parent, ffmpeg=ffmpeg, preset=knobs.preset, threads=knobs.threads)
     got = service.create_hls_stream(source, out.name, on_progress=lambda p: None)

@@ -2,7 +2,7 @@
 node_modules), over the Kubo RPC API with the same client.
 
 System under test: `IPFSService.upload_file` of a `--mib` MiB file (default 100) to the
-embedded node (tidecast/embedded/ipfs.py: RPC, importer, block store on disk, pinned).
+embedded node (tidecast/ipfs/embedded.py: RPC, importer, block store on disk, pinned).
 Anchor: the same call, same client, same file, to js-ipfs 0.66 (its own importer, flatfs block
 store on disk with sync on, pinned). Held equal: the client, the bytes, Kubo's defaults (CIDv0,
 256 KiB chunks, balanced layout), the machine. Each repeat writes fresh random bytes (so
@@ -26,9 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.jsipfs import running_jsipfs
-from tidecast.embedded.ipfs import IpfsNode
 from tidecast.ipfs.blockstore import BlockStore
-from tidecast.services.ipfs import IPFSService
+from tidecast.ipfs.embedded import IpfsNode
+from tidecast.ipfs.service import IPFSService
 
 
 def write_random(path: Path, mib: int) -> None:

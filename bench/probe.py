@@ -31,9 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tidecast.media.ffmpeg import ffmpeg_path
+from tidecast.media.hls import MIN_PIXEL_RATE, HLSService
 from tidecast.media.ladder import DEFAULT_LADDER, plan
 from tidecast.media.probe import probe
-from tidecast.services.hls import MIN_PIXEL_RATE, HLSService
 
 AIM_COUNTED = 2.0
 AIM_MARGIN = 10.0

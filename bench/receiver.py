@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tidecast.media import ffmpeg as ff
 from tidecast.media.encrypt import KeyRing, decrypt
+from tidecast.media.hls import HLSService
 from tidecast.media.ladder import DEFAULT_LADDER, plan
 from tidecast.media.probe import probe
-from tidecast.services.hls import HLSService
 
 AIM = 0.05
 SEGMENT = 4

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from tidecast.errors import ConfigError
+from tidecast.files import private_dir
 
 SIX_MB = 6 * 1024 * 1024
 DEV_SECRETS_FILE = "dev-secrets.json"
@@ -70,7 +71,7 @@ class Settings(BaseModel):
     #: many demo accounts it funds.
     tidecast_chain_block_seconds: int = Field(default=2, ge=0, le=3600)
     tidecast_demo_accounts: int = Field(default=10, ge=2, le=1000)
-    #: The chain watcher (tidecast/services/chain_watcher.py): blocks behind the head before an
+    #: The chain watcher (tidecast/chain/watcher.py): blocks behind the head before an
     #: event is processed (a reorganisation shallower than this never reaches the index), seconds
     #: between polls, the block it starts from on a new chain, and how long before a payment
     #: stream runs dry its sender is mailed.
@@ -117,7 +118,7 @@ class Settings(BaseModel):
     #: deleted once older than this, by an hourly job; `tidecast db prune` does it by hand.
     tidecast_retention_days: float = Field(default=30.0, gt=0)
 
-    #: Accounts (tidecast/services/accounts.py). bcrypt's cost: 2^rounds; 12 is ~0.25 s a hash here.
+    #: Accounts (tidecast/accounts/service.py). bcrypt's cost: 2^rounds; 12 is ~0.25 s a hash here.
     tidecast_bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     #: Login tokens: lifetime, and the `iss`/`aud` claims they carry and must carry to be accepted.
     tidecast_jwt_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
@@ -154,11 +155,11 @@ class Settings(BaseModel):
     #: declared in Upload-Length; over it, 413 before anything is stored.
     tidecast_upload_max_bytes: int = Field(default=4 * 1024**3, ge=1)
     #: Unfinished uploads a user may hold at once; creating one more discards their
-    #: longest-untouched one (tidecast/services/uploads.py), so disk per user is bounded.
+    #: longest-untouched one (tidecast/media/uploads.py), so disk per user is bounded.
     tidecast_upload_max_open: int = Field(default=5, ge=1, le=1000)
     #: Hours an unfinished upload may go untouched before the hourly sweep deletes it.
     tidecast_upload_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 365)
-    #: Per-account quotas (tidecast/services/quotas.py, PeerTube's videoQuota and
+    #: Per-account quotas (tidecast/media/quotas.py, PeerTube's videoQuota and
     #: videoQuotaDaily): bytes of video stored (unfinished uploads and the uploads of streams not
     #: deleted) and bytes uploaded in any 24 hours, by Upload-Length, checked when an upload is
     #: created and when it completes; over, 403 with the figures. -1: unlimited; 0: no uploads.
@@ -567,18 +568,6 @@ def _with_chain_file(settings: Settings) -> Settings:
         return settings.with_chain(found.settings_values(), str(chain_file_path(settings.tidecast_data_dir)))
     except ValidationError:
         return settings
-
-
-def private_dir(path: Path) -> Path:
-    """Create `path` (parents as usual) readable by its owner only: the data directory holds the
-    database (password hashes), the dev secret and the dev mailbox (reset links)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:
-        return path
-    os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask; be exact
-    return path
 
 
 def _read_environment(env_file: str | None) -> dict[str, str]:

@@ -23,33 +23,33 @@ from tidecast.config import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from tidecast.accounts.limits import AttemptLimit
+    from tidecast.accounts.links import LinkService
+    from tidecast.accounts.mail import AccountMail
+    from tidecast.accounts.service import AccountService
+    from tidecast.accounts.tokens import TokenIssuer
+    from tidecast.accounts.wallets import WalletService
+    from tidecast.chain.service import BlockchainDataService
+    from tidecast.chain.watcher import ChainWatcher
     from tidecast.db.claims import WorkPolicy
     from tidecast.event_bus import EventBus
+    from tidecast.ipfs.service import IPFSService
     from tidecast.jobs import Jobs
+    from tidecast.lib.passwords import PasswordHasher
+    from tidecast.mail.email import EmailService
+    from tidecast.mail.outbox import MailOutbox
+    from tidecast.mail.smtp import SmtpTransport
+    from tidecast.media.hls import HLSService
+    from tidecast.media.keys import MediaKeys
+    from tidecast.media.pipeline import Pipeline
     from tidecast.media.probe import MediaLimits
+    from tidecast.media.streams import StreamService
+    from tidecast.media.uploads import UploadService
+    from tidecast.payments.playback import PlaybackService
+    from tidecast.payments.status import PaymentStatusService
+    from tidecast.payments.streams import PaymentReader, PaymentsService
     from tidecast.queue import Queue, QueueOutage, Workers
     from tidecast.retention import Retention
-    from tidecast.services.account_mail import AccountMail
-    from tidecast.services.accounts import AccountService
-    from tidecast.services.chain import BlockchainDataService
-    from tidecast.services.chain_watcher import ChainWatcher
-    from tidecast.services.email import EmailService
-    from tidecast.services.hls import HLSService
-    from tidecast.services.ipfs import IPFSService
-    from tidecast.services.limits import AttemptLimit
-    from tidecast.services.links import LinkService
-    from tidecast.services.mail_outbox import MailOutbox
-    from tidecast.services.media_keys import MediaKeys
-    from tidecast.services.passwords import PasswordHasher
-    from tidecast.services.payment_status import PaymentStatusService
-    from tidecast.services.payments import PaymentReader, PaymentsService
-    from tidecast.services.pipeline import Pipeline
-    from tidecast.services.playback import PlaybackService
-    from tidecast.services.smtp import SmtpTransport
-    from tidecast.services.streams import StreamService
-    from tidecast.services.tokens import TokenIssuer
-    from tidecast.services.uploads import UploadService
-    from tidecast.services.wallets import WalletService
 
 T = TypeVar("T")
 
@@ -104,19 +104,19 @@ def _engine(s: Services) -> Engine:
 
 def _streams(s: Services) -> StreamService:
     from tidecast.chain.units import normalise
-    from tidecast.services.streams import StreamService
+    from tidecast.media.streams import StreamService
 
     return StreamService(s.engine, default_price=normalise(s.settings.tidecast_default_price))
 
 
 def _transport(s: Services) -> SmtpTransport:
-    from tidecast.services.smtp import SmtpTransport
+    from tidecast.mail.smtp import SmtpTransport
 
     return SmtpTransport.from_settings(s.settings)
 
 
 def _outbox(s: Services) -> MailOutbox:
-    from tidecast.services.mail_outbox import MailOutbox
+    from tidecast.mail.outbox import MailOutbox
 
     return MailOutbox(
         s.engine,
@@ -128,7 +128,7 @@ def _outbox(s: Services) -> MailOutbox:
 
 
 def _email(s: Services) -> EmailService:
-    from tidecast.services.email import EmailService
+    from tidecast.mail.email import EmailService
 
     return EmailService(
         s.engine,
@@ -181,7 +181,7 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
     bus.subscribe("stream.started", "chain.record_stream_start", record_stream_start)
 
     def remove_stream_media(event: Event, conn: Connection) -> None:
-        from tidecast.services.pipeline import remove_stream_media
+        from tidecast.media.pipeline import remove_stream_media
 
         remove_stream_media(s.hls, s.ipfs, s.uploads, event.payload["stream"])
 
@@ -192,7 +192,7 @@ def _jobs(s: Services) -> Jobs:
     """Long jobs; each kind's handler is wired here when a part brings one (the video
     pipeline's transcode)."""
     from tidecast.jobs import MEDIA, Jobs
-    from tidecast.services.uploads import TRANSCODE
+    from tidecast.media.uploads import TRANSCODE
 
     jobs = Jobs(
         s.engine,
@@ -211,8 +211,8 @@ def _jobs(s: Services) -> Jobs:
 
 
 def _uploads(s: Services) -> UploadService:
-    from tidecast.services.quotas import Quotas
-    from tidecast.services.uploads import UploadService
+    from tidecast.media.quotas import Quotas
+    from tidecast.media.uploads import UploadService
 
     return UploadService(
         s.engine,
@@ -231,7 +231,7 @@ def _uploads(s: Services) -> UploadService:
 
 
 def _pipeline(s: Services) -> Pipeline:
-    from tidecast.services.pipeline import Pipeline
+    from tidecast.media.pipeline import Pipeline
 
     return Pipeline(
         s.engine,
@@ -245,7 +245,7 @@ def _pipeline(s: Services) -> Pipeline:
 
 
 def _media_keys(s: Services) -> MediaKeys:
-    from tidecast.services.media_keys import MediaKeys
+    from tidecast.media.keys import MediaKeys
 
     return MediaKeys(
         s.engine, s.settings.media_key_secret_value, previous=s.settings.media_key_previous_values
@@ -331,13 +331,13 @@ def _retention(s: Services) -> Retention:
 
 
 def _hasher(s: Services) -> PasswordHasher:
-    from tidecast.services.passwords import PasswordHasher
+    from tidecast.lib.passwords import PasswordHasher
 
     return PasswordHasher(s.settings.tidecast_bcrypt_rounds)
 
 
 def _tokens(s: Services) -> TokenIssuer:
-    from tidecast.services.tokens import TokenIssuer
+    from tidecast.accounts.tokens import TokenIssuer
 
     return TokenIssuer(
         secret=s.settings.jwt_secret_value,
@@ -348,7 +348,7 @@ def _tokens(s: Services) -> TokenIssuer:
 
 
 def _limits(s: Services) -> AttemptLimit:
-    from tidecast.services.limits import AttemptLimit
+    from tidecast.accounts.limits import AttemptLimit
 
     return AttemptLimit(
         login_max=s.settings.tidecast_login_max_failures,
@@ -360,7 +360,7 @@ def _limits(s: Services) -> AttemptLimit:
 def _links(s: Services) -> LinkService:
     from datetime import timedelta
 
-    from tidecast.services.links import LinkService
+    from tidecast.accounts.links import LinkService
 
     return LinkService(
         verify_ttl=timedelta(seconds=s.settings.tidecast_verify_ttl_seconds),
@@ -369,7 +369,7 @@ def _links(s: Services) -> LinkService:
 
 
 def _accounts(s: Services) -> AccountService:
-    from tidecast.services.accounts import AccountService
+    from tidecast.accounts.service import AccountService
 
     return AccountService(
         s.engine, s.events, hasher=s.hasher, tokens=s.tokens, limits=s.limits, links=s.links
@@ -377,14 +377,14 @@ def _accounts(s: Services) -> AccountService:
 
 
 def _account_mail(s: Services) -> AccountMail:
-    from tidecast.services.account_mail import AccountMail
+    from tidecast.accounts.mail import AccountMail
 
     return AccountMail(s.email, s.links, s.limits)
 
 
 def _chain(s: Services) -> BlockchainDataService:
-    from tidecast.services.chain import BlockchainDataService
-    from tidecast.services.chain_index import ChainIndex
+    from tidecast.chain.index import ChainIndex
+    from tidecast.chain.service import BlockchainDataService
 
     key = s.settings.platform_private_key
     return BlockchainDataService(
@@ -399,7 +399,7 @@ def _chain(s: Services) -> BlockchainDataService:
 
 
 def _ipfs(s: Services) -> IPFSService:
-    from tidecast.services.ipfs import IPFSService
+    from tidecast.ipfs.service import IPFSService
 
     return IPFSService(
         s.settings.ipfs_api_url,
@@ -411,8 +411,8 @@ def _ipfs(s: Services) -> IPFSService:
 
 def _hls(s: Services) -> HLSService:
     from tidecast.media.ffmpeg import ffmpeg_path
+    from tidecast.media.hls import HLSService
     from tidecast.media.ladder import parse_ladder
-    from tidecast.services.hls import HLSService
 
     return HLSService(
         s.settings.hls_output_dir,
@@ -426,7 +426,7 @@ def _hls(s: Services) -> HLSService:
 
 
 def _watcher(s: Services) -> ChainWatcher:
-    from tidecast.services.chain_watcher import ChainWatcher
+    from tidecast.chain.watcher import ChainWatcher
 
     return ChainWatcher(
         s.engine,
@@ -441,13 +441,13 @@ def _watcher(s: Services) -> ChainWatcher:
 
 
 def _payment_status(s: Services) -> PaymentStatusService:
-    from tidecast.services.payment_status import PaymentStatusService
+    from tidecast.payments.status import PaymentStatusService
 
     return PaymentStatusService(s.engine, s.chain)
 
 
 def _wallets(s: Services) -> WalletService:
-    from tidecast.services.wallets import WalletService
+    from tidecast.accounts.wallets import WalletService
 
     return WalletService(
         s.engine,
@@ -459,20 +459,20 @@ def _wallets(s: Services) -> WalletService:
 
 
 def _payment_reader(s: Services) -> PaymentReader:
-    from tidecast.services.payments import PaymentReader
+    from tidecast.payments.streams import PaymentReader
 
     return PaymentReader(s.chain, ttl=s.settings.tidecast_payment_cache_seconds)
 
 
 def _payments(s: Services) -> PaymentsService:
-    from tidecast.services.payments import PaymentsService
+    from tidecast.payments.streams import PaymentsService
 
     return PaymentsService(s.engine, s.chain, s.payment_reader, development=not s.settings.production)
 
 
 def _playback(s: Services) -> PlaybackService:
-    from tidecast.services.playback import PlaybackService
-    from tidecast.services.playback_tokens import PlaybackTokens
+    from tidecast.payments.playback import PlaybackService
+    from tidecast.payments.playback_tokens import PlaybackTokens
 
     return PlaybackService(
         s.engine,
@@ -547,6 +547,14 @@ PARTS = tuple(name for name, value in vars(Services).items() if isinstance(value
 def create_services(settings: Settings, **given: Any) -> Services:
     """A container for `settings`; any part passed in is used as it is (tests)."""
     return Services(settings, **given)
+
+
+def from_environment() -> Services:
+    """A container for the settings in the environment: what a deployed function builds on its
+    first request (`Function(name, services=from_environment)`)."""
+    from tidecast.config import load_settings
+
+    return Services(load_settings())
 
 
 def media_limits(settings: Settings) -> MediaLimits:

@@ -27,7 +27,7 @@ from tests.support.devserver import running_devserver
 from tests.support.ipfs_node import CONTENT_TYPE, ndjson, running_node, tree
 from tidecast.media.encrypt import KeyRing
 from tidecast.media.ffmpeg import ffmpeg_path
-from tidecast.services.hls import HLSService, Rung
+from tidecast.media.hls import HLSService, Rung
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 NAME = "clip"

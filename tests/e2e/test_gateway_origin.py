@@ -24,7 +24,7 @@ from multiformats import CID, multihash
 from tests.support.browser import chromium
 from tests.support.devserver import running_devserver
 from tests.support.ipfs_node import running_node
-from tidecast.embedded.mail import MailCapture
+from tidecast.mail.embedded import MailCapture
 
 SECRET = "reset-token-5f1c0a"
 LOGIN = "login-jwt-8d2e4b"

@@ -23,7 +23,7 @@ from tests.support import media
 from tests.support.browser import chromium
 from tests.support.devserver import running_devserver
 from tidecast.media.ffmpeg import ffmpeg_path
-from tidecast.services.hls import HLSService, Rung
+from tidecast.media.hls import HLSService, Rung
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SEGMENT = 2  # seconds

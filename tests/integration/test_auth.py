@@ -29,6 +29,9 @@ from tests.support.auth import (
 )
 from tests.support.functions import bind_functions
 from tests.support.smtp import SmtpServer
+from tidecast.accounts.limits import AttemptLimit
+from tidecast.accounts.service import REGISTERED
+from tidecast.accounts.wallets import STATEMENTS
 from tidecast.container import Services
 from tidecast.db.schema import (
     event_deliveries,
@@ -40,10 +43,7 @@ from tidecast.db.schema import (
     wallet_nonces,
 )
 from tidecast.db.times import now_utc
-from tidecast.services.accounts import REGISTERED
-from tidecast.services.limits import AttemptLimit
-from tidecast.services.passwords import PasswordHasher
-from tidecast.services.wallets import STATEMENTS
+from tidecast.lib.passwords import PasswordHasher
 
 
 def user_row(engine: Engine, username: str = "ann") -> Any:

@@ -32,13 +32,13 @@ from tests.support.functions import bind_functions
 from tests.support.parts import free_port
 from tidecast import embedded
 from tidecast.chain.devnet import DEMO_TIDE, demo_accounts, read_chain_file
+from tidecast.chain.embedded import ChainPart
+from tidecast.chain.service import BlockchainDataService
 from tidecast.config import load_settings
 from tidecast.container import Services
 from tidecast.db.schema import key_grants
-from tidecast.embedded.chain import ChainPart
 from tidecast.errors import Reverted, Unavailable
 from tidecast.functions.payments import handler as payments_handler
-from tidecast.services.chain import BlockchainDataService
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

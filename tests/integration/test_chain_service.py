@@ -18,11 +18,11 @@ from tests.support.auth import deliver
 from tests.support.chain import Chain, chain_services, deployed, link_wallet
 from tests.support.parts import free_port
 from tests.support.smtp import SmtpServer
+from tidecast.chain.service import BlockchainDataService
 from tidecast.container import Services
 from tidecast.db.schema import chain_logs, event_deliveries, events, payment_streams
 from tidecast.errors import InvalidInput, Reverted, Unavailable
 from tidecast.imports import sane_import
-from tidecast.services.chain import BlockchainDataService
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -188,7 +188,7 @@ def test_without_the_headroom_anvil_runs_the_cancel_out_of_gas(
     """The case the headroom is for, with it taken away: the cancel reverts, and says why."""
     viewer, creator = chain.accounts[2], chain.accounts[3]
     sid = svc.chain.open_stream(viewer.private_key, creator.address, "0.01", "10")
-    monkeypatch.setattr("tidecast.services.chain.gas_limit", lambda estimate, block_limit=None: estimate)
+    monkeypatch.setattr("tidecast.chain.service.gas_limit", lambda estimate, block_limit=None: estimate)
     rpc(chain.url, "evm_increaseTime", 100)
     with pytest.raises(Reverted, match="ran out of gas") as caught:
         svc.chain.cancel(viewer.private_key, sid)

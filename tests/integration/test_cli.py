@@ -23,7 +23,7 @@ from tests.support.parts import free_port
 from tidecast.config import load_settings
 from tidecast.container import create_services
 from tidecast.db.tx import transaction
-from tidecast.services.streams import insert_stream
+from tidecast.media.streams import insert_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 TIDECAST = [sys.executable, "-m", "tidecast"]

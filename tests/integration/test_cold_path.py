@@ -20,15 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Module prefixes the streams function must never load: other parts' code and libraries.
 NOT_FOR_STREAMS = [
-    "tidecast.services.accounts",
-    "tidecast.services.account_mail",
-    "tidecast.services.wallets",
-    "tidecast.services.siwe",
-    "tidecast.services.passwords",
-    "tidecast.services.tokens",
-    "tidecast.services.email",
-    "tidecast.services.mail_outbox",
-    "tidecast.services.smtp",
+    "tidecast.accounts.service",
+    "tidecast.accounts.mail",
+    "tidecast.accounts.wallets",
+    "tidecast.lib.siwe",
+    "tidecast.lib.passwords",
+    "tidecast.accounts.tokens",
+    "tidecast.mail.email",
+    "tidecast.mail.outbox",
+    "tidecast.mail.smtp",
     "tidecast.event_bus",
     "tidecast.queue",
     "tidecast.jobs",
@@ -49,8 +49,8 @@ NOT_FOR_STREAMS = [
     "vyper",
     "tidecast.embedded",
     "tidecast.chain.deploy",
-    "tidecast.services.chain",
-    "tidecast.services.payment_status",
+    "tidecast.chain.service",
+    "tidecast.payments.status",
     "ipfshttpclient",
     "multiformats",
     "multipart",  # python-multipart, the embedded IPFS node's upload parser
@@ -61,7 +61,7 @@ NOT_FOR_STREAMS = [
     "tidecast.media.probe",
     "tidecast.media.ffmpeg",
     "tidecast.media.playlists",
-    "tidecast.services.hls",
+    "tidecast.media.hls",
     "alembic",
     "typer",
     "starlette",
@@ -70,10 +70,10 @@ NOT_FOR_STREAMS = [
 
 #: A login needs accounts, tokens and bcrypt, and still no mail, SMTP, queue or chain code.
 NOT_FOR_LOGIN = [
-    "tidecast.services.email",
-    "tidecast.services.mail_outbox",
-    "tidecast.services.smtp",
-    "tidecast.services.account_mail",
+    "tidecast.mail.email",
+    "tidecast.mail.outbox",
+    "tidecast.mail.smtp",
+    "tidecast.accounts.mail",
     "tidecast.queue",
     "smtplib",
     "jinja2",
@@ -96,7 +96,7 @@ NOT_AT_IMPORT = [
     "eth",
     "eth_account",
     "py_ecc",
-    "tidecast.embedded.evm",
+    "tidecast.chain.node.evm",
     "vyper",
     "multiformats",
     "tidecast.ipfs",
@@ -106,7 +106,7 @@ NOT_AT_IMPORT = [
     "tidecast.media.probe",
     "tidecast.media.ffmpeg",
     "tidecast.media.playlists",
-    "tidecast.services.hls",
+    "tidecast.media.hls",
 ]
 
 PROBE = """
@@ -145,7 +145,7 @@ def test_the_streams_function_loads_only_what_it_uses(tmp_path: Path) -> None:
     # The probe itself can fail: the list names modules that a wider import does load.
     wide = cold("auth", "POST", "/api/auth/login", env, body='{"username": "nobody", "password": "x"}')
     assert wide["status"] == 401
-    assert "bcrypt" in wide["modules"] and "tidecast.services.accounts" in wide["modules"]
+    assert "bcrypt" in wide["modules"] and "tidecast.accounts.service" in wide["modules"]
     assert loaded(wide["modules"], NOT_FOR_LOGIN) == []
 
 

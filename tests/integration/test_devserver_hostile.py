@@ -22,7 +22,7 @@ from tests.support.functions import bind_functions
 from tidecast.config import load_settings
 from tidecast.container import Services, create_services
 from tidecast.db.schema import rate_attempts
-from tidecast.embedded.mail import MailCapture
+from tidecast.mail.embedded import MailCapture
 
 ROOT = Path(__file__).resolve().parents[2]
 BODY_TIMEOUT = 1.0

@@ -20,8 +20,8 @@ from tidecast import embedded
 from tidecast.chain.artifacts import load
 from tidecast.chain.deploy import address_of, connect, deploy_all, fund_demo_accounts
 from tidecast.chain.devnet import DEMO_TIDE, EMBEDDED_CHAIN_ID, demo_accounts, read_chain_file
+from tidecast.chain.embedded import ChainPart
 from tidecast.config import Settings, load_settings
-from tidecast.embedded.chain import ChainPart
 
 QUANTITY = re.compile(r"0x(0|[1-9a-f][0-9a-f]*)")
 DATA = re.compile(r"0x([0-9a-f]{2})*")
@@ -492,9 +492,9 @@ def test_the_embedded_chain_keeps_its_state_across_restarts(
     streams stayed. The chain now lives under the data directory: a restart (even on another
     port) has the same genesis, contracts and streams, deploys nothing, and its clock goes on
     from the last block (evm_increaseTime's offset kept: never a block before the last)."""
-    from tidecast.embedded.evm import EvmNode
+    from tidecast.chain.node.evm import EvmNode
+    from tidecast.chain.service import BlockchainDataService
     from tidecast.errors import ConfigError
-    from tidecast.services.chain import BlockchainDataService
 
     demo = demo_accounts(4)
     seen: dict[str, Any] = {}

@@ -15,8 +15,8 @@ from tests.support.ipfs_node import running_node as node_on_free_port
 from tests.support.parts import free_port
 from tidecast import embedded
 from tidecast.config import Settings
-from tidecast.embedded import PortTaken
-from tidecast.embedded.ipfs import IpfsNode, IpfsPart, running_node
+from tidecast.ipfs.embedded import IpfsNode, IpfsPart, running_node
+from tidecast.net.sockets import PortTaken
 
 
 def settings(tmp_path: Path, api_url: str, **extra: object) -> Settings:

@@ -127,7 +127,7 @@ def test_the_setting() -> None:
 
 def test_the_embedded_chains_port_closes_slow_headers() -> None:
     from tests.support.parts import free_port
-    from tidecast.embedded.chain import RpcServer
+    from tidecast.chain.embedded import RpcServer
 
     server = RpcServer("127.0.0.1", free_port(), accounts=1, block_seconds=0, header_timeout=HEADER_TIMEOUT)
     server.start()

@@ -18,9 +18,9 @@ import pytest
 from tests.support import media
 from tidecast.errors import Cancelled, InvalidInput
 from tidecast.media.ffmpeg import ffmpeg_path
+from tidecast.media.hls import HLSService, Progress
 from tidecast.media.ladder import parse_ladder
 from tidecast.media.playlists import Segment, peak_bit_rate
-from tidecast.services.hls import HLSService, Progress
 
 SMALL = parse_ladder("240p:400k,180p:250k,120p:150k")
 SEG = 1

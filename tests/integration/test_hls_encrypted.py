@@ -19,8 +19,8 @@ import pytest
 from tests.support import media
 from tidecast.media.encrypt import KeyRing, decrypt
 from tidecast.media.ffmpeg import ffmpeg_path
+from tidecast.media.hls import HLSService
 from tidecast.media.ladder import parse_ladder
-from tidecast.services.hls import HLSService
 
 LADDER = parse_ladder("180p:250k,120p:150k")
 PERIOD_SEGMENTS = 2

@@ -23,8 +23,8 @@ from tests.support.procs import alive, children
 from tidecast.errors import InvalidInput, Unavailable
 from tidecast.media.encrypt import KeyRing
 from tidecast.media.ffmpeg import ffmpeg_path
+from tidecast.media.hls import HLSService
 from tidecast.media.ladder import parse_ladder
-from tidecast.services.hls import HLSService
 
 LADDER = parse_ladder("240p:400k,180p:250k")
 

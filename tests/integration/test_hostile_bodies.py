@@ -33,8 +33,8 @@ from tests.support.events import aws_event
 from tests.support.functions import function_apps
 from tidecast.container import Services
 from tidecast.db.schema import metadata
+from tidecast.lib import siwe
 from tidecast.runtime.request import MAX_JSON_DEPTH
-from tidecast.services import siwe
 
 ROOT = Path(__file__).resolve().parents[2]
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -380,7 +380,7 @@ def test_the_wallet_code_leaves_a_fresh_interpreter_s_limit_alone() -> None:
         f"""
         import sys
         before = sys.getrecursionlimit()
-        from tidecast.services import siwe
+        from tidecast.lib import siwe
         assert "py_ecc" not in sys.modules
         print("recovered", siwe.recover({message!r}, {signature!r}))
         print("py_ecc loaded", "py_ecc" in sys.modules)

@@ -20,7 +20,7 @@ import pytest
 from tests.support.ipfs_node import running_node
 from tests.support.jsipfs import JsIpfs
 from tidecast.ipfs.importer import DiscardBlocks, ImportOptions, add_file, add_path
-from tidecast.services.ipfs import IPFSService
+from tidecast.ipfs.service import IPFSService
 
 CHUNK = 262144
 

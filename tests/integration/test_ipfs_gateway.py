@@ -12,9 +12,9 @@ import pytest
 from tests.support.devserver import running_devserver
 from tests.support.ipfs_node import CONTENT_TYPE, gateway, ndjson, running_node, tree
 from tests.support.kubo_vectors import deterministic
-from tidecast.embedded.ipfs import IpfsNode
-from tidecast.embedded.mail import MailCapture
+from tidecast.ipfs.embedded import IpfsNode
 from tidecast.ipfs.subdomain import dns_label
+from tidecast.mail.embedded import MailCapture
 from tidecast.runtime.devserver import DevServer
 from tidecast.runtime.netlify import load_netlify_config
 from tidecast.runtime.registry import Registry

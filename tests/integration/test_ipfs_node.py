@@ -13,7 +13,7 @@ from multiformats import CID
 
 from tests.support.ipfs_node import CONTENT_TYPE, body, ndjson, part, running_node, stored_blocks, tree
 from tests.support.kubo_vectors import MOONS_OUTPUT, PLANETS, deterministic
-from tidecast.embedded.ipfs import IpfsNode
+from tidecast.ipfs.embedded import IpfsNode
 from tidecast.ipfs.importer import DiscardBlocks, ImportOptions, add_directory, add_file
 
 HELLO = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"

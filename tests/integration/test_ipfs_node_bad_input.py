@@ -20,7 +20,7 @@ from tests.support.ipfs_node import (
     running_node,
     stored_blocks,
 )
-from tidecast.embedded.ipfs import IpfsNode
+from tidecast.ipfs.embedded import IpfsNode
 
 HELLO = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"
 LIMIT = 100_000

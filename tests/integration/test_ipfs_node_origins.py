@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.support.ipfs_node import CONTENT_TYPE, ndjson, running_node, stored_blocks, tree
-from tidecast.embedded.ipfs import IpfsNode
+from tidecast.ipfs.embedded import IpfsNode
 
 EVIL = "http://evil.example"
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"

@@ -17,7 +17,7 @@ from tests.support.parts import free_port
 from tidecast.config import load_settings
 from tidecast.container import create_services
 from tidecast.errors import InvalidInput, NotFound, Unavailable
-from tidecast.services.ipfs import IPFSService
+from tidecast.ipfs.service import IPFSService
 
 HELLO = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"
 

@@ -85,7 +85,7 @@ def test_sigkill_mid_add_leaves_no_pin_and_gc_frees_the_orphans(tmp_path: Path) 
         """
         import sys, time
         from pathlib import Path
-        from tidecast.embedded.ipfs import IpfsNode
+        from tidecast.ipfs.embedded import IpfsNode
         from tidecast.ipfs.blockstore import BlockStore
         node = IpfsNode(BlockStore(Path(sys.argv[1])), "127.0.0.1", int(sys.argv[2]), max_add_bytes=1 << 30)
         node.start()

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, delete, select, update
 
 from tidecast.db.schema import stream_keys, streams
 from tidecast.errors import ConfigError, InvalidInput, NotFound
-from tidecast.services.media_keys import MediaKeys
-from tidecast.services.streams import insert_stream
+from tidecast.media.keys import MediaKeys
+from tidecast.media.streams import insert_stream
 
 SECRET = b"s" * 16 + os.urandom(16)
 

@@ -21,9 +21,9 @@ from tidecast.config import Settings
 from tidecast.container import media_limits
 from tidecast.errors import InvalidInput
 from tidecast.media.ffmpeg import ffmpeg_path, frames_to_encode
+from tidecast.media.hls import HLSService, Progress
 from tidecast.media.ladder import parse_ladder, plan
 from tidecast.media.probe import MediaLimits, probe
-from tidecast.services.hls import HLSService, Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMITS = media_limits(Settings())  # the defaults

@@ -13,11 +13,11 @@ from sqlalchemy import Engine, insert
 
 from tests.support.accounts import add_user
 from tests.support.chain import Chain, chain_services, deployed
+from tidecast.chain.index import CURSOR
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import downgrade, upgrade
 from tidecast.db.schema import streams
 from tidecast.db.times import now_utc
-from tidecast.services.chain_index import CURSOR
 
 
 @pytest.fixture

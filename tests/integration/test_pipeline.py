@@ -24,9 +24,9 @@ from tests.support.uploads import make_video, streams, upload_all, user_token
 from tidecast.config import load_settings
 from tidecast.container import Services, create_services
 from tidecast.db.schema import event_deliveries, events, jobs, stream_keys
-from tidecast.embedded.ipfs import IpfsNode
 from tidecast.errors import InvalidInput
 from tidecast.ipfs.blockstore import BlockStore
+from tidecast.ipfs.embedded import IpfsNode
 from tidecast.media.encrypt import decrypt
 
 ROOT = Path(__file__).resolve().parent.parent.parent

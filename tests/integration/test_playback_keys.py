@@ -19,6 +19,7 @@ from tests.support.events import aws_event
 from tests.support.functions import bind_functions
 from tidecast.chain import gas
 from tidecast.chain.deploy import connect, deploy_all, fund_demo_accounts
+from tidecast.chain.service import BlockchainDataService
 from tidecast.chain.units import format_units
 from tidecast.container import Services
 from tidecast.db.schema import key_grants, streams, users
@@ -27,9 +28,8 @@ from tidecast.functions.auth import handler as auth_handler
 from tidecast.functions.keys import handler as keys_handler
 from tidecast.functions.payments import handler as payments_handler
 from tidecast.functions.streams import handler as streams_handler
-from tidecast.services.chain import BlockchainDataService
-from tidecast.services.playback import LOOKAHEAD_MEMORY, OTHER_PAYMENTS
-from tidecast.services.playback_tokens import PlaybackTokens
+from tidecast.payments.playback import LOOKAHEAD_MEMORY, OTHER_PAYMENTS
+from tidecast.payments.playback_tokens import PlaybackTokens
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 PERIOD = 30.0  # long against the test's own run time, so budgets are exact

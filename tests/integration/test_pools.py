@@ -25,7 +25,7 @@ from tidecast.db.migrate import upgrade
 from tidecast.db.tx import transaction
 from tidecast.jobs import GENERAL, MEDIA, RunningJob
 from tidecast.media.ffmpeg import ffmpeg_path
-from tidecast.services.uploads import TRANSCODE
+from tidecast.media.uploads import TRANSCODE
 
 #: Seconds each slow job runs for unless the test stops it first.
 SLOW_SECONDS = 20

@@ -90,7 +90,7 @@ def running_embedded_chain(
 ) -> Iterator[str]:
     """The embedded chain (tidecast's eth-tester node over JSON-RPC) on a free port (or `port`),
     in memory, or kept at `state_path` (a copy of a template chain starts where it left off)."""
-    from tidecast.embedded.chain import RpcServer
+    from tidecast.chain.embedded import RpcServer
 
     server = RpcServer(
         "127.0.0.1",

@@ -12,8 +12,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from tidecast.embedded.ipfs import IpfsNode
 from tidecast.ipfs.blockstore import BlockStore
+from tidecast.ipfs.embedded import IpfsNode
 
 BOUNDARY = "tidecastTestBoundary7MA4YWxkTrZu0gW"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"

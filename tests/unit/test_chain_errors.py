@@ -1,4 +1,4 @@
-"""The chain client's translation table (tidecast/services/chain_errors.py): each way a node can
+"""The chain client's translation table (tidecast/chain/errors.py): each way a node can
 fail is a domain error with the status it should have, and a programming error stays one. The
 real nodes' cases (a reset node, a receipt that never comes, no node at all) are in
 tests/integration/test_chain_reset.py and test_cli_unreachable_node.py."""
@@ -10,9 +10,9 @@ import json
 import pytest
 import requests
 
+from tidecast.chain.errors import no_code, translate
 from tidecast.errors import Reverted, Unavailable
 from tidecast.imports import sane_import
-from tidecast.services.chain_errors import no_code, translate
 
 web3_errors = sane_import("web3.exceptions")
 NODE = "http://127.0.0.1:8545"

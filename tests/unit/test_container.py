@@ -88,7 +88,7 @@ def test_media_keys_are_sealed_under_the_configured_secret(engine: Engine, tmp_p
     from tidecast.config import Settings
     from tidecast.db.migrate import upgrade
     from tidecast.errors import ConfigError
-    from tidecast.services.streams import insert_stream
+    from tidecast.media.streams import insert_stream
 
     upgrade(engine)
     with engine.begin() as conn:

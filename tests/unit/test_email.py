@@ -20,7 +20,7 @@ from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 from tidecast.db.schema import mail_outbox
 from tidecast.errors import InvalidInput
-from tidecast.services.email import InvalidEmail
+from tidecast.mail.email import InvalidEmail
 
 USER = {"id": "u1", "email": "ann@example.com", "username": "ann", "verificationToken": "tok"}
 IDN_DOMAIN = "bücher.example"

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from tidecast.errors import InvalidInput
 from tidecast.media.ffmpeg import output_fps
+from tidecast.media.hls import check_name, parse_time
 from tidecast.media.ladder import DEFAULT_LADDER, parse_ladder, plan
 from tidecast.media.progress import Progress, ProgressParser
-from tidecast.services.hls import check_name, parse_time
 
 
 def sizes(width: int, height: int) -> list[tuple[str, int, int]]:

@@ -20,8 +20,8 @@ from fractions import Fraction
 import hypothesis.strategies as st
 from hypothesis import example, given, settings
 
-from tidecast.services.chain import StreamDetails
-from tidecast.services.payments import PaymentState
+from tidecast.chain.service import StreamDetails
+from tidecast.payments.streams import PaymentState
 
 MAX = 2**256 - 1
 LOOKAHEAD = 3

@@ -6,8 +6,8 @@ import bcrypt
 import pytest
 
 from tidecast.errors import InvalidInput
-from tidecast.services import passwords
-from tidecast.services.passwords import PasswordHasher
+from tidecast.lib import passwords
+from tidecast.lib.passwords import PasswordHasher
 
 
 @pytest.mark.parametrize(

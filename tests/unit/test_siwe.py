@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tidecast.errors import InvalidInput, NotAuthenticated
 from tidecast.imports import sane_import
-from tidecast.services import siwe
+from tidecast.lib import siwe
 
 # Not `from eth_account import ...`: py_ecc would raise the whole test process's recursion limit.
 Account = sane_import("eth_account").Account

@@ -114,8 +114,8 @@ def test_only_get(services: Services) -> None:
 
 def test_stream_ids_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
     # The id names the stream's HLS directory, and the HLS service refuses a leading '-'.
-    from tidecast.services import streams as streams_module
-    from tidecast.services.hls import check_name
+    from tidecast.media import streams as streams_module
+    from tidecast.media.hls import check_name
 
     real = [streams_module.new_id() for _ in range(500)]
     assert all(check_name(stream_id) == stream_id for stream_id in real)

@@ -9,8 +9,8 @@ import time
 import jwt
 import pytest
 
+from tidecast.accounts.tokens import TokenIssuer, bearer_token
 from tidecast.errors import NotAuthenticated
-from tidecast.services.tokens import TokenIssuer, bearer_token
 
 SECRET = "s" * 64
 ISSUER = TokenIssuer(secret=SECRET, issuer="tidecast", audience="tidecast-api", ttl_seconds=3600)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tidecast.embedded.wire import MAX_BATCH, Plain, RpcError, encode, handle_body, quantity
+from tidecast.chain.node.wire import MAX_BATCH, Plain, RpcError, encode, handle_body, quantity
 
 
 def answer(body: Any, dispatch: Any = None) -> Any:

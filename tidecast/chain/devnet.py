@@ -125,7 +125,7 @@ def read_chain_file(data_dir: Path) -> ChainFile | None:
 
 def write_chain_file(data_dir: Path, chain: ChainFile) -> Path:
     """Write the file readable by its owner only (it holds the platform key), atomically."""
-    from tidecast.config import private_dir
+    from tidecast.files import private_dir
 
     private_dir(data_dir)
     path = chain_file_path(data_dir)

@@ -45,7 +45,8 @@ def dev(
 
     from tidecast import embedded
     from tidecast.db.migrate import upgrade
-    from tidecast.runtime.devserver import DevServer, bind_socket, server_config
+    from tidecast.net.sockets import bind_socket, free_port
+    from tidecast.runtime.devserver import DevServer, server_config
 
     common.log_to_stderr()
     root = Path.cwd()
@@ -59,7 +60,7 @@ def dev(
         where = "--port" if port != netlify.port else "netlify.toml [dev] port (or --port)"
         raise common.fail(
             f"tidecast: cannot listen on {host}:{port} ({exc.strerror}); choose another with {where}, "
-            f"e.g. --port {embedded.free_port()}"
+            f"e.g. --port {free_port()}"
         ) from None
     try:
         parts = embedded.plan(settings)

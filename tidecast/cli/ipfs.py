@@ -3,7 +3,7 @@ through the IPFSService (the Kubo RPC API), so the commands work the same agains
 js-ipfs and the embedded node.
 
 When IPFS_API_URL is a loopback address where nothing answers, the embedded node
-(tidecast/embedded/ipfs.py) runs for the command's duration on the same block store
+(tidecast/ipfs/embedded.py) runs for the command's duration on the same block store
 `tidecast dev` uses, so `tidecast ipfs add` works without a daemon and what it adds is there
 when the dev server starts.
 
@@ -27,7 +27,7 @@ from tidecast.errors import DomainError, InvalidInput, NotFound, TooLarge
 
 if TYPE_CHECKING:
     from tidecast.config import Settings
-    from tidecast.services.ipfs import IPFSService
+    from tidecast.ipfs.service import IPFSService
 
 ipfs_app = typer.Typer(
     no_args_is_help=True,
@@ -42,8 +42,8 @@ PROGRESS_BYTES = 8 * 1024 * 1024
 @contextlib.contextmanager
 def _service(settings: Settings) -> Iterator[IPFSService]:
     """The service on IPFS_API_URL, or on the embedded node started for this command."""
-    from tidecast.embedded.ipfs import command_gateway, running_node
-    from tidecast.services.ipfs import IPFSService
+    from tidecast.ipfs.embedded import command_gateway, running_node
+    from tidecast.ipfs.service import IPFSService
 
     try:
         with running_node(settings) as url:
@@ -67,7 +67,7 @@ def _failed(exc: DomainError) -> typer.Exit:
 
 
 def _check_cid(cid: str) -> str:
-    from tidecast.services.ipfs import check_path
+    from tidecast.ipfs.service import check_path
 
     try:
         return check_path(cid, "CID")
@@ -87,7 +87,7 @@ def add(
     progress: Annotated[bool, typer.Option("--progress", help="A progress bar even off a terminal.")] = False,
 ) -> None:
     """Add PATH (pinned); prints `added <cid> <name>` and the gateway URL."""
-    from tidecast.services.ipfs_upload import list_path
+    from tidecast.lib.multipart import list_path
 
     settings = common.settings()
     if not path.exists() and not path.is_symlink():

@@ -23,7 +23,7 @@ from tidecast.cli import common
 from tidecast.errors import DomainError
 
 if TYPE_CHECKING:
-    from tidecast.services.chain import BlockchainDataService
+    from tidecast.chain.service import BlockchainDataService
 
 payments_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Payment streams on chain.")
 
@@ -77,8 +77,8 @@ def _failing() -> Iterator[None]:
 
 
 def _show(chain: BlockchainDataService, stream_id: int) -> None:
+    from tidecast.chain.timestamps import chain_datetime
     from tidecast.chain.units import format_units
-    from tidecast.services.payments import chain_datetime
 
     s = chain.get_payment_stream_details(stream_id)
     token = chain.token(s.token)

@@ -65,7 +65,7 @@ def unavailable(ctx: ExceptionContext) -> BaseException | None:
 
 def private_file(path: Path) -> None:
     """Create `path` empty with mode 0600 (and its directory 0700) unless it exists."""
-    from tidecast.config import private_dir
+    from tidecast.files import private_dir
 
     if not path.parent.exists():
         private_dir(path.parent)

@@ -55,12 +55,12 @@ streams = Table(
     Column("variants", JSON, nullable=True),
     Column("thumbnail", String(1024), nullable=True),
     Column("cid", String(128), nullable=True),
-    # The video pipeline (tidecast/services/pipeline.py): seconds of video, the transcode's
+    # The video pipeline (tidecast/media/pipeline.py): seconds of video, the transcode's
     # estimate of seconds left while it runs, and the job doing it.
     Column("duration", Float, nullable=True),
     Column("eta_seconds", Float, nullable=True),
     Column("job_id", String(32), nullable=True),
-    # Pay-per-second playback (tidecast/services/playback.py): the price in whole platform
+    # Pay-per-second playback (tidecast/payments/playback.py): the price in whole platform
     # tokens per second as a normalised decimal string ("0.001", the house's money convention,
     # tidecast/chain/units.py; compared with a flowRate after parse_units), and
     # how the published renditions are encrypted: seconds of video per key and how many keys.
@@ -112,7 +112,7 @@ event_deliveries = Table(
 MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 
 # Outgoing mail, written in the transaction of the change that caused it and delivered by the
-# dispatcher (tidecast/services/mail_outbox.py). `raw` is the whole RFC 5322 message, so a
+# dispatcher (tidecast/mail/outbox.py). `raw` is the whole RFC 5322 message, so a
 # retry sends byte-for-byte the same mail, Message-ID included.
 mail_outbox = Table(
     "mail_outbox",
@@ -186,7 +186,7 @@ jobs = Table(
 )
 
 
-# Accounts (tidecast/services/accounts.py). Usernames are stored lower-case; `email_key` is the
+# Accounts (tidecast/accounts/service.py). Usernames are stored lower-case; `email_key` is the
 # address lower-cased, so uniqueness is case-insensitive on both databases without functional
 # indexes. `session_version` is copied into every login token (`sv`): a password change or
 # reset bumps it, and every token issued before stops verifying.
@@ -221,7 +221,7 @@ user_tokens = Table(
     CheckConstraint("purpose IN ('verify_email', 'reset_password')", name="purpose"),
 )
 
-# Attempts counted by the rate limits (tidecast/services/limits.py), one row per attempt:
+# Attempts counted by the rate limits (tidecast/accounts/limits.py), one row per attempt:
 # 'login' (per identifier typed), 'login-ip' (per source address), 'register-ip', and 'notice'
 # (account notices mailed per address). A limit counts rows inside its window, so it holds
 # across every function instance sharing the database.
@@ -263,7 +263,7 @@ user_wallets = Table(
 )
 
 
-# The chain watcher (tidecast/services/chain_watcher.py): how far it has processed each chain, by
+# The chain watcher (tidecast/chain/watcher.py): how far it has processed each chain, by
 # name. `deployment` (ChainDeployment.key: chain id, genesis, block 1, the payment contract) tells
 # a restarted or reset node, or a redeployed contract, from the one processed before (null: a
 # cursor older than migration 0009, adopted by the next poll when its genesis matches);
@@ -349,7 +349,7 @@ signed_nonces = Table(
 
 UPLOAD_STATUSES = ("receiving", "complete")
 
-# Resumable uploads (tus 1.0, tidecast/services/uploads.py). The bytes live in a file under the
+# Resumable uploads (tus 1.0, tidecast/media/uploads.py). The bytes live in a file under the
 # data directory named by the id; `received` is how many of them are committed (a PATCH's bytes
 # count once this row says so). `stream_id` is the stream made when the upload completed.
 uploads = Table(
@@ -369,7 +369,7 @@ uploads = Table(
 )
 
 
-# HLS AES-128 content keys, one per key period of a stream (tidecast/services/media_keys.py).
+# HLS AES-128 content keys, one per key period of a stream (tidecast/media/keys.py).
 # `wrapped` is the 16-byte key sealed with AES-256-GCM under a key derived from
 # TIDECAST_MEDIA_KEY_SECRET, bound to (stream_id, period): a row copied elsewhere does not open.
 # The keys go with their stream.

@@ -14,10 +14,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from tidecast.accounts.service import Principal
+from tidecast.accounts.tokens import bearer_token
 from tidecast.errors import NotAuthenticated
 from tidecast.runtime import Request, Response
-from tidecast.services.accounts import Principal
-from tidecast.services.tokens import bearer_token
 
 
 def authenticate(request: Request) -> Principal:

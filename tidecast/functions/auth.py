@@ -11,14 +11,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
 
+from tidecast.accounts.service import Principal
+from tidecast.accounts.tokens import bearer_token
+from tidecast.container import from_environment
 from tidecast.errors import InvalidInput, NotAuthenticated
 from tidecast.functions._auth import optional_principal, require_auth
 from tidecast.runtime import Function, Request, Response, json_response, ok
 from tidecast.runtime.validation import Body, parse_body
-from tidecast.services.accounts import Principal
-from tidecast.services.tokens import bearer_token
 
-app = Function("auth")
+app = Function("auth", services=from_environment)
 
 # Caps on what is read at all; the rules (username pattern, password policy) come after.
 Text = Annotated[str, StringConstraints(min_length=1, max_length=1024)]

@@ -4,15 +4,16 @@ The player's key URI (`#EXT-X-KEY:...URI="/api/keys/<id>/<period>"`) lands here 
 `Authorization: Bearer <playback token>`. The answer is the 16 raw key bytes, never cached by
 anyone (`Cache-Control: no-store`): a key is released per viewer and per moment of payment,
 so a shared cache would hand it to whoever asks next. The conditions are in
-tidecast/services/playback.py; this module only translates HTTP.
+tidecast/payments/playback.py; this module only translates HTTP.
 """
 
 from __future__ import annotations
 
+from tidecast.accounts.tokens import bearer_token
+from tidecast.container import from_environment
 from tidecast.runtime import Function, Request, Response
-from tidecast.services.tokens import bearer_token
 
-app = Function("keys")
+app = Function("keys", services=from_environment)
 
 
 @app.route("GET", "{stream_id}/{period}")

@@ -3,10 +3,10 @@
 `GET config` is what a browser needs to pay (chain id, contracts, token; no secrets);
 `GET streams/<id>` one payment stream's live figures (public on chain anyway); `GET mine` the
 caller's streams, sent and received, from the watcher's index with live figures
-(tidecast/services/payments.py).
+(tidecast/payments/streams.py).
 
 `POST status` answers the reference's body for a stream whose sender or recipient signed the
-request (EIP-712; see tidecast/services/payment_status.py); `GET domain` gives clients the
+request (EIP-712; see tidecast/payments/status.py); `GET domain` gives clients the
 domain and types to sign. web3 is imported only when a request here needs it.
 """
 
@@ -16,10 +16,11 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 
+from tidecast.container import from_environment
 from tidecast.runtime import Function, Request, Response, ok
 from tidecast.runtime.validation import Body, parse_body
 
-app = Function("payments")
+app = Function("payments", services=from_environment)
 
 Hex = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 

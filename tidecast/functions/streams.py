@@ -1,5 +1,5 @@
 """GET /api/streams, GET /api/streams/:id (reference: "API handlers"), PATCH and DELETE
-/api/streams/:id, and POST /api/streams/:id/playback (a playback token; tidecast/services/playback.py).
+/api/streams/:id, and POST /api/streams/:id/playback (a playback token; tidecast/payments/playback.py).
 
 Listing takes `?status=` (one of the stream statuses) and `?owner=me` (the caller's own streams,
 every status; needs a login). PATCH changes the title, description or price (owner only); the
@@ -21,12 +21,13 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 from sqlalchemy import Connection
 
+from tidecast.container import from_environment
 from tidecast.errors import DomainError, InvalidInput
+from tidecast.media.streams import DEFAULT_LIMIT, DESCRIPTION_MAX, MAX_LIMIT, TITLE_MAX
 from tidecast.runtime import Function, Request, Response, ok
 from tidecast.runtime.validation import Body, parse_body
-from tidecast.services.streams import DEFAULT_LIMIT, DESCRIPTION_MAX, MAX_LIMIT, TITLE_MAX
 
-app = Function("streams")
+app = Function("streams", services=from_environment)
 log = logging.getLogger(__name__)
 
 
@@ -116,7 +117,7 @@ def delete_stream(request: Request, stream_id: str) -> Response:
 
     gone = services.streams.delete(stream_id, user.user_id, publish=publish)
     try:
-        from tidecast.services.pipeline import remove_stream_media
+        from tidecast.media.pipeline import remove_stream_media
 
         remove_stream_media(services.hls, services.ipfs, services.uploads, gone)
     except DomainError as exc:  # the subscriber retries; the delete itself is done

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import html
 
+from tidecast.container import from_environment
 from tidecast.errors import InvalidInput
 from tidecast.runtime import Function, Request, Response, ok
 
-app = Function("unsubscribe")
+app = Function("unsubscribe", services=from_environment)
 
 
 def _address(request: Request) -> tuple[str, str]:

@@ -27,13 +27,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from tidecast.container import from_environment
 from tidecast.errors import DomainError, InvalidInput
 from tidecast.functions._auth import authenticate
 from tidecast.runtime import Function, Request, Response
 from tidecast.runtime.errors import EdgeError, PreconditionFailed, UnsupportedMediaType
 from tidecast.runtime.responses import error_response
 
-app = Function("uploads")
+app = Function("uploads", services=from_environment)
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,termination"

@@ -34,8 +34,8 @@ from pathlib import Path
 
 from multiformats import CID
 
-from tidecast.config import private_dir
 from tidecast.errors import NotFound
+from tidecast.files import private_dir
 from tidecast.ipfs.nodes import links_of
 
 IDENTITY = "identity"

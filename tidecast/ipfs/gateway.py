@@ -43,8 +43,8 @@ from tidecast.ipfs.nodes import cid_text
 from tidecast.ipfs.reader import Reader, Stat, split_path
 from tidecast.ipfs.rpc import ANY_METHOD
 from tidecast.ipfs.subdomain import cid_of_label, dns_label, subdomain_url
-from tidecast.runtime.devserver import register_media_types
-from tidecast.runtime.errors import status_of
+from tidecast.net.mediatypes import register_media_types
+from tidecast.net.status import domain_status
 
 IMMUTABLE = "public, max-age=29030400, immutable"
 LISTING_CACHE = "public, max-age=604800"
@@ -214,7 +214,7 @@ class Gateway:
 
 
 def _error(exc: DomainError) -> Response:
-    status, _ = status_of(exc)
+    status, _ = domain_status(exc)
     return PlainTextResponse(f"{exc.message}\n", status, headers=ISOLATED)
 
 

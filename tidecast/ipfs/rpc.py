@@ -43,7 +43,7 @@ from tidecast.ipfs.multipart import PartReader
 from tidecast.ipfs.nodes import cid_text, parse_cid
 from tidecast.ipfs.origins import FORBIDDEN_BODY, browser_allowed
 from tidecast.ipfs.reader import Reader
-from tidecast.runtime.errors import status_of
+from tidecast.net.status import domain_status
 
 log = logging.getLogger("tidecast.ipfs")
 PREFIX = "/api/v0/"
@@ -66,7 +66,7 @@ def go_json(value: Any) -> str:
 
 
 def kubo_error(exc: BaseException) -> Response:
-    status, _ = status_of(exc)
+    status, _ = domain_status(exc)
     if isinstance(exc, DomainError):
         message = exc.message
     else:

@@ -38,7 +38,7 @@ class KeyRing:
 
     `uri(period)` is what the playlist names as the key's location (the site's keys endpoint);
     `new_key()` makes a key (tests pass a deterministic one). After the encode, `keys()` are the
-    keys in period order, ready to be sealed and stored (tidecast/services/media_keys.py).
+    keys in period order, ready to be sealed and stored (tidecast/media/keys.py).
     """
 
     def __init__(

@@ -26,9 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import mimetypes
 import os
-import socket
 import stat
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +42,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidecast.errors import DomainError, NotFound, TooLarge
+from tidecast.net.mediatypes import register_media_types
 from tidecast.runtime.apigw import build_event, response_body, response_headers
 from tidecast.runtime.errors import EdgeError, InternalError, RequestTimeout
 from tidecast.runtime.invoke import failure, invoke_async
@@ -57,14 +56,6 @@ log = logging.getLogger("tidecast.devserver")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # HLS and friends: mimetypes' tables get these wrong or lack them (.ts is often Qt Linguist).
-MEDIA_TYPES = {
-    ".m3u8": "application/vnd.apple.mpegurl",
-    ".ts": "video/mp2t",
-    ".m4s": "video/iso.segment",
-    ".mp4": "video/mp4",
-    ".vtt": "text/vtt",
-    ".webmanifest": "application/manifest+json",
-}
 
 
 # NAME_MAX on Linux and macOS: no file name there is longer, so a longer segment is refused
@@ -88,11 +79,6 @@ class _Moved:
     """The path answers at another URL (a trailing slash added or removed): redirect there."""
 
     location: str
-
-
-def register_media_types() -> None:
-    for ext, ctype in MEDIA_TYPES.items():
-        mimetypes.add_type(ctype, ext)
 
 
 class DevServer:
@@ -398,7 +384,7 @@ def server_config(
     A request's headers must arrive within `header_timeout` seconds (see headertimeout.py)."""
     import uvicorn
 
-    from tidecast.runtime.headertimeout import header_timeout_protocol
+    from tidecast.net.headertimeout import header_timeout_protocol
 
     return uvicorn.Config(
         app,
@@ -409,24 +395,6 @@ def server_config(
         forwarded_allow_ips=trusted_proxies or None,
         http=header_timeout_protocol(header_timeout),
     )
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before anything else starts, so a taken port is reported
-    before the banner says the server is up."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP said out loud: asyncio sets TCP_NODELAY on accepted connections only when the
-    # listening socket's proto is TCP, and without it a response written as headers, then body
-    # waits ~40 ms for the client's delayed ACK (Nagle).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
 
 
 def _error(exc: DomainError | EdgeError, request_id: str) -> Response:

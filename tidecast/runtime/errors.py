@@ -1,10 +1,11 @@
 """The edge's view of errors: the one mapping from a domain error to a status, a code, headers.
 
-Domain errors (tidecast/errors.py) know nothing of HTTP; the two errors defined here are the
-runtime's own and exist only at the edge: a method a route does not take, and a handler that
-ran out of time. Everything else that reaches `error_parts` is a programming error and is
-answered with a bare 500 carrying the request id, so nothing internal (messages, tracebacks,
-SQL) reaches a client.
+Domain errors (tidecast/errors.py) know nothing of HTTP; their statuses are one table in
+tidecast/net/status.py (shared with the embedded IPFS node, an HTTP server of its own). The
+errors defined here are the runtime's own and exist only at the edge: a method a route does not
+take, and a handler that ran out of time. Everything else that reaches `error_parts` is a
+programming error and is answered with a bare 500 carrying the request id, so nothing internal
+(messages, tracebacks, SQL) reaches a client.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from tidecast import errors
+from tidecast.net.status import domain_status
 
 #: WWW-Authenticate on every 401 (RFC 9110 15.5.2 requires one; RFC 6750 names the scheme).
 CHALLENGE = 'Bearer realm="tidecast"'
@@ -65,29 +67,11 @@ class InternalError(EdgeError):
         super().__init__(message)
 
 
-#: Each domain error's status and code. Subclasses inherit their base's entry.
-STATUS: dict[type[errors.DomainError], tuple[int, str]] = {
-    errors.InvalidInput: (400, "BAD_REQUEST"),
-    errors.NotAuthenticated: (401, "UNAUTHORIZED"),
-    errors.PaymentRequired: (402, "PAYMENT_REQUIRED"),
-    errors.NotAllowed: (403, "FORBIDDEN"),
-    errors.NotFound: (404, "NOT_FOUND"),
-    errors.Conflict: (409, "CONFLICT"),
-    errors.TooLarge: (413, "PAYLOAD_TOO_LARGE"),
-    errors.RateLimited: (429, "RATE_LIMITED"),
-    errors.Unavailable: (503, "UNAVAILABLE"),
-}
-
-
 def status_of(exc: BaseException) -> tuple[int, str]:
     """The status and code `exc` is answered with."""
     if isinstance(exc, EdgeError):
         return exc.status, exc.code
-    if isinstance(exc, errors.DomainError):
-        for cls in type(exc).__mro__:
-            if cls in STATUS:
-                return STATUS[cls]
-    return 500, "INTERNAL_ERROR"
+    return domain_status(exc)
 
 
 def is_expected(exc: BaseException) -> bool:

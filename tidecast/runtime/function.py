@@ -7,9 +7,13 @@ their status at the edge (tidecast/runtime/errors.py); anything unexpected is lo
 request id and answered with a bare 500.
 
 Routes reach services through `request.services`. The container is the one the host binds
-(`app.bind(services)`: the dev server, the CLI and tests share theirs), or, on Lambda, one
-built from the environment on the first request and kept while the sandbox stays warm. It
-builds each service on first use, so a function pays only for what its requests touch.
+(`app.bind(services)`: the dev server, the CLI and tests share theirs), or, on Lambda, the one
+the function's `services` factory builds on the first request (the application passes
+`tidecast.container.from_environment`), kept while the sandbox stays warm. It builds each
+service on first use, so a function pays only for what its requests touch.
+
+The runtime is generic: it never imports the application's container or any domain package
+(tests/unit/test_layering.py holds that); the container's type is named for the type checker only.
 """
 
 from __future__ import annotations
@@ -56,11 +60,19 @@ class Route:
 
 
 class Function:
-    def __init__(self, name: str, *, timeout: float | None = None, max_body_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        services: Callable[[], Services] | None = None,
+        timeout: float | None = None,
+        max_body_bytes: int | None = None,
+    ) -> None:
         self.name = name
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
         self.routes: list[Route] = []
+        self._build = services
         self._services: Services | None = None
         self._lock = threading.Lock()
 
@@ -73,10 +85,11 @@ class Function:
         if self._services is None:
             with self._lock:
                 if self._services is None:
-                    from tidecast.config import load_settings
-                    from tidecast.container import Services
-
-                    self._services = Services(load_settings())
+                    if self._build is None:
+                        raise RuntimeError(
+                            f"function {self.name!r} has no services: bind some, or pass services="
+                        )
+                    self._services = self._build()
         return self._services
 
     @property
@@ -105,7 +118,7 @@ class Function:
                 event, context, function_name=self.name, max_body=self._max_body() if has_body else None
             )
             request_id, method, path = request.request_id, request.method, request.path
-            request.services = self.services
+            request.services_from(lambda: self.services)
             response = self._dispatch(request)
         except Exception as exc:
             if not is_expected(exc):

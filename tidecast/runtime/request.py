@@ -17,6 +17,7 @@ import binascii
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
@@ -60,17 +61,25 @@ class Request:
     event: dict[str, Any] = field(repr=False)
     context: Any = field(default=None, repr=False)
     _services: Services | None = field(default=None, repr=False)
+    _services_from: Callable[[], Services] | None = field(default=None, repr=False)
 
     @property
     def services(self) -> Services:
-        """The container of the function serving this request (set by `Function.handler`)."""
+        """The container of the function serving this request (given by `Function.handler`,
+        fetched when a route first asks, so a route that needs none never builds one)."""
         if self._services is None:
-            raise RuntimeError("this request was not dispatched by a Function: it has no services")
+            if self._services_from is None:
+                raise RuntimeError("this request was not dispatched by a Function: it has no services")
+            self._services = self._services_from()
         return self._services
 
     @services.setter
     def services(self, services: Services) -> None:
         self._services = services
+
+    def services_from(self, source: Callable[[], Services]) -> None:
+        """Where `services` comes from when a route first asks for it."""
+        self._services_from = source
 
     @classmethod
     def from_event(

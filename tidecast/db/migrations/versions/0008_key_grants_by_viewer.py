@@ -1,6 +1,6 @@
 """key grants by viewer: a viewer's grants of one media stream found without scanning its others
 
-The look-ahead is lent per viewer and media stream (services/playback.py): each key request
+The look-ahead is lent per viewer and media stream (payments/playback.py): each key request
 looks up the viewer's own grants of that media stream (a period they hold already, and their
 other payment streams there), which the media-stream index alone finds only by scanning every
 viewer's grants of a popular film.

@@ -4,7 +4,7 @@ Payment stream ids start at 1 on every deployment of the contract: a development
 restarted without its state, or reset in place, with the contracts redeployed at the same
 addresses under the same chain id, reused them, and its new stream #22 inherited the grants an
 earlier viewer's #22 had paid for (issue 18). Grants and the watcher's rows are now keyed by
-the deployment (ChainDeployment.key in tidecast/services/chain.py: chain id, genesis hash, the
+the deployment (ChainDeployment.key in tidecast/chain/service.py: chain id, genesis hash, the
 hash of block 1 and the payment contract's address).
 
 Rows from before cannot be told apart by deployment (no chain can be asked here, and the chain

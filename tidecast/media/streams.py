@@ -1,0 +1,305 @@
+"""Streams: the catalogue of videos, newest first, with keyset (cursor) pagination.
+
+Keyset rather than OFFSET pagination: a page costs the same at any depth and a stream added
+while a client pages does not shift or repeat rows. The cursor is opaque to clients (base64url
+of the last row's creation time and id) and is checked strictly on the way back in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
+
+from tidecast.db.schema import STREAM_STATUSES, streams, user_wallets, users
+from tidecast.db.times import as_utc, iso, now_utc
+from tidecast.db.tx import transaction
+from tidecast.errors import InvalidInput, NotAllowed, NotFound
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+#: What `new_id` makes (and what the column holds): anything else cannot be a stream, and is
+#: never sent to the database (PostgreSQL refuses NUL characters with an error, not a miss).
+STREAM_ID = re.compile(r"[A-Za-z0-9_\-]{1,32}", re.ASCII)
+#: A cursor this API issues is ~100 characters (base64 of a timestamp and an id). Longer ones
+#: are refused before decoding: the JSON inside is the client's, and a few thousand nested `[`
+#: were a RecursionError (a 500), or worse under a raised recursion limit (tidecast/imports.py).
+#: 256 characters hold at most 192 bytes of JSON, so at most 192 levels: far from any limit.
+MAX_CURSOR_CHARS = 256
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def new_id() -> str:
+    """16 URL-safe characters (96 random bits): unguessable, fine in a path segment. Never a
+    leading '-': the id names the stream's directory, and the HLS service refuses names that
+    a command-line tool could read as an option (one id in 64 would otherwise fail its job)."""
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        if not candidate.startswith("-"):
+            return candidate
+
+
+def to_json(row: Any) -> dict[str, Any]:
+    """The API shape of a stream (camelCase, as the reference's JSON is)."""
+    return {
+        "id": row.id,
+        "title": row.title,
+        "description": row.description,
+        "ownerId": row.owner_id,
+        "status": row.status,
+        "progress": row.progress,
+        "etaSeconds": row.eta_seconds,
+        "error": row.error,
+        "duration": row.duration,
+        "masterPlaylist": row.master_playlist,
+        "variants": row.variants or [],
+        "thumbnail": row.thumbnail,
+        "cid": row.cid,
+        # Published HLS AES-128, a key per key period (tidecast/media/keys.py); NULL
+        # key fields: unencrypted (published before encryption, or not published yet).
+        "encrypted": row.key_period_seconds is not None,
+        "keyPeriodSeconds": row.key_period_seconds,
+        "keyPeriods": row.key_periods,
+        "pricePerSecond": row.price_per_second,
+        # Absent when the row was read without the creator's columns (an event's copy).
+        "creator": {
+            "username": getattr(row, "creator_username", None),
+            "wallet": getattr(row, "creator_wallet", None),
+        },
+        "createdAt": iso(row.created_at),
+        "updatedAt": iso(row.updated_at),
+    }
+
+
+def with_creator() -> Any:
+    """Streams with their creator's username and earliest linked wallet (what a viewer pays).
+
+    One statement (a join and a correlated subquery on the indexed user id), so listing stays
+    one round trip. Wallets are stored EIP-55 checksummed by the link (siwe), so no web3 here."""
+    wallet = (
+        select(user_wallets.c.address)
+        .where(user_wallets.c.user_id == streams.c.owner_id)
+        .order_by(user_wallets.c.linked_at, user_wallets.c.address)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        streams, users.c.username.label("creator_username"), wallet.label("creator_wallet")
+    ).select_from(streams.outerjoin(users, users.c.id == streams.c.owner_id))
+
+
+def encode_cursor(created_at: datetime, stream_id: str) -> str:
+    raw = json.dumps([as_utc(created_at).isoformat(), stream_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidInput("Invalid 'cursor' parameter: not a cursor this API issued")
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, stream_id = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if (
+            not isinstance(created, str)
+            or not isinstance(stream_id, str)
+            or not STREAM_ID.fullmatch(stream_id)
+        ):
+            raise ValueError("cursor fields")
+        return as_utc(datetime.fromisoformat(created)), stream_id
+    except (ValueError, TypeError, UnicodeError, binascii.Error):
+        raise InvalidInput("Invalid 'cursor' parameter: not a cursor this API issued") from None
+
+
+def checked_title(title: str) -> str:
+    title = title.strip()
+    if "\x00" in title:
+        raise InvalidInput("Invalid 'title': NUL characters are not allowed")
+    if not title:
+        raise InvalidInput("Invalid 'title': must not be empty")
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(f"Invalid 'title': at most {TITLE_MAX} characters")
+    return title
+
+
+def checked_description(description: str) -> str:
+    if "\x00" in description:
+        raise InvalidInput("Invalid 'description': NUL characters are not allowed")
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput(f"Invalid 'description': at most {DESCRIPTION_MAX} characters")
+    return description
+
+
+def insert_stream(
+    conn: Connection,
+    *,
+    title: str,
+    description: str = "",
+    owner_id: str | None = None,
+    price_per_second: str = "0",
+) -> str:
+    """A new stream in `processing`, in the caller's transaction; its id. `price_per_second` is
+    a normalised decimal string of whole tokens (the caller's default, TIDECAST_DEFAULT_PRICE)."""
+    title = checked_title(title)
+    description = checked_description(description)
+    now = now_utc()
+    stream_id = new_id()
+    conn.execute(
+        insert(streams).values(
+            id=stream_id,
+            title=title,
+            description=description,
+            owner_id=owner_id,
+            price_per_second=price_per_second,
+            status="processing",
+            progress=0.0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return stream_id
+
+
+class StreamService:
+    def __init__(self, engine: Engine, *, default_price: str = "0") -> None:
+        self._engine = engine
+        self.default_price = default_price
+
+    def get(self, stream_id: str) -> dict[str, Any]:
+        if not STREAM_ID.fullmatch(stream_id):
+            raise NotFound("Stream not found")
+        with self._engine.connect() as conn:
+            row = conn.execute(with_creator().where(streams.c.id == stream_id)).first()
+        if row is None:
+            raise NotFound("Stream not found")
+        return to_json(row)
+
+    def list(
+        self,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        status: str | None = None,
+        owner_id: str | None = None,
+    ) -> Page:
+        """A page of streams, newest first; only those in `status`, only `owner_id`'s when given."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput(f"Invalid 'limit' parameter: must be between 1 and {MAX_LIMIT}")
+        query = with_creator().order_by(streams.c.created_at.desc(), streams.c.id.desc())
+        if status is not None:
+            if status not in STREAM_STATUSES:
+                raise InvalidInput(f"Invalid 'status' parameter: one of {', '.join(STREAM_STATUSES)}")
+            query = query.where(streams.c.status == status)
+        if owner_id is not None:
+            query = query.where(streams.c.owner_id == owner_id)
+        if cursor is not None:
+            created, last_id = decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    streams.c.created_at < created,
+                    and_(streams.c.created_at == created, streams.c.id < last_id),
+                )
+            )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.limit(limit + 1)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+        return Page([to_json(r) for r in rows], next_cursor)
+
+    def create(self, *, title: str, description: str = "", owner_id: str | None = None) -> dict[str, Any]:
+        with self._engine.begin() as conn:
+            stream_id = insert_stream(
+                conn,
+                title=title,
+                description=description,
+                owner_id=owner_id,
+                price_per_second=self.default_price,
+            )
+        return self.get(stream_id)
+
+    def check_owner(self, stream_id: str, user_id: str) -> None:
+        """NotFound for no such stream, NotAllowed when `user_id` does not own it."""
+        if not STREAM_ID.fullmatch(stream_id):
+            raise NotFound("Stream not found")
+        with self._engine.connect() as conn:
+            owner = conn.execute(select(streams.c.owner_id).where(streams.c.id == stream_id)).first()
+        if owner is None:
+            raise NotFound("Stream not found")
+        if owner.owner_id != user_id:
+            raise NotAllowed("Only the stream's owner may change it")
+
+    def update(self, stream_id: str, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change a stream's title, description or price (`price_per_second`, normalised by the
+        caller, which knows the token's decimals); its owner only (others NotAllowed)."""
+        allowed = {"title", "description", "price_per_second"}
+        if not changes or set(changes) - allowed:
+            raise InvalidInput("Invalid request body: give at least one of title, description, price")
+        values = dict(changes)
+        if "title" in values:
+            values["title"] = checked_title(values["title"])
+        if "description" in values:
+            values["description"] = checked_description(values["description"])
+        if not STREAM_ID.fullmatch(stream_id):
+            raise NotFound("Stream not found")
+        with transaction(self._engine) as conn:
+            owner = conn.execute(select(streams.c.owner_id).where(streams.c.id == stream_id)).first()
+            if owner is None:
+                raise NotFound("Stream not found")
+            if owner.owner_id != user_id:
+                raise NotAllowed("Only the stream's owner may change it")
+            conn.execute(
+                update(streams).where(streams.c.id == stream_id).values(**values, updated_at=now_utc())
+            )
+        return self.get(stream_id)
+
+    def delete(
+        self, stream_id: str, user_id: str, *, publish: Callable[[Connection, dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """Delete a stream its owner asks to delete; `publish` records the event that removes
+        its files and pin, in the same transaction. Someone else's stream is NotAllowed."""
+        if not STREAM_ID.fullmatch(stream_id):
+            raise NotFound("Stream not found")
+        with transaction(self._engine) as conn:
+            row = conn.execute(select(streams).where(streams.c.id == stream_id)).first()
+            if row is None:
+                raise NotFound("Stream not found")
+            if row.owner_id != user_id:
+                raise NotAllowed("Only the stream's owner may delete it")
+            conn.execute(delete(streams).where(streams.c.id == stream_id))
+            gone = to_json(row)
+            publish(conn, gone)
+        return gone
+
+    def set_status(
+        self, stream_id: str, status: str, *, progress: float | None = None, error: str | None = None
+    ) -> dict[str, Any]:
+        """Move a stream along its lifecycle; the video pipeline calls this."""
+        if status not in STREAM_STATUSES:
+            raise InvalidInput(f"Invalid 'status': one of {', '.join(STREAM_STATUSES)}")
+        if progress is not None and not 0 <= progress <= 100:
+            raise InvalidInput("Invalid 'progress': between 0 and 100")
+        if not STREAM_ID.fullmatch(stream_id):
+            raise NotFound("Stream not found")
+        changes: dict[str, Any] = {"status": status, "updated_at": now_utc(), "error": error}
+        if progress is not None:
+            changes["progress"] = progress
+        with self._engine.begin() as conn:
+            done = conn.execute(update(streams).where(streams.c.id == stream_id).values(**changes))
+        if done.rowcount == 0:
+            raise NotFound("Stream not found")
+        return self.get(stream_id)

@@ -1,0 +1,318 @@
+"""Payment streams as the site shows them: read from the chain, with a short in-process cache.
+
+`PaymentReader` reads a payment stream (`getStream`, with the deployment it comes from, in one
+batch) and keeps it for at most TIDECAST_PAYMENT_CACHE_SECONDS: a player asks for a key every
+key period, many viewers at once, and the chain need not be asked each time. What the cache may
+hide is bounded: a cancel is seen at most that many seconds late, a node reset too (the entry
+stays the old deployment's stream, never becomes the new one's), and running dry is never
+hidden, because what has streamed is carried forward to the wall clock at every use.
+
+The contract's `getStream` says `active: false` both for a stream that was cancelled and for
+one that ran dry. They are told apart without the watcher's index: a cancelled stream pays its
+recipient everything at once, so its recipient's `balanceOf` is 0 while `withdrawn < deposit`
+(a stream that ran dry still owes its recipient `deposit - withdrawn`). When everything was
+withdrawn the two look the same on chain; that stream is reported as having run dry.
+
+`PaymentsService` answers /api/payments/{config, streams/<id>, mine}: amounts in whole tokens
+(decimal strings), times ISO 8601.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection, Engine, or_, select
+
+from tidecast.chain import gas
+from tidecast.chain.service import BlockchainDataService, StreamDetails
+from tidecast.chain.timestamps import timestamp_iso
+from tidecast.chain.units import format_units
+from tidecast.db.schema import payment_streams, user_wallets
+from tidecast.errors import InvalidInput, NotFound, Reverted
+
+#: A payment stream id as the API takes it: a positive integer below 2**256 (78 digits at most).
+PAYMENT_ID = re.compile(r"[0-9]{1,78}", re.ASCII)
+#: Later than any datetime can say: a stream whose depletion saturates never runs dry.
+#: Streams `mine` reads live at most, per direction.
+MINE_LIMIT = 100
+
+
+def payment_id(value: int | str, field: str = "paymentStreamId") -> int:
+    """A payment stream id from a body or a path; 400 naming `field` when it cannot be one."""
+    if isinstance(value, bool):
+        raise InvalidInput(f"Invalid '{field}': a payment stream id (a positive integer)")
+    text = str(value) if isinstance(value, int) else value
+    if not isinstance(text, str) or not PAYMENT_ID.fullmatch(text) or not 0 < int(text) < 2**256:
+        raise InvalidInput(f"Invalid '{field}': a payment stream id (a positive integer)")
+    return int(text)
+
+
+def linked_wallets(conn: Connection, user_id: str) -> list[str]:
+    """The user's linked wallets, earliest first (the first is the one a viewer is told to pay)."""
+    return list(
+        conn.execute(
+            select(user_wallets.c.address)
+            .where(user_wallets.c.user_id == user_id)
+            .order_by(user_wallets.c.linked_at, user_wallets.c.address)
+        ).scalars()
+    )
+
+
+#: What `_depletionTime` answers when the depletion would overflow uint256.
+_SATURATED = 2**256 - 1
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """A payment stream as read from the chain, and whether it was cancelled.
+
+    What a stream has paid is computed in integers from what the contract says has streamed,
+    never from a date: `remainingBalance` is `deposit - streamed` at the block read, and the
+    block's own timestamp follows exactly from the depletion time (see `block_time`), so the
+    amount streamed at a later wall-clock second is the contract's own formula carried forward.
+    """
+
+    details: StreamDetails
+    cancelled: bool
+    #: The recipient's `balanceOf`, when telling cancelled from ran dry needed it (else None).
+    owed: int | None = None
+    #: The deployment it was read from (`ChainDeployment.key`): a stream id means nothing without.
+    deployment: str = ""
+
+    @classmethod
+    def of(cls, details: StreamDetails, recipient_balance: int | None, deployment: str = "") -> PaymentState:
+        """The state of a stream `getStream` answered `details` for; `recipient_balance` is the
+        recipient's `balanceOf`, read only for an inactive stream not wholly withdrawn (a
+        cancelled one owes its recipient nothing: the cancel paid them)."""
+        if not details.active and details.withdrawn < details.deposit:
+            return cls(details, recipient_balance == 0, recipient_balance, deployment)
+        return cls(details, False, None, deployment)
+
+    def ran_dry(self, now: float) -> bool:
+        """Out of money at wall-clock `now` (a cached read may predate the depletion)."""
+        return not self.cancelled and (not self.details.active or self.details.depletion_time <= now)
+
+    def block_time(self) -> int | None:
+        """The timestamp of the block `getStream` was read at, when the read says it.
+
+        The contract answers depletionTime = checkpointTime + ceil(left / flowRate) and, at
+        block time B, remainingBalance = left - flowRate * (B - checkpointTime), so
+        B = depletionTime - ceil(remainingBalance / flowRate) exactly. Unknown for a stream that
+        has nothing left (nothing more can stream) or whose depletion saturated uint256."""
+        d = self.details
+        if self.cancelled or d.remaining_balance <= 0 or d.flow_rate <= 0 or d.depletion_time >= _SATURATED:
+            return None
+        return d.depletion_time - -(-d.remaining_balance // d.flow_rate)
+
+    def streamed(self, now: float) -> int:
+        """Token units streamed by wall-clock `now` (whole seconds), exactly: what had streamed at
+        the block read, plus flowRate for each second since, up to the deposit. Once cancelled,
+        what streamed up to the cancel (the contract sets `withdrawn` to it then)."""
+        d = self.details
+        if self.cancelled:
+            return d.withdrawn
+        at_block = d.deposit - d.remaining_balance
+        block = self.block_time()
+        if block is None:
+            return at_block
+        elapsed = max(0, math.floor(now) - block)
+        return d.deposit - max(0, d.remaining_balance - d.flow_rate * elapsed)
+
+    def paid_seconds(self, now: float) -> Fraction:
+        """Seconds the stream has paid for by wall-clock `now`: streamed / flowRate, exact."""
+        rate = self.details.flow_rate
+        return Fraction(self.streamed(now), rate) if rate > 0 else Fraction(0)
+
+    def paid_periods(self, now: float, key_period_seconds: float) -> int:
+        """Whole key periods paid for by `now`: floor(streamed / (flowRate x keyPeriodSeconds)),
+        in integers (the period, a float in the database, is taken at its exact value)."""
+        period = Fraction(key_period_seconds)
+        rate = self.details.flow_rate
+        if period <= 0 or rate <= 0:
+            return 0
+        return math.floor(Fraction(self.streamed(now)) / (rate * period))
+
+
+class PaymentReader:
+    def __init__(
+        self,
+        chain: BlockchainDataService,
+        *,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.chain = chain
+        self.ttl = ttl
+        self.clock = clock
+        #: By stream id; each entry carries the deployment it was read from (`PaymentState`), so
+        #: a read cached before a node reset is never taken for the new deployment's stream.
+        self._cache: dict[int, tuple[float, PaymentState]] = {}
+        self._lock = threading.Lock()
+        self._chain_id: int | None = None
+        #: Chain reads made (getStream calls): what the cache saves, for the bench and tests.
+        self.reads = 0
+
+    def chain_id(self) -> int:
+        """The node's chain id, read once: it does not change under one RPC URL."""
+        if self._chain_id is None:
+            self._chain_id = self.chain.chain_id()
+        return self._chain_id
+
+    def read(self, stream_id: int) -> PaymentState:
+        """The stream, from the cache while it is fresh; NotFound for an id the chain lacks."""
+        key = stream_id
+        now = self.clock()
+        if self.ttl > 0:
+            with self._lock:
+                hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < self.ttl:
+                return hit[1]
+        state = self.fresh(stream_id)
+        if self.ttl > 0:
+            with self._lock:
+                if len(self._cache) > 10_000:  # bounded: drop what has gone stale
+                    self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
+                self._cache[key] = (now, state)
+        return state
+
+    def fresh(self, stream_id: int) -> PaymentState:
+        """The stream read from the chain now (no cache)."""
+        self.reads += 1
+        try:
+            details, deployment = self.chain.payment_stream_now(stream_id)
+        except Reverted as exc:
+            if exc.reason and "unknown stream" in exc.reason:
+                raise NotFound(f"Payment stream {stream_id} does not exist on this chain") from None
+            raise
+        inactive_owing = not details.active and details.withdrawn < details.deposit
+        owed = self._balance_of(stream_id, details.recipient) if inactive_owing else None
+        return PaymentState.of(details, owed, deployment.key)
+
+    def withdrawable(self, state: PaymentState) -> int:
+        """What the recipient could withdraw now (0 once cancelled: the cancel paid it out)."""
+        if state.cancelled:
+            return 0
+        if state.owed is not None:
+            return state.owed
+        return self._balance_of(state.details.stream_id, state.details.recipient)
+
+    def _balance_of(self, stream_id: int, recipient: str) -> int:
+        contract = self.chain.payment_stream()
+        return int(self.chain.read(lambda: contract.functions.balanceOf(stream_id, recipient).call()))
+
+
+def stream_json(state: PaymentState, decimals: int, *, withdrawable: int | None = None) -> dict[str, Any]:
+    """The live figures of a payment stream (GET /api/payments/streams/<id>)."""
+    d = state.details
+    out: dict[str, Any] = {
+        "id": str(d.stream_id),
+        "sender": d.sender,
+        "recipient": d.recipient,
+        "token": d.token,
+        "flowRate": format_units(d.flow_rate, decimals),
+        "deposit": format_units(d.deposit, decimals),
+        "withdrawn": format_units(d.withdrawn, decimals),
+        "remainingBalance": format_units(d.remaining_balance, decimals),
+        "withdrawable": format_units(withdrawable, decimals) if withdrawable is not None else None,
+        "depletionTime": timestamp_iso(d.depletion_time),
+        "startTime": timestamp_iso(d.start_time),
+        "active": d.active,
+        "cancelled": state.cancelled,
+    }
+    return out
+
+
+class PaymentsService:
+    def __init__(
+        self,
+        engine: Engine,
+        chain: BlockchainDataService,
+        reader: PaymentReader,
+        *,
+        development: bool,
+    ) -> None:
+        self.engine = engine
+        self.chain = chain
+        self.reader = reader
+        self.development = development
+
+    def config(self) -> dict[str, Any]:
+        """What a browser needs to pay: the chain, the contracts, the token. No secrets."""
+        self.chain.deployment()  # 503 naming the settings when the contracts are not on the node
+        token = self.chain.token()
+        return {
+            "chainId": self.reader.chain_id(),
+            "paymentStream": self.chain.payment_stream().address,
+            "registry": self.chain.registry_address or None,
+            "token": {"address": token.address, "symbol": token.symbol, "decimals": token.decimals},
+            "development": self.development,
+            # Pages send with this headroom over the node's gas estimate (tidecast/chain/gas.py).
+            "gas": {"headroomPercent": gas.HEADROOM_PERCENT, "headroomGas": gas.HEADROOM_GAS},
+        }
+
+    def stream(self, raw_id: str) -> dict[str, Any]:
+        """One payment stream, live (no cache: this is what a viewer's balance shows)."""
+        return self._live(payment_id(raw_id, "id"))[2]
+
+    def _live(self, stream_id: int) -> tuple[PaymentState, int, dict[str, Any]]:
+        """The stream read now, what its recipient could withdraw, and its JSON."""
+        state = self.reader.fresh(stream_id)
+        owed = self.reader.withdrawable(state)
+        decimals = self.chain.token(state.details.token).decimals
+        return state, owed, stream_json(state, decimals, withdrawable=owed)
+
+    def mine(self, user_id: str) -> dict[str, Any]:
+        """The caller's streams, sent and received, from the watcher's index with live figures.
+        Only rows of the deployment on the node now: ids start at 1 on each, so a row indexed
+        before a node reset names someone else's stream (or none) on the new one."""
+        deployment = self.chain.deployment().key
+        with self.engine.connect() as conn:
+            wallets = linked_wallets(conn, user_id)
+            rows = (
+                conn.execute(
+                    select(payment_streams.c.stream_id, payment_streams.c.sender, payment_streams.c.recipient)
+                    .where(
+                        (payment_streams.c.deployment == deployment)
+                        & or_(payment_streams.c.sender.in_(wallets), payment_streams.c.recipient.in_(wallets))
+                    )
+                    .order_by(payment_streams.c.start_time.desc())
+                    .limit(2 * MINE_LIMIT)
+                ).all()
+                if wallets
+                else []
+            )
+        token = self.chain.token()
+        mine = set(wallets)
+        sent: list[dict[str, Any]] = []
+        received: list[dict[str, Any]] = []
+        total = 0
+        for row in rows:
+            try:
+                state, owed, item = self._live(int(row.stream_id))
+            except NotFound:
+                continue  # indexed, but not on the chain now: a reset the watcher has not seen yet
+            if (state.deployment, state.details.sender, state.details.recipient) != (
+                deployment,
+                row.sender,
+                row.recipient,
+            ):
+                continue  # the node changed under this call: not the stream the row names
+            if row.sender in mine and len(sent) < MINE_LIMIT:
+                sent.append(item)
+            if row.recipient in mine and len(received) < MINE_LIMIT:
+                received.append(item)
+                if state.details.token == token.address:
+                    total += owed
+        return {
+            "wallets": wallets,
+            "sent": sent,
+            "received": received,
+            "withdrawable": format_units(total, token.decimals),
+        }
