@@ -5,10 +5,9 @@ libraries), `iat`, `exp`, `iss`, `aud`, `jti`, and `sv`, the account's session v
 token must carry all of them. Only HS256 is accepted, whatever the header says, so `alg: none`
 and algorithm-confusion tokens fail at the signature. Whether `sv` is still the account's
 current version (no password change since the token was issued) needs the database; that
-check lives in the accounts service, not here.
-
-PyJWT is imported on first use: it loads `cryptography` for its RSA/EC algorithms, ~130-240 ms
-that every function's cold start would otherwise pay through the container.
+check lives in the accounts service, not here. Encoding and the checks every token gets (length,
+algorithm, signature, audience, issuer, expiry, required claims) are the shared codec's
+(tidecast/lib/hs256.py), the same as a playback token's.
 """
 
 from __future__ import annotations
@@ -16,11 +15,14 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from tidecast.errors import NotAuthenticated
+from tidecast.lib.hs256 import ALGORITHM, HS256Codec
 
-ALGORITHM = "HS256"
+__all__ = ["ALGORITHM", "LEEWAY_SECONDS", "REQUIRED", "TokenIssuer", "bearer_token"]
+
 REQUIRED = ["userId", "username", "sub", "iat", "exp", "iss", "aud", "jti", "sv"]
 # Clock skew tolerated between function instances (and the client's idea of `exp`).
 LEEWAY_SECONDS = 30
@@ -46,40 +48,17 @@ class TokenIssuer:
             "jti": secrets.token_urlsafe(12),
             "sv": session_version,
         }
-        import jwt
+        return self.codec.encode(claims)
 
-        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+    @cached_property
+    def codec(self) -> HS256Codec:
+        return HS256Codec(
+            self.secret, audience=self.audience, issuer=self.issuer, require=REQUIRED, leeway=LEEWAY_SECONDS
+        )
 
     def decode(self, token: str) -> dict[str, Any]:
         """The claims of a token this server issued and that has not expired, else 401 naming why."""
-        import jwt
-
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                self.secret,
-                algorithms=[ALGORITHM],
-                audience=self.audience,
-                issuer=self.issuer,
-                leeway=LEEWAY_SECONDS,
-                options={"require": REQUIRED, "verify_iat": True},
-            )
-        except jwt.ExpiredSignatureError:
-            raise NotAuthenticated("Token has expired") from None
-        except jwt.ImmatureSignatureError:
-            raise NotAuthenticated("Token is not valid yet (iat in the future)") from None
-        except jwt.InvalidAudienceError:
-            raise NotAuthenticated("Token is not for this audience") from None
-        except jwt.InvalidIssuerError:
-            raise NotAuthenticated("Token has the wrong issuer") from None
-        except jwt.MissingRequiredClaimError as exc:
-            raise NotAuthenticated(f"Token is missing the '{exc.claim}' claim") from None
-        except jwt.InvalidAlgorithmError:
-            raise NotAuthenticated("Token must be signed with HS256") from None
-        except jwt.InvalidSignatureError:
-            raise NotAuthenticated("Token signature is not valid") from None
-        except jwt.PyJWTError:
-            raise NotAuthenticated("Token is malformed") from None
+        claims = self.codec.decode(token)
         if not isinstance(claims["sub"], str) or claims["sub"] != claims["userId"]:
             raise NotAuthenticated("Token subject does not match its userId")
         if not isinstance(claims["sv"], int) or isinstance(claims["sv"], bool):
