@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 
-from tidecast.chain.node.wire import MAX_BATCH, Plain, RpcError, encode, handle_body, quantity
+from tidecast.chain.node.wire import MAX_BATCH, MAX_DEPTH, Plain, RpcError, encode, handle_body, quantity
 
 
 def answer(body: Any, dispatch: Any = None) -> Any:
@@ -64,3 +65,29 @@ def test_errors_from_the_dispatcher() -> None:
     assert reverted["error"] == {"code": 3, "message": "execution reverted: no", "data": "0x08c379a0"}
     internal = answer({"jsonrpc": "2.0", "id": 2, "method": "bug"}, failing)
     assert internal["error"] == {"code": -32603, "message": "Internal error"}  # no traceback leaks
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '"' + '\\"' * 100_000,  # one unterminated string of escaped quotes (200 KB)
+        "[" * 16 + '"' + '\\"[' * 100_000,
+    ],
+)
+def test_the_depth_check_takes_linear_time(body: str) -> None:
+    """The JSON-RPC body's depth check is the request body's (tidecast/lib/jsondepth.py): its own
+    copy needed a closing quote, so every quote of an unterminated string rescanned the rest of
+    the body (tens of seconds for these 200 KB; the node takes 5 MiB)."""
+    started = time.perf_counter()
+    answer = json.loads(handle_body(body.encode(), lambda method, params: None) or b"null")
+    assert answer["error"]["code"] == -32700 and "Parse error" in answer["error"]["message"]
+    assert time.perf_counter() - started < 1.0
+
+
+def test_nesting_deeper_than_the_limit_is_a_parse_error() -> None:
+    deep = "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+    answer = json.loads(handle_body(deep.encode(), lambda method, params: None) or b"null")
+    assert (
+        answer["error"]["code"] == -32700
+        and f"nested deeper than {MAX_DEPTH} levels" in answer["error"]["message"]
+    )

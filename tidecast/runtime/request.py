@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from tidecast.errors import InvalidInput, TooLarge
+from tidecast.lib.jsondepth import exceeds_depth
 
 if TYPE_CHECKING:
     from tidecast.container import Services
@@ -35,12 +36,6 @@ MAX_JSON_DEPTH = 64
 #: Digits allowed in a JSON integer: Python refuses to parse more than 4300 anyway, with a
 #: ValueError the decoder does not turn into a JSONDecodeError.
 MAX_JSON_INT_DIGITS = 100
-# Strings (skipped whole, escapes included) or brackets: all the depth check needs to see.
-# The closing quote is optional so that a string never fails to match: a required one made
-# every `"` of an unterminated string (`"\"\"\"…`) rescan the rest of the body, quadratic
-# time (a 32 KB body took seconds). An unterminated string is skipped to the end, which is
-# safe: the decoder stops at it, so no bracket after it is ever parsed.
-_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
 _QUERY_INT = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
 
 
@@ -166,7 +161,8 @@ class Request:
             text = self.body.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidInput("Malformed JSON body: not UTF-8 text") from None
-        _check_depth(text)
+        if exceeds_depth(text, MAX_JSON_DEPTH):
+            raise InvalidInput(f"Malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels")
         try:
             return json.loads(text, parse_int=_json_int, parse_constant=_json_constant)
         except json.JSONDecodeError as exc:
@@ -191,19 +187,6 @@ class Request:
         if not minimum <= value <= maximum:
             raise InvalidInput(f"Invalid '{name}' parameter: must be between {minimum} and {maximum}")
         return value
-
-
-def _check_depth(text: str) -> None:
-    """400 when brackets nest deeper than MAX_JSON_DEPTH, found without recursing."""
-    depth = 0
-    for token in _JSON_TOKENS.finditer(text):
-        char = token.group()
-        if char in "[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                raise InvalidInput(f"Malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels")
-        elif char in "]}":
-            depth -= 1
 
 
 def _json_int(digits: str) -> int:

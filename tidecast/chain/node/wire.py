@@ -25,6 +25,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tidecast.lib.jsondepth import exceeds_depth
+
 log = logging.getLogger("tidecast.chain")
 
 PARSE_ERROR = -32700
@@ -42,7 +44,6 @@ MAX_BATCH = 1000
 MAX_DEPTH = 32
 
 _HEX = re.compile(r"0x[0-9a-fA-F]*")
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class RpcError(Exception):
@@ -74,7 +75,8 @@ def handle_body(body: bytes, dispatch: Dispatch) -> bytes | None:
     notifications, which get no answer)."""
     try:
         text = body.decode("utf-8")
-        _check_depth(text)
+        if exceeds_depth(text, MAX_DEPTH):
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
         payload = json.loads(text, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return _dump(_error_response(None, RpcError(PARSE_ERROR, f"Parse error: {_why(exc)}")))
@@ -156,19 +158,6 @@ def _error_response(req_id: Any, error: RpcError) -> dict[str, Any]:
 
 def _dump(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
-
-
-def _check_depth(text: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH before parsing, without recursing."""
-    depth = 0
-    for token in _TOKENS.finditer(text):
-        char = token.group()
-        if char in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
-        elif char in "]}":
-            depth -= 1
 
 
 def _no_constant(name: str) -> Any:
