@@ -5,12 +5,18 @@ Why not a `CID` object per block: building one costs ~60-110 microseconds here, 
 time sha2-256 takes over a 256 KiB chunk, so a `CID` per chunk would cost a third of the
 import's speed. The binary form is four constant bytes and the digest. `multiformats` itself
 (~55 ms to import) is imported on the first `to_cid`, so importing the importer stays cheap.
+
+`parse_cid` is the one reading of a CID from text, for the client (tidecast/ipfs/service.py,
+before anything is sent) and the node (its RPC, gateway and reader) alike: the two copies had
+drifted to different length limits, and only the node refused codecs UnixFS is not made of.
 """
 
 from __future__ import annotations
 
 import functools
 from typing import TYPE_CHECKING, Any, cast
+
+from tidecast.errors import InvalidInput
 
 if TYPE_CHECKING:
     from multiformats import CID
@@ -62,3 +68,25 @@ def to_cid(binary: bytes) -> CID:
     if new_instance is None:
         return cast("CID", cid_class(base, version, codec, multihash))
     return cast("CID", new_instance(cid_class, base, version, codec, sha2_256, multihash))
+
+
+#: A CID in text is at most a few hundred characters; anything longer is refused unparsed.
+MAX_CID_TEXT = 512
+#: What UnixFS is made of: the codecs the node serves and the client asks for.
+UNIXFS_CODECS = ("dag-pb", "raw")
+
+
+def parse_cid(text: str, field: str = "cid") -> CID:
+    """`text` as a CID of a UnixFS codec, or InvalidInput naming `field` (multiformats raises a
+    zoo of errors: KeyError, ValueError, binascii.Error, DecodingError)."""
+    from multiformats import CID
+
+    if not isinstance(text, str) or not text or len(text) > MAX_CID_TEXT:
+        raise InvalidInput(f"{field} must be a CID, got {str(text)[:80]!r}")
+    try:
+        cid = CID.decode(text)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        raise InvalidInput(f"{field} is not a valid CID ({text[:80]!r}): {exc}") from None
+    if cid.codec.name not in UNIXFS_CODECS:
+        raise InvalidInput(f"{field} {text[:80]} has codec {cid.codec.name}; only dag-pb and raw are served")
+    return cid

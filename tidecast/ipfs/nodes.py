@@ -20,21 +20,6 @@ from tidecast.errors import InvalidInput
 RAW, DIRECTORY, FILE, METADATA, SYMLINK, HAMT_SHARD = 0, 1, 2, 3, 4, 5
 DAG_PB = "dag-pb"
 RAW_CODEC = "raw"
-#: A CID in text is at most a few hundred characters; anything longer is refused unparsed.
-MAX_CID_TEXT = 512
-
-
-def parse_cid(text: str) -> CID:
-    """`text` as a CID, or InvalidInput naming it (multiformats raises a zoo of errors)."""
-    if not text or len(text) > MAX_CID_TEXT:
-        raise InvalidInput(f"invalid CID: {text[:80]!r}")
-    try:
-        cid = CID.decode(text)
-    except Exception as exc:  # noqa: BLE001 - KeyError, ValueError, binascii.Error, DecodingError
-        raise InvalidInput(f"invalid CID {text[:80]!r}: {exc}") from None
-    if cid.codec.name not in (DAG_PB, RAW_CODEC):
-        raise InvalidInput(f"CID {text[:80]} has codec {cid.codec.name}; only dag-pb and raw are served")
-    return cid
 
 
 def cid_text(cid: CID) -> str:

@@ -21,6 +21,7 @@ from multiformats import CID
 
 from tidecast.errors import InvalidInput, NotFound
 from tidecast.ipfs.blockstore import BlockStore
+from tidecast.ipfs.cids import parse_cid
 from tidecast.ipfs.nodes import (
     DIRECTORY,
     FILE,
@@ -31,7 +32,6 @@ from tidecast.ipfs.nodes import (
     UnixFS,
     decode_pbnode,
     decode_unixfs,
-    parse_cid,
 )
 
 Kind = Literal["file", "directory", "symlink"]

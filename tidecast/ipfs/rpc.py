@@ -38,9 +38,10 @@ from tidecast import __version__
 from tidecast.errors import DomainError, InvalidInput, NotFound, TooLarge
 from tidecast.ipfs.adding import AddOptions, add_parts
 from tidecast.ipfs.blockstore import BlockStore
+from tidecast.ipfs.cids import parse_cid
 from tidecast.ipfs.importer import ImportOptions
 from tidecast.ipfs.multipart import PartReader
-from tidecast.ipfs.nodes import cid_text, parse_cid
+from tidecast.ipfs.nodes import cid_text
 from tidecast.ipfs.origins import FORBIDDEN_BODY, browser_allowed
 from tidecast.ipfs.reader import Reader
 from tidecast.net.status import domain_status

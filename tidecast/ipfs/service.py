@@ -36,11 +36,12 @@ import httpx
 
 from tidecast.config import mask_url
 from tidecast.errors import DomainError, InvalidInput, NotFound, TooLarge, Unavailable
+from tidecast.ipfs.cids import parse_cid
 from tidecast.lib.multipart import Body, Entry, Progress, list_path
 from tidecast.retry import with_retry
 
 if TYPE_CHECKING:
-    from multiformats import CID
+    pass
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,18 +69,6 @@ def retryable(exc: BaseException) -> bool:
     if isinstance(exc, httpx.TimeoutException):
         return isinstance(exc, httpx.ConnectTimeout)
     return isinstance(exc, httpx.TransportError)
-
-
-def parse_cid(text: str, field: str = "cid") -> CID:
-    """`text` as a CID, or InvalidInput naming `field` (multiformats raises a zoo of errors)."""
-    from multiformats import CID
-
-    if not isinstance(text, str) or not text or len(text) > 200:
-        raise InvalidInput(f"{field} must be a CID, got {str(text)[:80]!r}")
-    try:
-        return CID.decode(text)
-    except Exception as exc:  # noqa: BLE001 - KeyError, ValueError, binascii.Error, DecodingError
-        raise InvalidInput(f"{field} is not a valid CID ({text[:80]!r}): {exc}") from None
 
 
 def check_path(text: str, field: str = "cid") -> str:

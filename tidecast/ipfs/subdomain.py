@@ -18,7 +18,7 @@ from urllib.parse import quote
 from multiformats import CID
 
 from tidecast.errors import InvalidInput
-from tidecast.ipfs.nodes import parse_cid
+from tidecast.ipfs.cids import parse_cid
 
 MAX_LABEL = 63
 
