@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-import time
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,9 +59,8 @@ from tidecast.net.sockets import PortTaken, bind_host, free_port, is_loopback
 log = logging.getLogger("tidecast.chain")
 
 if TYPE_CHECKING:
-    import uvicorn
-
     from tidecast.chain.node.evm import EvmNode
+    from tidecast.net.threaded import ThreadedServer
 
 RPC_THREAD = "tidecast-chain-rpc"
 #: How often the guard looks for contracts lost by a development node that is not ours.
@@ -97,8 +95,7 @@ class RpcServer:
         #: Seconds a request's headers may take to arrive (as the dev server's: no slowloris).
         self.header_timeout = header_timeout
         self.node: EvmNode | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
 
     @property
     def url(self) -> str:
@@ -108,13 +105,11 @@ class RpcServer:
     def start(self) -> None:
         """Bind first (a taken port is an OSError before anything else), then build the chain
         and serve. Returns once the server accepts connections."""
-        import uvicorn
-
         from tidecast.chain.devnet import MNEMONIC
         from tidecast.chain.node.evm import EvmNode
         from tidecast.chain.node.wire import RpcApp
-        from tidecast.net.headertimeout import header_timeout_protocol
         from tidecast.net.sockets import bind_socket
+        from tidecast.net.threaded import ThreadedServer
 
         sock = bind_socket(self.host, self.port)
         _quiet_access_log()
@@ -126,23 +121,13 @@ class RpcServer:
                 balance_wei=DEMO_ETH_WEI,
                 state_path=self.state_path,
             )
-            config = uvicorn.Config(
+            self._server = ThreadedServer(
                 RpcApp(self.node.dispatch),
-                log_level="warning",
-                lifespan="off",
-                access_log=False,
-                http=header_timeout_protocol(self.header_timeout),
+                name=RPC_THREAD,
+                header_timeout=self.header_timeout,
+                what="the embedded chain's JSON-RPC server",
             )
-            self._server = uvicorn.Server(config)
-            self._thread = threading.Thread(
-                target=self._server.run, kwargs={"sockets": [sock]}, name=RPC_THREAD, daemon=True
-            )
-            self._thread.start()
-            deadline = time.monotonic() + 15
-            while not self._server.started:
-                if time.monotonic() > deadline or not self._thread.is_alive():
-                    raise RuntimeError("the embedded chain's JSON-RPC server did not start")
-                time.sleep(0.01)
+            self._server.start(sock)
             self.node.start_mining()
         except BaseException:
             self.stop()
@@ -153,10 +138,8 @@ class RpcServer:
         if self.node is not None:
             self.node.stop_mining()
         if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+            self._server.stop()
+        self._server = None
         if self.node is not None:
             self.node.close()  # on disk: what is pending is mined and kept
 

@@ -19,10 +19,7 @@ when nothing answers at a loopback IPFS_API_URL.
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -34,9 +31,7 @@ from tidecast.ipfs.gateway import Gateway
 from tidecast.ipfs.reader import Reader
 from tidecast.ipfs.rpc import KuboRpc
 from tidecast.net.sockets import PortTaken, bind_host, free_port, is_loopback
-
-if TYPE_CHECKING:
-    import uvicorn
+from tidecast.net.threaded import ThreadedServer
 
 NODE_THREAD = "tidecast-ipfs-node"
 STORE_DIR = "ipfs"
@@ -55,8 +50,7 @@ class IpfsNode:
         self.header_timeout = header_timeout
         self.rpc = KuboRpc(store, max_add_bytes=max_add_bytes)
         self.gateway = Gateway(Reader(store))
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, host: str = "127.0.0.1", port: int = 5001) -> IpfsNode:
@@ -82,39 +76,19 @@ class IpfsNode:
     def start(self) -> None:
         """Bind first (a taken port is an OSError before anything else), then serve; returns
         once the server accepts connections."""
-        import uvicorn
-
-        from tidecast.net.headertimeout import header_timeout_protocol
         from tidecast.net.sockets import bind_socket
 
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app(),
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-            http=header_timeout_protocol(self.header_timeout),
+        self._server = ThreadedServer(
+            self.app(), name=NODE_THREAD, header_timeout=self.header_timeout, what="the embedded IPFS node"
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name=NODE_THREAD, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                self.stop()
-                sock.close()
-                raise RuntimeError("the embedded IPFS node did not start")
-            time.sleep(0.01)
+        self._server.start(sock)
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+            self._server.stop()
+        self._server = None
 
 
 class IpfsPart:
