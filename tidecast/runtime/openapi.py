@@ -91,14 +91,14 @@ class _Builder:
         path = function.public_path + ("/" + route.pattern if route.pattern else "")
         item = self.paths.setdefault(path, {})
         for method in sorted(route.methods):
-            item[method.lower()] = self.operation(contract, route)
+            item[method.lower()] = self.operation(contract, route, function.name)
 
-    def operation(self, contract: Contract, route: Route) -> dict[str, Any]:
+    def operation(self, contract: Contract, route: Route, function: str) -> dict[str, Any]:
         op: dict[str, Any] = {"operationId": contract.operation_id, "summary": contract.summary}
         if contract.description:
             op["description"] = contract.description
-        if contract.tags:
-            op["tags"] = list(contract.tags)
+        # Grouped by function unless the route says otherwise: the reference page's sections.
+        op["tags"] = list(contract.tags or (function,))
         params = self.parameters(contract, route)
         if params:
             op["parameters"] = params
