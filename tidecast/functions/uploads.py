@@ -63,7 +63,7 @@ _STREAM = Header("Tidecast-Stream-Id", "The stream made of the video, once the u
 _NO_STORE = Header("Cache-Control", "no-store", required=True)
 UPLOAD_ID = {"upload_id": {"type": "string", "minLength": 1, "maxLength": 64}}
 #: The tus chain: create, ask the offset, send the bytes from there.
-FROM_LOCATION = {"upload_id": "$response.header.Location#regex:[^/]+$"}
+FROM_LOCATION = {"upload_id": "$response.header.Location#regex:([^/]+)$"}
 
 
 def tus(endpoint: Endpoint) -> Endpoint:
@@ -267,7 +267,7 @@ def head(request: Request, upload_id: str) -> Response:
             ),
         ),
         body_media_type=OFFSET_TYPE,
-        body_schema={"type": "string", "contentMediaType": OFFSET_TYPE},
+        body_schema={"type": "string", "format": "binary", "contentMediaType": OFFSET_TYPE},
         path=UPLOAD_ID,
     ),
 )

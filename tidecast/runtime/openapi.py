@@ -31,6 +31,9 @@ ALWAYS = (500, 504)
 WITH_BODY = (400, 408, 413)
 #: Errors any route that reads a login can answer: missing, malformed, expired or revoked (401).
 WITH_AUTH = (401,)
+#: Any route with path parameters: a segment no route can match (one holding a line break) is
+#: the edge's 404 before the handler runs.
+WITH_PATH = (404,)
 ERROR_HEADERS = {
     401: Header("WWW-Authenticate", "The scheme to authenticate with: Bearer", required=True),
     405: Header("Allow", "The methods the path takes", required=True),
@@ -118,6 +121,7 @@ class _Builder:
         statuses = set(contract.errors) | set(ALWAYS)
         statuses |= set(WITH_BODY) if reads_body else set()
         statuses |= set(WITH_AUTH) if contract.auth != "none" else set()
+        statuses |= set(WITH_PATH) if any(s.startswith("{") for s in route.segments) else set()
         for status in sorted(statuses):
             responses[str(status)] = self.error(status)
         op["responses"] = dict(sorted(responses.items()))
