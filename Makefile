@@ -58,9 +58,11 @@ contracts: setup-dev
 # and the contracts' ABIs the pages load (public/js/contracts.json) from the compiled artifacts.
 # tests/unit/test_vendored_assets.py fails while a copy differs from the pinned package.
 vendor: node_modules/.installed setup
-	mkdir -p public/vendor/hls.js public/vendor/ethers
+	mkdir -p public/vendor/hls.js public/vendor/ethers public/vendor/swagger-ui-dist
 	cp node_modules/hls.js/dist/hls.min.js node_modules/hls.js/LICENSE public/vendor/hls.js/
 	cp node_modules/ethers/dist/ethers.min.js node_modules/ethers/LICENSE.md public/vendor/ethers/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+		node_modules/swagger-ui-dist/LICENSE public/vendor/swagger-ui-dist/
 	$(BIN)/python -m tidecast.chain.browser
 
 test: setup-dev system-deps lint typecheck

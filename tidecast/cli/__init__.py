@@ -1,10 +1,11 @@
 """The `tidecast` command: dev server, worker, functions, config, database, events, mail, jobs,
-chain, ipfs, transcode."""
+chain, ipfs, transcode, api."""
 
 from __future__ import annotations
 
 import typer
 
+from tidecast.cli.api import api_app
 from tidecast.cli.chain import chain_app
 from tidecast.cli.data import db_app, show_config, streams_app
 from tidecast.cli.dev import dev
@@ -36,6 +37,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(chain_app, name="chain")
 app.add_typer(payments_app, name="payments")
 app.add_typer(ipfs_app, name="ipfs")
+app.add_typer(api_app, name="api")
 
 
 def main() -> None:

@@ -38,14 +38,14 @@ from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidecast.errors import DomainError, NotFound, TooLarge
 from tidecast.runtime.apigw import build_event, response_body, response_headers
-from tidecast.runtime.errors import EdgeError, InternalError, RequestTimeout
+from tidecast.runtime.errors import EdgeError, InternalError, RequestTimeout, error_parts
 from tidecast.runtime.invoke import failure, invoke_async
 from tidecast.runtime.netlify import FUNCTIONS_PREFIX, NetlifyConfig
 from tidecast.runtime.registry import Registry
@@ -132,7 +132,14 @@ class DevServer:
             yield
             self.pool.shutdown(wait=False, cancel_futures=True)
 
-        return NoSniff(LocalDevPages(Starlette(routes=routes, lifespan=lifespan)))
+        async def unrouted(request: Request, _exc: Exception) -> Response:
+            # Only a path no route can match gets here: one holding a decoded line break, which
+            # the catch-all mount's pattern does not match. Answer it as the edge answers any 404.
+            status, body, headers = error_parts(NotFound("No route for this path"), "dev-server")
+            return JSONResponse(body, status, headers)
+
+        app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: unrouted})
+        return NoSniff(LocalDevPages(app))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
