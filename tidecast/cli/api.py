@@ -21,11 +21,11 @@ if TYPE_CHECKING:
 
 Url = Annotated[
     str,
-    typer.Option("--url", envvar="TIDECAST_URL", help="The platform's address (env TIDECAST_URL)."),
+    typer.Option("--url", envvar="TIDECAST_URL", help="The platform's address."),
 ]
 Token = Annotated[
     str,
-    typer.Option("--token", envvar="TIDECAST_TOKEN", help="A login token (env TIDECAST_TOKEN)."),
+    typer.Option("--token", envvar="TIDECAST_TOKEN", help="A login token (POST /api/auth/login)."),
 ]
 DEFAULT_URL = "http://localhost:8888"
 
