@@ -70,7 +70,7 @@ def db_prune(
 @db_app.command("reseal-keys")
 def db_reseal_keys() -> None:
     """Re-seal the streams' content keys under TIDECAST_MEDIA_KEY_SECRET, opening those still
-    sealed under TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS (rotating the secret; README). Idempotent."""
+    sealed under TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS (rotating the secret: docs/video.md). Idempotent."""
     svc = common.migrated(common.services())
     counts = svc.media_keys.reseal()
     typer.echo(
