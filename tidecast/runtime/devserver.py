@@ -30,6 +30,7 @@ import mimetypes
 import os
 import socket
 import stat
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -191,7 +192,7 @@ class DevServer:
         with status 404, as on Netlify, or a plain 404 when there is none.
         """
         if scope["method"] not in ("GET", "HEAD"):
-            response = _error(NotFound(f"Not found: {scope['path']}"), "static")
+            response = _error(NotFound(f"Not found: {scope['path']}"), str(uuid.uuid4()))
             return await response(scope, receive, send)
         found = self._resolve(path, canonical=not rewrite)
         if isinstance(found, _Moved):
@@ -269,29 +270,32 @@ class DevServer:
 
     async def call_function(self, request: Request, rest: str) -> Response:
         name, _, subpath = rest.partition("/")
+        # One id from the first byte: the answers given here before the function runs (413,
+        # 408, an unknown function) carry it as API Gateway's do, and the event gets the same.
+        request_id = str(uuid.uuid4())
         try:
             fn = self.registry.get(name)
         except DomainError as exc:
-            return _error(exc, "none")
+            return _error(exc, request_id)
         except Exception:  # a function that fails to import must not stop the server
             log.exception("loading function %s failed", name)
-            return _error(InternalError(f"Function {name} failed to load; see the server log"), "none")
+            return _error(InternalError(f"Function {name} failed to load; see the server log"), request_id)
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
-            return _error(_too_large(int(declared), self.max_body_bytes), "none")
+            return _error(_too_large(int(declared), self.max_body_bytes), request_id)
         body = bytearray()
         try:
             async with asyncio.timeout(self.body_timeout):
                 async for chunk in request.stream():
                     body.extend(chunk)
                     if len(body) > self.max_body_bytes:
-                        return _error(_too_large(len(body), self.max_body_bytes), "none")
+                        return _error(_too_large(len(body), self.max_body_bytes), request_id)
         except TimeoutError:
             log.info(
                 "%s %s: body not complete after %gs; 408", request.method, request.url.path, self.body_timeout
             )
             return _error(
-                RequestTimeout(f"Request body did not arrive within {self.body_timeout:g}s"), "none"
+                RequestTimeout(f"Request body did not arrive within {self.body_timeout:g}s"), request_id
             )
         except ClientDisconnect:
             log.info("%s %s: client went away before its body arrived", request.method, request.url.path)
@@ -305,6 +309,7 @@ class DevServer:
             source_ip=request.client.host if request.client else "127.0.0.1",
             subpath=subpath.strip("/") or None,
             function_name=name,
+            request_id=request_id,
         )
         reply = await invoke_async(fn, event, self.pool)
         content = response_body(reply) if request.method != "HEAD" else b""
