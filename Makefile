@@ -7,15 +7,21 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 RUNTIME := $(VENV)/.runtime-installed
 DEVTOOLS := $(VENV)/.dev-installed
 
-.PHONY: dev test setup setup-dev system-deps lint typecheck contracts vendor bench clean
+.PHONY: dev test setup setup-dev system-deps lint typecheck docs contracts vendor bench clean
 
+# pip says nothing while it works (--quiet), so each long step says what it is doing first: the
+# first `make dev` on a fresh machine spends a minute or two here.
 $(RUNTIME): requirements.lock pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { echo "make: creating the virtualenv $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "make: installing the pinned runtime dependencies (requirements.lock) into $(VENV): a minute or two the first time, quiet while pip works"
 	$(PIP) -r requirements.lock
+	@echo "make: installing tidecast itself (editable)"
 	$(PIP) --no-deps -e . --config-settings editable_mode=compat
 	@touch $(RUNTIME)
+	@echo "make: $(VENV) is ready"
 
 $(DEVTOOLS): $(RUNTIME) requirements-dev.lock
+	@echo "make: installing the pinned test and docs tools (requirements-dev.lock): quiet while pip works"
 	$(PIP) -r requirements.lock -r requirements-dev.lock
 	@touch $(DEVTOOLS)
 
@@ -33,6 +39,7 @@ setup: $(RUNTIME)
 setup-dev: $(DEVTOOLS) node_modules/.installed
 
 dev: setup
+	@echo "make: starting the dev server (tidecast dev): migrating the database, the chain, IPFS and mail come up first"
 	$(BIN)/tidecast dev
 
 # System packages the tests need (PostgreSQL server binaries, Redis, chromium); from apt when missing.
@@ -58,12 +65,19 @@ contracts: setup-dev
 # and the contracts' ABIs the pages load (public/js/contracts.json) from the compiled artifacts.
 # tests/unit/test_vendored_assets.py fails while a copy differs from the pinned package.
 vendor: node_modules/.installed setup
-	mkdir -p public/vendor/hls.js public/vendor/ethers
+	mkdir -p public/vendor/hls.js public/vendor/ethers public/vendor/swagger-ui-dist
 	cp node_modules/hls.js/dist/hls.min.js node_modules/hls.js/LICENSE public/vendor/hls.js/
 	cp node_modules/ethers/dist/ethers.min.js node_modules/ethers/LICENSE.md public/vendor/ethers/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+		node_modules/swagger-ui-dist/LICENSE public/vendor/swagger-ui-dist/
 	$(BIN)/python -m tidecast.chain.browser
 
-test: setup-dev system-deps lint typecheck
+# The documentation site (mkdocs.yml, docs/) into site/ (git-ignored). --strict turns every
+# warning into a failure: a link to a page or an anchor that does not exist breaks the build.
+docs: setup-dev
+	$(BIN)/mkdocs build --strict --quiet --site-dir site
+
+test: setup-dev system-deps lint typecheck docs
 	$(BIN)/pytest
 
 bench: setup-dev
@@ -80,4 +94,4 @@ bench: setup-dev
 	$(BIN)/python bench/hls.py --frontier
 
 clean:
-	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache node_modules
+	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache node_modules site

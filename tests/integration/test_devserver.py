@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,6 +213,25 @@ def test_body_over_the_limit_is_413(base: str) -> None:
     res = httpx.post(f"{base}/api/echo", content=chunks())
     assert res.status_code == 413
     assert httpx.post(f"{base}/api/echo", content=b"x" * 1000).status_code == 200
+
+
+def test_edge_errors_carry_a_real_request_id(base: str) -> None:
+    """The answers the dev server gives before a function runs (413, 404 for an unknown
+    function, 405 on a static path) carry a request id of their own, as API Gateway's do: one
+    to quote and to find in the log, never a placeholder."""
+    seen = set()
+    for res in (
+        httpx.post(f"{base}/api/echo", content=b"x" * 1001),
+        httpx.get(f"{base}/api/nothing-here"),
+        httpx.post(f"{base}/hls/segment0.ts", content=b"x"),
+    ):
+        assert res.status_code in (404, 413), res.status_code
+        request_id = res.headers["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", request_id), (
+            request_id
+        )
+        seen.add(request_id)
+    assert len(seen) == 3
 
 
 def test_unknown_function_is_404(base: str) -> None:

@@ -44,6 +44,7 @@ class Platform:
     rpc_url: str
     checkout: Path
     log: Path
+    env: dict[str, str]  # what the platform runs with: a CLI given it talks to the same parts
 
     def chain(self) -> dict:
         return dict(httpx.get(self.base + "/_dev/chain", timeout=30).json()["data"])
@@ -127,7 +128,7 @@ def running_platform(work: Path, env: dict[str, str] | None = None) -> Iterator[
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"tidecast dev did not come up:\n{log.read_text()[-4000:]}")
             time.sleep(0.2)
-        yield Platform(base, rpc_url, checkout, log)
+        yield Platform(base, rpc_url, checkout, log, full_env)
     finally:
         proc.send_signal(signal.SIGINT)
         try:

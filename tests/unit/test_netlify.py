@@ -15,7 +15,11 @@ def test_project_netlify_toml_is_the_reference_one() -> None:
     assert cfg.port == 8888
     assert cfg.functions_dir == ROOT / "tidecast/functions"
     assert cfg.publish_dir == ROOT / "public"
-    assert cfg.rules == [Rule("/api/*", "/.netlify/functions/:splat", 200)]
+    # The reference's rule, after the one that serves the OpenAPI document from its function.
+    assert cfg.rules == [
+        Rule("/api/openapi.json", "/.netlify/functions/openapi", 200),
+        Rule("/api/*", "/.netlify/functions/:splat", 200),
+    ]
     assert cfg.unsupported == []
     assert cfg.routes_to("streams") == ["/.netlify/functions/streams", "/api/streams"]
 

@@ -1,10 +1,11 @@
 """The `tidecast` command: dev server, worker, functions, config, database, events, mail, jobs,
-chain, ipfs, transcode."""
+chain, payments, wallets, ipfs, transcode, the API's contract, and uploading to a running platform."""
 
 from __future__ import annotations
 
 import typer
 
+from tidecast.cli.api import api_app
 from tidecast.cli.chain import chain_app
 from tidecast.cli.data import db_app, show_config, streams_app
 from tidecast.cli.dev import dev
@@ -12,6 +13,8 @@ from tidecast.cli.functions import functions_app
 from tidecast.cli.ipfs import ipfs_app
 from tidecast.cli.media import transcode
 from tidecast.cli.payments import payments_app
+from tidecast.cli.upload import upload
+from tidecast.cli.wallet import wallet_app
 from tidecast.cli.work import events_app, jobs_app, mail_app, worker
 
 app = typer.Typer(
@@ -27,6 +30,7 @@ app.command()(dev)
 app.command()(worker)
 app.command("config")(show_config)
 app.command("transcode")(transcode)
+app.command("upload")(upload)
 app.add_typer(functions_app, name="functions")
 app.add_typer(db_app, name="db")
 app.add_typer(streams_app, name="streams")
@@ -35,7 +39,9 @@ app.add_typer(mail_app, name="mail")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(chain_app, name="chain")
 app.add_typer(payments_app, name="payments")
+app.add_typer(wallet_app, name="wallet")
 app.add_typer(ipfs_app, name="ipfs")
+app.add_typer(api_app, name="api")
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ db_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Database
 streams_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
-    help="Streams: development data, and re-running a failed one.",
+    help="Streams: listing them, and re-running a failed one (a stream comes from `tidecast upload`).",
 )
 
 
@@ -70,7 +70,7 @@ def db_prune(
 @db_app.command("reseal-keys")
 def db_reseal_keys() -> None:
     """Re-seal the streams' content keys under TIDECAST_MEDIA_KEY_SECRET, opening those still
-    sealed under TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS (rotating the secret; README). Idempotent."""
+    sealed under TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS (rotating the secret: docs/video.md). Idempotent."""
     svc = common.migrated(common.services())
     counts = svc.media_keys.reseal()
     typer.echo(
@@ -83,19 +83,6 @@ def db_reseal_keys() -> None:
             "sealed under to TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS and run this again",
             code=1,
         )
-
-
-@streams_app.command("add")
-def streams_add(
-    title: Annotated[str, typer.Option(help="Title.")],
-    description: Annotated[str, typer.Option(help="Description.")] = "",
-) -> None:
-    """Create a stream (status processing) and print it."""
-    try:
-        stream = common.services().streams.create(title=title, description=description)
-    except DomainError as exc:
-        raise common.fail(f"tidecast: {exc.message}") from None
-    typer.echo(common.as_json(stream))
 
 
 @streams_app.command("list")

@@ -16,7 +16,10 @@ from tidecast.accounts.tokens import bearer_token
 from tidecast.container import from_environment
 from tidecast.errors import InvalidInput, NotAuthenticated
 from tidecast.functions._auth import optional_principal, require_auth
+from tidecast.functions.models.auth import Claims, Login, Me, Nonce, PublicUser, Registered, User, Wallet
+from tidecast.functions.models.common import Notice
 from tidecast.runtime import Function, Request, Response, json_response, ok
+from tidecast.runtime.contract import Contract, Link, Reply
 from tidecast.runtime.validation import Body, parse_body
 
 app = Function("auth", services=from_environment)
@@ -67,24 +70,79 @@ class SignedBody(Body):
 
 
 def login_response(token: str, user: dict[str, Any]) -> Response:
-    return json_response({"success": True, "token": token, "user": user})
+    login = Login(success=True, token=token, user=PublicUser.model_validate(user))
+    return json_response(login.model_dump(mode="json"))
 
 
-@app.route("POST", "register")
+LOGIN = Reply(200, "Logged in: the token and the user", Login, envelope=False)
+#: The stateful chain: register, log in with what was registered, check the token, read me.
+AFTER_LOGIN = {
+    200: {
+        "VerifyToken": Link("verifyToken", request_body={"token": "$response.body#/token"}),
+    }
+}
+
+
+@app.route(
+    "POST",
+    "register",
+    Contract(
+        "register",
+        "Create an account (a verification mail follows)",
+        (Reply(202, "Accepted; the same answer whether or not the address is taken", Registered),),
+        errors=(409, 429),
+        body=RegisterBody,
+        links={
+            202: {
+                "Login": Link(
+                    "login",
+                    request_body={
+                        "username": "$request.body#/username",
+                        "password": "$request.body#/password",
+                    },
+                )
+            }
+        },
+    ),
+)
 def register(request: Request) -> Response:
     body = parse_body(request, RegisterBody)
     accounts = request.services.accounts
-    return ok(accounts.register(body.username, body.email, body.password, request.source_ip), status=202)
+    registered = accounts.register(body.username, body.email, body.password, request.source_ip)
+    return ok(Registered.model_validate(registered), status=202)
 
 
-@app.route("POST", "login")
+@app.route(
+    "POST",
+    "login",
+    Contract(
+        "login",
+        "Log in with a username or email address and a password",
+        (LOGIN,),
+        errors=(401, 429),
+        body=LoginBody,
+        links=AFTER_LOGIN,
+    ),
+)
 def login(request: Request) -> Response:
     body = parse_body(request, LoginBody)
     token, user = request.services.accounts.login(body.username, body.password, request.source_ip)
     return login_response(token, user)
 
 
-@app.route("POST", "verify")
+@app.route(
+    "POST",
+    "verify",
+    Contract(
+        "verifyToken",
+        "The claims of a valid login token (sent as the Bearer or as {token})",
+        (Reply(200, "The token's claims", Claims),),
+        errors=(401,),
+        auth="optional",
+        body=TokenBody,
+        body_required=False,
+    ),
+)
 def verify(request: Request) -> Response:
     """The claims of a valid token, sent as `Authorization: Bearer` or as `{"token"}`."""
     body = parse_body(request, TokenBody) if request.body else None
@@ -96,58 +154,144 @@ def verify(request: Request) -> Response:
         token = body.token
     if token is None:
         raise NotAuthenticated("Missing token: send 'Authorization: Bearer <token>' or {\"token\": ...}")
-    return ok(request.services.accounts.authenticate(token).claims)
+    return ok(Claims.model_validate(request.services.accounts.authenticate(token).claims))
 
 
-@app.route("GET", "me")
+@app.route(
+    "GET",
+    "me",
+    Contract("me", "The logged-in user, with linked wallets", (Reply(200, "The user", Me),), auth="bearer"),
+)
 @require_auth
 def me(request: Request, user: Principal) -> Response:
-    return ok(request.services.accounts.me(user.user_id))
+    return ok(Me.model_validate(request.services.accounts.me(user.user_id)))
 
 
-@app.route("POST", "verify-email")
+@app.route(
+    "POST",
+    "verify-email",
+    Contract(
+        "verifyEmail",
+        "Confirm an email address with the token its mail carried",
+        (Reply(200, "The user, verified", User),),
+        errors=(401, 409),
+        body=TokenBody,
+    ),
+)
 def verify_email(request: Request) -> Response:
-    return ok(request.services.accounts.verify_email(parse_body(request, TokenBody).token))
+    return ok(
+        User.model_validate(request.services.accounts.verify_email(parse_body(request, TokenBody).token))
+    )
 
 
-@app.route("POST", "resend-verification")
+@app.route(
+    "POST",
+    "resend-verification",
+    Contract(
+        "resendVerification",
+        "Send the verification mail again",
+        (Reply(202, "A new link is on its way", Notice),),
+        errors=(409, 429),
+        auth="bearer",
+        body=NoBody,
+        body_required=False,
+    ),
+)
 @require_auth
 def resend_verification(request: Request, user: Principal) -> Response:
     if request.body:
         parse_body(request, NoBody)
     request.services.accounts.request_verification(user.user_id)
-    return ok({"message": "A new verification link is on its way"}, status=202)
+    return ok(Notice(message="A new verification link is on its way"), status=202)
 
 
-@app.route("POST", "forgot-password")
+@app.route(
+    "POST",
+    "forgot-password",
+    Contract(
+        "forgotPassword",
+        "Mail a password reset link (the same answer for unknown addresses)",
+        (Reply(202, "Accepted", Notice),),
+        errors=(429,),
+        body=EmailBody,
+    ),
+)
 def forgot_password(request: Request) -> Response:
     request.services.accounts.request_password_reset(parse_body(request, EmailBody).email)
-    return ok({"message": "If an account uses that address, a reset link is on its way"}, status=202)
+    return ok(Notice(message="If an account uses that address, a reset link is on its way"), status=202)
 
 
-@app.route("POST", "reset-password")
+@app.route(
+    "POST",
+    "reset-password",
+    Contract(
+        "resetPassword",
+        "Set a new password with the token the reset mail carried (ends every session)",
+        (Reply(200, "The user", User),),
+        errors=(401,),
+        body=ResetBody,
+    ),
+)
 def reset_password(request: Request) -> Response:
     body = parse_body(request, ResetBody)
-    return ok(request.services.accounts.reset_password(body.token, body.password))
+    return ok(User.model_validate(request.services.accounts.reset_password(body.token, body.password)))
 
 
-@app.route("POST", "wallet/nonce")
+@app.route(
+    "POST",
+    "wallet/nonce",
+    Contract(
+        "walletNonce",
+        "A nonce for a Sign-In with Ethereum message (purpose 'link' needs a login)",
+        (Reply(201, "The nonce and the message's fields", Nonce),),
+        auth="optional",
+        errors=(401,),
+        body=NonceBody,
+        body_required=False,
+    ),
+)
 def wallet_nonce(request: Request) -> Response:
     """A nonce for a Sign-In with Ethereum message: `link` needs a login token, `login` not."""
     body = parse_body(request, NonceBody) if request.body else NonceBody()
     principal = optional_principal(request) if body.purpose == "link" else None
     user_id = principal.user_id if principal else None
-    return ok(request.services.wallets.nonce(body.purpose, user_id, body.address), status=201)
+    return ok(
+        Nonce.model_validate(request.services.wallets.nonce(body.purpose, user_id, body.address)), status=201
+    )
 
 
-@app.route("POST", "wallet/link")
+@app.route(
+    "POST",
+    "wallet/link",
+    Contract(
+        "walletLink",
+        "Link the wallet that signed a 'link' message to the logged-in account",
+        (Reply(200, "The linked wallet", Wallet),),
+        errors=(409,),
+        auth="bearer",
+        body=SignedBody,
+    ),
+)
 @require_auth
 def wallet_link(request: Request, user: Principal) -> Response:
     body = parse_body(request, SignedBody)
-    return ok(request.services.wallets.link(user.user_id, body.message, body.signature))
+    return ok(
+        Wallet.model_validate(request.services.wallets.link(user.user_id, body.message, body.signature))
+    )
 
 
-@app.route("POST", "wallet/login")
+@app.route(
+    "POST",
+    "wallet/login",
+    Contract(
+        "walletLogin",
+        "Log in with a signed 'login' message from a linked wallet",
+        (LOGIN,),
+        errors=(401,),
+        body=SignedBody,
+        links=AFTER_LOGIN,
+    ),
+)
 def wallet_login(request: Request) -> Response:
     body = parse_body(request, SignedBody)
     token, user = request.services.wallets.login(body.message, body.signature)

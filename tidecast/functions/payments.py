@@ -17,7 +17,9 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 
 from tidecast.container import from_environment
+from tidecast.functions.models.payments import Config, Domain, Mine, PaymentStream, Status
 from tidecast.runtime import Function, Request, Response, ok
+from tidecast.runtime.contract import Contract, Reply
 from tidecast.runtime.validation import Body, parse_body
 
 app = Function("payments", services=from_environment)
@@ -32,36 +34,84 @@ class StatusBody(Body):
     expiresAt: int
 
 
-@app.route("POST", "status")
+@app.route(
+    "POST",
+    "status",
+    Contract(
+        "paymentStatus",
+        "A payment stream's status, for its sender or recipient (EIP-712 signed request)",
+        (Reply(200, "The stream's live status", Status),),
+        errors=(401, 403, 404, 503),
+        body=StatusBody,
+    ),
+)
 def status(request: Request) -> Response:
     body = parse_body(request, StatusBody)
     data: dict[str, Any] = request.services.payment_status.status(
         body.streamId, body.nonce, body.expiresAt, body.signature
     )
-    return ok(data)
+    return ok(Status.model_validate(data))
 
 
-@app.route("GET", "config")
+@app.route(
+    "GET",
+    "config",
+    Contract(
+        "paymentConfig",
+        "What a browser needs to pay: chain, contracts, token (no secrets)",
+        (Reply(200, "The payment configuration", Config),),
+        errors=(503,),
+    ),
+)
 def config(request: Request) -> Response:
-    return ok(request.services.payments.config())
+    return ok(Config.model_validate(request.services.payments.config()))
 
 
-@app.route("GET", "streams/{stream_id}")
+@app.route(
+    "GET",
+    "streams/{stream_id}",
+    Contract(
+        "getPaymentStream",
+        "One payment stream's live figures (public on chain anyway)",
+        (Reply(200, "The payment stream", PaymentStream),),
+        errors=(400, 404, 503),
+        path={"stream_id": {"type": "string", "pattern": "^[0-9]{1,78}$"}},
+    ),
+)
 def payment_stream(request: Request, stream_id: str) -> Response:
-    return ok(request.services.payments.stream(stream_id))
+    return ok(PaymentStream.model_validate(request.services.payments.stream(stream_id)))
 
 
-@app.route("GET", "mine")
+@app.route(
+    "GET",
+    "mine",
+    Contract(
+        "myPayments",
+        "The caller's payment streams, sent and received, with live figures",
+        (Reply(200, "Sent and received streams and what can be withdrawn", Mine),),
+        errors=(503,),
+        auth="bearer",
+    ),
+)
 def mine(request: Request) -> Response:
     from tidecast.functions._auth import authenticate
 
     user = authenticate(request)
-    return ok(request.services.payments.mine(user.user_id))
+    return ok(Mine.model_validate(request.services.payments.mine(user.user_id)))
 
 
-@app.route("GET", "domain")
+@app.route(
+    "GET",
+    "domain",
+    Contract(
+        "paymentDomain",
+        "The EIP-712 domain and types to sign for POST /api/payments/status",
+        (Reply(200, "Domain and types", Domain),),
+        errors=(503,),
+    ),
+)
 def domain(request: Request) -> Response:
-    return ok(request.services.payment_status.domain())
+    return ok(Domain.model_validate(request.services.payment_status.domain()))
 
 
 handler = app.handler

@@ -16,15 +16,24 @@ nothing.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import Connection
 
 from tidecast.container import from_environment
 from tidecast.errors import DomainError, InvalidInput
-from tidecast.media.streams import DEFAULT_LIMIT, DESCRIPTION_MAX, MAX_LIMIT, TITLE_MAX
+from tidecast.functions.models.streams import Deleted, Playback, Stream, StreamPage
+from tidecast.media.streams import (
+    DEFAULT_LIMIT,
+    DESCRIPTION_MAX,
+    MAX_CURSOR_CHARS,
+    MAX_LIMIT,
+    STREAM_ID,
+    TITLE_MAX,
+)
 from tidecast.runtime import Function, Request, Response, ok
+from tidecast.runtime.contract import Contract, Link, Reply
 from tidecast.runtime.validation import Body, parse_body
 
 app = Function("streams", services=from_environment)
@@ -46,7 +55,45 @@ class PlaybackBody(Body):
     paymentStreamId: int | Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
 
 
-@app.route("GET", "")
+class ListQuery(BaseModel):
+    """GET /api/streams's query (read by the handler with the same bounds)."""
+
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Streams per page")
+    cursor: str | None = Field(
+        None, max_length=MAX_CURSOR_CHARS, description="The previous page's nextCursor"
+    )
+    status: Literal["processing", "ready", "failed"] | None = Field(
+        None, description="Only streams in this status"
+    )
+    owner: Literal["me"] | None = Field(None, description="'me': the caller's own streams (needs a login)")
+
+
+ID = {"type": "string", "pattern": "^" + STREAM_ID.pattern + "$"}
+STREAM_ID_PARAM = {"stream_id": ID}
+#: The stateful chain a client walks: a stream, then change it, play it, delete it.
+FROM_STREAM = {"stream_id": "$response.body#/data/id"}
+STREAM_LINKS = {
+    200: {
+        "PatchStream": Link("patchStream", FROM_STREAM),
+        "StartPlayback": Link("startPlayback", FROM_STREAM),
+        "DeleteStream": Link("deleteStream", FROM_STREAM),
+    }
+}
+
+
+@app.route(
+    "GET",
+    "",
+    Contract(
+        "listStreams",
+        "List streams, newest first",
+        (Reply(200, "A page of streams", StreamPage),),
+        errors=(400, 401),
+        auth="optional",
+        query=ListQuery,
+        description="Keyset pagination: follow `nextCursor` until it is null. `owner=me` needs a login.",
+    ),
+)
 def list_streams(request: Request) -> Response:
     limit = request.query_int("limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
     cursor = request.query.get("cursor")
@@ -60,15 +107,40 @@ def list_streams(request: Request) -> Response:
 
         owner_id = authenticate(request).user_id
     page = request.services.streams.list(limit=limit, cursor=cursor, status=status, owner_id=owner_id)
-    return ok({"items": page.items, "nextCursor": page.next_cursor})
+    items = [Stream.model_validate(item) for item in page.items]
+    return ok(StreamPage(items=items, nextCursor=page.next_cursor))
 
 
-@app.route("GET", "{stream_id}")
+@app.route(
+    "GET",
+    "{stream_id}",
+    Contract(
+        "getStream",
+        "One stream",
+        (Reply(200, "The stream", Stream),),
+        errors=(404,),
+        path=STREAM_ID_PARAM,
+        links=STREAM_LINKS,
+    ),
+)
 def get_stream(request: Request, stream_id: str) -> Response:
-    return ok(request.services.streams.get(stream_id))
+    return ok(Stream.model_validate(request.services.streams.get(stream_id)))
 
 
-@app.route("PATCH", "{stream_id}")
+@app.route(
+    "PATCH",
+    "{stream_id}",
+    Contract(
+        "patchStream",
+        "Change a stream's title, description or price (its owner only)",
+        (Reply(200, "The stream as changed", Stream),),
+        errors=(403, 404, 503),
+        auth="bearer",
+        body=PatchBody,
+        path=STREAM_ID_PARAM,
+        links={200: {"GetStream": Link("getStream", FROM_STREAM)}},
+    ),
+)
 def patch_stream(request: Request, stream_id: str) -> Response:
     from tidecast.functions._auth import authenticate
 
@@ -89,10 +161,32 @@ def patch_stream(request: Request, stream_id: str) -> Response:
         decimals = services.chain.token().decimals
         units = parse_units(body.pricePerSecond, decimals, field="pricePerSecond")
         changes["price_per_second"] = format_units(units, decimals)
-    return ok(services.streams.update(stream_id, user.user_id, changes))
+    return ok(Stream.model_validate(services.streams.update(stream_id, user.user_id, changes)))
 
 
-@app.route("POST", "{stream_id}/playback")
+@app.route(
+    "POST",
+    "{stream_id}/playback",
+    Contract(
+        "startPlayback",
+        "A playback token for a stream: free, or paid by a payment stream",
+        (Reply(200, "The playback token and why the viewer may play", Playback),),
+        errors=(402, 403, 404, 409, 503),
+        auth="bearer",
+        body=PlaybackBody,
+        body_required=False,
+        path=STREAM_ID_PARAM,
+        links={
+            200: {
+                "FirstKey": Link(
+                    "getKey",
+                    {"stream_id": "$request.path.stream_id", "period": "0"},
+                    description="The first key period's key (send the playback token as the Bearer)",
+                )
+            }
+        },
+    ),
+)
 def playback(request: Request, stream_id: str) -> Response:
     from tidecast.functions._auth import authenticate
 
@@ -101,10 +195,21 @@ def playback(request: Request, stream_id: str) -> Response:
     playback = request.services.playback.start(
         user.user_id, stream_id, body.paymentStreamId, session_version=user.claims["sv"]
     )
-    return ok(playback)
+    return ok(Playback.model_validate(playback))
 
 
-@app.route("DELETE", "{stream_id}")
+@app.route(
+    "DELETE",
+    "{stream_id}",
+    Contract(
+        "deleteStream",
+        "Delete a stream, its files and its pin (its owner only)",
+        (Reply(200, "Deleted", Deleted),),
+        errors=(403, 404),
+        auth="bearer",
+        path=STREAM_ID_PARAM,
+    ),
+)
 def delete_stream(request: Request, stream_id: str) -> Response:
     # Imported here: reading streams must not load the accounts code (test_cold_path).
     from tidecast.functions._auth import authenticate
@@ -122,7 +227,7 @@ def delete_stream(request: Request, stream_id: str) -> Response:
         remove_stream_media(services.hls, services.ipfs, services.uploads, gone)
     except DomainError as exc:  # the subscriber retries; the delete itself is done
         log.warning("stream %s deleted; removing its media failed for now: %s", stream_id, exc.message)
-    return ok({"id": stream_id, "deleted": True})
+    return ok(Deleted(id=stream_id, deleted=True))
 
 
 handler = app.handler

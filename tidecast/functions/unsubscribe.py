@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import html
 
+from pydantic import BaseModel, Field
+
 from tidecast.container import from_environment
 from tidecast.errors import InvalidInput
+from tidecast.functions.models.unsubscribe import Unsubscribed
 from tidecast.runtime import Function, Request, Response, ok
+from tidecast.runtime.contract import Contract, Reply
 
 app = Function("unsubscribe", services=from_environment)
+
+
+class TokenQuery(BaseModel):
+    token: str = Field(min_length=1, description="The token of the mail's List-Unsubscribe link")
 
 
 def _address(request: Request) -> tuple[str, str]:
@@ -23,14 +31,34 @@ def _address(request: Request) -> tuple[str, str]:
     return token, request.services.email.address_from_unsubscribe_token(token)
 
 
-@app.route("POST", "")
+@app.route(
+    "POST",
+    "",
+    Contract(
+        "unsubscribe",
+        "One-click unsubscribe (RFC 8058) from non-essential mail",
+        (Reply(200, "Unsubscribed", Unsubscribed),),
+        errors=(400,),
+        query=TokenQuery,
+    ),
+)
 def unsubscribe(request: Request) -> Response:
     _token, address = _address(request)
     newly = request.services.outbox.suppress(address)
-    return ok({"address": address, "unsubscribed": True, "alreadyUnsubscribed": not newly})
+    return ok(Unsubscribed(address=address, unsubscribed=True, alreadyUnsubscribed=not newly))
 
 
-@app.route("GET", "")
+@app.route(
+    "GET",
+    "",
+    Contract(
+        "unsubscribePage",
+        "A page with a button that unsubscribes (GET itself changes nothing)",
+        (Reply(200, "The page", media_type="text/html", schema={"type": "string"}),),
+        errors=(400,),
+        query=TokenQuery,
+    ),
+)
 def confirm_page(request: Request) -> Response:
     token, address = _address(request)
     page = (

@@ -31,6 +31,7 @@ from tidecast.container import from_environment
 from tidecast.errors import DomainError, InvalidInput
 from tidecast.functions._auth import authenticate
 from tidecast.runtime import Function, Request, Response
+from tidecast.runtime.contract import Contract, Header, Link, Reply
 from tidecast.runtime.errors import EdgeError, PreconditionFailed, UnsupportedMediaType
 from tidecast.runtime.responses import error_response
 
@@ -52,6 +53,18 @@ _KEY = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}", re.ASCII)
 METADATA_MAX = 4096
 
 Endpoint = Callable[..., Response]
+
+TUS = Header(
+    "Tus-Resumable", f"The tus protocol version: {TUS_VERSION}", required=True, schema={"const": TUS_VERSION}
+)
+_OUT_TUS = Header("Tus-Resumable", "The tus protocol version", required=True)
+_OFFSET = Header("Upload-Offset", "Bytes received so far", required=True)
+_LENGTH = Header("Upload-Length", "The upload's declared size in bytes", required=True)
+_STREAM = Header("Tidecast-Stream-Id", "The stream made of the video, once the upload is complete")
+_NO_STORE = Header("Cache-Control", "no-store", required=True)
+UPLOAD_ID = {"upload_id": {"type": "string", "minLength": 1, "maxLength": 64}}
+#: The tus chain: create, ask the offset, send the bytes from there.
+FROM_LOCATION = {"upload_id": "$response.header.Location#regex:([^/]+)$"}
 
 
 def tus(endpoint: Endpoint) -> Endpoint:
@@ -118,8 +131,26 @@ def _upload_headers(upload: Any) -> dict[str, str]:
     return headers
 
 
-@app.route("OPTIONS", "")
-@app.route("OPTIONS", "{upload_id}")
+_OPTIONS_REPLY = Reply(
+    204,
+    "The tus versions, extensions and maximum size this server takes",
+    headers=(
+        Header("Tus-Version", "Supported tus versions", required=True),
+        Header("Tus-Extension", "Supported extensions", required=True),
+        Header("Tus-Max-Size", "The largest upload in bytes", required=True),
+        _OUT_TUS,
+    ),
+)
+
+
+@app.route("OPTIONS", "", Contract("uploadOptions", "tus discovery (no login)", (_OPTIONS_REPLY,)))
+@app.route(
+    "OPTIONS",
+    "{upload_id}",
+    Contract(
+        "uploadOptionsOne", "tus discovery for one upload (no login)", (_OPTIONS_REPLY,), path=UPLOAD_ID
+    ),
+)
 @tus
 def options(request: Request, upload_id: str | None = None) -> Response:
     max_size = request.services.settings.tidecast_upload_max_bytes
@@ -133,7 +164,43 @@ def options(request: Request, upload_id: str | None = None) -> Response:
     return Response(204, None, headers)
 
 
-@app.route("POST", "")
+@app.route(
+    "POST",
+    "",
+    Contract(
+        "createUpload",
+        "Start a resumable upload (tus creation); the bytes follow with PATCH",
+        (
+            Reply(
+                201,
+                "Created: Location names the upload",
+                headers=(Header("Location", "/api/uploads/<id>", required=True), _OFFSET, _LENGTH, _OUT_TUS),
+            ),
+        ),
+        errors=(400, 412, 413, 429),
+        auth="bearer",
+        headers=(
+            TUS,
+            Header(
+                "Upload-Length",
+                "The video's size in bytes",
+                required=True,
+                schema={"type": "string", "pattern": "^[0-9]{1,19}$"},
+            ),
+            Header(
+                "Upload-Metadata",
+                "Comma-separated 'key base64(value)' pairs: filetype (video/*), filename, title",
+                schema={"type": "string", "maxLength": METADATA_MAX},
+            ),
+        ),
+        links={
+            201: {
+                "UploadOffset": Link("uploadOffset", FROM_LOCATION),
+                "UploadBytes": Link("uploadBytes", {**FROM_LOCATION, "header.Upload-Offset": "0"}),
+            }
+        },
+    ),
+)
 @tus
 def create(request: Request) -> Response:
     user = authenticate(request)
@@ -148,7 +215,25 @@ def create(request: Request) -> Response:
     return Response(201, None, {"Location": location, **_upload_headers(upload)})
 
 
-@app.route("HEAD", "{upload_id}")
+@app.route(
+    "HEAD",
+    "{upload_id}",
+    Contract(
+        "uploadOffset",
+        "How many bytes the server has (resume from there)",
+        (
+            Reply(
+                200,
+                "The offset and length, in headers",
+                headers=(_OFFSET, _LENGTH, _NO_STORE, _STREAM, _OUT_TUS),
+            ),
+        ),
+        errors=(404, 412),
+        auth="bearer",
+        headers=(TUS,),
+        path=UPLOAD_ID,
+    ),
+)
 @tus
 def head(request: Request, upload_id: str) -> Response:
     user = authenticate(request)
@@ -156,7 +241,37 @@ def head(request: Request, upload_id: str) -> Response:
     return Response(200, None, _upload_headers(upload))
 
 
-@app.route("PATCH", "{upload_id}")
+@app.route(
+    "PATCH",
+    "{upload_id}",
+    Contract(
+        "uploadBytes",
+        "Append bytes at Upload-Offset; the last chunk makes the stream",
+        (
+            Reply(
+                204,
+                "Appended; the new offset in Upload-Offset (and the stream's id once complete)",
+                headers=(_OFFSET, _LENGTH, _STREAM, _OUT_TUS),
+            ),
+        ),
+        errors=(404, 409, 412, 415, 503),
+        auth="bearer",
+        description=f"The body is raw video bytes ({OFFSET_TYPE}), at most {CHUNK_BYTES} a request "
+        "on Lambda; a complete upload that is not a video is refused (400) and discarded.",
+        headers=(
+            TUS,
+            Header(
+                "Upload-Offset",
+                "Where these bytes start",
+                required=True,
+                schema={"type": "string", "pattern": "^[0-9]{1,19}$"},
+            ),
+        ),
+        body_media_type=OFFSET_TYPE,
+        body_schema={"type": "string", "format": "binary", "contentMediaType": OFFSET_TYPE},
+        path=UPLOAD_ID,
+    ),
+)
 @tus
 def patch(request: Request, upload_id: str) -> Response:
     user = authenticate(request)
@@ -168,7 +283,19 @@ def patch(request: Request, upload_id: str) -> Response:
     return Response(204, None, _upload_headers(upload))
 
 
-@app.route("DELETE", "{upload_id}")
+@app.route(
+    "DELETE",
+    "{upload_id}",
+    Contract(
+        "terminateUpload",
+        "Drop an unfinished upload (tus termination)",
+        (Reply(204, "Dropped", headers=(_OUT_TUS,)),),
+        errors=(404, 409, 412),
+        auth="bearer",
+        headers=(TUS,),
+        path=UPLOAD_ID,
+    ),
+)
 @tus
 def terminate(request: Request, upload_id: str) -> Response:
     user = authenticate(request)

@@ -28,6 +28,7 @@ import contextlib
 import logging
 import os
 import stat
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,7 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tidecast.errors import DomainError, NotFound, TooLarge
 from tidecast.net.mediatypes import register_media_types
 from tidecast.runtime.apigw import build_event, response_body, response_headers
-from tidecast.runtime.errors import EdgeError, InternalError, RequestTimeout
+from tidecast.runtime.errors import EdgeError, InternalError, RequestTimeout, error_parts
 from tidecast.runtime.invoke import failure, invoke_async
 from tidecast.runtime.netlify import FUNCTIONS_PREFIX, NetlifyConfig
 from tidecast.runtime.registry import Registry
@@ -118,7 +119,14 @@ class DevServer:
             yield
             self.pool.shutdown(wait=False, cancel_futures=True)
 
-        return NoSniff(LocalDevPages(Starlette(routes=routes, lifespan=lifespan)))
+        async def unrouted(request: Request, _exc: Exception) -> Response:
+            # Only a path no route can match gets here: one holding a decoded line break, which
+            # the catch-all mount's pattern does not match. Answer it as the edge answers any 404.
+            status, body, headers = error_parts(NotFound("No route for this path"), "dev-server")
+            return JSONResponse(body, status, headers)
+
+        app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: unrouted})
+        return NoSniff(LocalDevPages(app))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -170,7 +178,7 @@ class DevServer:
         with status 404, as on Netlify, or a plain 404 when there is none.
         """
         if scope["method"] not in ("GET", "HEAD"):
-            response = _error(NotFound(f"Not found: {scope['path']}"), "static")
+            response = _error(NotFound(f"Not found: {scope['path']}"), str(uuid.uuid4()))
             return await response(scope, receive, send)
         found = self._resolve(path, canonical=not rewrite)
         if isinstance(found, _Moved):
@@ -248,29 +256,32 @@ class DevServer:
 
     async def call_function(self, request: Request, rest: str) -> Response:
         name, _, subpath = rest.partition("/")
+        # One id from the first byte: the answers given here before the function runs (413,
+        # 408, an unknown function) carry it as API Gateway's do, and the event gets the same.
+        request_id = str(uuid.uuid4())
         try:
             fn = self.registry.get(name)
         except DomainError as exc:
-            return _error(exc, "none")
+            return _error(exc, request_id)
         except Exception:  # a function that fails to import must not stop the server
             log.exception("loading function %s failed", name)
-            return _error(InternalError(f"Function {name} failed to load; see the server log"), "none")
+            return _error(InternalError(f"Function {name} failed to load; see the server log"), request_id)
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
-            return _error(_too_large(int(declared), self.max_body_bytes), "none")
+            return _error(_too_large(int(declared), self.max_body_bytes), request_id)
         body = bytearray()
         try:
             async with asyncio.timeout(self.body_timeout):
                 async for chunk in request.stream():
                     body.extend(chunk)
                     if len(body) > self.max_body_bytes:
-                        return _error(_too_large(len(body), self.max_body_bytes), "none")
+                        return _error(_too_large(len(body), self.max_body_bytes), request_id)
         except TimeoutError:
             log.info(
                 "%s %s: body not complete after %gs; 408", request.method, request.url.path, self.body_timeout
             )
             return _error(
-                RequestTimeout(f"Request body did not arrive within {self.body_timeout:g}s"), "none"
+                RequestTimeout(f"Request body did not arrive within {self.body_timeout:g}s"), request_id
             )
         except ClientDisconnect:
             log.info("%s %s: client went away before its body arrived", request.method, request.url.path)
@@ -284,6 +295,7 @@ class DevServer:
             source_ip=request.client.host if request.client else "127.0.0.1",
             subpath=subpath.strip("/") or None,
             function_name=name,
+            request_id=request_id,
         )
         reply = await invoke_async(fn, event, self.pool)
         content = response_body(reply) if request.method != "HEAD" else b""

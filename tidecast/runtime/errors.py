@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from tidecast import errors
-from tidecast.net.status import domain_status
+from tidecast.net.status import STATUS, domain_status
 
 #: WWW-Authenticate on every 401 (RFC 9110 15.5.2 requires one; RFC 6750 names the scheme).
 CHALLENGE = 'Bearer realm="tidecast"'
@@ -95,3 +95,25 @@ def error_parts(exc: BaseException, request_id: str) -> tuple[int, dict[str, Any
     if status == 401:
         headers["WWW-Authenticate"] = CHALLENGE
     return status, body, headers
+
+
+def _error_codes() -> dict[int, str]:
+    """Each error status and the one code the edge answers it with."""
+    codes: dict[int, str] = {}
+    edge: list[type[EdgeError]] = [EdgeError, *_subclasses(EdgeError)]
+    pairs: list[tuple[int, str]] = [*STATUS.values(), *((cls.status, cls.code) for cls in edge)]
+    for status, code in pairs:
+        if codes.setdefault(status, code) != code:
+            raise RuntimeError(f"status {status} has two codes: {codes[status]} and {code}")
+    return codes
+
+
+def _subclasses(cls: type[EdgeError]) -> list[type[EdgeError]]:
+    found: list[type[EdgeError]] = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+#: status -> code, for the published contract (tidecast/runtime/openapi.py).
+ERROR_CODES = _error_codes()

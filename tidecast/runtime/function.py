@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tidecast.errors import NotFound
+from tidecast.runtime.contract import Contract
 from tidecast.runtime.errors import MethodNotAllowed, is_expected
 from tidecast.runtime.request import Request
 from tidecast.runtime.responses import Response, error_response
@@ -44,6 +45,12 @@ class Route:
     methods: frozenset[str]
     segments: tuple[str, ...]
     endpoint: RouteHandler
+    #: What the route takes and answers (tidecast/runtime/contract.py), for the OpenAPI document.
+    contract: Contract | None = None
+
+    @property
+    def pattern(self) -> str:
+        return "/".join(self.segments)
 
     def match(self, parts: list[str]) -> dict[str, str] | None:
         if len(parts) != len(self.segments):
@@ -67,8 +74,11 @@ class Function:
         services: Callable[[], Services] | None = None,
         timeout: float | None = None,
         max_body_bytes: int | None = None,
+        public_path: str | None = None,
     ) -> None:
         self.name = name
+        #: Where the site exposes the function (netlify.toml sends /api/* to functions).
+        self.public_path = public_path or f"/api/{name}"
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
         self.routes: list[Route] = []
@@ -96,12 +106,14 @@ class Function:
     def settings(self) -> Settings:
         return self.services.settings
 
-    def route(self, methods: str | list[str], pattern: str = "") -> Callable[[RouteHandler], RouteHandler]:
+    def route(
+        self, methods: str | list[str], pattern: str = "", contract: Contract | None = None
+    ) -> Callable[[RouteHandler], RouteHandler]:
         wanted = frozenset(m.upper() for m in ([methods] if isinstance(methods, str) else methods))
         segments = tuple(s for s in pattern.strip("/").split("/") if s)
 
         def register(endpoint: RouteHandler) -> RouteHandler:
-            self.routes.append(Route(wanted, segments, endpoint))
+            self.routes.append(Route(wanted, segments, endpoint, contract))
             return endpoint
 
         return register

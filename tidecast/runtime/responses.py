@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from tidecast.runtime.errors import error_parts
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -50,8 +52,14 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 
 
 def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """The reference's success body: {"success": true, "data": ...}."""
-    return json_response({"success": True, "data": data}, status, headers)
+    """The reference's success body: {"success": true, "data": ...}; a model is rendered here,
+    at the edge, by its declared fields (camelCase, as the reference's JSON is)."""
+    return json_response({"success": True, "data": render(data)}, status, headers)
+
+
+def render(data: Any) -> Any:
+    """JSON-ready data: a pydantic model dumped by its declaration, anything else as it is."""
+    return data.model_dump(mode="json") if isinstance(data, BaseModel) else data
 
 
 def error_response(exc: BaseException, request_id: str) -> Response:

@@ -1,0 +1,34 @@
+"""`tidecast api openapi [--check]`: the committed OpenAPI document, written or checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tidecast.cli import common
+
+api_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The API's published contract.")
+
+#: Committed at the repository root, beside netlify.toml.
+DOCUMENT = "openapi.json"
+
+
+@api_app.command("openapi")
+def openapi(
+    check: Annotated[bool, typer.Option(help="Fail if the committed file differs; write nothing.")] = False,
+    path: Annotated[Path, typer.Option(help="The file to write or check.")] = Path(DOCUMENT),
+) -> None:
+    """Write openapi.json from the functions' route contracts (or check it is up to date)."""
+    from tidecast.functions.openapi import document_text
+
+    fresh = document_text()
+    if check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != fresh:
+            raise common.fail(f"tidecast: {path} is out of date; run `tidecast api openapi` and commit it")
+        typer.echo(f"{path} is up to date")
+        return
+    path.write_text(fresh, encoding="utf-8")
+    typer.echo(f"wrote {path}")
