@@ -238,7 +238,7 @@ class Tidecast:
         timeout: float | None = None,
         seen: Callable[[Stream], None] | None = None,
     ) -> Stream:
-        """The stream once it is `ready`; ApiError-free TidecastError if it `failed` (its reason)
+        """The stream once it is `ready`; a TidecastError if it `failed` (with its reason)
         or `timeout` seconds pass. `seen` gets each state read on the way."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
