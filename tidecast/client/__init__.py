@@ -12,13 +12,14 @@ never edited by hand: `tidecast api client` remakes it); its methods return the 
 models and raise ApiError (status, `error`, `code`) or Unreachable, both TidecastError.
 """
 
-from tidecast.client._client import CHUNK_BYTES, Tidecast
+from tidecast.client._client import CHUNK_BYTES, VIDEO_TYPES, Tidecast
 from tidecast.client._errors import ApiError, TidecastError, Unreachable
 from tidecast.client._generated.models import Me, Playback, PublicUser, Stream, Wallet
 from tidecast.client._siwe import RefusedToSign
 
 __all__ = [
     "CHUNK_BYTES",
+    "VIDEO_TYPES",
     "ApiError",
     "Me",
     "Playback",

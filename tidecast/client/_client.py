@@ -13,7 +13,7 @@ import base64
 import io
 import mimetypes
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
@@ -162,14 +162,20 @@ class Tidecast:
         answer = self._ok(lambda: me.sync_detailed(client=self._logged_in()))
         return _model(answer, MeResponse200).data
 
-    def link_wallet(self, private_key: str) -> Wallet:
+    def link_wallet(self, private_key: str, *, chain_ids: Collection[int] | None = None) -> Wallet:
         """Link the wallet of `private_key` to this account by Sign-In with Ethereum: the
-        platform writes the message, it is checked and signed here, the platform verifies."""
+        platform writes the message, it is checked and signed here, the platform verifies.
+        With `chain_ids`, a message for any other chain is refused before anything is signed
+        (the CLI's demo keys are for development chains only)."""
         signer = _siwe.account(private_key)
         address = str(signer.address)
         body = NonceBody(purpose="link", address=address)
         answer = self._ok(lambda: wallet_nonce.sync_detailed(client=self._logged_in(), body=body), 201)
         nonce = _model(answer, WalletNonceResponse201).data
+        if chain_ids is not None and nonce.chain_id not in chain_ids:
+            raise _siwe.RefusedToSign(
+                f"the platform is on chain {nonce.chain_id}, not one of {sorted(chain_ids)}; not signing"
+            )
         message = nonce.message if isinstance(nonce.message, str) else ""
         _siwe.check(message, domain=nonce.domain, address=address, purpose="link")
         signed = SignedBody(message=message, signature=_siwe.sign(signer, message))
