@@ -17,8 +17,8 @@ import pytest
 
 from tests.support.platform import Platform, running_platform
 from tests.support.uploads import make_video
-from tidecast.chain.devnet import demo_accounts
-from tidecast.client import ApiError, Stream, Tidecast
+from tidecast.chain.devnet import EMBEDDED_CHAIN_ID, demo_accounts
+from tidecast.client import ApiError, RefusedToSign, Stream, Tidecast
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "sdk_example.py"
@@ -145,3 +145,16 @@ def test_a_wallet_links_by_sign_in_with_ethereum(platform: Platform, clip: tuple
         assert [w.address for w in tc.me().wallets] == [demo.address]
         with pytest.raises(ValueError, match="not a private key"):
             tc.link_wallet("0x1234")
+
+
+def test_a_wallet_is_not_linked_for_a_chain_the_caller_did_not_allow(
+    platform: Platform, clip: tuple[Path, Stream]
+) -> None:
+    demo = demo_accounts(4)[3]  # a public key: the CLI signs with one only for development chains
+    with Tidecast(platform.base) as tc:
+        tc.login(NAME, PASSWORD)
+        before = [w.address for w in tc.me().wallets]
+        with pytest.raises(RefusedToSign, match="not one of \\[1\\]"):
+            tc.link_wallet(str(demo.private_key), chain_ids={1})
+        assert [w.address for w in tc.me().wallets] == before  # nothing was signed or linked
+        assert tc.link_wallet(str(demo.private_key), chain_ids={EMBEDDED_CHAIN_ID}).address == demo.address
