@@ -6,8 +6,10 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 # What runs tidecast (requirements.lock) and, for tests only, the tools (requirements-dev.lock).
 RUNTIME := $(VENV)/.runtime-installed
 DEVTOOLS := $(VENV)/.dev-installed
+# openapi-python-client in an environment of its own (it pins typer below tidecast's).
+CODEGEN := $(VENV)/codegen/.installed
 
-.PHONY: dev test setup setup-dev system-deps lint typecheck docs contracts vendor bench clean
+.PHONY: dev test setup setup-dev system-deps lint typecheck docs contracts client vendor bench clean
 
 # pip says nothing while it works (--quiet), so each long step says what it is doing first: the
 # first `make dev` on a fresh machine spends a minute or two here.
@@ -25,6 +27,11 @@ $(DEVTOOLS): $(RUNTIME) requirements-dev.lock
 	$(PIP) -r requirements.lock -r requirements-dev.lock
 	@touch $(DEVTOOLS)
 
+$(CODEGEN): requirements-codegen.lock
+	@test -x $(VENV)/codegen/bin/python || $(PYTHON) -m venv $(VENV)/codegen
+	$(VENV)/codegen/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-codegen.lock
+	@touch $(CODEGEN)
+
 # Node tools for the tests (Anvil, a real Ethereum node; ethers.js), exactly as package-lock.json
 # pins them. Install scripts are skipped: Anvil's binary ships in its platform package.
 node_modules/.installed: package.json package-lock.json
@@ -36,7 +43,7 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(RUNTIME)
 
-setup-dev: $(DEVTOOLS) node_modules/.installed
+setup-dev: $(DEVTOOLS) $(CODEGEN) node_modules/.installed
 
 dev: setup
 	@echo "make: starting the dev server (tidecast dev): migrating the database, the chain, IPFS and mail come up first"
@@ -58,6 +65,11 @@ typecheck: setup-dev
 contracts: setup-dev
 	$(BIN)/python -m tidecast.chain.compile
 	$(BIN)/python -m tidecast.chain.browser
+
+# Generate the Python client (tidecast/client/_generated) from openapi.json with the pinned
+# openapi-python-client; tests/unit/test_client_generated.py fails while it differs from a fresh one.
+client: setup-dev
+	$(BIN)/tidecast api client
 
 # hls.js (the site's HLS player) and ethers (the pages' wallet and contract client, its ES module
 # build) are committed under public/vendor/ so that `make dev` (which runs no npm) and any static

@@ -1,7 +1,9 @@
-"""`tidecast api openapi [--check]`: the committed OpenAPI document, written or checked."""
+"""`tidecast api openapi [--check]`: the committed OpenAPI document, written or checked; and
+`tidecast api client [--check]`: the Python client generated from it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -32,3 +34,32 @@ def openapi(
         return
     path.write_text(fresh, encoding="utf-8")
     typer.echo(f"wrote {path}")
+
+
+@api_app.command("client")
+def client(
+    check: Annotated[
+        bool, typer.Option(help="Fail if the committed client differs from a generation; write nothing.")
+    ] = False,
+    document: Annotated[Path, typer.Option(help="The OpenAPI document to generate from.")] = Path(DOCUMENT),
+) -> None:
+    """Generate tidecast/client/_generated from openapi.json with the pinned openapi-python-client
+    (or check it is up to date)."""
+    from tidecast.client import codegen
+
+    if not document.exists():
+        raise common.fail(f"tidecast: {document} not found; run this at the repository's root")
+    try:
+        if check:
+            drift = codegen.check(document)
+            if drift:
+                raise common.fail(
+                    "tidecast: the generated client is out of date; run `tidecast api client`, commit it:\n"
+                    + "\n".join(f"  {line}" for line in drift)
+                )
+            typer.echo(f"{os.path.relpath(codegen.PACKAGE)} is up to date")
+            return
+        codegen.write(document)
+    except (codegen.GeneratorMissing, codegen.GeneratorFailed) as exc:
+        raise common.fail(f"tidecast: {exc}") from None
+    typer.echo(f"wrote {os.path.relpath(codegen.PACKAGE)}")

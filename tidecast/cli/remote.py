@@ -1,8 +1,8 @@
 """What the commands that talk to a running platform share (`tidecast upload`, `tidecast wallet`):
-its address, the login token, and the platform's errors said in one line.
+its address, the login token, and the typed client (tidecast.client) they call it through.
 
-These commands are HTTP clients of the platform's public API, as a browser or a script is; they
-never open its database. The address is `--url` (or TIDECAST_URL; default the dev server's
+These commands are clients of the platform's public API, as a browser or a script is; they never
+open its database. The address is `--url` (or TIDECAST_URL; default the dev server's
 http://localhost:8888) and the login token `--token` (or TIDECAST_TOKEN): a login token lives a
 day and is what `curl -H "Authorization: Bearer …"` sends anyway, unlike a private key, which
 these commands take only from an environment variable or a file.
@@ -10,14 +10,16 @@ these commands take only from an environment variable or a file.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tidecast.cli import common
 
 if TYPE_CHECKING:
-    import httpx
+    from tidecast.client import Tidecast
 
 Url = Annotated[
     str,
@@ -30,49 +32,22 @@ Token = Annotated[
 DEFAULT_URL = "http://localhost:8888"
 
 
-def client(url: str, token: str | None = None, timeout: float = 60) -> httpx.Client:
-    import httpx
-
-    if not url.startswith(("http://", "https://")):
-        raise common.fail(f"tidecast: --url must be an http:// or https:// address, not {url[:80]!r}")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)
-
-
-def request(
-    http: httpx.Client, method: str, path: str, *, expect: tuple[int, ...], **kw: Any
-) -> httpx.Response:
-    """`method path`, answered with one of `expect`; otherwise exit 1 with what the platform
-    said (its `error` and `code`, and the request id to find in its log), or that it did not
-    answer at all."""
-    import httpx
+@contextmanager
+def platform(url: str, token: str, *, timeout: float = 60) -> Iterator[Tidecast]:
+    """The platform at `url` as the account of `token`; whatever it answers that is not what was
+    asked (its `{error, code}` with the request id, or no answer at all) exits 1 in one line."""
+    from tidecast.client import Tidecast, TidecastError, Unreachable
 
     try:
-        reply = http.request(method, path, **kw)
-    except httpx.TransportError as exc:
+        client = Tidecast(url, token or None, timeout=timeout)
+    except ValueError as exc:
+        raise common.fail(f"tidecast: --url: {exc}") from None
+    try:
+        with client:
+            yield client
+    except Unreachable as exc:
         raise common.fail(
-            f"tidecast: {http.base_url} does not answer ({exc}); is `make dev` running?", code=1
+            f"tidecast: {url} does not answer ({exc.__cause__ or exc}); is `make dev` running?", code=1
         ) from None
-    if reply.status_code not in expect:
-        raise common.fail(f"tidecast: {method} {path}: {describe(reply)}", code=1)
-    return reply
-
-
-def describe(reply: httpx.Response) -> str:
-    """An error answer in one line: status, the platform's message and code, the request id."""
-    try:
-        body = reply.json()
-    except ValueError:
-        body = None
-    said = (
-        f"{body.get('error')} ({body.get('code')})"
-        if isinstance(body, dict) and "error" in body
-        else reply.text.strip()[:200] or reply.reason_phrase
-    )
-    request_id = reply.headers.get("x-request-id")
-    return f"HTTP {reply.status_code}: {said}" + (f" [request {request_id}]" if request_id else "")
-
-
-def data(reply: httpx.Response) -> Any:
-    """The `data` of a `{"success": true, "data": …}` answer."""
-    return reply.json()["data"]
+    except TidecastError as exc:
+        raise common.fail(f"tidecast: {exc}", code=1) from None

@@ -1,11 +1,9 @@
-"""`tidecast upload FILE`: a video of any size into a running platform, as a tus client.
+"""`tidecast upload FILE`: a video of any size into a running platform, through tidecast.client.
 
-tus 1.0 (core and creation) in a few requests: POST declares the length and metadata, then
+The client speaks tus 1.0 (core and creation): POST declares the length and metadata, then
 PATCH sends the file in chunks of at most 4 MiB (what one Lambda payload holds: one PATCH of
-the whole file is a 413 past 6 MB), each at the offset the server last acknowledged. A chunk
-whose connection drops is resumed from the offset a HEAD reports. It is hand-written rather
-than tuspy because tuspy is a test tool here (requirements-dev.lock), not a runtime
-dependency, and these ~100 lines of httpx are all `make dev`'s users need.
+the whole file is a 413 past 6 MB), each at the offset the server last acknowledged; a chunk
+whose connection drops is resumed from the offset a HEAD reports.
 
 stdout gets the stream's id alone, so `STREAM=$(tidecast upload clip.mp4 --wait)` works;
 progress goes to stderr. `--wait` follows the stream until it is `ready` (exit 0) or
@@ -14,42 +12,21 @@ progress goes to stderr. `--wait` follows the stream until it is `ready` (exit 0
 
 from __future__ import annotations
 
-import base64
 import mimetypes
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tidecast.cli import common, remote
 
 if TYPE_CHECKING:
-    import httpx
-
-TUS = {"Tus-Resumable": "1.0.0"}
-CHUNK_BYTES = 4 * 1024 * 1024
-RESUME_ATTEMPTS = 5
-#: Containers mimetypes may not know on a machine without /etc/mime.types.
-VIDEO_TYPES = {
-    ".mp4": "video/mp4",
-    ".m4v": "video/mp4",
-    ".mov": "video/quicktime",
-    ".mkv": "video/x-matroska",
-    ".webm": "video/webm",
-    ".avi": "video/x-msvideo",
-    ".ts": "video/mp2t",
-    ".ogv": "video/ogg",
-    ".flv": "video/x-flv",
-    ".3gp": "video/3gpp",
-}
-
-
-def _metadata(pairs: dict[str, str]) -> str:
-    return ",".join(f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in pairs.items())
+    from tidecast.client import Stream
 
 
 def _filetype(path: Path, given: str | None) -> str:
+    from tidecast.client import VIDEO_TYPES
+
     filetype = given or VIDEO_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or ""
     if not filetype.startswith("video/"):
         raise common.fail(
@@ -58,60 +35,24 @@ def _filetype(path: Path, given: str | None) -> str:
     return filetype
 
 
-def _send(
-    http: httpx.Client, location: str, source: BinaryIO, offset: int, size: int, chunk: int
-) -> str | None:
-    """PATCH from `offset` to the end; the stream id the last chunk answers."""
-    import httpx
-
-    attempts = 0
-    while True:
-        source.seek(offset)
-        body = source.read(chunk)
-        headers = {**TUS, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"}
-        try:
-            reply = http.patch(location, content=body, headers=headers)
-        except httpx.TransportError as exc:
-            attempts += 1
-            if attempts > RESUME_ATTEMPTS:
-                raise common.fail(
-                    f"tidecast: the upload stopped at byte {offset} of {size}: {exc}", code=1
-                ) from None
-            time.sleep(min(2**attempts, 30))
-            head = remote.request(http, "HEAD", location, expect=(200,), headers=TUS)
-            offset = int(head.headers["Upload-Offset"])  # what the server kept of the lost chunk
-            continue
-        if reply.status_code != 204:
-            raise common.fail(
-                f"tidecast: PATCH {location} at byte {offset}: {remote.describe(reply)}", code=1
-            )
-        attempts = 0
-        offset = int(reply.headers["Upload-Offset"])
-        typer.echo(f"\rsent {offset * 100 // size}% ({offset} of {size} bytes)", err=True, nl=offset >= size)
-        if offset >= size:
-            stream_id: str | None = reply.headers.get("Tidecast-Stream-Id")
-            return stream_id
+def _sent(offset: int, size: int) -> None:
+    typer.echo(f"\rsent {offset * 100 // size}% ({offset} of {size} bytes)", err=True, nl=offset >= size)
 
 
-def _wait(http: httpx.Client, stream_id: str, poll: float) -> None:
-    """Follow the stream until it is ready (return) or failed (exit 1 with its reason)."""
-    said = ""
-    while True:
-        stream = remote.data(remote.request(http, "GET", f"/api/streams/{stream_id}", expect=(200,)))
-        status = stream["status"]
-        if status == "ready":
-            typer.echo(f"stream {stream_id} is ready ({stream.get('duration')} s)", err=True)
-            return
-        if status == "failed":
-            raise common.fail(f"tidecast: stream {stream_id} failed: {stream.get('error')}", code=1)
-        eta = stream.get("etaSeconds")
-        now = f"stream {stream_id}: {status} {stream.get('progress') or 0}%" + (
-            f", about {eta} s left" if eta is not None else ""
+class _Said:
+    """Each state of the stream while it is waited for, said once."""
+
+    def __init__(self) -> None:
+        self.last = ""
+
+    def __call__(self, stream: Stream) -> None:
+        eta = stream.eta_seconds
+        now = f"stream {stream.id}: {stream.status} {stream.progress or 0:g}%" + (
+            f", about {eta:.0f} s left" if eta is not None else ""
         )
-        if now != said:
+        if now != self.last and stream.status not in ("ready", "failed"):
             typer.echo(now, err=True)
-            said = now
-        time.sleep(poll)
+            self.last = now
 
 
 def upload(
@@ -129,22 +70,14 @@ def upload(
     login token is given; print the stream's id."""
     if not token:
         raise common.fail("tidecast: uploading needs a login token: --token or TIDECAST_TOKEN")
-    size = file.stat().st_size
-    if size == 0:
+    if file.stat().st_size == 0:
         raise common.fail(f"tidecast: {file} is empty")
-    metadata = {"filename": file.name, "filetype": _filetype(file, type_), "title": title or file.stem}
-    with remote.client(url, token) as http:
-        created = remote.request(
-            http,
-            "POST",
-            "/api/uploads",
-            expect=(201,),
-            headers={**TUS, "Upload-Length": str(size), "Upload-Metadata": _metadata(metadata)},
+    filetype = _filetype(file, type_)
+    with remote.platform(url, token) as platform:
+        stream_id = platform.upload(
+            file, title or file.stem, filetype=filetype, chunk=chunk_mib * 1024 * 1024, progress=_sent
         )
-        with file.open("rb") as source:
-            stream_id = _send(http, created.headers["Location"], source, 0, size, chunk_mib * 1024 * 1024)
-        if not stream_id:
-            raise common.fail("tidecast: the upload completed but the server named no stream", code=1)
         typer.echo(stream_id)
         if wait:
-            _wait(http, stream_id, poll=1.0)
+            stream = platform.wait_ready(stream_id, seen=_Said())
+            typer.echo(f"stream {stream_id} is ready ({stream.duration} s)", err=True)

@@ -54,8 +54,13 @@ METADATA_MAX = 4096
 
 Endpoint = Callable[..., Response]
 
+# A one-value enum, not `const`: the same JSON Schema, and the form openapi-python-client accepts
+# in a header (it refuses a Literal there and drops the whole operation).
 TUS = Header(
-    "Tus-Resumable", f"The tus protocol version: {TUS_VERSION}", required=True, schema={"const": TUS_VERSION}
+    "Tus-Resumable",
+    f"The tus protocol version: {TUS_VERSION}",
+    required=True,
+    schema={"type": "string", "enum": [TUS_VERSION]},
 )
 _OUT_TUS = Header("Tus-Resumable", "The tus protocol version", required=True)
 _OFFSET = Header("Upload-Offset", "Bytes received so far", required=True)

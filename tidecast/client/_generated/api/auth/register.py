@@ -1,0 +1,208 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_400 import Error400
+from ...models.error_408 import Error408
+from ...models.error_409 import Error409
+from ...models.error_413 import Error413
+from ...models.error_429 import Error429
+from ...models.error_500 import Error500
+from ...models.error_504 import Error504
+from ...models.register_body import RegisterBody
+from ...models.register_response_202 import RegisterResponse202
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: RegisterBody,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/auth/register",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error400 | Error408 | Error409 | Error413 | Error429 | Error500 | Error504 | RegisterResponse202 | None:
+    if response.status_code == 202:
+        response_202 = RegisterResponse202.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = Error400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 408:
+        response_408 = Error408.from_dict(response.json())
+
+        return response_408
+
+    if response.status_code == 409:
+        response_409 = Error409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error413.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 429:
+        response_429 = Error429.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Error500.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 504:
+        response_504 = Error504.from_dict(response.json())
+
+        return response_504
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    Error400 | Error408 | Error409 | Error413 | Error429 | Error500 | Error504 | RegisterResponse202
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RegisterBody,
+) -> Response[
+    Error400 | Error408 | Error409 | Error413 | Error429 | Error500 | Error504 | RegisterResponse202
+]:
+    """Create an account (a verification mail follows)
+
+    Args:
+        body (RegisterBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error400 | Error408 | Error409 | Error413 | Error429 | Error500 | Error504 | RegisterResponse202]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RegisterBody,
+) -> Error400 | Error408 | Error409 | Error413 | Error429 | Error500 | Error504 | RegisterResponse202 | None:
+    """Create an account (a verification mail follows)
+
+    Args:
+        body (RegisterBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error400 | Error408 | Error409 | Error413 | Error429 | Error500 | Error504 | RegisterResponse202
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RegisterBody,
+) -> Response[
+    Error400 | Error408 | Error409 | Error413 | Error429 | Error500 | Error504 | RegisterResponse202
+]:
+    """Create an account (a verification mail follows)
+
+    Args:
+        body (RegisterBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error400 | Error408 | Error409 | Error413 | Error429 | Error500 | Error504 | RegisterResponse202]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: RegisterBody,
+) -> Error400 | Error408 | Error409 | Error413 | Error429 | Error500 | Error504 | RegisterResponse202 | None:
+    """Create an account (a verification mail follows)
+
+    Args:
+        body (RegisterBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error400 | Error408 | Error409 | Error413 | Error429 | Error500 | Error504 | RegisterResponse202
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,161 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .claims import Claims
+from .config import Config
+from .creator import Creator
+from .delete_stream_response_200 import DeleteStreamResponse200
+from .deleted import Deleted
+from .domain_712 import Domain712
+from .email_body import EmailBody
+from .error_400 import Error400
+from .error_401 import Error401
+from .error_402 import Error402
+from .error_403 import Error403
+from .error_404 import Error404
+from .error_408 import Error408
+from .error_409 import Error409
+from .error_412 import Error412
+from .error_413 import Error413
+from .error_415 import Error415
+from .error_429 import Error429
+from .error_500 import Error500
+from .error_503 import Error503
+from .error_504 import Error504
+from .forgot_password_response_202 import ForgotPasswordResponse202
+from .gas import Gas
+from .get_payment_stream_response_200 import GetPaymentStreamResponse200
+from .get_stream_response_200 import GetStreamResponse200
+from .list_streams_response_200 import ListStreamsResponse200
+from .login import Login
+from .login_body import LoginBody
+from .me import Me
+from .me_response_200 import MeResponse200
+from .mine import Mine
+from .my_payments_response_200 import MyPaymentsResponse200
+from .no_body import NoBody
+from .nonce import Nonce
+from .nonce_body import NonceBody
+from .nonce_body_purpose import NonceBodyPurpose
+from .nonce_purpose import NoncePurpose
+from .notice import Notice
+from .openapi_response_200 import OpenapiResponse200
+from .patch_body import PatchBody
+from .patch_stream_response_200 import PatchStreamResponse200
+from .payment_config_response_200 import PaymentConfigResponse200
+from .payment_domain import PaymentDomain
+from .payment_domain_response_200 import PaymentDomainResponse200
+from .payment_domain_types import PaymentDomainTypes
+from .payment_status_response_200 import PaymentStatusResponse200
+from .payment_stream import PaymentStream
+from .playback import Playback
+from .playback_body import PlaybackBody
+from .playback_payment import PlaybackPayment
+from .public_user import PublicUser
+from .register_body import RegisterBody
+from .register_response_202 import RegisterResponse202
+from .registered import Registered
+from .resend_verification_response_202 import ResendVerificationResponse202
+from .reset_body import ResetBody
+from .reset_password_response_200 import ResetPasswordResponse200
+from .signed_body import SignedBody
+from .start_playback_response_200 import StartPlaybackResponse200
+from .status import Status
+from .status_body import StatusBody
+from .status_filter import StatusFilter
+from .stream import Stream
+from .stream_page import StreamPage
+from .stream_status import StreamStatus
+from .token_body import TokenBody
+from .token_info import TokenInfo
+from .tus_resumable import TusResumable
+from .typed_field import TypedField
+from .unsubscribe_response_200 import UnsubscribeResponse200
+from .unsubscribed import Unsubscribed
+from .user import User
+from .variant import Variant
+from .verify_email_response_200 import VerifyEmailResponse200
+from .verify_token_response_200 import VerifyTokenResponse200
+from .wallet import Wallet
+from .wallet_link_response_200 import WalletLinkResponse200
+from .wallet_nonce_response_201 import WalletNonceResponse201
+
+__all__ = (
+    "Claims",
+    "Config",
+    "Creator",
+    "DeleteStreamResponse200",
+    "Deleted",
+    "Domain712",
+    "EmailBody",
+    "Error400",
+    "Error401",
+    "Error402",
+    "Error403",
+    "Error404",
+    "Error408",
+    "Error409",
+    "Error412",
+    "Error413",
+    "Error415",
+    "Error429",
+    "Error500",
+    "Error503",
+    "Error504",
+    "ForgotPasswordResponse202",
+    "Gas",
+    "GetPaymentStreamResponse200",
+    "GetStreamResponse200",
+    "ListStreamsResponse200",
+    "Login",
+    "LoginBody",
+    "Me",
+    "MeResponse200",
+    "Mine",
+    "MyPaymentsResponse200",
+    "NoBody",
+    "Nonce",
+    "NonceBody",
+    "NonceBodyPurpose",
+    "NoncePurpose",
+    "Notice",
+    "OpenapiResponse200",
+    "PatchBody",
+    "PatchStreamResponse200",
+    "PaymentConfigResponse200",
+    "PaymentDomain",
+    "PaymentDomainResponse200",
+    "PaymentDomainTypes",
+    "PaymentStatusResponse200",
+    "PaymentStream",
+    "Playback",
+    "PlaybackBody",
+    "PlaybackPayment",
+    "PublicUser",
+    "RegisterBody",
+    "RegisterResponse202",
+    "Registered",
+    "ResendVerificationResponse202",
+    "ResetBody",
+    "ResetPasswordResponse200",
+    "SignedBody",
+    "StartPlaybackResponse200",
+    "Status",
+    "StatusBody",
+    "StatusFilter",
+    "Stream",
+    "StreamPage",
+    "StreamStatus",
+    "TokenBody",
+    "TokenInfo",
+    "TusResumable",
+    "TypedField",
+    "UnsubscribeResponse200",
+    "Unsubscribed",
+    "User",
+    "Variant",
+    "VerifyEmailResponse200",
+    "VerifyTokenResponse200",
+    "Wallet",
+    "WalletLinkResponse200",
+    "WalletNonceResponse201",
+)

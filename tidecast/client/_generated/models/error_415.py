@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+T = TypeVar("T", bound="Error415")
+
+
+@_attrs_define
+class Error415:
+    """The error envelope of a 415: `code` is always UNSUPPORTED_MEDIA_TYPE
+
+    Attributes:
+        success (Literal[False]):
+        error (str): What went wrong, for people
+        code (Literal['UNSUPPORTED_MEDIA_TYPE']):
+    """
+
+    success: Literal[False]
+    error: str
+    code: Literal["UNSUPPORTED_MEDIA_TYPE"]
+
+    def to_dict(self) -> dict[str, Any]:
+        success = self.success
+
+        error = self.error
+
+        code = self.code
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "success": success,
+                "error": error,
+                "code": code,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        success = cast(Literal[False], d.pop("success"))
+        if success:
+            raise ValueError(f"success must match const False, got '{success}'")
+
+        error = d.pop("error")
+
+        code = cast(Literal["UNSUPPORTED_MEDIA_TYPE"], d.pop("code"))
+        if code != "UNSUPPORTED_MEDIA_TYPE":
+            raise ValueError(f"code must match const 'UNSUPPORTED_MEDIA_TYPE', got '{code}'")
+
+        error_415 = cls(
+            success=success,
+            error=error,
+            code=code,
+        )
+
+        return error_415

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+if TYPE_CHECKING:
+    from ..models.notice import Notice
+
+
+T = TypeVar("T", bound="ForgotPasswordResponse202")
+
+
+@_attrs_define
+class ForgotPasswordResponse202:
+    """
+    Attributes:
+        success (Literal[True]):
+        data (Notice):
+    """
+
+    success: Literal[True]
+    data: Notice
+
+    def to_dict(self) -> dict[str, Any]:
+        success = self.success
+
+        data = self.data.to_dict()
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "success": success,
+                "data": data,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.notice import Notice
+
+        d = dict(src_dict)
+        success = cast(Literal[True], d.pop("success"))
+        if not success:
+            raise ValueError(f"success must match const True, got '{success}'")
+
+        data = Notice.from_dict(d.pop("data"))
+
+        forgot_password_response_202 = cls(
+            success=success,
+            data=data,
+        )
+
+        return forgot_password_response_202

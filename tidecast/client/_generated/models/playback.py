@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+if TYPE_CHECKING:
+    from ..models.playback_payment import PlaybackPayment
+
+
+T = TypeVar("T", bound="Playback")
+
+
+@_attrs_define
+class Playback:
+    """
+    Attributes:
+        token (str): A playback token: the Bearer of GET /api/keys/{streamId}/{period}
+        expires_at (str):
+        expires_in (int):
+        key_period_seconds (float | None):
+        free (bool):
+        reason (None | str):
+        payment (None | PlaybackPayment):
+    """
+
+    token: str
+    expires_at: str
+    expires_in: int
+    key_period_seconds: float | None
+    free: bool
+    reason: str | None
+    payment: PlaybackPayment | None
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.playback_payment import PlaybackPayment
+
+        token = self.token
+
+        expires_at = self.expires_at
+
+        expires_in = self.expires_in
+
+        key_period_seconds: float | None
+        key_period_seconds = self.key_period_seconds
+
+        free = self.free
+
+        reason: str | None
+        reason = self.reason
+
+        payment: dict[str, Any] | None
+        if isinstance(self.payment, PlaybackPayment):
+            payment = self.payment.to_dict()
+        else:
+            payment = self.payment
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "token": token,
+                "expiresAt": expires_at,
+                "expiresIn": expires_in,
+                "keyPeriodSeconds": key_period_seconds,
+                "free": free,
+                "reason": reason,
+                "payment": payment,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.playback_payment import PlaybackPayment
+
+        d = dict(src_dict)
+        token = d.pop("token")
+
+        expires_at = d.pop("expiresAt")
+
+        expires_in = d.pop("expiresIn")
+
+        def _parse_key_period_seconds(data: object) -> float | None:
+            if data is None:
+                return data
+            return cast(float | None, data)
+
+        key_period_seconds = _parse_key_period_seconds(d.pop("keyPeriodSeconds"))
+
+        free = d.pop("free")
+
+        def _parse_reason(data: object) -> str | None:
+            if data is None:
+                return data
+            return cast(str | None, data)
+
+        reason = _parse_reason(d.pop("reason"))
+
+        def _parse_payment(data: object) -> PlaybackPayment | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                payment_type_0 = PlaybackPayment.from_dict(data)
+
+                return payment_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(PlaybackPayment | None, data)
+
+        payment = _parse_payment(d.pop("payment"))
+
+        playback = cls(
+            token=token,
+            expires_at=expires_at,
+            expires_in=expires_in,
+            key_period_seconds=key_period_seconds,
+            free=free,
+            reason=reason,
+            payment=payment,
+        )
+
+        return playback
