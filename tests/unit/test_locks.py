@@ -41,7 +41,8 @@ def test_runtime_lock_has_the_runtime_and_no_tools() -> None:
 
 def test_node_tools_are_pinned_exactly_and_locked() -> None:
     """Anvil, ethers.js and js-ipfs for the tests, hls.js and ethers for the site's vendored
-    copies, and axe-core for the accessibility checks the browser tests run:
+    copies, axe-core for the accessibility checks the browser tests run, and Swagger UI for the
+    site's API reference page:
     exact versions, the same in the lock,
     Anvil's platform packages all named in it (npm ci refuses a lock that misses one), and
     js-ipfs's overrides for Node 20 applied (no URL dependency left for npm ci to fetch)."""
@@ -54,6 +55,7 @@ def test_node_tools_are_pinned_exactly_and_locked() -> None:
         "ethers": "6.17.0",
         "hls.js": "1.7.4",
         "ipfs": "0.66.1",
+        "swagger-ui-dist": "5.35.0",
     }
     overrides = {"mortice": "3.0.6", "@multiformats/mafmt": "11.1.0", "headless": "1.2.0"}
     assert package["overrides"] == overrides
@@ -64,6 +66,7 @@ def test_node_tools_are_pinned_exactly_and_locked() -> None:
     assert lock["node_modules/ethers"]["version"] == "6.17.0"
     assert lock["node_modules/ipfs"]["version"] == "0.66.1"
     assert lock["node_modules/hls.js"]["version"] == "1.7.4"
+    assert lock["node_modules/swagger-ui-dist"]["version"] == "5.35.0"
     for name, version in overrides.items():
         copies = [v for k, v in lock.items() if f"/{k}".endswith(f"/node_modules/{name}")]
         assert copies and all(c["version"] == version for c in copies), name
