@@ -20,8 +20,7 @@ import pytest
 from tests.support.accounts import add_user
 from tests.support.ipfs_node import gateway
 from tests.support.parts import free_port
-from tidecast.config import load_settings
-from tidecast.container import create_services
+from tests.support.services import build_services
 from tidecast.db.tx import transaction
 from tidecast.services.streams import insert_stream
 
@@ -88,8 +87,7 @@ def test_db_reseal_keys_rotates_the_media_key_secret(checkout: Path, monkeypatch
     old, new = "o" * 40, "n" * 40
     assert run(["db", "upgrade"], checkout).returncode == 0
     monkeypatch.chdir(checkout)
-    monkeypatch.setenv("TIDECAST_MEDIA_KEY_SECRET", old)
-    svc = create_services(load_settings(env_file=None))
+    svc = build_services(TIDECAST_MEDIA_KEY_SECRET=old)
     with svc.engine.begin() as conn:  # a published stream's keys, sealed under the old secret
         stream_id = insert_stream(conn, title="sealed under the old secret")
         svc.media_keys.store(conn, stream_id, [b"k" * 16, b"j" * 16])
@@ -261,7 +259,7 @@ def test_dev_mailbox_end_to_end(dev_server: tuple[str, subprocess.Popen[str]]) -
     """An event published into the dev server's database travels through its in-process worker,
     the outbox and its SMTP server into the mailbox page; the mail's unsubscribe link works."""
     base, _proc = dev_server
-    svc = create_services(load_settings(env_file=None))  # same data dir as the dev server
+    svc = build_services()  # same data dir as the dev server
     user = add_user(svc.engine, "u1", "<b>ann</b>", "ann@example.com")
     with transaction(svc.engine) as conn:
         svc.events.publish(conn, "user.registered", {"user": user})
