@@ -7,7 +7,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 RUNTIME := $(VENV)/.runtime-installed
 DEVTOOLS := $(VENV)/.dev-installed
 
-.PHONY: dev test setup setup-dev system-deps lint typecheck contracts vendor bench clean
+.PHONY: dev test test-fast setup setup-dev system-deps lint typecheck contracts vendor bench clean
 
 $(RUNTIME): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,8 +63,20 @@ vendor: node_modules/.installed setup
 	cp node_modules/ethers/dist/ethers.min.js node_modules/ethers/LICENSE.md public/vendor/ethers/
 	$(BIN)/python -m tidecast.chain.browser
 
+# The suite on several processes (pytest-xdist): most tests wait (blocks a second apart,
+# subprocesses and servers starting, outages lasting) rather than compute, so more workers than
+# the two cores of a CI machine still shorten the run. Tests that share a module-scoped fixture
+# stay on one worker (`--dist loadgroup`, tests/conftest.py). TEST_WORKERS=0 runs them serially.
+TEST_WORKERS ?= 3
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+
 test: setup-dev system-deps lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=25
+
+# The edit loop: every test but those marked `slow` (a whole platform, a browser, an outage
+# that lasts, a long encode), in parallel, without the lint and type checks.
+test-fast: setup-dev
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not slow"
 
 bench: setup-dev
 	@bash scripts/system-deps.sh bench
