@@ -312,6 +312,7 @@ def test_a_reorg_deeper_than_the_depth_is_reindexed(engine: Engine, chain: Chain
     assert senders == [other.address]
 
 
+@pytest.mark.slow  # deploys to two chains
 @SQLITE
 def test_a_restarted_development_chain_is_indexed_from_the_start(engine: Engine) -> None:
     from tests.support.anvil import running_embedded_chain

@@ -24,6 +24,8 @@ from tests.support.services import build_services
 from tidecast.db.tx import transaction
 from tidecast.services.streams import insert_stream
 
+pytestmark = pytest.mark.slow  # the CLI in subprocesses, `tidecast dev` started three times
+
 ROOT = Path(__file__).resolve().parents[2]
 TIDECAST = [sys.executable, "-m", "tidecast"]
 

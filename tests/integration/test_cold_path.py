@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.services import build_services
 from tidecast.db.migrate import upgrade
 
@@ -131,6 +133,7 @@ def loaded(modules: list[str], prefixes: list[str]) -> list[str]:
     return [m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes)]
 
 
+@pytest.mark.slow  # fresh interpreters, one a function
 def test_the_streams_function_loads_only_what_it_uses(tmp_path: Path) -> None:
     env = {**os.environ, "TIDECAST_DATA_DIR": str(tmp_path / ".tidecast"), "TIDECAST_BCRYPT_ROUNDS": "4"}
     svc = build_services()

@@ -163,6 +163,7 @@ def test_a_550_fails_that_mail_and_the_batch_goes_on(engine: Engine, smtp) -> No
     assert statuses(engine) == Counter({"sent": 4})
 
 
+@pytest.mark.slow  # 200 mails through a faulty relay
 def test_421_during_a_batch_of_200_delivers_each_exactly_once(engine: Engine, smtp) -> None:
     svc = mail_services(engine, smtp)
     for i in range(200):
@@ -190,6 +191,7 @@ def test_421_during_a_batch_of_200_delivers_each_exactly_once(engine: Engine, sm
     assert statuses(engine) == Counter({"sent": 200})
 
 
+@pytest.mark.slow  # an outage that must last
 def test_relay_down_for_a_while_then_back(engine: Engine, smtp) -> None:
     svc = mail_services(engine, smtp)
     for i in range(200):

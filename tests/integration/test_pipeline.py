@@ -126,6 +126,7 @@ def test_upload_to_ready_published_pinned_and_served(
     assert svc.jobs.run_due() is None and len(started_events(engine)) == 1
 
 
+@pytest.mark.slow  # a whole encode, then every segment opened
 def test_published_segments_are_ciphertext_everywhere_and_open_with_the_stored_keys(
     svc: Services, engine: Engine, token: str, tmp_path: Path, node: IpfsNode
 ) -> None:
@@ -496,6 +497,7 @@ svc.jobs.run_due()
 """
 
 
+@pytest.mark.slow  # an 8 s encode killed, a lease waited out
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_worker_killed_mid_transcode_leaves_nothing_published_and_the_job_runs_again(
     svc: Services, engine: Engine, db_url: str, token: str, tmp_path: Path, node: IpfsNode

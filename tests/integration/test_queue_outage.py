@@ -18,6 +18,8 @@ from tidecast.container import Services, build_workers
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 
+pytestmark = pytest.mark.slow  # a Redis outage that must last
+
 #: How long Redis stays down.
 OUTAGE_SECONDS = 5.0
 #: How soon after Redis answers again the mail queued meanwhile must be delivered.

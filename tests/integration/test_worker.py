@@ -24,6 +24,8 @@ from tidecast.db.migrate import upgrade
 from tidecast.db.schema import mail_outbox
 from tidecast.db.tx import transaction
 
+pytestmark = pytest.mark.slow  # worker subprocesses killed and waited out for a lease
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
