@@ -9,7 +9,7 @@ DEVTOOLS := $(VENV)/.dev-installed
 # openapi-python-client in an environment of its own (it pins typer below tidecast's).
 CODEGEN := $(VENV)/codegen/.installed
 
-.PHONY: dev test setup setup-dev system-deps lint typecheck docs contracts client vendor bench clean
+.PHONY: dev test test-fast setup setup-dev system-deps lint typecheck docs contracts client vendor bench clean
 
 # pip says nothing while it works (--quiet), so each long step says what it is doing first: the
 # first `make dev` on a fresh machine spends a minute or two here.
@@ -89,8 +89,20 @@ vendor: node_modules/.installed setup
 docs: setup-dev
 	$(BIN)/mkdocs build --strict --quiet --site-dir site
 
+# The suite on several processes (pytest-xdist): most tests wait (blocks a second apart,
+# subprocesses and servers starting, outages lasting) rather than compute, so more workers than
+# the two cores of a CI machine still shorten the run. Tests that share a module-scoped fixture
+# stay on one worker (`--dist loadgroup`, tests/conftest.py). TEST_WORKERS=0 runs them serially.
+TEST_WORKERS ?= 3
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+
 test: setup-dev system-deps lint typecheck docs
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=25
+
+# The edit loop: every test but those marked `slow` (a whole platform, a browser, an outage
+# that lasts, a long encode), in parallel, without the lint and type checks.
+test-fast: setup-dev
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not slow"
 
 bench: setup-dev
 	@bash scripts/system-deps.sh bench

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,9 @@ from tests.support.jsipfs import JsIpfs
 from tests.support.parts import missing_part
 from tests.support.postgres import PostgresServer, find_bindir
 from tests.support.redis import RedisServer, find_redis
-from tidecast.config import Settings, load_settings
-from tidecast.container import Services, create_services
+from tests.support.services import build_services
+from tidecast.config import Settings
+from tidecast.container import Services
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 
@@ -26,6 +27,24 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_VARS = [name.upper() for name in Settings.model_fields]
 #: The interpreter's recursion limit before any test module is imported.
 RECURSION_LIMIT = sys.getrecursionlimit()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`, as `make test` runs), the tests of a module that
+    shares a module-scoped fixture (a running platform, a browser, an encoded video) go to one
+    worker together, so that fixture is built once, not once on every worker. Session fixtures
+    (PostgreSQL, Redis, the chain template) are built once per worker: each worker is its own
+    session, with its own servers on free ports and its own temporary directories."""
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures is None:
+            continue
+        shared = any(
+            defs[-1].scope in ("module", "class", "package") for defs in fixtures.name2fixturedefs.values()
+        )
+        if shared and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -97,10 +116,26 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def services(engine: Engine) -> Iterator[Services]:
     """The container on a migrated database, bound to every function module."""
-    svc = create_services(load_settings(env_file=None), engine=engine)
-    bind_functions(svc)
+    svc = build_services(engine, bind=True)
     yield svc
     svc.close()
+
+
+@pytest.fixture
+def make_services() -> Iterator[Callable[..., Services]]:
+    """`build_services` (tests/support/services.py) for a test: what it built is closed, and the
+    function modules unbound, when the test ends."""
+    built: list[Services] = []
+
+    def make(engine: Engine | None = None, **kwargs: Any) -> Services:
+        svc = build_services(engine, **kwargs)
+        built.append(svc)
+        return svc
+
+    yield make
+    bind_functions(None)
+    for svc in built:
+        svc.close()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -501,14 +502,21 @@ def mask_url(url: str) -> str:
     )
 
 
-def load_settings(*, env_file: str | None = ".env") -> Settings:
+def load_settings(*, env_file: str | None = ".env", overrides: Mapping[str, str] | None = None) -> Settings:
     """Read, validate and complete the settings, or raise ConfigError naming each bad variable.
 
     The environment wins over `.env` (relative to the working directory); `env_file=None`
-    ignores the file.
+    ignores the file. `overrides` (by variable name, as the environment spells them) win over
+    both and are read exactly as the environment is: tests pass their settings here rather than
+    setting process-wide variables.
     """
+    values = _read_environment(env_file)
+    for key, value in (overrides or {}).items():
+        if key.lower() not in Settings.model_fields:
+            raise ConfigError(f"{key} is not a tidecast setting")
+        values[key.lower()] = value
     try:
-        settings = Settings.model_validate(_read_environment(env_file))
+        settings = Settings.model_validate(values)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

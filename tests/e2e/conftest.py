@@ -11,6 +11,21 @@ import pytest
 from tests.support.browser import chromium
 from tests.support.platform import Platform, running_platform
 
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test is slow: a chromium, and for most a whole platform as `tidecast dev`
+    runs it (`make test-fast` leaves them out; `make test` runs them). Their timeout is 300 s,
+    not the suite's 120: the first test of a module also pays for starting the platform and the
+    browser, which three xdist workers on two cores slow down (no test here checks a speed)."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.slow)
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(300))
+
+
 #: A small upload limit, so "upload too large" is cheap to provoke.
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 

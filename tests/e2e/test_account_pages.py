@@ -14,26 +14,21 @@ from sqlalchemy import Engine
 
 from tests.support.browser import chromium
 from tests.support.devserver import running_devserver
-from tests.support.functions import bind_functions
+from tests.support.services import build_services
 from tests.support.smtp import SmtpServer
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def site(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[tuple[str, Services, Any]]:
+def site(engine: Engine, tmp_path: Path) -> Iterator[tuple[str, Services, Any]]:
     smtp = SmtpServer().start()
-    for key, value in {**smtp.env(), "TIDECAST_BCRYPT_ROUNDS": "4"}.items():
-        monkeypatch.setenv(key, value)
-    svc = create_services(load_settings(env_file=None), engine=engine)
-    svc.events.kick = None  # the test runs the drains when it expects mail
-    svc.outbox.kick = None
-    bind_functions(svc)
+    # The test runs the drains when it expects mail.
+    svc = build_services(
+        engine, quiet=("events", "outbox"), bind=True, **smtp.env(), TIDECAST_BCRYPT_ROUNDS=4
+    )
     try:
         with running_devserver(ROOT) as base, chromium(tmp_path / "profile") as browser:
             yield base, svc, (browser, smtp)

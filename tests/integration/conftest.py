@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from tests.support.auth import make_services
+from tests.support.auth import account_services
 from tests.support.functions import bind_functions
 from tests.support.smtp import SmtpServer
 from tidecast.container import Services
@@ -21,7 +21,8 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def svc(engine: Engine, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Services:
-    services = make_services(engine, smtp, monkeypatch)
+def svc(engine: Engine, smtp: SmtpServer) -> Iterator[Services]:
+    services = account_services(engine, smtp)
     bind_functions(services)
-    return services
+    yield services
+    services.close()

@@ -17,12 +17,12 @@ from tests.support.auth import (
     OTHER_KEY,
     PASSWORD,
     Reply,
+    account_services,
     call,
     count,
     deliver,
     link_token,
     login,
-    make_services,
     nonce,
     register,
     sign,
@@ -336,12 +336,10 @@ def test_me_requires_a_valid_token(svc: Services) -> None:
 # -- the login rate limit -----------------------------------------------------------------------
 
 
-def test_rate_limit_per_name_holds_across_instances(
-    engine: Engine, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_rate_limit_per_name_holds_across_instances(engine: Engine, smtp: SmtpServer) -> None:
     env = {"TIDECAST_LOGIN_MAX_FAILURES": "3", "TIDECAST_LOGIN_WINDOW_SECONDS": "600"}
-    first = make_services(engine, smtp, monkeypatch, **env)
-    second = make_services(engine, smtp, monkeypatch, **env)  # another function instance
+    first = account_services(engine, smtp, **env)
+    second = account_services(engine, smtp, **env)  # another function instance
     bind_functions(first)
     register()
     register("bob", "bob@example.com")

@@ -4,6 +4,7 @@ as a browser sees them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -11,20 +12,19 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.support.devserver import running_devserver
-from tests.support.functions import bind_functions
-from tidecast.config import load_settings
-from tidecast.container import create_services
+from tidecast.container import Services
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_register_login_me_and_the_limit_over_http(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TIDECAST_BCRYPT_ROUNDS", "4")
-    monkeypatch.setenv("TIDECAST_LOGIN_MAX_FAILURES", "2")
-    svc = create_services(load_settings(env_file=None), engine=engine)
-    svc.events.kick = None  # no worker here: mail is not what this test is about
-    bind_functions(svc)
+def test_register_login_me_and_the_limit_over_http(
+    engine: Engine, make_services: Callable[..., Services]
+) -> None:
+    # No worker here: mail is not what this test is about.
+    make_services(
+        engine, quiet=("events",), bind=True, TIDECAST_BCRYPT_ROUNDS=4, TIDECAST_LOGIN_MAX_FAILURES=2
+    )
     with running_devserver(ROOT) as base, httpx.Client(base_url=base, timeout=20) as client:
         body = {"username": "ann", "email": "ann@example.com", "password": "correct horse battery"}
         created = client.post("/api/auth/register", json=body)

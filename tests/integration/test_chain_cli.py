@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.anvil import running_anvil
 from tidecast.chain.devnet import WELL_KNOWN_KEYS
+
+pytestmark = pytest.mark.slow  # the CLI in subprocesses against a chain it deploys
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -26,9 +26,8 @@ from sqlalchemy import Engine, select
 from tests.integration.test_playback_keys import World, grants, key, paid_token, payments, playback
 from tests.support.accounts import add_user
 from tests.support.anvil import rpc, running_anvil
-from tests.support.chain import Chain, chain_services, deployed, link_wallet, sign_status
+from tests.support.chain import Chain, deployed, link_wallet, sign_status
 from tests.support.events import aws_event
-from tests.support.functions import bind_functions
 from tests.support.parts import free_port
 from tidecast import embedded
 from tidecast.chain.devnet import DEMO_TIDE, demo_accounts, read_chain_file
@@ -83,13 +82,14 @@ def chain(node: Node) -> Chain:
 
 
 @pytest.fixture
-def svc(engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    services = chain_services(
-        engine, chain, monkeypatch, TIDECAST_PAYMENT_CACHE_SECONDS="0", TIDECAST_KEY_LOOKAHEAD_PERIODS="2"
+def svc(engine: Engine, chain: Chain, make_services: Callable[..., Services]) -> Services:
+    # The tests run the event and mail drains themselves.
+    return make_services(
+        engine,
+        quiet=("events", "outbox"),
+        bind=True,
+        **chain.env(TIDECAST_PAYMENT_CACHE_SECONDS="0", TIDECAST_KEY_LOOKAHEAD_PERIODS="2"),
     )
-    bind_functions(services)
-    yield services
-    services.close()
 
 
 def post_status(svc: Services, signer: Any, stream_id: int) -> tuple[int, dict[str, Any]]:

@@ -33,12 +33,8 @@ def chain(node: str) -> Chain:
 
 
 @pytest.fixture
-def svc(
-    engine: Engine, chain: Chain, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Services]:
-    for key, value in {**smtp.env(), "TIDECAST_BCRYPT_ROUNDS": "4"}.items():
-        monkeypatch.setenv(key, value)
-    services = chain_services(engine, chain, monkeypatch)
+def svc(engine: Engine, chain: Chain, smtp: SmtpServer) -> Iterator[Services]:
+    services = chain_services(engine, chain, **smtp.env(), TIDECAST_BCRYPT_ROUNDS="4")
     yield services
     services.close()
 
@@ -227,11 +223,9 @@ def test_new_streams_and_top_ups_mail_the_linked_sender(
     assert names(engine)["payment.created"] == 3
 
 
-def test_two_workers_polling_at_once_index_each_event_once(
-    engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_two_workers_polling_at_once_index_each_event_once(engine: Engine, chain: Chain) -> None:
     """Both databases: the cursor moves conditioned on where it was, so one poll wins a range."""
-    first, second = (chain_services(engine, chain, monkeypatch) for _ in range(2))
+    first, second = (chain_services(engine, chain) for _ in range(2))
     viewer, creator = chain.accounts[2], chain.accounts[3]
     for _ in range(3):
         first.chain.open_stream(viewer.private_key, creator.address, "0.01", "1")
@@ -256,13 +250,11 @@ def test_two_workers_polling_at_once_index_each_event_once(
 
 
 @SQLITE
-def test_two_first_polls_both_making_the_cursor_go_on(
-    engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_two_first_polls_both_making_the_cursor_go_on(engine: Engine, chain: Chain) -> None:
     """`tidecast dev`'s worker runs two chain drains at start-up, and both found no cursor: the
     second insert failed (a traceback in every `tidecast dev`). Here the other worker makes
     the cursor, and polls, between this poll's read and its insert, every time."""
-    first, second = (chain_services(engine, chain, monkeypatch) for _ in range(2))
+    first, second = (chain_services(engine, chain) for _ in range(2))
     first.chain.open_stream(chain.accounts[2].private_key, chain.accounts[3].address, "0.01", "1")
     raced: list[str] = []
 
@@ -282,10 +274,8 @@ def test_two_first_polls_both_making_the_cursor_go_on(
 
 
 @SQLITE
-def test_a_reorg_shallower_than_the_depth_never_reaches_the_index(
-    engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    svc = chain_services(engine, chain, monkeypatch, TIDECAST_CHAIN_CONFIRMATIONS="3")
+def test_a_reorg_shallower_than_the_depth_never_reaches_the_index(engine: Engine, chain: Chain) -> None:
+    svc = chain_services(engine, chain, TIDECAST_CHAIN_CONFIRMATIONS="3")
     svc.watcher.drain()
     snapshot = rpc(chain.url, "evm_snapshot")
     svc.chain.open_stream(chain.accounts[2].private_key, chain.accounts[3].address, "0.01", "1")
@@ -300,10 +290,8 @@ def test_a_reorg_shallower_than_the_depth_never_reaches_the_index(
 
 
 @SQLITE
-def test_a_reorg_deeper_than_the_depth_is_reindexed(
-    engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    svc = chain_services(engine, chain, monkeypatch, TIDECAST_CHAIN_CONFIRMATIONS="0")
+def test_a_reorg_deeper_than_the_depth_is_reindexed(engine: Engine, chain: Chain) -> None:
+    svc = chain_services(engine, chain, TIDECAST_CHAIN_CONFIRMATIONS="0")
     svc.watcher.drain()
     viewer, creator, other = chain.accounts[2], chain.accounts[3], chain.accounts[4]
     snapshot = rpc(chain.url, "evm_snapshot")
@@ -324,17 +312,16 @@ def test_a_reorg_deeper_than_the_depth_is_reindexed(
     assert senders == [other.address]
 
 
+@pytest.mark.slow  # deploys to two chains
 @SQLITE
-def test_a_restarted_development_chain_is_indexed_from_the_start(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_restarted_development_chain_is_indexed_from_the_start(engine: Engine) -> None:
     from tests.support.anvil import running_embedded_chain
 
     port = free_port()
     for run in range(2):
         with running_embedded_chain(port=port) as url:
             chain = deployed(url)
-            svc = chain_services(engine, chain, monkeypatch)
+            svc = chain_services(engine, chain)
             svc.chain.open_stream(
                 chain.accounts[2].private_key, chain.accounts[3].address, "0.01", str(run + 1)
             )

@@ -20,10 +20,11 @@ import pytest
 from tests.support.accounts import add_user
 from tests.support.ipfs_node import gateway
 from tests.support.parts import free_port
-from tidecast.config import load_settings
-from tidecast.container import create_services
+from tests.support.services import build_services
 from tidecast.db.tx import transaction
 from tidecast.media.streams import insert_stream
+
+pytestmark = pytest.mark.slow  # the CLI in subprocesses, `tidecast dev` started three times
 
 ROOT = Path(__file__).resolve().parents[2]
 TIDECAST = [sys.executable, "-m", "tidecast"]
@@ -56,7 +57,7 @@ def test_db_upgrade_and_invoke_in_process(checkout: Path, monkeypatch: pytest.Mo
     gone = run(["streams", "add", "--title", "Hello"], checkout)
     assert gone.returncode == 2 and "No such command 'add'" in gone.stderr, gone.stderr
     monkeypatch.chdir(checkout)
-    svc = create_services(load_settings(env_file=None))
+    svc = build_services()
     with svc.engine.begin() as conn:
         stream_id = insert_stream(conn, title="Hello", description="first")
     svc.close()
@@ -94,8 +95,7 @@ def test_db_reseal_keys_rotates_the_media_key_secret(checkout: Path, monkeypatch
     old, new = "o" * 40, "n" * 40
     assert run(["db", "upgrade"], checkout).returncode == 0
     monkeypatch.chdir(checkout)
-    monkeypatch.setenv("TIDECAST_MEDIA_KEY_SECRET", old)
-    svc = create_services(load_settings(env_file=None))
+    svc = build_services(TIDECAST_MEDIA_KEY_SECRET=old)
     with svc.engine.begin() as conn:  # a published stream's keys, sealed under the old secret
         stream_id = insert_stream(conn, title="sealed under the old secret")
         svc.media_keys.store(conn, stream_id, [b"k" * 16, b"j" * 16])
@@ -184,7 +184,7 @@ def dev_server(checkout: Path, dev_ipfs_url: str) -> Iterator[tuple[str, subproc
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a start, not a speed check: three workers share two cores
     while True:
         try:
             httpx.get(base + "/", timeout=1)
@@ -267,7 +267,7 @@ def test_dev_mailbox_end_to_end(dev_server: tuple[str, subprocess.Popen[str]]) -
     """An event published into the dev server's database travels through its in-process worker,
     the outbox and its SMTP server into the mailbox page; the mail's unsubscribe link works."""
     base, _proc = dev_server
-    svc = create_services(load_settings(env_file=None))  # same data dir as the dev server
+    svc = build_services()  # same data dir as the dev server
     user = add_user(svc.engine, "u1", "<b>ann</b>", "ann@example.com")
     with transaction(svc.engine) as conn:
         svc.events.publish(conn, "user.registered", {"user": user})

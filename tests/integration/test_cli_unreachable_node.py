@@ -13,6 +13,8 @@ import pytest
 
 from tests.support.parts import free_port
 
+pytestmark = pytest.mark.slow  # each case waits out a CLI's connection timeouts
+
 ROOT = Path(__file__).resolve().parents[2]
 ADDRESSES = {  # where a fresh development chain puts them; nothing answers there anyway
     "PAYMENT_STREAM_CONTRACT_ADDRESS": "0x5FbDB2315678afecb367f032d93F642f64180aa3",

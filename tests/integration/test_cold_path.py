@@ -12,8 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tidecast.config import load_settings
-from tidecast.container import create_services
+import pytest
+
+from tests.support.services import build_services
 from tidecast.db.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,9 +133,10 @@ def loaded(modules: list[str], prefixes: list[str]) -> list[str]:
     return [m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes)]
 
 
+@pytest.mark.slow  # fresh interpreters, one a function
 def test_the_streams_function_loads_only_what_it_uses(tmp_path: Path) -> None:
     env = {**os.environ, "TIDECAST_DATA_DIR": str(tmp_path / ".tidecast"), "TIDECAST_BCRYPT_ROUNDS": "4"}
-    svc = create_services(load_settings(env_file=None))
+    svc = build_services()
     upgrade(svc.engine)
     stream = svc.streams.create(title="cold")
     svc.close()

@@ -12,8 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tests.support.services import build_services
+from tidecast.container import Services
 from tidecast.db.engine import build_engine, normalise_url
 from tidecast.db.migrate import alembic_config, current, downgrade, upgrade
 from tidecast.db.schema import metadata, streams
@@ -101,17 +101,14 @@ def test_unicode_and_long_text_round_trip(services: Services) -> None:
     assert again["title"] == title and len(again["description"]) == 5000
 
 
-def test_an_unreachable_database_is_a_503_with_retry_after(monkeypatch) -> None:
+def test_an_unreachable_database_is_a_503_with_retry_after() -> None:
     """The engine translates "cannot connect" at the boundary: a 503 a client can retry, not a
     500, and nothing of the URL (its password) in the answer."""
     from tests.support.events import aws_event
-    from tests.support.functions import bind_functions
     from tests.support.parts import free_port
     from tidecast.functions.streams import handler
 
-    monkeypatch.setenv("DATABASE_URL", f"postgresql://bob:hunter2@127.0.0.1:{free_port()}/nowhere")
-    svc = create_services(load_settings(env_file=None))
-    bind_functions(svc)
+    svc = build_services(DATABASE_URL=f"postgresql://bob:hunter2@127.0.0.1:{free_port()}/nowhere", bind=True)
     for path in ("/api/streams", "/api/streams/abcdefgh"):
         reply = handler(aws_event("1.0", "GET", path), None)
         body = json.loads(reply["body"])

@@ -9,7 +9,7 @@ import mailbox
 import socket
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,9 +18,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.support.devserver import running_devserver
-from tests.support.functions import bind_functions
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 from tidecast.db.schema import rate_attempts
 from tidecast.mail.embedded import MailCapture
 
@@ -194,13 +192,10 @@ def test_a_client_gone_mid_body_is_one_log_line_without_a_traceback(
 
 
 @pytest.fixture
-def limited(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Services:
-    monkeypatch.setenv("TIDECAST_BCRYPT_ROUNDS", "4")
-    monkeypatch.setenv("TIDECAST_LOGIN_MAX_FAILURES", "2")
-    svc = create_services(load_settings(env_file=None), engine=engine)
-    svc.events.kick = None
-    bind_functions(svc)
-    return svc
+def limited(engine: Engine, make_services: Callable[..., Services]) -> Services:
+    return make_services(
+        engine, quiet=("events",), bind=True, TIDECAST_BCRYPT_ROUNDS=4, TIDECAST_LOGIN_MAX_FAILURES=2
+    )
 
 
 def failed_login(client: httpx.Client, name: str, forwarded: str) -> int:

@@ -177,6 +177,7 @@ def test_web3_deploys_and_calls_a_contract(node: str) -> None:
     assert "unlucky" in str(reverted.value)
 
 
+@pytest.mark.slow  # waits for blocks on the wall clock
 def test_an_idle_chain_mines_blocks_on_the_wall_clock() -> None:
     with running_embedded_chain(block_seconds=1) as url:
         w3 = connect(url)
@@ -268,6 +269,7 @@ def test_web_pages_cannot_call_the_test_only_methods(embedded_chain: str) -> Non
     assert HASH.fullmatch(sent["result"]), sent
 
 
+@pytest.mark.slow  # node and ethers.js in a subprocess
 def test_ethers_reads_and_writes_the_embedded_chain(embedded_chain: str, tmp_path: Path) -> None:
     """ethers.js v6, a client nobody here wrote: chain id, block number, a call, a transaction,
     an event query and a revert decoded from the wire."""
@@ -485,6 +487,7 @@ def test_a_block_may_mix_transaction_types(embedded_chain: str) -> None:
     assert history["reward"] == [[hex(10**9), hex(3 * 10**9 - base_fee)]]
 
 
+@pytest.mark.slow  # restarts the chain, a block a second
 def test_the_embedded_chain_keeps_its_state_across_restarts(
     monkeypatch: pytest.MonkeyPatch, isolated: Path
 ) -> None:

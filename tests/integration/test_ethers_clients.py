@@ -10,7 +10,7 @@ import json
 import secrets
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,9 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.support.anvil import ROOT, require_node
-from tests.support.chain import Chain, chain_services, deployed, sign_status
+from tests.support.chain import Chain, deployed, sign_status
 from tests.support.devserver import running_devserver
 from tests.support.events import aws_event
-from tests.support.functions import bind_functions
 from tests.support.parts import missing_part
 from tidecast.chain.artifacts import load
 from tidecast.container import Services
@@ -126,11 +125,9 @@ def chain(node: str) -> Chain:
 
 
 @pytest.fixture
-def svc(engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    services = chain_services(engine, chain, monkeypatch)
-    bind_functions(services)
-    yield services
-    services.close()
+def svc(engine: Engine, chain: Chain, make_services: Callable[..., Services]) -> Services:
+    # The tests run the event and mail drains themselves.
+    return make_services(engine, quiet=("events", "outbox"), bind=True, **chain.env())
 
 
 @pytest.fixture

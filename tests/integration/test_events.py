@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from tests.support.accounts import add_user
-from tests.support.functions import bind_functions
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 from tidecast.db.schema import event_deliveries, events, mail_outbox, streams
 from tidecast.db.times import now_utc
 from tidecast.db.tx import transaction
@@ -22,14 +21,15 @@ USER = {"id": "u1", "email": "ann@example.com", "username": "ann"}
 
 
 @pytest.fixture
-def bus_services(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Services:
-    monkeypatch.setenv("TIDECAST_RETRY_BASE_SECONDS", "0.05")
-    monkeypatch.setenv("TIDECAST_RETRY_MAX_SECONDS", "0.2")
-    monkeypatch.setenv("TIDECAST_EVENT_MAX_ATTEMPTS", "4")
-    svc = create_services(load_settings(env_file=None), engine=engine)
-    svc.events.kick = None  # these tests run the drain themselves
-    svc.outbox.kick = None
-    bind_functions(svc)
+def bus_services(engine: Engine, make_services: Callable[..., Services]) -> Services:
+    svc = make_services(  # these tests run the drains themselves
+        engine,
+        quiet=("events", "outbox"),
+        bind=True,
+        TIDECAST_RETRY_BASE_SECONDS="0.05",
+        TIDECAST_RETRY_MAX_SECONDS="0.2",
+        TIDECAST_EVENT_MAX_ATTEMPTS="4",
+    )
     add_user(engine, USER["id"], USER["username"], USER["email"])
     return svc
 

@@ -45,7 +45,7 @@ from tests.support.uploads import make_video
 from tidecast.config import Settings
 from tidecast.db.schema import jobs, streams, uploads
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # outages that must last, on a whole platform
 
 PASSWORD = "correct horse battery"
 QUICK = {

@@ -202,6 +202,7 @@ def assert_refused(raw_status: int, raw_body: str | bytes, hostile: Hostile, whe
         assert hostile.not_problem not in body["error"], f"{where}: {body['error'][:300]}"
 
 
+@pytest.mark.slow  # hundreds of bodies against every route
 @pytest.mark.parametrize("version", ["1.0", "2.0"])
 def test_hostile_bodies_in_process(wallet_loaded: str, engine: Engine, version: str) -> None:
     before = row_counts(engine)

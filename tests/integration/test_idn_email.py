@@ -3,10 +3,9 @@ every relay can carry, and the welcome mail reaches a real SMTP server (aiosmtpd
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import Engine, select
 
-from tests.support.auth import PASSWORD, call, count, deliver, link_token, login, make_services, register
+from tests.support.auth import PASSWORD, account_services, call, count, deliver, link_token, login, register
 from tests.support.functions import bind_functions
 from tests.support.smtp import SmtpServer
 from tidecast.container import Services
@@ -47,10 +46,8 @@ def test_a_non_ascii_local_part_is_refused(svc: Services, engine: Engine) -> Non
     assert count(engine, users) == 0
 
 
-def test_spellings_of_one_address_share_its_failure_count(
-    engine: Engine, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bind_functions(make_services(engine, smtp, monkeypatch, TIDECAST_LOGIN_MAX_FAILURES="2"))
+def test_spellings_of_one_address_share_its_failure_count(engine: Engine, smtp: SmtpServer) -> None:
+    bind_functions(account_services(engine, smtp, TIDECAST_LOGIN_MAX_FAILURES="2"))
     assert register("ann", UNICODE).status == 202
     # From two addresses, so that only the per-name limit can be what stops the third.
     assert login(UNICODE, "wrong password", ip="203.0.113.1").status == 401

@@ -22,6 +22,8 @@ from tests.support.jsipfs import JsIpfs
 from tidecast.ipfs.importer import DiscardBlocks, ImportOptions, add_file, add_path
 from tidecast.ipfs.service import IPFSService
 
+pytestmark = pytest.mark.slow  # js-ipfs adding every vector
+
 CHUNK = 262144
 
 

@@ -10,8 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.jsipfs import JsIpfs
 from tests.support.parts import free_port
+
+pytestmark = pytest.mark.slow  # the CLI in subprocesses, an IPFS node started for each command
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"

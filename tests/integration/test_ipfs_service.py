@@ -14,8 +14,7 @@ import pytest
 
 from tests.support.jsipfs import JsIpfs
 from tests.support.parts import free_port
-from tidecast.config import load_settings
-from tidecast.container import create_services
+from tests.support.services import build_services
 from tidecast.errors import InvalidInput, NotFound, Unavailable
 from tidecast.ipfs.service import IPFSService
 
@@ -89,11 +88,10 @@ def test_pin_unpin_pins_and_gc(ipfs: IPFSService) -> None:
     assert added["cid"] not in {p["cid"] for p in ipfs.pins()}
 
 
-def test_the_container_builds_the_part_from_settings(monkeypatch: pytest.MonkeyPatch, ipfs_api: str) -> None:
-    monkeypatch.setenv("IPFS_API_URL", ipfs_api)
-    monkeypatch.setenv("IPFS_GATEWAY", "https://gw.example")
-    monkeypatch.setenv("TIDECAST_IPFS_CID_VERSION", "1")
-    services = create_services(load_settings(env_file=None))
+def test_the_container_builds_the_part_from_settings(ipfs_api: str) -> None:
+    services = build_services(
+        IPFS_API_URL=ipfs_api, IPFS_GATEWAY="https://gw.example", TIDECAST_IPFS_CID_VERSION=1
+    )
     added = services.ipfs.upload_buffer(b"hello world\n")
     assert added["cid"] == "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4"
     assert added["url"] == f"https://gw.example/ipfs/{added['cid']}"

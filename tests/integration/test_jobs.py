@@ -14,10 +14,9 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.support.accounts import add_user
-from tests.support.functions import bind_functions
+from tests.support.services import build_services
 from tests.support.smtp import SmtpServer
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 from tidecast.db.tx import transaction
@@ -33,27 +32,26 @@ def wait_for(predicate, timeout: float = 30) -> None:
 
 
 @pytest.fixture(params=["sqlite+sqlite-queue", pytest.param("postgres+redis", marks=pytest.mark.postgres)])
-def queued_services(request, tmp_path, monkeypatch) -> Iterator[tuple[Services, SmtpServer]]:
+def queued_services(request, tmp_path) -> Iterator[tuple[Services, SmtpServer]]:
     if request.param == "sqlite+sqlite-queue":
         db_url = f"sqlite:///{tmp_path / 'jobs.db'}"
-        monkeypatch.setenv("TIDECAST_QUEUE_URL", f"sqlite:///{tmp_path / 'queue.db'}")
+        queue_url = f"sqlite:///{tmp_path / 'queue.db'}"
     else:
         db_url = request.getfixturevalue("db_url_postgres")
-        redis = request.getfixturevalue("redis_server")
-        monkeypatch.setenv("TIDECAST_QUEUE_URL", redis.url)
+        queue_url = request.getfixturevalue("redis_server").url
     smtp = SmtpServer()
-    for key, value in {
-        **smtp.env(),
-        "TIDECAST_RETRY_BASE_SECONDS": "0.5",
-        "TIDECAST_RETRY_MAX_SECONDS": "1",
-    }.items():
-        monkeypatch.setenv(key, value)
     engine: Engine = build_engine(db_url)
     upgrade(engine)
-    svc = create_services(load_settings(env_file=None), engine=engine)
+    svc = build_services(
+        engine,
+        bind=True,
+        **smtp.env(),
+        TIDECAST_QUEUE_URL=queue_url,
+        TIDECAST_RETRY_BASE_SECONDS="0.5",
+        TIDECAST_RETRY_MAX_SECONDS="1",
+    )
     if request.param != "sqlite+sqlite-queue":
         svc.queue.huey.flush()  # the session's Redis is shared: start from an empty queue
-    bind_functions(svc)
     consumer = svc.queue.consumer(workers=2, in_process=True)
     consumer.start()
     try:

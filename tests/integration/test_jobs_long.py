@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from tidecast.config import load_settings
-from tidecast.container import JOB_TASK, Services, create_services
+from tests.support.services import build_services
+from tidecast.container import JOB_TASK, Services
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 from tidecast.db.schema import jobs
@@ -22,21 +22,19 @@ from tidecast.errors import InvalidInput, NotFound, Unavailable
 from tidecast.jobs import RunningJob
 
 
-def job_services(engine: Engine, monkeypatch: pytest.MonkeyPatch, **env: str) -> Services:
+def job_services(engine: Engine, **settings: str) -> Services:
     settings = {
         "TIDECAST_RETRY_BASE_SECONDS": "0.4",
         "TIDECAST_RETRY_MAX_SECONDS": "0.8",
         "TIDECAST_JOB_MAX_ATTEMPTS": "3",
-        **env,
+        **settings,
     }
-    for key, value in settings.items():
-        monkeypatch.setenv(key, value)
-    return create_services(load_settings(env_file=None), engine=engine)
+    return build_services(engine, **settings)
 
 
 @pytest.fixture
-def svc(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Services:
-    services = job_services(engine, monkeypatch)
+def svc(engine: Engine) -> Services:
+    services = job_services(engine)
     services.jobs.kick = None  # tests that want the wake-up set their own
     return services
 
@@ -197,15 +195,12 @@ def test_invalid_input_fails_at_once(svc: Services, engine: Engine) -> None:
     assert svc.jobs.run(job_id) is False and svc.jobs.run_due() is None and calls == [1]
 
 
-def test_a_crash_is_retried_with_backoff_then_fails_with_the_last_error(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_crash_is_retried_with_backoff_then_fails_with_the_last_error(engine: Engine) -> None:
     # Backoffs of a second or two, not the fixture's 0.4 s: on a loaded 2-core machine the
     # checks between a failure and "not due yet" can take longer than 0.2 s (half of 0.4).
     base, cap = 1.0, 2.0
     svc = job_services(
         engine,
-        monkeypatch,
         TIDECAST_RETRY_BASE_SECONDS=str(base),
         TIDECAST_RETRY_MAX_SECONDS=str(cap),
     )
@@ -291,14 +286,10 @@ def test_retry_requeues_a_failed_job_only(svc: Services, engine: Engine) -> None
     assert kicks == [job_id]
 
 
-def test_an_outside_part_down_is_retried_by_time_not_by_count(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_outside_part_down_is_retried_by_time_not_by_count(engine: Engine) -> None:
     """IPFS or a disk down for longer than three attempts' backoff costs nothing: the job keeps
     its place until its lifetime, and a crash still counts as a strike."""
-    svc = job_services(
-        engine, monkeypatch, TIDECAST_RETRY_BASE_SECONDS="0.1", TIDECAST_RETRY_MAX_SECONDS="0.2"
-    )
+    svc = job_services(engine, TIDECAST_RETRY_BASE_SECONDS="0.1", TIDECAST_RETRY_MAX_SECONDS="0.2")
     svc.jobs.kick = None
     outcomes: list[Exception | None] = [Unavailable("IPFS node down")] * 6 + [RuntimeError("bug"), None]
     failures: list[str] = []
@@ -316,12 +307,9 @@ def test_an_outside_part_down_is_retried_by_time_not_by_count(
     assert (done.attempts, done.strikes) == (8, 2) and failures == []
 
 
-def test_operational_retries_end_at_the_jobs_lifetime_and_say_so(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_operational_retries_end_at_the_jobs_lifetime_and_say_so(engine: Engine) -> None:
     svc = job_services(
         engine,
-        monkeypatch,
         TIDECAST_RETRY_BASE_SECONDS="0.1",
         TIDECAST_RETRY_MAX_SECONDS="0.2",
         TIDECAST_JOB_RETRY_FOR_SECONDS="1.5",
@@ -418,10 +406,8 @@ def test_run_leaves_a_job_held_by_a_live_worker_alone(svc: Services, engine: Eng
     assert calls == ["holder"] and svc.jobs.get(job_id)["status"] == "done"
 
 
-def test_a_worker_that_lost_its_lease_cannot_overwrite_the_new_owner(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    svc = job_services(engine, monkeypatch, TIDECAST_LEASE_SECONDS="1")
+def test_a_worker_that_lost_its_lease_cannot_overwrite_the_new_owner(engine: Engine) -> None:
+    svc = job_services(engine, TIDECAST_LEASE_SECONDS="1")
     svc.jobs.kick = None
     a_started, lost, taken_over, b_running, release_b = (threading.Event() for _ in range(5))
     errors: list[BaseException] = []
@@ -531,19 +517,17 @@ def db_url_postgres(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(params=["sqlite+sqlite-queue", pytest.param("postgres+redis", marks=pytest.mark.postgres)])
-def queued(
-    request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Services]:
+def queued(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Services]:
     """Services whose job wake-ups go through huey, with a consumer running in this process."""
     if request.param == "sqlite+sqlite-queue":
         db_url = f"sqlite:///{tmp_path / 'jobs.db'}"
-        monkeypatch.setenv("TIDECAST_QUEUE_URL", f"sqlite:///{tmp_path / 'queue.db'}")
+        queue_url = f"sqlite:///{tmp_path / 'queue.db'}"
     else:
         db_url = request.getfixturevalue("db_url_postgres")
-        monkeypatch.setenv("TIDECAST_QUEUE_URL", request.getfixturevalue("redis_server").url)
+        queue_url = request.getfixturevalue("redis_server").url
     engine = build_engine(db_url)
     upgrade(engine)
-    svc = create_services(load_settings(env_file=None), engine=engine)
+    svc = build_services(engine, TIDECAST_QUEUE_URL=queue_url)
     if request.param != "sqlite+sqlite-queue":
         svc.queue.huey.flush()  # the session's Redis is shared: start from an empty queue
     yield svc
@@ -591,9 +575,7 @@ def test_an_enqueued_job_is_run_by_the_consumer_after_commit(queued: Services) -
     assert as_utc(row(svc.engine, job_id).finished_at) > committing
 
 
-def test_a_job_that_fails_in_its_own_wake_up_runs_again_after_its_backoff(
-    queued: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_job_that_fails_in_its_own_wake_up_runs_again_after_its_backoff(queued: Services) -> None:
     """Not at the next minute's sweep: the retry of a job run by its id is scheduled too."""
     svc = queued
     runs: list[float] = []

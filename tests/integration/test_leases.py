@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, func, select, update
 
-from tests.support.auth import make_services
+from tests.support.auth import account_services
+from tests.support.services import build_services
 from tests.support.smtp import SmtpServer
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 from tidecast.db.claims import WorkPolicy, WorkTable
 from tidecast.db.engine import build_engine
 from tidecast.db.schema import jobs, mail_outbox
@@ -31,12 +31,9 @@ from tidecast.jobs import RunningJob
 LEASE = 1.0
 
 
-def job_services(engine: Engine, monkeypatch: pytest.MonkeyPatch, **env: str) -> Services:
-    for key, value in {"TIDECAST_LEASE_SECONDS": str(LEASE), **env}.items():
-        monkeypatch.setenv(key, value)
-    svc = create_services(load_settings(env_file=None), engine=engine)
-    svc.jobs.kick = None  # these tests run the jobs themselves
-    return svc
+def job_services(engine: Engine, **settings: str) -> Services:
+    """These tests run the jobs themselves."""
+    return build_services(engine, quiet=("jobs",), TIDECAST_LEASE_SECONDS=LEASE, **settings)
 
 
 @pytest.fixture
@@ -59,11 +56,9 @@ def wait_until(predicate: Any, timeout: float, what: str) -> None:
         time.sleep(0.02)
 
 
-def test_heartbeat_keeps_a_long_job_past_several_leases(
-    engine: Engine, second_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    mine = job_services(engine, monkeypatch)
-    other = job_services(second_engine, monkeypatch)
+def test_heartbeat_keeps_a_long_job_past_several_leases(engine: Engine, second_engine: Engine) -> None:
+    mine = job_services(engine)
+    other = job_services(second_engine)
     runs: list[tuple[str, int]] = []
     started = threading.Event()
 
@@ -126,9 +121,9 @@ def test_heartbeat_keeps_a_long_job_past_several_leases(
 
 
 @pytest.fixture
-def claimable(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def claimable(engine: Engine) -> list[str]:
     """Three queued jobs, for claiming with WorkTable directly."""
-    svc = job_services(engine, monkeypatch)
+    svc = job_services(engine)
     svc.jobs.handle("test.noop", lambda job: None)
     with transaction(engine) as conn:
         return [svc.jobs.enqueue(conn, "test.noop", f"s{i}") for i in range(3)]
@@ -185,9 +180,7 @@ def test_a_lease_that_is_not_renewed_is_taken_over_within_one_lease(
     assert live.renew(token)[0] == 3
 
 
-def test_a_claim_that_loses_a_race_takes_the_next_rows(
-    engine: Engine, second_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_claim_that_loses_a_race_takes_the_next_rows(engine: Engine, second_engine: Engine) -> None:
     """Two workers claim at the same moment: the one whose UPDATE comes second must not come back
     empty-handed (and its drain stop) while other rows are due.
 
@@ -195,7 +188,7 @@ def test_a_claim_that_loses_a_race_takes_the_next_rows(
     on its own connection. On SQLite both SELECTs saw the same rows; on PostgreSQL the first
     skips the rows the second has locked.
     """
-    svc = job_services(engine, monkeypatch)
+    svc = job_services(engine)
     svc.jobs.handle("test.noop", lambda job: None)
     with transaction(engine) as conn:
         ids = [svc.jobs.enqueue(conn, "test.noop", f"s{i}") for i in range(6)]
@@ -261,11 +254,11 @@ def test_a_heartbeat_whose_rows_are_all_still_held_is_not_lost(engine: Engine, c
 
 
 def test_mail_under_a_slow_relay_is_sent_once_by_two_dispatchers(
-    engine: Engine, second_engine: Engine, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, second_engine: Engine, smtp: SmtpServer
 ) -> None:
     env = {"TIDECAST_LEASE_SECONDS": str(LEASE), "SMTP_TIMEOUT": "10", "TIDECAST_RETRY_BASE_SECONDS": "0.1"}
-    first = make_services(engine, smtp, monkeypatch, **env)
-    second = make_services(second_engine, smtp, monkeypatch, **env)
+    first = account_services(engine, smtp, **env)
+    second = account_services(second_engine, smtp, **env)
     mails = 24
     for i in range(mails):
         first.email.send_email(f"user{i}@example.com", f"mail {i}", html=f"<p>{i}</p>")

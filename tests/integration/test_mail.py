@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from tests.support.functions import bind_functions
+from tests.support.services import build_services
 from tests.support.smtp import SmtpServer
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 from tidecast.db.schema import mail_outbox
 from tidecast.db.tx import transaction
 
@@ -23,24 +22,16 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 USER = {"id": "u1", "email": "ann@example.com", "username": "ann", "verificationToken": "tok-123"}
 
 
-def make_services(
-    engine: Engine, server: SmtpServer, monkeypatch: pytest.MonkeyPatch, **env: str
-) -> Services:
-    settings_env = {
+def mail_services(engine: Engine, server: SmtpServer, **settings: str) -> Services:
+    """No job queue in these tests: they run the outbox's drain themselves."""
+    settings = {
         **server.env(),
         "TIDECAST_RETRY_BASE_SECONDS": "0.05",
         "TIDECAST_RETRY_MAX_SECONDS": "0.3",
         "SMTP_TIMEOUT": "5",
-        **env,
+        **settings,
     }
-    for key, value in settings_env.items():
-        monkeypatch.setenv(key, value)
-    svc = create_services(load_settings(env_file=None), engine=engine)
-    # No job queue in these tests: they run the outbox's drain themselves.
-    svc.outbox.kick = None
-    svc.events.kick = None
-    bind_functions(svc)
-    return svc
+    return build_services(engine, quiet=("outbox", "events"), bind=True, **settings)
 
 
 def drain(svc: Services, done: Callable[[], bool], timeout: float = 60) -> None:
@@ -59,8 +50,8 @@ def statuses(engine: Engine) -> Counter[str]:
         )
 
 
-def test_welcome_mail_structure_text_and_escaping(engine: Engine, smtp: SmtpServer, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch)
+def test_welcome_mail_structure_text_and_escaping(engine: Engine, smtp: SmtpServer) -> None:
+    svc = mail_services(engine, smtp)
     user = {**USER, "username": "<script>alert(1)</script>"}
     row_id = svc.email.send_welcome_email(user)
     assert row_id is not None
@@ -86,8 +77,8 @@ def test_welcome_mail_structure_text_and_escaping(engine: Engine, smtp: SmtpServ
     assert row.status == "sent" and row.attempts == 1 and row.message_id == msg["Message-ID"]
 
 
-def test_transactional_mail_has_no_unsubscribe_and_payment_fields(engine: Engine, smtp, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch)
+def test_transactional_mail_has_no_unsubscribe_and_payment_fields(engine: Engine, smtp) -> None:
+    svc = mail_services(engine, smtp)
     svc.email.send_password_reset(USER, "reset-tok")
     svc.email.send_payment_confirmation(
         USER, {"amount": "12.5 TIDE", "date": "2026-11-22", "transactionId": "0xfeed"}
@@ -101,8 +92,8 @@ def test_transactional_mail_has_no_unsubscribe_and_payment_fields(engine: Engine
     assert "12.5 TIDE" in paid and "2026-11-22" in paid and "0xfeed" in paid
 
 
-def test_mail_rolls_back_with_the_change_that_caused_it(engine: Engine, smtp, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch)
+def test_mail_rolls_back_with_the_change_that_caused_it(engine: Engine, smtp) -> None:
+    svc = mail_services(engine, smtp)
     with pytest.raises(RuntimeError), transaction(engine) as conn:
         svc.email.send_welcome_email(USER, conn=conn)
         raise RuntimeError("the registration failed after queueing its mail")
@@ -110,8 +101,8 @@ def test_mail_rolls_back_with_the_change_that_caused_it(engine: Engine, smtp, mo
     assert svc.outbox.dispatch_due() is None and smtp.handler.received == []
 
 
-def test_one_connection_carries_a_batch(engine: Engine, smtp, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch)
+def test_one_connection_carries_a_batch(engine: Engine, smtp) -> None:
+    svc = mail_services(engine, smtp)
     for i in range(20):
         svc.email.send_email(f"user{i}@example.com", f"note {i}", html=f"<p>note {i}</p>")
     drain(svc, lambda: len(smtp.handler.received) == 20)
@@ -119,10 +110,10 @@ def test_one_connection_carries_a_batch(engine: Engine, smtp, monkeypatch) -> No
 
 
 @pytest.mark.parametrize("mode", ["starttls", "implicit"])
-def test_tls_and_auth(engine: Engine, tmp_path: Path, monkeypatch, mode: str) -> None:
+def test_tls_and_auth(engine: Engine, tmp_path: Path, mode: str) -> None:
     server = SmtpServer(tls=mode, users={"mailer": "s3cret"}, certs_dir=tmp_path).start()
     try:
-        svc = make_services(engine, server, monkeypatch, SMTP_USER="mailer", SMTP_PASSWORD="s3cret")
+        svc = mail_services(engine, server, SMTP_USER="mailer", SMTP_PASSWORD="s3cret")
         svc.email.send_email("bob@example.com", "over TLS", html="<p>hi</p>")
         drain(svc, lambda: len(server.handler.received) == 1)
         got = server.handler.received[0]
@@ -131,18 +122,16 @@ def test_tls_and_auth(engine: Engine, tmp_path: Path, monkeypatch, mode: str) ->
         server.stop()
 
 
-def test_wrong_password_or_untrusted_certificate_is_kept_and_reported(engine, tmp_path, monkeypatch) -> None:
+def test_wrong_password_or_untrusted_certificate_is_kept_and_reported(engine, tmp_path) -> None:
     server = SmtpServer(tls="starttls", users={"mailer": "s3cret"}, certs_dir=tmp_path).start()
     try:
-        svc = make_services(engine, server, monkeypatch, SMTP_USER="mailer", SMTP_PASSWORD="wrong")
+        svc = mail_services(engine, server, SMTP_USER="mailer", SMTP_PASSWORD="wrong")
         svc.email.send_email("bob@example.com", "hello", html="<p>hi</p>")
         svc.outbox.dispatch_due()
         [row] = svc.outbox.list()
         assert row["status"] == "queued" and "535" in row["lastError"]
 
-        svc = make_services(
-            engine, server, monkeypatch, SMTP_USER="mailer", SMTP_PASSWORD="s3cret", SMTP_CA_FILE=""
-        )
+        svc = mail_services(engine, server, SMTP_USER="mailer", SMTP_PASSWORD="s3cret", SMTP_CA_FILE="")
         time.sleep(0.4)
         svc.outbox.dispatch_due()
         [row] = svc.outbox.list()
@@ -152,8 +141,8 @@ def test_wrong_password_or_untrusted_certificate_is_kept_and_reported(engine, tm
         server.stop()
 
 
-def test_a_550_fails_that_mail_and_the_batch_goes_on(engine: Engine, smtp, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch)
+def test_a_550_fails_that_mail_and_the_batch_goes_on(engine: Engine, smtp) -> None:
+    svc = mail_services(engine, smtp)
     smtp.handler.faults.rejected["nobody@example.com"] = "550 5.1.1 <nobody@example.com>: no such user"
     for name in ["a", "b", "nobody", "c"]:
         svc.email.send_email(f"{name}@example.com", f"to {name}", html="<p>x</p>")
@@ -174,8 +163,9 @@ def test_a_550_fails_that_mail_and_the_batch_goes_on(engine: Engine, smtp, monke
     assert statuses(engine) == Counter({"sent": 4})
 
 
-def test_421_during_a_batch_of_200_delivers_each_exactly_once(engine: Engine, smtp, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch)
+@pytest.mark.slow  # 200 mails through a faulty relay
+def test_421_during_a_batch_of_200_delivers_each_exactly_once(engine: Engine, smtp) -> None:
+    svc = mail_services(engine, smtp)
     for i in range(200):
         svc.email.send_email(f"user{i}@example.com", f"mail {i}", html=f"<p>{i}</p>")
 
@@ -201,8 +191,9 @@ def test_421_during_a_batch_of_200_delivers_each_exactly_once(engine: Engine, sm
     assert statuses(engine) == Counter({"sent": 200})
 
 
-def test_relay_down_for_a_while_then_back(engine: Engine, smtp, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch)
+@pytest.mark.slow  # an outage that must last
+def test_relay_down_for_a_while_then_back(engine: Engine, smtp) -> None:
+    svc = mail_services(engine, smtp)
     for i in range(200):
         svc.email.send_email(f"user{i}@example.com", f"mail {i}", html=f"<p>{i}</p>")
     smtp.handler.after_data = lambda count: smtp.stop_soon() if count == 80 else None
@@ -226,8 +217,8 @@ def test_relay_down_for_a_while_then_back(engine: Engine, smtp, monkeypatch) -> 
     assert statuses(engine) == Counter({"sent": 200})
 
 
-def test_transient_failures_give_up_only_after_the_retry_lifetime(engine: Engine, smtp, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch, TIDECAST_MAIL_RETRY_FOR_SECONDS="1.5")
+def test_transient_failures_give_up_only_after_the_retry_lifetime(engine: Engine, smtp) -> None:
+    svc = mail_services(engine, smtp, TIDECAST_MAIL_RETRY_FOR_SECONDS="1.5")
     smtp.handler.faults.mail_reply = "451 4.7.1 greylisted"
     started = time.monotonic()
     svc.email.send_email("grey@example.com", "greylisted", html="<p>x</p>")
@@ -240,12 +231,10 @@ def test_transient_failures_give_up_only_after_the_retry_lifetime(engine: Engine
     assert row["lastError"].endswith("last: 451 4.7.1 greylisted") and row["giveUpAt"] is None
 
 
-def test_mail_outlives_a_relay_outage_and_shows_what_is_deferred(engine: Engine, smtp, monkeypatch) -> None:
+def test_mail_outlives_a_relay_outage_and_shows_what_is_deferred(engine: Engine, smtp) -> None:
     """Far more transient failures than the old 12-attempt limit, then the relay comes back:
     the mail goes out. Meanwhile the outbox shows it as deferred, with its next attempt."""
-    svc = make_services(
-        engine, smtp, monkeypatch, TIDECAST_RETRY_BASE_SECONDS="0.01", TIDECAST_RETRY_MAX_SECONDS="0.02"
-    )
+    svc = mail_services(engine, smtp, TIDECAST_RETRY_BASE_SECONDS="0.01", TIDECAST_RETRY_MAX_SECONDS="0.02")
     smtp.handler.faults.mail_reply = "421 4.3.2 service not available"
     svc.email.send_email("ann@example.com", "patience", html="<p>x</p>")
     drain(svc, lambda: svc.outbox.list()[0]["attempts"] >= 20, timeout=30)
@@ -258,8 +247,8 @@ def test_mail_outlives_a_relay_outage_and_shows_what_is_deferred(engine: Engine,
     assert svc.outbox.list(status="deferred") == [] and len(smtp.handler.received) == 1
 
 
-def test_a_permanent_failure_fails_at_once(engine: Engine, smtp, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch)
+def test_a_permanent_failure_fails_at_once(engine: Engine, smtp) -> None:
+    svc = mail_services(engine, smtp)
     smtp.handler.faults.mail_reply = "550 5.1.1 no such user"
     svc.email.send_email("gone@example.com", "bounce", html="<p>x</p>")
     drain(svc, lambda: statuses(engine)["failed"] == 1, timeout=20)
@@ -267,8 +256,8 @@ def test_a_permanent_failure_fails_at_once(engine: Engine, smtp, monkeypatch) ->
     assert row["attempts"] == 1 and row["lastError"] == "550 5.1.1 no such user"
 
 
-def test_suppressed_address_gets_transactional_mail_only(engine: Engine, smtp, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch)
+def test_suppressed_address_gets_transactional_mail_only(engine: Engine, smtp) -> None:
+    svc = mail_services(engine, smtp)
     assert svc.outbox.suppress("Ann@Example.com") is True
     assert svc.outbox.suppress("ann@example.com") is False
     assert svc.email.send_welcome_email(USER) is None  # non-essential: skipped
@@ -277,18 +266,18 @@ def test_suppressed_address_gets_transactional_mail_only(engine: Engine, smtp, m
     assert smtp.handler.received[0].message["Subject"] == "Reset your tidecast password"
 
 
-def test_a_lease_shorter_than_the_smtp_timeouts_still_sends(engine: Engine, smtp, monkeypatch) -> None:
-    svc = make_services(engine, smtp, monkeypatch, TIDECAST_LEASE_SECONDS="1", SMTP_TIMEOUT="5")
+def test_a_lease_shorter_than_the_smtp_timeouts_still_sends(engine: Engine, smtp) -> None:
+    svc = mail_services(engine, smtp, TIDECAST_LEASE_SECONDS="1", SMTP_TIMEOUT="5")
     for i in range(5):
         svc.email.send_email(f"user{i}@example.com", f"mail {i}", html="<p>x</p>")
     svc.outbox.dispatch_due()
     assert statuses(engine) == Counter({"sent": 5})
 
 
-def test_concurrent_drains_longer_than_a_lease_send_each_mail_once(engine: Engine, smtp, monkeypatch) -> None:
+def test_concurrent_drains_longer_than_a_lease_send_each_mail_once(engine: Engine, smtp) -> None:
     """A drain that has run longer than a lease, and a second one starting then: a lease runs from
     the moment its rows are claimed, so the second never takes over rows the first is sending."""
-    svc = make_services(engine, smtp, monkeypatch, TIDECAST_LEASE_SECONDS="1", SMTP_TIMEOUT="1")
+    svc = mail_services(engine, smtp, TIDECAST_LEASE_SECONDS="1", SMTP_TIMEOUT="1")
     for i in range(150):
         svc.email.send_email(f"user{i}@example.com", f"mail {i}", html="<p>x</p>")
     smtp.handler.faults.data_delay = 0.02  # ~3 s of sending in all: longer than the lease

@@ -145,6 +145,7 @@ def test_a_picture_without_an_aspect_ratio_is_probed(tmp_path: Path) -> None:
     assert (info.width, info.height, info.video_codec) == (64, 64, "mjpeg")
 
 
+@pytest.mark.slow  # builds a 999-track file
 def test_999_tracks_are_refused_naming_the_limit(tmp_path: Path) -> None:
     tracks = bombs.many_tracks(tmp_path / "tracks.mkv", tracks=999)
     with pytest.raises(InvalidInput) as refused:

@@ -28,12 +28,10 @@ def old_engine(db_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-def test_rows_from_before_keep_their_meaning(
-    old_engine: Engine, anvil: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_rows_from_before_keep_their_meaning(old_engine: Engine, anvil: str) -> None:
     chain: Chain = deployed(anvil)
     cid, now = chain.deployment.chain_id, now_utc()
-    w3 = chain_services(old_engine, chain, monkeypatch).chain.w3
+    w3 = chain_services(old_engine, chain).chain.w3
     genesis = "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
     head = int(w3.eth.block_number)
     add_user(old_engine, "u1")  # users and streams are as they were at 0008
@@ -62,7 +60,7 @@ def test_rows_from_before_keep_their_meaning(
         assert conn.execute(sa.text("SELECT deployment FROM payment_streams")).scalar_one() == f"legacy-{cid}"
         assert conn.execute(sa.text("SELECT deployment FROM chain_cursors")).scalar_one() is None
 
-    svc = chain_services(old_engine, chain, monkeypatch)
+    svc = chain_services(old_engine, chain)
     key = svc.chain.deployment().key
     assert svc.watcher.poll() is None  # nothing new: the cursor stood where it was
     with old_engine.connect() as conn:

@@ -44,6 +44,8 @@ from hypothesis.stateful import (
 from tests.support.contracts import EthTesterChain, compile_test_contract, deploy, events, revert_reason, send
 from tidecast.chain.artifacts import load
 
+pytestmark = pytest.mark.slow  # a stateful property run of hundreds of transactions on the chain
+
 if TYPE_CHECKING:
     from web3.contract import Contract
 

@@ -27,6 +27,8 @@ from tests.support.parts import free_port
 from tidecast.chain.devnet import EMBEDDED_CHAIN_ID, WELL_KNOWN_KEYS, demo_accounts
 from tidecast.imports import sane_import
 
+pytestmark = pytest.mark.slow  # `tidecast dev` and dozens of CLI processes
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = demo_accounts(10)
 VIEWER, CREATOR, STRANGER = DEMO[2], DEMO[3], DEMO[4]

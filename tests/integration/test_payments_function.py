@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from tests.support.chain import Chain, chain_services, deployed, sign_status
+from tests.support.chain import Chain, deployed, sign_status
 from tests.support.events import aws_event
-from tests.support.functions import bind_functions
 from tidecast.container import Services
 from tidecast.functions.payments import handler
 
@@ -27,11 +26,9 @@ def chain(node: str) -> Chain:
 
 
 @pytest.fixture
-def svc(engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    services = chain_services(engine, chain, monkeypatch)
-    bind_functions(services)
-    yield services
-    services.close()
+def svc(engine: Engine, chain: Chain, make_services: Callable[..., Services]) -> Services:
+    # The tests run the event and mail drains themselves.
+    return make_services(engine, quiet=("events", "outbox"), bind=True, **chain.env())
 
 
 @pytest.fixture

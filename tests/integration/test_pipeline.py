@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.support.devserver import running_devserver
-from tests.support.functions import bind_functions
 from tests.support.ipfs_node import gateway, running_node
 from tests.support.media import decoded_frames, key_tags
 from tests.support.uploads import make_video, streams, upload_all, user_token
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 from tidecast.db.schema import event_deliveries, events, jobs, stream_keys
 from tidecast.errors import InvalidInput
 from tidecast.ipfs.blockstore import BlockStore
@@ -54,17 +52,9 @@ def settings_env(tmp_path: Path, node: IpfsNode) -> dict[str, str]:
 
 
 @pytest.fixture
-def svc(
-    engine: Engine, node: IpfsNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Services]:
-    for key, value in settings_env(tmp_path, node).items():
-        monkeypatch.setenv(key, value)
-    services = create_services(load_settings(env_file=None), engine=engine)
-    services.jobs.kick = None  # the tests run the jobs themselves
-    services.events.kick = None
-    bind_functions(services)
-    yield services
-    services.close()
+def svc(engine: Engine, node: IpfsNode, tmp_path: Path, make_services: Callable[..., Services]) -> Services:
+    # The tests run the jobs themselves.
+    return make_services(engine, quiet=("jobs", "events"), bind=True, **settings_env(tmp_path, node))
 
 
 @pytest.fixture
@@ -136,6 +126,7 @@ def test_upload_to_ready_published_pinned_and_served(
     assert svc.jobs.run_due() is None and len(started_events(engine)) == 1
 
 
+@pytest.mark.slow  # a whole encode, then every segment opened
 def test_published_segments_are_ciphertext_everywhere_and_open_with_the_stored_keys(
     svc: Services, engine: Engine, token: str, tmp_path: Path, node: IpfsNode
 ) -> None:
@@ -506,6 +497,7 @@ svc.jobs.run_due()
 """
 
 
+@pytest.mark.slow  # an 8 s encode killed, a lease waited out
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_worker_killed_mid_transcode_leaves_nothing_published_and_the_job_runs_again(
     svc: Services, engine: Engine, db_url: str, token: str, tmp_path: Path, node: IpfsNode

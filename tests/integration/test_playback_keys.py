@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -43,17 +43,14 @@ def chain(node: str) -> Chain:
 
 
 @pytest.fixture
-def svc(engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    services = chain_services(
+def svc(engine: Engine, chain: Chain, make_services: Callable[..., Services]) -> Services:
+    # The tests run the event and mail drains themselves.
+    return make_services(
         engine,
-        chain,
-        monkeypatch,
-        TIDECAST_PAYMENT_CACHE_SECONDS=str(CACHE_SECONDS),
-        TIDECAST_KEY_LOOKAHEAD_PERIODS="2",
+        quiet=("events", "outbox"),
+        bind=True,
+        **chain.env(TIDECAST_PAYMENT_CACHE_SECONDS=str(CACHE_SECONDS), TIDECAST_KEY_LOOKAHEAD_PERIODS="2"),
     )
-    bind_functions(services)
-    yield services
-    services.close()
 
 
 class World:
@@ -685,13 +682,11 @@ def test_payment_endpoints(world: World, chain: Chain) -> None:
     assert payments("mine")[0] == 401
 
 
-def test_the_budget_holds_under_racing_requests(
-    engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_budget_holds_under_racing_requests(engine: Engine, chain: Chain) -> None:
     """Both databases: eight requests for eight new periods at once get exactly the budget."""
     import threading
 
-    svc = chain_services(engine, chain, monkeypatch, TIDECAST_KEY_LOOKAHEAD_PERIODS="3")
+    svc = chain_services(engine, chain, TIDECAST_KEY_LOOKAHEAD_PERIODS="3")
     bind_functions(svc)
     try:
         world = World(svc, chain)

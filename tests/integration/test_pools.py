@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.accounts import add_user
+from tests.support.services import build_services
 from tests.support.smtp import SmtpServer
-from tidecast.config import load_settings
-from tidecast.container import Services, build_workers, create_services
+from tidecast.container import Services, build_workers
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 from tidecast.db.tx import transaction
@@ -42,18 +42,15 @@ def wait_for(predicate, timeout: float, what: str) -> float:
 
 
 @pytest.fixture(params=["sqlite-queue", "redis-queue"])
-def pooled(request, tmp_path: Path, monkeypatch) -> Iterator[tuple[Services, SmtpServer]]:
+def pooled(request, tmp_path: Path) -> Iterator[tuple[Services, SmtpServer]]:
     if request.param == "sqlite-queue":
-        monkeypatch.setenv("TIDECAST_QUEUE_URL", f"sqlite:///{tmp_path / 'queue.db'}")
+        queue_url = f"sqlite:///{tmp_path / 'queue.db'}"
     else:
-        monkeypatch.setenv("TIDECAST_QUEUE_URL", request.getfixturevalue("redis_server").url)
+        queue_url = request.getfixturevalue("redis_server").url
     smtp = SmtpServer().start()
-    for key, value in smtp.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("TIDECAST_BCRYPT_ROUNDS", "4")
     engine = build_engine(f"sqlite:///{tmp_path / 'pools.db'}")
     upgrade(engine)
-    svc = create_services(load_settings(env_file=None), engine=engine)
+    svc = build_services(engine, **smtp.env(), TIDECAST_QUEUE_URL=queue_url, TIDECAST_BCRYPT_ROUNDS=4)
     if request.param == "redis-queue":
         svc.queue.huey.flush()  # the session's Redis is shared: start from empty queues
         svc.media_queue.huey.flush()

@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.redis import RedisServer, find_redis
+from tests.support.services import build_services
 from tests.support.smtp import SmtpServer
-from tidecast.config import load_settings
-from tidecast.container import Services, build_workers, create_services
+from tidecast.container import Services, build_workers
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
+
+pytestmark = pytest.mark.slow  # a Redis outage that must last
 
 #: How long Redis stays down.
 OUTAGE_SECONDS = 5.0
@@ -35,13 +37,11 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def svc(redis: RedisServer, tmp_path: Path, monkeypatch) -> Iterator[tuple[Services, SmtpServer]]:
+def svc(redis: RedisServer, tmp_path: Path) -> Iterator[tuple[Services, SmtpServer]]:
     smtp = SmtpServer().start()
-    for key, value in {**smtp.env(), "TIDECAST_QUEUE_URL": redis.url}.items():
-        monkeypatch.setenv(key, value)
     engine = build_engine(f"sqlite:///{tmp_path / 'outage.db'}")
     upgrade(engine)
-    yield create_services(load_settings(env_file=None), engine=engine), smtp
+    yield build_services(engine, **smtp.env(), TIDECAST_QUEUE_URL=redis.url), smtp
     smtp.stop()
     engine.dispose()
 

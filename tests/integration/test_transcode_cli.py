@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import m3u8
+import pytest
 
 from tests.support import media
+
+pytestmark = pytest.mark.slow  # the CLI encoding videos in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 

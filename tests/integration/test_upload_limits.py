@@ -7,7 +7,7 @@ limit, with nothing kept."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,10 +15,8 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from tests.support import bombs
-from tests.support.functions import bind_functions
 from tests.support.uploads import create, patch, streams, upload_all, user_token
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 from tidecast.db.schema import jobs, uploads
 from tidecast.db.times import now_utc
 
@@ -26,16 +24,15 @@ MIB = 1024 * 1024
 
 
 @pytest.fixture
-def svc(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    monkeypatch.setenv("TIDECAST_UPLOAD_MAX_BYTES", str(8 * MIB))
-    monkeypatch.setenv("TIDECAST_QUOTA_STORAGE_BYTES", str(10 * MIB))
-    monkeypatch.setenv("TIDECAST_QUOTA_DAILY_BYTES", str(15 * MIB))
-    services = create_services(load_settings(env_file=None), engine=engine)
-    services.jobs.kick = None  # no worker here
-    services.events.kick = None
-    bind_functions(services)
-    yield services
-    services.close()
+def svc(engine: Engine, make_services: Callable[..., Services]) -> Services:
+    return make_services(  # no worker here
+        engine,
+        quiet=("jobs", "events"),
+        bind=True,
+        TIDECAST_UPLOAD_MAX_BYTES=8 * MIB,
+        TIDECAST_QUOTA_STORAGE_BYTES=10 * MIB,
+        TIDECAST_QUOTA_DAILY_BYTES=15 * MIB,
+    )
 
 
 def count(engine: Engine, table: object) -> int:
@@ -125,20 +122,15 @@ def test_parallel_creations_cannot_overshoot_the_quota(svc: Services, engine: En
     assert reserved == 9 * MIB
 
 
-def test_unlimited_and_disabled_quotas(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TIDECAST_QUOTA_STORAGE_BYTES", "-1")
-    monkeypatch.setenv("TIDECAST_QUOTA_DAILY_BYTES", "0")  # PeerTube's 0: no uploads at all
-    services = create_services(load_settings(env_file=None), engine=engine)
-    bind_functions(services)
-    try:
-        refused = create(user_token(services, engine), 1)
-        assert refused.status == 403 and "the daily quota is 0 bytes" in refused.body["error"]
-        monkeypatch.setenv("TIDECAST_QUOTA_DAILY_BYTES", "-1")
-        unlimited = create_services(load_settings(env_file=None), engine=engine)
-        bind_functions(unlimited)
-        assert create(user_token(unlimited, engine, "u2", "bob"), 4 * 1024**3).status == 201
-    finally:
-        bind_functions(None)
+def test_unlimited_and_disabled_quotas(engine: Engine, make_services: Callable[..., Services]) -> None:
+    # PeerTube's 0: no uploads at all
+    services = make_services(engine, bind=True, TIDECAST_QUOTA_STORAGE_BYTES=-1, TIDECAST_QUOTA_DAILY_BYTES=0)
+    refused = create(user_token(services, engine), 1)
+    assert refused.status == 403 and "the daily quota is 0 bytes" in refused.body["error"]
+    unlimited = make_services(
+        engine, bind=True, TIDECAST_QUOTA_STORAGE_BYTES=-1, TIDECAST_QUOTA_DAILY_BYTES=-1
+    )
+    assert create(user_token(unlimited, engine, "u2", "bob"), 4 * 1024**3).status == 201
 
 
 @pytest.mark.parametrize(

@@ -5,17 +5,15 @@ a complete video becoming a `processing` stream with its transcode job."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from tests.support.functions import bind_functions
 from tests.support.uploads import create, make_video, metadata, patch, streams, tus, upload_all, user_token
-from tidecast.config import load_settings
-from tidecast.container import UPLOADS_EXPIRE_TASK, Services, create_services
+from tidecast.container import UPLOADS_EXPIRE_TASK, Services
 from tidecast.db.schema import jobs, uploads
 from tidecast.db.times import now_utc
 from tidecast.errors import InvalidInput
@@ -23,14 +21,11 @@ from tidecast.functions.uploads import parse_metadata
 
 
 @pytest.fixture
-def svc(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    monkeypatch.setenv("TIDECAST_UPLOAD_MAX_BYTES", str(2 * 1024 * 1024))
-    services = create_services(load_settings(env_file=None), engine=engine)
-    services.jobs.kick = None  # no worker here; test_pipeline runs the jobs
-    services.events.kick = None
-    bind_functions(services)
-    yield services
-    services.close()
+def svc(engine: Engine, make_services: Callable[..., Services]) -> Services:
+    # No worker here; test_pipeline runs the jobs.
+    return make_services(
+        engine, quiet=("jobs", "events"), bind=True, TIDECAST_UPLOAD_MAX_BYTES=2 * 1024 * 1024
+    )
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ client from the server's offset, then the transcode, and the HLS files served un
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -12,11 +13,9 @@ from sqlalchemy import Engine
 from tusclient.client import TusClient
 
 from tests.support.devserver import running_devserver
-from tests.support.functions import bind_functions
 from tests.support.ipfs_node import running_node
 from tests.support.uploads import make_video, user_token
-from tidecast.config import load_settings
-from tidecast.container import create_services
+from tidecast.container import Services
 from tidecast.functions.uploads import CHUNK_BYTES
 from tidecast.media.encrypt import decrypt
 
@@ -33,7 +32,7 @@ NETLIFY = """
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_tuspy_uploads_resumes_and_the_stream_is_served(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, tmp_path: Path, make_services: Callable[..., Services]
 ) -> None:
     project = tmp_path / "site"
     (project / "fns").mkdir(parents=True)
@@ -46,14 +45,15 @@ def test_tuspy_uploads_resumes_and_the_stream_is_served(
         )
     video = make_video(tmp_path / "in.mp4", seconds=2)
     with running_node(tmp_path / "ipfs") as node:
-        monkeypatch.setenv("IPFS_API_URL", node.url)
-        monkeypatch.setenv("HLS_OUTPUT_DIR", str(project / "public" / "streams"))
-        monkeypatch.setenv("TIDECAST_HLS_LADDER", "180p:300k:32k,90p:100k:32k")
-        monkeypatch.setenv("TIDECAST_HLS_PRESET", "ultrafast")
-        svc = create_services(load_settings(env_file=None), engine=engine)
-        svc.jobs.kick = None
-        svc.events.kick = None
-        bind_functions(svc)
+        svc = make_services(
+            engine,
+            quiet=("jobs", "events"),
+            bind=True,
+            IPFS_API_URL=node.url,
+            HLS_OUTPUT_DIR=project / "public" / "streams",
+            TIDECAST_HLS_LADDER="180p:300k:32k,90p:100k:32k",
+            TIDECAST_HLS_PRESET="ultrafast",
+        )
         token = user_token(svc, engine)
         with running_devserver(project) as base:
             headers = {"Authorization": f"Bearer {token}"}

@@ -16,13 +16,15 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.support.functions import bind_functions
+from tests.support.services import build_services
 from tests.support.smtp import SmtpServer
 from tidecast.cli import app
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 from tidecast.db.migrate import upgrade
 from tidecast.db.schema import mail_outbox
 from tidecast.db.tx import transaction
+
+pytestmark = pytest.mark.slow  # worker subprocesses killed and waited out for a lease
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +40,7 @@ def local_services(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Serv
     """The container a worker started in this directory would build, for the test's own use."""
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    svc = create_services(load_settings(env_file=None))
+    svc = build_services()
     upgrade(svc.engine)
     bind_functions(svc)
     return svc

@@ -7,13 +7,12 @@ import re
 import time
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.support.events import aws_event
+from tests.support.services import build_services
 from tests.support.smtp import SmtpServer
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 from tidecast.functions.auth import handler
 from tidecast.imports import sane_import
 
@@ -92,13 +91,14 @@ def login(name: str = "ann", password: str = PASSWORD, ip: str = "203.0.113.5") 
     return call("POST", "login", {"username": name, "password": password}, ip=ip)
 
 
-def make_services(engine: Engine, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch, **env: str) -> Services:
-    for key, value in {**smtp.env(), "TIDECAST_BCRYPT_ROUNDS": "4", "SMTP_TIMEOUT": "5", **env}.items():
-        monkeypatch.setenv(key, value)
-    svc = create_services(load_settings(env_file=None), engine=engine)
-    svc.events.kick = None  # the tests run the drains themselves
-    svc.outbox.kick = None
-    return svc
+def account_services(engine: Engine, smtp: SmtpServer, **settings: str) -> Services:
+    """Services for the account tests: mail to `smtp`, cheap bcrypt, and no queue (the tests
+    run the event and mail drains themselves)."""
+    return build_services(
+        engine,
+        quiet=("events", "outbox"),
+        **{**smtp.env(), "TIDECAST_BCRYPT_ROUNDS": "4", "SMTP_TIMEOUT": "5", **settings},
+    )
 
 
 def sign(message: str, account: Any = KEY) -> str:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, insert
 
 from tests.support.anvil import rpc
 from tidecast.chain.deploy import Deployment, connect, deploy_all, fund_demo_accounts
 from tidecast.chain.devnet import DemoAccount, demo_accounts
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 from tidecast.db.schema import user_wallets
 from tidecast.db.times import now_utc
 
@@ -70,13 +68,11 @@ def deployed(url: str, accounts: int = 6) -> Chain:
     return Chain(url, deployment, demo)
 
 
-def chain_services(engine: Engine, chain: Chain, monkeypatch: pytest.MonkeyPatch, **env: str) -> Services:
-    for key, value in chain.env(**env).items():
-        monkeypatch.setenv(key, value)
-    svc = create_services(load_settings(env_file=None), engine=engine)
-    svc.events.kick = None  # the tests run the drains themselves
-    svc.outbox.kick = None
-    return svc
+def chain_services(engine: Engine, chain: Chain, **settings: str) -> Services:
+    """Services on `chain`; the tests run the event and mail drains themselves."""
+    from tests.support.services import build_services
+
+    return build_services(engine, quiet=("events", "outbox"), **chain.env(**settings))
 
 
 def link_wallet(engine: Engine, user_id: str, address: str, chain_id: int) -> None:

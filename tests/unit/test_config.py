@@ -212,3 +212,13 @@ PRODUCTION_CHAIN = {
     "STREAM_REGISTRY_ADDRESS": "0x" + "cc" * 20,
     "TIDECAST_MEDIA_KEY_SECRET": "m" * 40,
 }
+
+
+def test_overrides_win_over_the_environment_and_are_read_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDECAST_BCRYPT_ROUNDS", "12")
+    settings = load_settings(env_file=None, overrides={"TIDECAST_BCRYPT_ROUNDS": "4", "smtp_port": "2526"})
+    assert settings.tidecast_bcrypt_rounds == 4 and settings.smtp_port == 2526
+    with pytest.raises(ConfigError, match="TIDECAST_BCRYPT_ROUNDS"):
+        load_settings(env_file=None, overrides={"TIDECAST_BCRYPT_ROUNDS": "lots"})
+    with pytest.raises(ConfigError, match="TIDECAST_NO_SUCH is not a tidecast setting"):
+        load_settings(env_file=None, overrides={"TIDECAST_NO_SUCH": "1"})

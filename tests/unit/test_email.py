@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.services import build_services
 from tests.support.smtp import SmtpServer
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tidecast.container import Services
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 from tidecast.db.schema import mail_outbox
@@ -32,9 +32,7 @@ ASCII_DOMAIN = IDN_DOMAIN.encode("idna").decode("ascii")
 def svc(tmp_path: Path) -> Services:
     engine = build_engine(f"sqlite:///{tmp_path / 'mail.db'}")
     upgrade(engine)
-    services = create_services(load_settings(env_file=None), engine=engine)
-    services.outbox.kick = None
-    return services
+    return build_services(engine, quiet=("outbox",))
 
 
 def queued(svc: Services) -> int:
@@ -94,17 +92,15 @@ def test_template_escapes_user_values(svc: Services) -> None:
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html and "<img" not in html
 
 
-def test_override_directory_wins_by_file_name(tmp_path: Path, monkeypatch) -> None:
+def test_override_directory_wins_by_file_name(tmp_path: Path) -> None:
     custom = tmp_path / "mine"
     custom.mkdir()
     (custom / "welcome.html").write_text(
         "<p>Custom hello {{ username }} <a href='{{ verification_link }}'>go</a></p>"
     )
-    monkeypatch.setenv("TIDECAST_EMAIL_TEMPLATES", str(custom))
     engine = build_engine(f"sqlite:///{tmp_path / 'm.db'}")
     upgrade(engine)
-    services = create_services(load_settings(env_file=None), engine=engine)
-    services.outbox.kick = None
+    services = build_services(engine, quiet=("outbox",), TIDECAST_EMAIL_TEMPLATES=custom)
     services.email.send_welcome_email(USER)
     text = last_message(services).get_body(("plain",)).get_content()
     assert "Custom hello ann" in text
@@ -221,17 +217,12 @@ def test_display_names_with_commas_stay_one_recipient(svc: Services) -> None:
     ]
 
 
-def test_idn_mail_reaches_a_real_smtp_server_with_the_ascii_envelope(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_idn_mail_reaches_a_real_smtp_server_with_the_ascii_envelope(tmp_path: Path) -> None:
     server = SmtpServer().start()
     try:
-        for key, value in server.env().items():
-            monkeypatch.setenv(key, value)
         engine = build_engine(f"sqlite:///{tmp_path / 'smtp.db'}")
         upgrade(engine)
-        services = create_services(load_settings(env_file=None), engine=engine)
-        services.outbox.kick = None
+        services = build_services(engine, quiet=("outbox",), **server.env())
         services.email.send_verification_email({**USER, "email": f"Ann <ann@{IDN_DOMAIN}>"}, "v-tok")
         deadline = time.monotonic() + 20
         while not server.handler.received and time.monotonic() < deadline:

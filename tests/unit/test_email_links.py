@@ -25,8 +25,8 @@ import pytest
 from sqlalchemy import select
 
 import tidecast
-from tidecast.config import load_settings
-from tidecast.container import Services, create_services
+from tests.support.services import build_services
+from tidecast.container import Services
 from tidecast.db.engine import build_engine
 from tidecast.db.migrate import upgrade
 from tidecast.db.schema import mail_outbox
@@ -117,13 +117,10 @@ CASES: dict[str, Callable[[Services], Sent]] = {
 
 
 @pytest.fixture
-def svc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
-    monkeypatch.setenv("TIDECAST_PUBLIC_URL", PUBLIC_URL)
+def svc(tmp_path: Path) -> Services:
     engine = build_engine(f"sqlite:///{tmp_path / 'mail.db'}")
     upgrade(engine)
-    services = create_services(load_settings(env_file=None), engine=engine)
-    services.outbox.kick = None
-    return services
+    return build_services(engine, quiet=("outbox",), TIDECAST_PUBLIC_URL=PUBLIC_URL)
 
 
 class _Hrefs(HTMLParser):
