@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from tidecast.config import Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
     from tidecast.accounts.limits import AttemptLimit
     from tidecast.accounts.links import LinkService
@@ -106,7 +106,20 @@ def _streams(s: Services) -> StreamService:
     from tidecast.chain.units import normalise
     from tidecast.media.streams import StreamService
 
-    return StreamService(s.engine, default_price=normalise(s.settings.tidecast_default_price))
+    return StreamService(
+        s.engine, events=_EventsOnFirstUse(s), default_price=normalise(s.settings.tidecast_default_price)
+    )
+
+
+class _EventsOnFirstUse:
+    """The container's event bus, built when a stream service first records an event: a
+    function that only reads streams never builds the bus or imports it (a cold start)."""
+
+    def __init__(self, s: Services) -> None:
+        self._services = s
+
+    def publish(self, conn: Connection, name: str, payload: dict[str, Any]) -> str:
+        return self._services.events.publish(conn, name, payload)
 
 
 def _transport(s: Services) -> SmtpTransport:
@@ -159,7 +172,6 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
     when a worker delivers, so a function that publishes `user.registered` never builds the
     mail services. A subscriber name is stable: pending deliveries are tracked by it.
     """
-    from sqlalchemy import Connection
 
     from tidecast.event_bus import Event, Subscriber
 
@@ -220,7 +232,7 @@ def _uploads(s: Services) -> UploadService:
         max_bytes=s.settings.tidecast_upload_max_bytes,
         max_open=s.settings.tidecast_upload_max_open,
         expiry=timedelta(hours=s.settings.tidecast_upload_expiry_hours),
-        enqueue=lambda conn, kind, subject, payload: s.jobs.enqueue(conn, kind, subject, payload),
+        jobs=s.jobs,
         default_price=s.streams.default_price,  # normalised once, where streams are made
         limits=media_limits(s.settings),
         quotas=Quotas(

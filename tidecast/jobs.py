@@ -45,7 +45,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from tidecast.db.claims import Heartbeat, WorkPolicy, WorkTable
+from tidecast.db.claims import FAILED, Heartbeat, WorkPolicy, WorkTable
 from tidecast.db.schema import jobs
 from tidecast.db.times import as_utc, iso
 from tidecast.db.tx import after_commit, transaction
@@ -354,31 +354,29 @@ class Jobs:
 
     def retry(self, job_id: str) -> None:
         """Queue a failed job again now, with its payload (it resumes where it stopped) and a
-        fresh lifetime; its kind's `on_retry` runs in the same transaction."""
+        fresh lifetime, only if it is still failed when the retry writes (tidecast/db/claims.py,
+        `requeue_failed`); its kind's `on_retry` runs in the same transaction, after that write."""
         with transaction(self.engine) as conn:
-            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
-            if row is None:
+            now = self.clock()
+            status = self.work.requeue_failed(
+                conn,
+                job_id,
+                attempts=0,
+                strikes=0,
+                progress=0,
+                finished_at=None,
+                next_attempt_at=now,
+                give_up_at=now + self.retry_for,
+                updated_at=now,
+            )
+            if status is None:
                 raise NotFound(f"no job {job_id!r}")
-            if row.status != "failed":
-                raise InvalidInput(f"job {job_id} is {row.status}; only a failed job can be retried")
+            if status != FAILED:
+                raise InvalidInput(f"job {job_id} is {status}; only a failed job can be retried")
+            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).one()
             hook = self._on_retry.get(row.kind)
             if hook is not None:
                 hook(conn, row)
-            now = self.clock()
-            conn.execute(
-                update(jobs)
-                .where((jobs.c.id == job_id) & (jobs.c.status == "failed"))
-                .values(
-                    status="queued",
-                    attempts=0,
-                    strikes=0,
-                    progress=0,
-                    finished_at=None,
-                    next_attempt_at=now,
-                    give_up_at=now + self.retry_for,
-                    updated_at=now,
-                )
-            )
             self._wake(conn, job_id, row.kind)
 
 

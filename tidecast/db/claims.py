@@ -10,6 +10,12 @@ Leases are short (TIDECAST_LEASE_SECONDS, 20 s) and renewed: while a worker work
 transcode, a slow relay) keeps its claim as long as its worker lives; a worker that dies stops
 renewing, and its rows are taken over within one lease.
 
+An operator's retry puts a `failed` row back to waiting with `WorkTable.requeue_failed`: one
+UPDATE conditioned on the row still being `failed`, never a read and then a write, so a retry
+racing another retry, and the worker that has already claimed the row the other queued, changes
+nothing (it does not reset a row being worked on to waiting, which would let a second worker
+send the same mail or run the same job beside the first).
+
 On PostgreSQL the SELECT takes `FOR UPDATE SKIP LOCKED`, so concurrent claimers pass over
 each other's rows instead of queueing. SQLite has one writer at a time, but its SELECT runs
 before the write lock is taken: a claimer whose UPDATE finds every selected row gone to another
@@ -34,6 +40,9 @@ from tidecast.db.times import as_utc, now_utc
 from tidecast.retry import backoff_delay
 
 log = logging.getLogger(__name__)
+
+#: The status of a row whose work gave up: only an operator's retry puts it back.
+FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,27 @@ class WorkTable:
                 where=where,
             )
             return token, conn.execute(read(token)).all()
+
+    def requeue_failed(self, conn: Connection, key: Any, **values: Any) -> str | None:
+        """Put the row `key` back to waiting, in the transaction on `conn`, if and only if it is
+        still `failed`, with `values` (attempts, next attempt, lifetime) set too.
+
+        Returns "failed" when it was requeued; otherwise the status it has now, or None when
+        there is no such row (read after the UPDATE, only to name the problem). Atomic on both
+        databases: the condition is in the UPDATE, which PostgreSQL re-checks on the row it
+        locks, so there is no window between a check and a write for a worker to claim the row.
+        """
+        table = self.table
+        primary = next(iter(table.primary_key.columns))
+        done = conn.execute(
+            update(table)
+            .where((primary == key) & (table.c.status == FAILED))
+            .values(status=self.waiting, claim=None, lease_until=None, **values)
+        )
+        if done.rowcount == 1:
+            return FAILED
+        status: str | None = conn.execute(select(table.c.status).where(primary == key)).scalar()
+        return status
 
     def renew(self, token: str) -> tuple[int, datetime]:
         """Push the lease of every row still under `token` to a full lease from now: (rows

@@ -19,7 +19,6 @@ import logging
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy import Connection
 
 from tidecast.container import from_environment
 from tidecast.errors import DomainError, InvalidInput
@@ -217,10 +216,7 @@ def delete_stream(request: Request, stream_id: str) -> Response:
     user = authenticate(request)
     services = request.services
 
-    def publish(conn: Connection, stream: dict[str, Any]) -> None:
-        services.events.publish(conn, "stream.deleted", {"stream": stream})
-
-    gone = services.streams.delete(stream_id, user.user_id, publish=publish)
+    gone = services.streams.delete(stream_id, user.user_id)
     try:
         from tidecast.media.pipeline import remove_stream_media
 

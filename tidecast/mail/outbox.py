@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from tidecast.db.claims import Heartbeat, WorkPolicy, WorkTable
+from tidecast.db.claims import FAILED, Heartbeat, WorkPolicy, WorkTable
 from tidecast.db.schema import mail_outbox, mail_suppressions
 from tidecast.db.times import as_utc, iso
 from tidecast.db.tx import after_commit, transaction
@@ -309,24 +309,22 @@ class MailOutbox:
         ]
 
     def retry(self, row_id: str) -> None:
-        """Queue a failed mail again now (after the relay or the address was fixed)."""
+        """Queue a failed mail again now (after the relay or the address was fixed); only if it
+        is still failed when the retry writes (tidecast/db/claims.py, `requeue_failed`)."""
         with transaction(self.engine) as conn:
-            status = conn.execute(select(mail_outbox.c.status).where(mail_outbox.c.id == row_id)).scalar()
+            now = self.clock()
+            status = self.work.requeue_failed(
+                conn,
+                row_id,
+                attempts=0,
+                last_error=None,
+                next_attempt_at=now,
+                give_up_at=now + self.retry_for,
+            )
             if status is None:
                 raise NotFound(f"no mail {row_id!r} in the outbox")
-            if status != "failed":
+            if status != FAILED:
                 raise InvalidInput(f"mail {row_id} is {status}; only failed mail can be retried")
-            conn.execute(
-                update(mail_outbox)
-                .where(mail_outbox.c.id == row_id)
-                .values(
-                    status="queued",
-                    attempts=0,
-                    last_error=None,
-                    next_attempt_at=self.clock(),
-                    give_up_at=self.clock() + self.retry_for,
-                )
-            )
             if self.kick is not None:
                 after_commit(conn, self.kick)
 

@@ -12,10 +12,9 @@ import binascii
 import json
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
 
@@ -174,9 +173,17 @@ def insert_stream(
     return stream_id
 
 
+class EventRecorder(Protocol):
+    """What records an event in the caller's transaction: the event bus (tidecast/event_bus.py),
+    named by its shape so that reading streams never imports the bus (a cold start's cost)."""
+
+    def publish(self, conn: Connection, name: str, payload: dict[str, Any]) -> str: ...
+
+
 class StreamService:
-    def __init__(self, engine: Engine, *, default_price: str = "0") -> None:
+    def __init__(self, engine: Engine, *, events: EventRecorder, default_price: str = "0") -> None:
         self._engine = engine
+        self.events = events
         self.default_price = default_price
 
     def get(self, stream_id: str) -> dict[str, Any]:
@@ -267,11 +274,9 @@ class StreamService:
             )
         return self.get(stream_id)
 
-    def delete(
-        self, stream_id: str, user_id: str, *, publish: Callable[[Connection, dict[str, Any]], None]
-    ) -> dict[str, Any]:
-        """Delete a stream its owner asks to delete; `publish` records the event that removes
-        its files and pin, in the same transaction. Someone else's stream is NotAllowed."""
+    def delete(self, stream_id: str, user_id: str) -> dict[str, Any]:
+        """Delete a stream its owner asks to delete, recording `stream.deleted` (whose subscriber
+        removes its files and pin) in the same transaction. Someone else's stream is NotAllowed."""
         if not STREAM_ID.fullmatch(stream_id):
             raise NotFound("Stream not found")
         with transaction(self._engine) as conn:
@@ -282,7 +287,7 @@ class StreamService:
                 raise NotAllowed("Only the stream's owner may delete it")
             conn.execute(delete(streams).where(streams.c.id == stream_id))
             gone = to_json(row)
-            publish(conn, gone)
+            self.events.publish(conn, "stream.deleted", {"stream": gone})
         return gone
 
     def set_status(

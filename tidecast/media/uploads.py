@@ -49,7 +49,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, delete, select, update
 
@@ -58,6 +58,9 @@ from tidecast.db.times import now_utc
 from tidecast.db.tx import advisory_lock, transaction
 from tidecast.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooLarge
 from tidecast.files import private_dir
+
+if TYPE_CHECKING:
+    from tidecast.jobs import Jobs
 from tidecast.media.probe import MediaLimits
 from tidecast.media.quotas import Quotas
 
@@ -119,7 +122,7 @@ class UploadService:
         directory: Path,
         *,
         max_bytes: int,
-        enqueue: Callable[[Any, str, str, dict[str, Any]], str],
+        jobs: Jobs,
         probe: Callable[[Path], Any] | None = None,
         default_price: str = "0",
         max_open: int = 5,
@@ -135,7 +138,7 @@ class UploadService:
         self.max_bytes = max_bytes
         self.max_open = max_open
         self.expiry = expiry
-        self._enqueue = enqueue
+        self.jobs = jobs
         self._probe = probe
         #: What a video may be (TIDECAST_MEDIA_MAX_*), checked when its last byte arrives.
         self.limits = limits or MediaLimits()
@@ -336,7 +339,7 @@ class UploadService:
                 owner_id=current.owner_id,
                 price_per_second=self.default_price,
             )
-            job_id = self._enqueue(conn, TRANSCODE, stream_id, {"upload": current.id})
+            job_id = self.jobs.enqueue(conn, TRANSCODE, stream_id, {"upload": current.id})
             conn.execute(update(streams).where(streams.c.id == stream_id).values(job_id=job_id))
             conn.execute(
                 update(uploads)
