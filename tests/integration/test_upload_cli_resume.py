@@ -14,14 +14,12 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from tests.support.devserver import running_devserver
-from tests.support.functions import bind_functions
 from tests.support.ipfs_node import running_node
 from tests.support.media import ffmpeg
 from tests.support.proxy import TcpProxy
+from tests.support.services import build_services
 from tests.support.uploads import user_token
 from tidecast.cli import app
-from tidecast.config import load_settings
-from tidecast.container import create_services
 
 NETLIFY = """
 [build]
@@ -55,12 +53,14 @@ def test_upload_resumes_a_chunk_cut_mid_transfer(
     size = video.stat().st_size
     assert size > 2 * MIB
     with running_node(tmp_path / "ipfs") as node:
-        monkeypatch.setenv("IPFS_API_URL", node.url)
-        monkeypatch.setenv("HLS_OUTPUT_DIR", str(project / "public" / "streams"))
-        svc = create_services(load_settings(env_file=None), engine=engine)
-        svc.jobs.kick = None  # no transcode here: the upload is what is under test
-        svc.events.kick = None
-        bind_functions(svc)
+        # No transcode here (its drains stay quiet): the upload is what is under test.
+        svc = build_services(
+            engine,
+            quiet=("jobs", "events"),
+            bind=True,
+            IPFS_API_URL=node.url,
+            HLS_OUTPUT_DIR=str(project / "public" / "streams"),
+        )
         token = user_token(svc, engine)
         with running_devserver(project) as base:
             proxy = TcpProxy(("127.0.0.1", int(base.rsplit(":", 1)[1]))).up()

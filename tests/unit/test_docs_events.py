@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tidecast.config import load_settings
-from tidecast.container import create_services
+from tests.support.services import build_services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,8 +25,7 @@ def documented_events() -> set[str]:
 
 def test_the_documented_subscribers_are_wired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TIDECAST_DATA_DIR", str(tmp_path / "data"))
-    services = create_services(load_settings(env_file=None))
+    services = build_services(TIDECAST_DATA_DIR=str(tmp_path / "data"))
     try:
         wired = {name for name, subscribers in services.events._subscribers.items() if subscribers}
     finally:
