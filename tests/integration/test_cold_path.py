@@ -50,6 +50,7 @@ NOT_FOR_STREAMS = [
     "tidecast.embedded",
     "tidecast.chain.deploy",
     "tidecast.chain.service",
+    "tidecast.chain.signer",
     "tidecast.payments.status",
     "ipfshttpclient",
     "multiformats",
