@@ -182,7 +182,7 @@ def bench_status(svc: Services, chain: Chain, count: int) -> float:
     from tidecast.functions.payments import handler
 
     viewer, creator = chain.accounts[2], chain.accounts[3]
-    sid = svc.chain.open_stream(viewer.private_key, creator.address, "0.001", "100")
+    sid = svc.chain_signer.open_stream(viewer.private_key, creator.address, "0.001", "100")
     status = svc.payment_status
 
     def signed_request() -> tuple[dict[str, Any], dict[str, Any], str]:

@@ -72,7 +72,7 @@ def seed(env: dict[str, str], chain: object) -> dict[str, str]:
                 )
             )
             svc.media_keys.store(conn, sid, [svc.media_keys.new_key() for _ in range(FIRST_ASKS + 1)])
-        pay = svc.chain.open_stream(
+        pay = svc.chain_signer.open_stream(
             c.accounts[2].private_key,  # type: ignore[attr-defined]
             c.accounts[3].address,  # type: ignore[attr-defined]
             "0.01",

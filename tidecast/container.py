@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tidecast.accounts.tokens import TokenIssuer
     from tidecast.accounts.wallets import WalletService
     from tidecast.chain.service import BlockchainDataService
+    from tidecast.chain.signer import ChainSigner
     from tidecast.chain.watcher import ChainWatcher
     from tidecast.db.claims import WorkPolicy
     from tidecast.event_bus import EventBus
@@ -188,7 +189,7 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
     bus.subscribe("payment.created", "email.payment_confirmation", account_mail("on_payment_created"))
 
     def record_stream_start(event: Event, conn: Connection) -> None:
-        s.chain.record_stream_start(str(event.payload["stream"]["id"]))
+        s.chain_signer.record_stream_start(str(event.payload["stream"]["id"]))
 
     bus.subscribe("stream.started", "chain.record_stream_start", record_stream_start)
 
@@ -395,19 +396,27 @@ def _account_mail(s: Services) -> AccountMail:
 
 
 def _chain(s: Services) -> BlockchainDataService:
+    """The chain reader: every part that reads the chain gets this one, and it cannot sign."""
     from tidecast.chain.index import ChainIndex
     from tidecast.chain.service import BlockchainDataService
 
-    key = s.settings.platform_private_key
     return BlockchainDataService(
         s.settings.rpc_url,
         payment_stream_address=s.settings.payment_stream_contract_address,
         token_address=s.settings.token_address,
         registry_address=s.settings.stream_registry_address,
-        platform_key=key.get_secret_value() if key is not None else None,
         timeout=s.settings.tidecast_chain_timeout,
         index=ChainIndex(s.engine),
     )
+
+
+def _chain_signer(s: Services) -> ChainSigner:
+    """The only part holding the platform key: the `stream.started` subscriber and the
+    `tidecast payments` commands sign through it, over the reader's connection and boundary."""
+    from tidecast.chain.signer import ChainSigner
+
+    key = s.settings.platform_private_key
+    return ChainSigner(s.chain, platform_key=key.get_secret_value() if key is not None else None)
 
 
 def _ipfs(s: Services) -> IPFSService:
@@ -519,6 +528,7 @@ class Services:
     account_mail = part(_account_mail)
     wallets = part(_wallets)
     chain = part(_chain)
+    chain_signer = part(_chain_signer)
     watcher = part(_watcher)
     payment_status = part(_payment_status)
     ipfs = part(_ipfs)

@@ -33,6 +33,7 @@ from tidecast import embedded
 from tidecast.chain.devnet import DEMO_TIDE, demo_accounts, read_chain_file
 from tidecast.chain.embedded import ChainPart
 from tidecast.chain.service import BlockchainDataService
+from tidecast.chain.signer import ChainSigner
 from tidecast.config import load_settings
 from tidecast.container import Services
 from tidecast.db.schema import key_grants
@@ -192,10 +193,12 @@ def test_every_route_that_reads_the_chain_answers_a_node_reset_without_a_500(
 
 def test_a_receipt_that_never_comes_is_unavailable(node: Node, chain: Chain) -> None:
     """web3's TimeExhausted from the receipt wait: 503, saying the transaction may still land."""
-    client = BlockchainDataService(
-        node.url,
-        payment_stream_address=chain.deployment.payment_stream,
-        token_address=chain.deployment.token,
+    client = ChainSigner(
+        BlockchainDataService(
+            node.url,
+            payment_stream_address=chain.deployment.payment_stream,
+            token_address=chain.deployment.token,
+        ),
         receipt_timeout=1,
     )
     sid = client.open_stream(chain.accounts[2].private_key, chain.accounts[3].address, "0.25", "10")
@@ -226,7 +229,7 @@ def test_tidecast_dev_deploys_again_onto_a_development_node_that_lost_them(
             token_address=effective.token_address,
         )
         demo = demo_accounts(3)
-        sid = client.open_stream(demo[2].private_key, demo[1].address, "0.25", "10")
+        sid = ChainSigner(client).open_stream(demo[2].private_key, demo[1].address, "0.25", "10")
         before = client.deployment()
         node.reset(how)
         deadline = time.monotonic() + 20

@@ -96,7 +96,7 @@ def test_an_unconfigured_contract_and_an_unreachable_node_are_clear(node: str) -
 @SQLITE
 def test_the_money_path_and_its_reverts(svc: Services, chain: Chain) -> None:
     viewer, creator, stranger = chain.accounts[2], chain.accounts[3], chain.accounts[4]
-    sid = svc.chain.open_stream(viewer.private_key, creator.address, "0.5", "100")
+    sid = svc.chain_signer.open_stream(viewer.private_key, creator.address, "0.5", "100")
     s = svc.chain.get_payment_stream_details(sid)
     assert (s.sender, s.recipient, s.flow_rate, s.deposit, s.active) == (
         viewer.address,
@@ -108,33 +108,33 @@ def test_the_money_path_and_its_reverts(svc: Services, chain: Chain) -> None:
     assert s.depletion_time == s.start_time + 200
     chain.advance(20)
     before = svc.chain.get_token_balance(creator.address, chain.deployment.token)
-    svc.chain.withdraw(creator.private_key, sid)  # all that accrued
+    svc.chain_signer.withdraw(creator.private_key, sid)  # all that accrued
     got = svc.chain.get_token_balance(creator.address, chain.deployment.token) - before
     assert 10 * 10**18 <= got <= 11 * 10**18  # 20 s at 0.5, plus the seconds blocks took
     with pytest.raises(Reverted) as refused:
-        svc.chain.withdraw(viewer.private_key, sid, "1")
+        svc.chain_signer.withdraw(viewer.private_key, sid, "1")
     assert refused.value.reason and "recipient" in refused.value.reason
     with pytest.raises(Reverted):
-        svc.chain.top_up(stranger.private_key, sid, "1")
-    svc.chain.top_up(viewer.private_key, sid, "10")
+        svc.chain_signer.top_up(stranger.private_key, sid, "1")
+    svc.chain_signer.top_up(viewer.private_key, sid, "10")
     assert svc.chain.get_payment_stream_details(sid).deposit == 110 * 10**18
-    svc.chain.cancel(creator.private_key, sid)
+    svc.chain_signer.cancel(creator.private_key, sid)
     assert svc.chain.get_payment_stream_details(sid).active is False
     with pytest.raises(Reverted):
-        svc.chain.cancel(viewer.private_key, sid)
+        svc.chain_signer.cancel(viewer.private_key, sid)
     with pytest.raises(Reverted):
         svc.chain.get_payment_stream_details(10_000)
     with pytest.raises(InvalidInput, match="decimal places"):
-        svc.chain.open_stream(viewer.private_key, creator.address, "0.0000000000000000001", "1")
+        svc.chain_signer.open_stream(viewer.private_key, creator.address, "0.0000000000000000001", "1")
 
 
 @SQLITE
 def test_history_is_newest_first_from_logs_and_then_from_the_index(svc: Services, chain: Chain) -> None:
     viewer, creator = chain.accounts[2], chain.accounts[3]
-    sid = svc.chain.open_stream(viewer.private_key, creator.address, "1", "50")
+    sid = svc.chain_signer.open_stream(viewer.private_key, creator.address, "1", "50")
     chain.advance(5)
-    svc.chain.top_up(viewer.private_key, sid, "5")
-    svc.chain.withdraw(creator.private_key, sid, "2")
+    svc.chain_signer.top_up(viewer.private_key, sid, "5")
+    svc.chain_signer.withdraw(creator.private_key, sid, "2")
     fresh = svc.chain.get_transaction_history(viewer.address, limit=20)
     kinds = [e["event"] for e in fresh]
     blocks = [e["blockNumber"] for e in fresh]
@@ -161,15 +161,17 @@ def test_transactions_whose_cost_grows_after_the_estimate_still_land(svc: Servic
         chain.deployment.token, sane_import("tidecast.chain.artifacts").load("DemoToken").abi
     )
     # A standing allowance, so no approval block lands between the stream's block and the estimate.
-    svc.chain.transact(token.functions.approve(chain.deployment.payment_stream, 10**21), viewer.private_key)
-    sid = svc.chain.open_stream(viewer.private_key, creator.address, "0.01", "10")
+    svc.chain_signer.transact(
+        token.functions.approve(chain.deployment.payment_stream, 10**21), viewer.private_key
+    )
+    sid = svc.chain_signer.open_stream(viewer.private_key, creator.address, "0.01", "10")
     before = svc.chain.get_token_balance(creator.address, chain.deployment.token)
     rpc(chain.url, "evm_increaseTime", 100)
-    svc.chain.top_up(viewer.private_key, sid, "2")
+    svc.chain_signer.top_up(viewer.private_key, sid, "2")
     topped = svc.chain.get_payment_stream_details(sid)
     assert topped.deposit == 12 * 10**18 and topped.active
     rpc(chain.url, "evm_increaseTime", 100)
-    svc.chain.cancel(viewer.private_key, sid)
+    svc.chain_signer.cancel(viewer.private_key, sid)
     cancelled = svc.chain.get_payment_stream_details(sid)
     assert not cancelled.active and cancelled.withdrawn >= 200 * 10**16  # 0.01 a second, 200 s on
     paid = svc.chain.get_token_balance(creator.address, chain.deployment.token) - before
@@ -183,11 +185,11 @@ def test_without_the_headroom_anvil_runs_the_cancel_out_of_gas(
 ) -> None:
     """The case the headroom is for, with it taken away: the cancel reverts, and says why."""
     viewer, creator = chain.accounts[2], chain.accounts[3]
-    sid = svc.chain.open_stream(viewer.private_key, creator.address, "0.01", "10")
-    monkeypatch.setattr("tidecast.chain.service.gas_limit", lambda estimate, block_limit=None: estimate)
+    sid = svc.chain_signer.open_stream(viewer.private_key, creator.address, "0.01", "10")
+    monkeypatch.setattr("tidecast.chain.signer.gas_limit", lambda estimate, block_limit=None: estimate)
     rpc(chain.url, "evm_increaseTime", 100)
     with pytest.raises(Reverted, match="ran out of gas") as caught:
-        svc.chain.cancel(viewer.private_key, sid)
+        svc.chain_signer.cancel(viewer.private_key, sid)
     assert caught.value.reason == "out of gas"
     assert svc.chain.get_payment_stream_details(sid).active  # nothing changed
 
@@ -202,9 +204,9 @@ def test_new_streams_and_top_ups_mail_the_linked_sender(
     viewer, creator, unlinked = chain.accounts[2], chain.accounts[3], chain.accounts[4]
     user = add_user(engine, "u1", "ann", "ann@example.com")
     link_wallet(engine, user["id"], viewer.address, chain.deployment.chain_id)
-    sid = svc.chain.open_stream(viewer.private_key, creator.address, "0.01", "12.5")
-    svc.chain.top_up(viewer.private_key, sid, "2")
-    svc.chain.open_stream(unlinked.private_key, creator.address, "0.01", "3")
+    sid = svc.chain_signer.open_stream(viewer.private_key, creator.address, "0.01", "12.5")
+    svc.chain_signer.top_up(viewer.private_key, sid, "2")
+    svc.chain_signer.open_stream(unlinked.private_key, creator.address, "0.01", "3")
     svc.watcher.drain()
     assert names(engine)["payment.created"] == 3
     mails = deliver(svc, smtp, 2)
@@ -228,7 +230,7 @@ def test_two_workers_polling_at_once_index_each_event_once(engine: Engine, chain
     first, second = (chain_services(engine, chain) for _ in range(2))
     viewer, creator = chain.accounts[2], chain.accounts[3]
     for _ in range(3):
-        first.chain.open_stream(viewer.private_key, creator.address, "0.01", "1")
+        first.chain_signer.open_stream(viewer.private_key, creator.address, "0.01", "1")
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -255,7 +257,7 @@ def test_two_first_polls_both_making_the_cursor_go_on(engine: Engine, chain: Cha
     second insert failed (a traceback in every `tidecast dev`). Here the other worker makes
     the cursor, and polls, between this poll's read and its insert, every time."""
     first, second = (chain_services(engine, chain) for _ in range(2))
-    first.chain.open_stream(chain.accounts[2].private_key, chain.accounts[3].address, "0.01", "1")
+    first.chain_signer.open_stream(chain.accounts[2].private_key, chain.accounts[3].address, "0.01", "1")
     raced: list[str] = []
 
     def meanwhile(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
@@ -278,7 +280,7 @@ def test_a_reorg_shallower_than_the_depth_never_reaches_the_index(engine: Engine
     svc = chain_services(engine, chain, TIDECAST_CHAIN_CONFIRMATIONS="3")
     svc.watcher.drain()
     snapshot = rpc(chain.url, "evm_snapshot")
-    svc.chain.open_stream(chain.accounts[2].private_key, chain.accounts[3].address, "0.01", "1")
+    svc.chain_signer.open_stream(chain.accounts[2].private_key, chain.accounts[3].address, "0.01", "1")
     chain.mine(1)
     created = chain_logs.c.event == "StreamCreated"
     svc.watcher.drain()  # the stream's block is not 3 deep yet
@@ -295,13 +297,13 @@ def test_a_reorg_deeper_than_the_depth_is_reindexed(engine: Engine, chain: Chain
     svc.watcher.drain()
     viewer, creator, other = chain.accounts[2], chain.accounts[3], chain.accounts[4]
     snapshot = rpc(chain.url, "evm_snapshot")
-    svc.chain.open_stream(viewer.private_key, creator.address, "0.01", "1")
+    svc.chain_signer.open_stream(viewer.private_key, creator.address, "0.01", "1")
     svc.watcher.drain()
     created = chain_logs.c.event == "StreamCreated"
     assert count(engine, chain_logs, created, chain_logs.c.sender == viewer.address) == 1
     rpc(chain.url, "evm_revert", snapshot)
     chain.mine(1)  # a different block at the same height
-    svc.chain.open_stream(other.private_key, creator.address, "0.01", "2")
+    svc.chain_signer.open_stream(other.private_key, creator.address, "0.01", "2")
     svc.watcher.drain()
     with engine.connect() as conn:
         senders = (
@@ -322,7 +324,7 @@ def test_a_restarted_development_chain_is_indexed_from_the_start(engine: Engine)
         with running_embedded_chain(port=port) as url:
             chain = deployed(url)
             svc = chain_services(engine, chain)
-            svc.chain.open_stream(
+            svc.chain_signer.open_stream(
                 chain.accounts[2].private_key, chain.accounts[3].address, "0.01", str(run + 1)
             )
             svc.watcher.drain()
@@ -339,7 +341,7 @@ def test_low_balance_mail_once_per_stream_per_top_up(
     viewer, creator = chain.accounts[2], chain.accounts[3]
     user = add_user(engine, "u1", "ann", "ann@example.com")
     link_wallet(engine, user["id"], viewer.address, chain.deployment.chain_id)
-    sid = svc.chain.open_stream(viewer.private_key, creator.address, "1", "300")  # dry in 5 min
+    sid = svc.chain_signer.open_stream(viewer.private_key, creator.address, "1", "300")  # dry in 5 min
     svc.watcher.drain()
     svc.watcher.drain()
     mails = deliver(svc, smtp, 2)  # confirmation + one low-balance notice
@@ -347,7 +349,7 @@ def test_low_balance_mail_once_per_stream_per_top_up(
     assert len(low) == 1 and low[0].envelope_to == ["ann@example.com"]
     text = low[0].message.get_body(("plain",)).get_content()
     assert "TIDE" in text and "min" in text
-    svc.chain.top_up(viewer.private_key, sid, "60")  # still under 10 minutes: a new notice
+    svc.chain_signer.top_up(viewer.private_key, sid, "60")  # still under 10 minutes: a new notice
     svc.watcher.drain()
     svc.watcher.drain()
     mails = deliver(svc, smtp, 4)

@@ -51,6 +51,7 @@ NOT_FOR_STREAMS = [
     "tidecast.embedded",
     "tidecast.chain.deploy",
     "tidecast.chain.service",
+    "tidecast.chain.signer",
     "tidecast.payments.status",
     "ipfshttpclient",
     "multiformats",

@@ -497,6 +497,7 @@ def test_the_embedded_chain_keeps_its_state_across_restarts(
     from the last block (evm_increaseTime's offset kept: never a block before the last)."""
     from tidecast.chain.node.evm import EvmNode
     from tidecast.chain.service import BlockchainDataService
+    from tidecast.chain.signer import ChainSigner
     from tidecast.errors import ConfigError
 
     demo = demo_accounts(4)
@@ -520,7 +521,9 @@ def test_the_embedded_chain_keeps_its_state_across_restarts(
             )
             if run == 0:
                 assert part.deployed
-                seen["stream"] = client.open_stream(demo[2].private_key, demo[3].address, "0.25", "100")
+                seen["stream"] = ChainSigner(client).open_stream(
+                    demo[2].private_key, demo[3].address, "0.25", "100"
+                )
                 seen["details"] = client.get_payment_stream_details(seen["stream"])
                 seen["deployment"] = client.deployment()
                 rpc(url, "evm_increaseTime", 1000)  # the chain's clock ahead of the wall clock

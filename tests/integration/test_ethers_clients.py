@@ -132,7 +132,9 @@ def svc(engine: Engine, chain: Chain, make_services: Callable[..., Services]) ->
 
 @pytest.fixture
 def stream_id(svc: Services, chain: Chain) -> int:
-    return svc.chain.open_stream(chain.accounts[2].private_key, chain.accounts[3].address, "0.25", "12")
+    return svc.chain_signer.open_stream(
+        chain.accounts[2].private_key, chain.accounts[3].address, "0.25", "12"
+    )
 
 
 @SQLITE
@@ -216,7 +218,7 @@ def test_ethers_reads_get_stream_as_the_service_does(
     svc: Services, chain: Chain, stream_id: int, tmp_path: Path
 ) -> None:
     chain.advance(7)  # something streamed and a block after the stream's own
-    svc.chain.withdraw(chain.accounts[3].private_key, stream_id, "1")
+    svc.chain_signer.withdraw(chain.accounts[3].private_key, stream_id, "1")
     block = svc.chain.block_number()
     details = svc.chain.get_payment_stream_details(stream_id, block=block)
     abi = tmp_path / "PaymentStream.json"

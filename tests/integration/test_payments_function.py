@@ -33,7 +33,9 @@ def svc(engine: Engine, chain: Chain, make_services: Callable[..., Services]) ->
 
 @pytest.fixture
 def stream_id(svc: Services, chain: Chain) -> int:
-    return svc.chain.open_stream(chain.accounts[2].private_key, chain.accounts[3].address, "0.25", "12")
+    return svc.chain_signer.open_stream(
+        chain.accounts[2].private_key, chain.accounts[3].address, "0.25", "12"
+    )
 
 
 def post(route: str, body: Any) -> tuple[int, dict[str, Any], dict[str, str]]:

@@ -20,6 +20,7 @@ from tests.support.functions import bind_functions
 from tidecast.chain import gas
 from tidecast.chain.deploy import connect, deploy_all, fund_demo_accounts
 from tidecast.chain.service import BlockchainDataService
+from tidecast.chain.signer import ChainSigner
 from tidecast.chain.units import format_units
 from tidecast.container import Services
 from tidecast.db.schema import key_grants, streams, users
@@ -88,7 +89,7 @@ class World:
         return sid
 
     def pay(self, rate: str = "0.25", deposit: str = "100", sender: Any = None, to: Any = None) -> int:
-        return self.svc.chain.open_stream(
+        return self.svc.chain_signer.open_stream(
             (sender or self.viewer_key).private_key, (to or self.creator_key).address, rate, deposit
         )
 
@@ -203,10 +204,10 @@ def test_every_reason_a_payment_does_not_count_is_a_402_naming_it(world: World, 
     foreign = BlockchainDataService(
         chain.url, payment_stream_address=chain.deployment.payment_stream, token_address=other.token
     )
-    wrong_token = foreign.open_stream(world.viewer_key.private_key, creator, "0.25", "10")
+    wrong_token = ChainSigner(foreign).open_stream(world.viewer_key.private_key, creator, "0.25", "10")
     refused("uv", {"paymentStreamId": wrong_token}, "token is not the platform token")
     cancelled = world.pay()
-    world.svc.chain.cancel(world.viewer_key.private_key, cancelled)
+    world.svc.chain_signer.cancel(world.viewer_key.private_key, cancelled)
     refused("uv", {"paymentStreamId": cancelled}, f"Payment stream {cancelled} was cancelled")
     dry = world.pay(rate="0.25", deposit="1")  # 4 seconds of money
     chain.advance(10)
@@ -273,7 +274,7 @@ def test_a_deposit_that_runs_past_year_9999_buys_only_what_has_streamed(world: W
     typed = world.svc.payment_status.typed_data(pay, nonce, expires)
     answer = world.svc.payment_status.status(pay, nonce, expires, sign_status(world.viewer_key, typed))
     assert answer["depletionTime"] is None and answer["isActive"] is True
-    world.svc.chain.cancel(world.viewer_key.private_key, pay)
+    world.svc.chain_signer.cancel(world.viewer_key.private_key, pay)
     balance_after = world.svc.chain.get_token_balance(world.viewer_key.address, chain.deployment.token)
     spent = balance_before - balance_after
     # What streamed, a minute or two at most (nothing, when Anvil mined the open and the cancel
@@ -289,7 +290,7 @@ def test_the_look_ahead_is_lent_per_viewer_not_per_payment_stream(world: World) 
     first = world.pay()
     token = paid_token(world, first)
     assert [key(world.stream_id, p, token)[0] for p in (4, 5, 6)] == [200, 200, 402]
-    world.svc.chain.cancel(world.viewer_key.private_key, first)
+    world.svc.chain_signer.cancel(world.viewer_key.private_key, first)
     time.sleep(CACHE_SECONDS)  # the cancel is what the server reads now
     second = world.pay()
     token = paid_token(world, second)
@@ -357,7 +358,7 @@ def test_a_cancelled_payment_stops_keys_within_the_cache_lifetime(world: World) 
     pay = world.pay()
     token = paid_token(world, pay)
     assert key(world.stream_id, 0, token)[0] == 200  # the payment is cached now
-    world.svc.chain.cancel(world.viewer_key.private_key, pay)
+    world.svc.chain_signer.cancel(world.viewer_key.private_key, pay)
     cancelled_at = time.monotonic()
     while True:
         status, body, _ = key(world.stream_id, 0, token)

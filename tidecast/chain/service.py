@@ -1,10 +1,12 @@
-"""The Blockchain Data Service: token balances, payment streams, history, and the platform's own
-transactions, through any Ethereum JSON-RPC node at RPC_URL (the embedded dev chain, Anvil, a
-provider). Nothing here knows which node it talks to.
+"""The Blockchain Data Service: the chain *read*: token balances, payment streams and history,
+through any Ethereum JSON-RPC node at RPC_URL (the embedded dev chain, Anvil, a provider).
+Nothing here knows which node it talks to, and nothing here signs: transactions are
+tidecast/chain/signer.py's, which reaches the node through this reader's boundary.
 
 - Reads retry transient failures (a refused or dropped connection, a timeout) a few times
   within a deadline; a node still out of reach is `Unavailable` (503 with Retry-After).
-- Every way a node says "the contract refused" (a revert with or without a reason, eth-tester's
+- The one boundary: every node call, the signer's too, runs under `translated`, and every way a
+  node says "the contract refused" (a revert with or without a reason, eth-tester's
   TransactionFailed, a JSON-RPC error) becomes one `Reverted` carrying the reason.
 - Many balances are one JSON-RPC batch, not one request each.
 - History: no JSON-RPC node has `getHistory`. It is built from the events the chain watcher has
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +29,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from tidecast.chain.errors import CONTRACT_SETTINGS, translate
-from tidecast.chain.gas import gas_limit
 from tidecast.config import mask_url
 from tidecast.errors import InvalidInput, Reverted, Unavailable
 from tidecast.imports import sane_import
@@ -186,23 +186,17 @@ class BlockchainDataService:
         payment_stream_address: str | None,
         token_address: str | None,
         registry_address: str | None = None,
-        platform_key: str | None = None,
         timeout: float = 10.0,
-        receipt_timeout: float | None = None,
         index: ChainIndex | None = None,
     ) -> None:
         self.rpc_url = rpc_url
         self.payment_stream_address = payment_stream_address
         self.token_address = token_address
         self.registry_address = registry_address
-        self._platform_key = platform_key
         self.timeout = timeout
-        #: How long a transaction's receipt is waited for (then Unavailable: it may still come).
-        self.receipt_timeout = receipt_timeout if receipt_timeout is not None else max(30.0, timeout)
         self.index = index
         self._tokens: dict[str, TokenInfo] = {}
         self._contracts: dict[tuple[str, int], Any] = {}
-        self._send_lock = threading.Lock()
 
     # -- the node ----------------------------------------------------------------------------
 
@@ -301,7 +295,7 @@ class BlockchainDataService:
 
     def token(self, token_address: str | None = None) -> TokenInfo:
         """Symbol and decimals of a token (the platform's by default), read once."""
-        address = checksum(token_address or self._required("token_address", "TOKEN_ADDRESS"), "tokenAddress")
+        address = checksum(token_address or self.required("token_address", "TOKEN_ADDRESS"), "tokenAddress")
         if address not in self._tokens:
             contract = self.erc20(address)
 
@@ -352,14 +346,14 @@ class BlockchainDataService:
     # -- payment streams ---------------------------------------------------------------------
 
     def payment_stream(self) -> Any:
-        address = self._required("payment_stream_address", "PAYMENT_STREAM_CONTRACT_ADDRESS")
+        address = self.required("payment_stream_address", "PAYMENT_STREAM_CONTRACT_ADDRESS")
         artifacts = sane_import("tidecast.chain.artifacts")
         return self.contract(address, artifacts.load("PaymentStream").abi)
 
     def deployment(self) -> ChainDeployment:
         """The payment contract's deployment, read now (one batch); Unavailable naming the
         settings when the contract has no code on the node (a node restarted without its state)."""
-        address = checksum(self._required("payment_stream_address", "PAYMENT_STREAM_CONTRACT_ADDRESS"))
+        address = checksum(self.required("payment_stream_address", "PAYMENT_STREAM_CONTRACT_ADDRESS"))
 
         def fetch() -> ChainDeployment:
             *blocks, code = self._batch([*_IDENTITY_CALLS, ("eth_getCode", [address, "latest"])])
@@ -437,8 +431,8 @@ class BlockchainDataService:
             return ChainLog(
                 chain_id=chain_id,
                 block_number=int(entry["blockNumber"]),
-                block_hash=_hex(entry["blockHash"]),
-                transaction_hash=_hex(entry["transactionHash"]),
+                block_hash=to_hex(entry["blockHash"]),
+                transaction_hash=to_hex(entry["transactionHash"]),
                 log_index=int(entry["logIndex"]),
                 contract=checksum(address),
                 event=name,
@@ -513,136 +507,8 @@ class BlockchainDataService:
                     found.append(decoded)
         return found
 
-    # -- the platform's transactions ---------------------------------------------------------
-
-    def record_stream_start(self, media_stream_id: str) -> str | None:
-        """Record on chain that a media stream started (StreamRegistry, from the platform key);
-        the transaction hash, or None when the stream was recorded before: the registry records
-        a stream once, and the event subscriber calling this may run more than once."""
-        if not media_stream_id or len(media_stream_id.encode()) > 64:
-            raise InvalidInput("media stream id must be 1 to 64 bytes")
-        address = self._required("registry_address", "STREAM_REGISTRY_ADDRESS")
-        artifacts = sane_import("tidecast.chain.artifacts")
-        registry = self.contract(address, artifacts.load("StreamRegistry").abi)
-        digest = self.w3.keccak(text=media_stream_id)
-        if self.read(lambda: registry.functions.startedAt(digest).call()):
-            return None
-        try:
-            return self.transact(registry.functions.recordStreamStart(media_stream_id))
-        except Reverted as exc:
-            if exc.reason == "already recorded":  # another worker was quicker
-                return None
-            raise
-
-    # -- a stream's parties' transactions (wallets in a browser; here for the CLI and tests) --
-
-    def open_stream(self, key: str, recipient: str, rate: str, deposit: str) -> int:
-        """Approve `deposit` platform tokens and open a stream to `recipient` at `rate` tokens a
-        second, signed with `key`; the new stream's id. Amounts are decimal token strings."""
-        units = sane_import("tidecast.chain.units")
-        token = self.token()
-        flow = units.parse_units(rate, token.decimals, field="rate")
-        amount = units.parse_units(deposit, token.decimals, field="deposit")
-        stream = self.payment_stream()
-        self._approve(key, stream.address, amount)
-        receipt = self._send(
-            stream.functions.createStream(checksum(recipient, "recipient"), token.address, flow, amount), key
-        )
-        # The receipt also holds the token's Transfer: only the stream's own event is read.
-        created = stream.events.StreamCreated().process_receipt(
-            receipt, errors=sane_import("web3.logs").DISCARD
-        )
-        return int(created[0]["args"]["streamId"])
-
-    def top_up(self, key: str, stream_id: int, amount: str) -> str:
-        units = sane_import("tidecast.chain.units")
-        details = self.get_payment_stream_details(stream_id)
-        value = units.parse_units(amount, self.token(details.token).decimals, field="amount")
-        stream = self.payment_stream()
-        self._approve(key, stream.address, value, token_address=details.token)
-        return self.transact(stream.functions.topUp(stream_id, value), key)
-
-    def withdraw(self, key: str, stream_id: int, amount: str | None = None) -> str:
-        """Withdraw `amount` tokens (default: all that accrued) as the recipient."""
-        units = sane_import("tidecast.chain.units")
-        details = self.get_payment_stream_details(stream_id)
-        stream = self.payment_stream()
-        if amount is None:
-            value = int(self.read(lambda: stream.functions.balanceOf(stream_id, details.recipient).call()))
-        else:
-            value = units.parse_units(amount, self.token(details.token).decimals, field="amount")
-        return self.transact(stream.functions.withdraw(stream_id, value), key)
-
-    def cancel(self, key: str, stream_id: int) -> str:
-        return self.transact(self.payment_stream().functions.cancel(stream_id), key)
-
-    def _approve(self, key: str, spender: str, amount: int, *, token_address: str | None = None) -> None:
-        account = sane_import("eth_account").Account.from_key(key)
-        token = self.erc20(token_address or self._required("token_address", "TOKEN_ADDRESS"))
-        approve_abi = [
-            {
-                "type": "function",
-                "name": "approve",
-                "stateMutability": "nonpayable",
-                "inputs": [{"name": "spender", "type": "address"}, {"name": "amount", "type": "uint256"}],
-                "outputs": [{"name": "", "type": "bool"}],
-            },
-            {
-                "type": "function",
-                "name": "allowance",
-                "stateMutability": "view",
-                "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
-                "outputs": [{"name": "", "type": "uint256"}],
-            },
-        ]
-        erc20 = self.contract(token.address, approve_abi)
-        allowed = int(self.read(lambda: erc20.functions.allowance(account.address, spender).call()))
-        if allowed < amount:
-            self.transact(erc20.functions.approve(spender, amount), key)
-
-    def transact(self, call: Any, key: str | None = None) -> str:
-        """Sign `call` with `key` (the platform key by default), send it, wait for its receipt;
-        its hash. A transaction that reverts is `Reverted` with the contract's reason."""
-        return _hex(self._send(call, key)["transactionHash"])
-
-    def _send(self, call: Any, key: str | None = None) -> Any:
-        account_mod = sane_import("eth_account")
-        signer = account_mod.Account.from_key(key or self._required("_platform_key", "PLATFORM_PRIVATE_KEY"))
-        with self._send_lock, self.translated():  # one nonce at a time per process
-            # The bare estimate is not enough: a stream's cost grows with time (chain/gas.py).
-            estimate = int(call.estimate_gas({"from": signer.address}))
-            block_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
-            tx = call.build_transaction(
-                {
-                    "from": signer.address,
-                    "nonce": self.w3.eth.get_transaction_count(signer.address, "pending"),
-                    "chainId": self.w3.eth.chain_id,
-                    "gas": gas_limit(estimate, block_limit),
-                }
-            )
-            signed = signer.sign_transaction(tx)
-
-            def broadcast() -> Any:
-                # Sending the same signed bytes again is harmless (same hash): a node that got
-                # them before the connection dropped answers "already known", which is success.
-                try:
-                    return self.w3.eth.send_raw_transaction(signed.raw_transaction)
-                except Exception as exc:
-                    if "already known" in str(exc).lower() or "known transaction" in str(exc).lower():
-                        return signed.hash
-                    raise
-
-            tx_hash = with_retry(
-                broadcast, max_retries=3, delay=0.2, deadline=self.timeout, retry_on=is_transient
-            )
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout)
-        if receipt["status"] != 1:
-            if int(receipt["gasUsed"]) >= int(tx["gas"]):
-                raise Reverted(f"The transaction ran out of gas (limit {tx['gas']})", reason="out of gas")
-            raise Reverted("The transaction reverted", reason=None)
-        return receipt
-
-    def _required(self, attribute: str, setting: str) -> str:
+    def required(self, attribute: str, setting: str) -> str:
+        """A configured address (`attribute`), or Unavailable naming the `setting` to set."""
         value = getattr(self, attribute)
         if not value:
             raise Unavailable(f"The chain is not configured: set {setting}")
@@ -713,6 +579,7 @@ def _signature(abi: dict[str, Any]) -> str:
     return f"{abi['name']}({','.join(i['type'] for i in abi['inputs'])})"
 
 
-def _hex(value: Any) -> str:
+def to_hex(value: Any) -> str:
+    """Bytes or a hex string as 0x and hex digits (web3 answers either, by version)."""
     text = value.hex() if isinstance(value, bytes | bytearray) else str(value)
     return text if text.startswith("0x") else "0x" + text

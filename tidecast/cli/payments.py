@@ -24,6 +24,7 @@ from tidecast.errors import DomainError
 
 if TYPE_CHECKING:
     from tidecast.chain.service import BlockchainDataService
+    from tidecast.chain.signer import ChainSigner
 
 payments_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Payment streams on chain.")
 
@@ -37,6 +38,10 @@ KeyEnv = Annotated[
 
 def _chain() -> BlockchainDataService:
     return common.services().chain
+
+
+def _signer() -> ChainSigner:
+    return common.services().chain_signer
 
 
 def _key(from_demo: int | None, key_env: str | None, chain: BlockchainDataService) -> str:
@@ -112,7 +117,7 @@ def open_stream(
     with _failing():
         chain = _chain()
         key = _key(from_demo, key_env, chain)
-        stream_id = chain.open_stream(key, to, rate, deposit)
+        stream_id = _signer().open_stream(key, to, rate, deposit)
         typer.echo(f"opened payment stream {stream_id}")
         _show(chain, stream_id)
 
@@ -135,7 +140,7 @@ def top_up(
     with _failing():
         chain = _chain()
         key = _key(from_demo, key_env, chain)
-        tx = chain.top_up(key, stream_id, amount)
+        tx = _signer().top_up(key, stream_id, amount)
         typer.echo(f"topped up payment stream {stream_id} (transaction {tx})")
         _show(chain, stream_id)
 
@@ -153,7 +158,7 @@ def withdraw(
     with _failing():
         chain = _chain()
         key = _key(from_demo, key_env, chain)
-        tx = chain.withdraw(key, stream_id, amount)
+        tx = _signer().withdraw(key, stream_id, amount)
         typer.echo(f"withdrew from payment stream {stream_id} (transaction {tx})")
         _show(chain, stream_id)
 
@@ -164,6 +169,6 @@ def cancel(stream_id: int, from_demo: FromDemo = None, key_env: KeyEnv = None) -
     with _failing():
         chain = _chain()
         key = _key(from_demo, key_env, chain)
-        tx = chain.cancel(key, stream_id)
+        tx = _signer().cancel(key, stream_id)
         typer.echo(f"cancelled payment stream {stream_id} (transaction {tx})")
         _show(chain, stream_id)
