@@ -32,6 +32,7 @@ from tidecast.media.streams import (
     STREAM_ID,
     TITLE_MAX,
 )
+from tidecast.media.streams import Stream as StreamRecord
 from tidecast.runtime import Function, Request, Response, ok
 from tidecast.runtime.contract import Contract, Link, Reply
 from tidecast.runtime.validation import Body, parse_body
@@ -107,7 +108,7 @@ def list_streams(request: Request) -> Response:
 
         owner_id = authenticate(request).user_id
     page = request.services.streams.list(limit=limit, cursor=cursor, status=status, owner_id=owner_id)
-    items = [Stream.model_validate(item) for item in page.items]
+    items = [Stream.from_domain(item) for item in page.items]
     return ok(StreamPage(items=items, nextCursor=page.next_cursor))
 
 
@@ -124,7 +125,7 @@ def list_streams(request: Request) -> Response:
     ),
 )
 def get_stream(request: Request, stream_id: str) -> Response:
-    return ok(Stream.model_validate(request.services.streams.get(stream_id)))
+    return ok(Stream.from_domain(request.services.streams.get(stream_id)))
 
 
 @app.route(
@@ -161,7 +162,7 @@ def patch_stream(request: Request, stream_id: str) -> Response:
         decimals = services.chain.token().decimals
         units = parse_units(body.pricePerSecond, decimals, field="pricePerSecond")
         changes["price_per_second"] = format_units(units, decimals)
-    return ok(Stream.model_validate(services.streams.update(stream_id, user.user_id, changes)))
+    return ok(Stream.from_domain(services.streams.update(stream_id, user.user_id, changes)))
 
 
 @app.route(
@@ -217,14 +218,16 @@ def delete_stream(request: Request, stream_id: str) -> Response:
     user = authenticate(request)
     services = request.services
 
-    def publish(conn: Connection, stream: dict[str, Any]) -> None:
-        services.events.publish(conn, "stream.deleted", {"stream": stream})
+    from tidecast.media import stream_events
+
+    def publish(conn: Connection, stream: StreamRecord) -> None:
+        services.events.publish(conn, stream_events.DELETED, stream_events.deleted(stream))
 
     gone = services.streams.delete(stream_id, user.user_id, publish=publish)
     try:
         from tidecast.media.pipeline import remove_stream_media
 
-        remove_stream_media(services.hls, services.ipfs, services.uploads, gone)
+        remove_stream_media(services.hls, services.ipfs, services.uploads, gone.id, gone.cid)
     except DomainError as exc:  # the subscriber retries; the delete itself is done
         log.warning("stream %s deleted; removing its media failed for now: %s", stream_id, exc.message)
     return ok(Deleted(id=stream_id, deleted=True))
