@@ -109,7 +109,7 @@ def test_query_and_path_in_process(one_stream: Stream, services: Services, versi
         event["pathParameters"] = {"proxy": stream_id}
         status, body = reply_of(streams(event, None))
         assert status == 404, (stream_id, body)
-    assert get(version, f"/api/streams/{one_stream['id']}")[0] == 200
+    assert get(version, f"/api/streams/{one_stream.id}")[0] == 200
 
     for token in ("\x00", "a\x00b.c", "A" * 8000, "é.é"):
         status, body = get(version, "/api/unsubscribe", {"token": token}, fn=unsubscribe)
@@ -131,4 +131,4 @@ def test_query_and_path_over_http(one_stream: dict[str, Any], services: Services
                 assert reply.json()["error"] == "Stream not found", reply.text
         reply = client.get("/api/unsubscribe", params={"token": "a\x00b.c"})
         assert reply.status_code == 400 and "unsubscribe token" in reply.json()["error"]
-        assert client.get(f"/api/streams/{one_stream['id']}").json()["data"]["title"] == "first"
+        assert client.get(f"/api/streams/{one_stream.id}").json()["data"]["title"] == "first"
