@@ -20,7 +20,7 @@ __all__ = ["DEV_APP", "ROOT", "bench_env", "free_port", "seed_stream", "start"]
 SEED = (
     "from tidecast.config import load_settings; from tidecast.container import create_services; "
     "from tidecast.db.migrate import upgrade; "
-    "s = create_services(load_settings()); upgrade(s.engine); print(s.streams.create(title='bench')['id'])"
+    "s = create_services(load_settings()); upgrade(s.engine); print(s.streams.create(title='bench').id)"
 )
 
 

@@ -45,7 +45,7 @@ print(json.dumps({{"import": t1 - t0, "call": t2 - t1, "title": data["title"], "
 #: Seeding an earlier checkout, whose container was a module-level global then.
 SEED_BEFORE = (
     "from tidecast.container import get_services; from tidecast.db.migrate import upgrade; "
-    "s = get_services(); upgrade(s.engine); print(s.streams.create(title='bench')['id'])"
+    "s = get_services(); upgrade(s.engine); print(s.streams.create(title='bench').id)"
 )
 
 

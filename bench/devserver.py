@@ -26,12 +26,14 @@ from starlette.routing import Route
 from tidecast.config import load_settings
 from tidecast.container import create_services
 from tidecast.errors import NotFound
+from tidecast.functions.models.streams import Stream
 
 services = create_services(load_settings())
 
 def stream(request):
     try:
-        return JSONResponse({"success": True, "data": services.streams.get(request.path_params["sid"])})
+        found = services.streams.get(request.path_params["sid"])
+        return JSONResponse({"success": True, "data": Stream.from_domain(found).model_dump(mode="json")})
     except NotFound as exc:
         return JSONResponse({"success": False, "error": exc.message, "code": "NOT_FOUND"}, status_code=404)
 

@@ -59,7 +59,7 @@ def seed(env: dict[str, str], chain: object) -> dict[str, str]:
         add_user(svc.engine, "uv", "vic", "vic@example.com")
         link_wallet(svc.engine, "uc", c.accounts[3].address, c.deployment.chain_id)  # type: ignore[attr-defined]
         link_wallet(svc.engine, "uv", c.accounts[2].address, c.deployment.chain_id)  # type: ignore[attr-defined]
-        sid = svc.streams.create(title="bench", owner_id="uc")["id"]
+        sid = svc.streams.create(title="bench", owner_id="uc").id
         with svc.engine.begin() as conn:
             conn.execute(
                 update(streams)

@@ -189,14 +189,17 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
     bus.subscribe("payment.created", "email.payment_confirmation", account_mail("on_payment_created"))
 
     def record_stream_start(event: Event, conn: Connection) -> None:
-        s.chain_signer.record_stream_start(str(event.payload["stream"]["id"]))
+        from tidecast.media.stream_events import stream_id_of
+
+        s.chain_signer.record_stream_start(stream_id_of(event.payload))
 
     bus.subscribe("stream.started", "chain.record_stream_start", record_stream_start)
 
     def remove_stream_media(event: Event, conn: Connection) -> None:
         from tidecast.media.pipeline import remove_stream_media
+        from tidecast.media.stream_events import cid_of, stream_id_of
 
-        remove_stream_media(s.hls, s.ipfs, s.uploads, event.payload["stream"])
+        remove_stream_media(s.hls, s.ipfs, s.uploads, stream_id_of(event.payload), cid_of(event.payload))
 
     bus.subscribe("stream.deleted", "media.remove", remove_stream_media)
 

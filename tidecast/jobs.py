@@ -39,7 +39,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -47,7 +47,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tidecast.db.claims import FAILED, Heartbeat, WorkPolicy, WorkTable
 from tidecast.db.schema import jobs
-from tidecast.db.times import as_utc, iso
+from tidecast.db.times import as_utc
 from tidecast.db.tx import after_commit, transaction
 from tidecast.errors import InvalidInput, NotFound, Unavailable
 
@@ -327,14 +327,14 @@ class Jobs:
 
     # -- reading and operating ----------------------------------------------------------------
 
-    def get(self, job_id: str) -> dict[str, Any]:
+    def get(self, job_id: str) -> Job:
         with self.engine.connect() as conn:
             row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:
             raise NotFound(f"no job {job_id!r}")
-        return _json(row)
+        return Job.of(row)
 
-    def latest(self, kind: str, subject: str) -> dict[str, Any] | None:
+    def latest(self, kind: str, subject: str) -> Job | None:
         """The newest job of `kind` on `subject` (a stream's transcode), if any."""
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -343,14 +343,14 @@ class Jobs:
                 .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
                 .limit(1)
             ).first()
-        return _json(row) if row is not None else None
+        return Job.of(row) if row is not None else None
 
-    def list(self, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def list(self, *, status: str | None = None, limit: int = 50) -> list[Job]:
         query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
         if status is not None:
             query = query.where(jobs.c.status == status)
         with self.engine.connect() as conn:
-            return [_json(r) for r in conn.execute(query)]
+            return [Job.of(r) for r in conn.execute(query)]
 
     def retry(self, job_id: str) -> None:
         """Queue a failed job again now, with its payload (it resumes where it stopped) and a
@@ -380,19 +380,45 @@ class Jobs:
             self._wake(conn, job_id, row.kind)
 
 
-def _json(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "subject": row.subject,
-        "status": row.status,
-        "attempts": row.attempts,
-        "progress": row.progress,
-        "etaSeconds": row.eta_seconds,
-        "lastError": row.last_error,
-        "giveUpAt": iso(row.give_up_at) if row.give_up_at is not None and row.status == "queued" else None,
-        "createdAt": iso(row.created_at),
-        "updatedAt": iso(row.updated_at),
-        "finishedAt": iso(row.finished_at) if row.finished_at else None,
-        "nextAttemptAt": iso(row.next_attempt_at) if row.status == "queued" else None,
-    }
+@dataclass(frozen=True)
+class Job:
+    """A long job as `Jobs` reports it; the CLI renders it (`tidecast jobs list`)."""
+
+    id: str
+    kind: str
+    subject: str | None
+    status: str
+    attempts: int
+    progress: float
+    eta_seconds: float | None
+    last_error: str | None
+    #: When a queued job stops being retried; None once it is not queued (nothing to give up).
+    give_up_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    #: When a queued job runs next; None once it is not queued (the column keeps its last value).
+    next_attempt_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Any) -> Job:
+        queued = row.status == "queued"
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            subject=row.subject,
+            status=row.status,
+            attempts=row.attempts,
+            progress=row.progress,
+            eta_seconds=row.eta_seconds,
+            last_error=row.last_error,
+            give_up_at=_utc(row.give_up_at) if queued else None,
+            created_at=as_utc(row.created_at),
+            updated_at=as_utc(row.updated_at),
+            finished_at=_utc(row.finished_at),
+            next_attempt_at=_utc(row.next_attempt_at) if queued else None,
+        )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)

@@ -360,14 +360,22 @@ def test_low_balance_mail_once_per_stream_per_top_up(
 
 
 @SQLITE
-def test_stream_started_is_recorded_on_chain_once(svc: Services, chain: Chain, engine: Engine) -> None:
+@pytest.mark.parametrize(
+    "payload",
+    # The id (now), and the stream's API JSON (events stored before payloads carried ids).
+    [{"streamId": "media-1"}, {"stream": {"id": "media-1", "title": "t"}}],
+    ids=["ids", "old-api-json"],
+)
+def test_stream_started_is_recorded_on_chain_once(
+    svc: Services, chain: Chain, engine: Engine, payload: dict[str, Any]
+) -> None:
     from sqlalchemy import update
 
     from tidecast.chain.artifacts import load
     from tidecast.db.tx import transaction
 
     with transaction(engine) as conn:
-        svc.events.publish(conn, "stream.started", {"stream": {"id": "media-1"}})
+        svc.events.publish(conn, "stream.started", payload)
     svc.events.deliver_due()
     with engine.begin() as conn:  # at-least-once: the delivery runs again
         conn.execute(update(event_deliveries).values(status="pending"))

@@ -11,16 +11,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import insert
 
 from tests.support.accounts import add_user
 from tests.support.ipfs_node import gateway
 from tests.support.parts import free_port
 from tests.support.services import build_services
+from tidecast.db.schema import jobs
 from tidecast.db.tx import transaction
 from tidecast.media.streams import insert_stream
 
@@ -60,7 +63,38 @@ def test_db_upgrade_and_invoke_in_process(checkout: Path, monkeypatch: pytest.Mo
     svc = build_services()
     with svc.engine.begin() as conn:
         stream_id = insert_stream(conn, title="Hello", description="first")
+        when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        conn.execute(
+            insert(jobs).values(
+                id="j1", kind="stream.transcode", subject=stream_id, payload={}, next_attempt_at=when,
+                give_up_at=when, created_at=when, updated_at=when,
+            )
+        )  # fmt: skip
     svc.close()
+
+    # The CLI renders the services' domain objects its own way.
+    shown = run(["streams", "list"], checkout)
+    assert shown.returncode == 0 and re.fullmatch(
+        rf"{stream_id}  processing  \d{{4}}-\d\d-\d\dT[0-9:.]+Z  Hello\n", shown.stdout
+    ), shown.stdout
+    listed_jobs = run(["jobs", "list", "--json"], checkout)
+    assert json.loads(listed_jobs.stdout) == [
+        {
+            "id": "j1",
+            "kind": "stream.transcode",
+            "subject": stream_id,
+            "status": "queued",
+            "attempts": 0,
+            "progress": 0.0,
+            "etaSeconds": None,
+            "lastError": None,
+            "giveUpAt": "2026-01-02T03:04:05Z",
+            "createdAt": "2026-01-02T03:04:05Z",
+            "updatedAt": "2026-01-02T03:04:05Z",
+            "finishedAt": None,
+            "nextAttemptAt": "2026-01-02T03:04:05Z",
+        }
+    ], listed_jobs.stdout
 
     got = run(["functions", "invoke", "streams", "--path", f"/api/streams/{stream_id}"], checkout)
     assert got.returncode == 0 and "HTTP 200" in got.stderr

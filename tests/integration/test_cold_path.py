@@ -142,7 +142,7 @@ def test_the_streams_function_loads_only_what_it_uses(tmp_path: Path) -> None:
     stream = svc.streams.create(title="cold")
     svc.close()
 
-    found = cold("streams", "GET", f"/api/streams/{stream['id']}", env)
+    found = cold("streams", "GET", f"/api/streams/{stream.id}", env)
     assert found["status"] == 200
     assert loaded(found["modules"], NOT_FOR_STREAMS) == []
     # The probe itself can fail: the list names modules that a wider import does load.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -61,11 +61,11 @@ def test_constraints_hold_in_the_database(engine: Engine) -> None:
 
 def test_stream_lifecycle(services: Services) -> None:
     stream = services.streams.create(title="  Trimmed  ", description="d")
-    assert stream["title"] == "Trimmed" and stream["status"] == "processing" and stream["progress"] == 0
-    assert stream["createdAt"].endswith("Z")
-    ready = services.streams.set_status(stream["id"], "ready", progress=100)
-    assert ready["status"] == "ready" and ready["progress"] == 100
-    assert ready["updatedAt"] >= stream["updatedAt"]
+    assert stream.title == "Trimmed" and stream.status == "processing" and stream.progress == 0
+    assert stream.created_at.utcoffset() == timedelta(0)
+    ready = services.streams.set_status(stream.id, "ready", progress=100)
+    assert ready.status == "ready" and ready.progress == 100
+    assert ready.updated_at >= stream.updated_at
     with pytest.raises(NotFound):
         services.streams.set_status("missing", "ready")
 
@@ -88,17 +88,17 @@ def test_bad_stream_input_changes_nothing(services: Services, kwargs: dict, fiel
 def test_bad_status_changes_nothing(services: Services) -> None:
     stream = services.streams.create(title="s")
     with pytest.raises(InvalidInput, match="'status'"):
-        services.streams.set_status(stream["id"], "exploded")
+        services.streams.set_status(stream.id, "exploded")
     with pytest.raises(InvalidInput, match="'progress'"):
-        services.streams.set_status(stream["id"], "ready", progress=120)
-    assert services.streams.get(stream["id"])["status"] == "processing"
+        services.streams.set_status(stream.id, "ready", progress=120)
+    assert services.streams.get(stream.id).status == "processing"
 
 
 def test_unicode_and_long_text_round_trip(services: Services) -> None:
     title = "ストリーム 🌊 <b>&amp;</b>"
     stream = services.streams.create(title=title, description="é" * 5000)
-    again = services.streams.get(stream["id"])
-    assert again["title"] == title and len(again["description"]) == 5000
+    again = services.streams.get(stream.id)
+    assert again.title == title and len(again.description) == 5000
 
 
 def test_an_unreachable_database_is_a_503_with_retry_after() -> None:

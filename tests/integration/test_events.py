@@ -117,7 +117,7 @@ def test_stream_started_has_one_delivery_to_the_chain(bus_services, engine) -> N
     """`stream.started` is recorded on chain by its subscriber (tested end to end in
     test_chain_service.py); here: the event and its one delivery are written together."""
     with transaction(engine) as conn:
-        event_id = bus_services.events.publish(conn, "stream.started", {"stream": {"id": "s1"}})
+        event_id = bus_services.events.publish(conn, "stream.started", {"streamId": "s1"})
     assert count(engine, events, events.c.id == event_id) == 1
     assert bus_services.events.subscribers("stream.started") == ["chain.record_stream_start"]
     assert count(engine, event_deliveries, event_deliveries.c.event_id == event_id) == 1

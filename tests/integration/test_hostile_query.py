@@ -18,6 +18,7 @@ from tests.support.events import aws_event
 from tidecast.container import Services
 from tidecast.functions.streams import handler as streams
 from tidecast.functions.unsubscribe import handler as unsubscribe
+from tidecast.media.streams import Stream
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG_ID = "a" * 8000
@@ -71,12 +72,12 @@ def get(
 
 
 @pytest.fixture
-def one_stream(services: Services) -> dict[str, Any]:
+def one_stream(services: Services) -> Stream:
     return services.streams.create(title="first")
 
 
 @pytest.mark.parametrize("version", ["1.0", "2.0"])
-def test_query_and_path_in_process(one_stream: dict[str, Any], services: Services, version: str) -> None:
+def test_query_and_path_in_process(one_stream: Stream, services: Services, version: str) -> None:
     for limit in BAD_LIMITS:
         status, body = get(version, "/api/streams", {"limit": limit})
         assert status == 400 and "'limit'" in body["error"], (limit, body)
@@ -88,7 +89,7 @@ def test_query_and_path_in_process(one_stream: dict[str, Any], services: Service
     services.streams.create(title="second")
     first = get(version, "/api/streams", {"limit": "1"})[1]["data"]
     status, body = get(version, "/api/streams", {"limit": "1", "cursor": first["nextCursor"]})
-    assert status == 200 and body["data"]["items"][0]["id"] == one_stream["id"]
+    assert status == 200 and body["data"]["items"][0]["id"] == one_stream.id
 
     for stream_id in BAD_IDS:
         encoded = (
@@ -108,7 +109,7 @@ def test_query_and_path_in_process(one_stream: dict[str, Any], services: Service
         event["pathParameters"] = {"proxy": stream_id}
         status, body = reply_of(streams(event, None))
         assert status == 404, (stream_id, body)
-    assert get(version, f"/api/streams/{one_stream['id']}")[0] == 200
+    assert get(version, f"/api/streams/{one_stream.id}")[0] == 200
 
     for token in ("\x00", "a\x00b.c", "A" * 8000, "é.é"):
         status, body = get(version, "/api/unsubscribe", {"token": token}, fn=unsubscribe)
@@ -130,4 +131,4 @@ def test_query_and_path_over_http(one_stream: dict[str, Any], services: Services
                 assert reply.json()["error"] == "Stream not found", reply.text
         reply = client.get("/api/unsubscribe", params={"token": "a\x00b.c"})
         assert reply.status_code == 400 and "unsubscribe token" in reply.json()["error"]
-        assert client.get(f"/api/streams/{one_stream['id']}").json()["data"]["title"] == "first"
+        assert client.get(f"/api/streams/{one_stream.id}").json()["data"]["title"] == "first"

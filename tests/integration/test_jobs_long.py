@@ -68,7 +68,7 @@ def test_enqueue_commits_with_the_transaction_and_wakes_a_worker_after(svc: Serv
     def kick(job_id: str, pool: str) -> None:
         # Runs after the commit: the row is visible from any other connection by now.
         assert pool == "general"  # a kind handled without a pool named
-        kicks.append((job_id, svc.jobs.get(job_id)["status"]))
+        kicks.append((job_id, svc.jobs.get(job_id).status))
 
     svc.jobs.kick = kick
     with pytest.raises(RuntimeError), transaction(engine) as conn:
@@ -81,7 +81,7 @@ def test_enqueue_commits_with_the_transaction_and_wakes_a_worker_after(svc: Serv
         assert kicks == []  # not before the commit
     assert kicks == [(job_id, "queued")]  # once, with this job's id only (not the rolled-back one)
     job = svc.jobs.get(job_id)
-    assert (job["kind"], job["subject"], job["status"], job["attempts"], job["progress"]) == (
+    assert (job.kind, job.subject, job.status, job.attempts, job.progress) == (
         "test.job",
         "stream-1",
         "queued",
@@ -116,7 +116,7 @@ def test_run_runs_the_job_and_records_it_done(svc: Services, engine: Engine) -> 
         None,
     )
     assert done.finished_at is not None
-    assert svc.jobs.get(job_id)["finishedAt"] is not None
+    assert svc.jobs.get(job_id).finished_at is not None
     # Done: a later (duplicate) wake-up does nothing.
     assert svc.jobs.run(job_id) is False and len(seen) == 1
     assert svc.jobs.run_due() is None and len(seen) == 1
@@ -145,19 +145,19 @@ def test_progress_and_eta_are_visible_while_the_job_runs(svc: Services, engine: 
         assert steps[0].wait(10)
         running = svc.jobs.get(job_id)  # read from this thread, while the worker's handler waits
         assert svc.jobs.latest("test.job", "stream-1") == running
-        assert (running["status"], running["progress"], running["etaSeconds"]) == ("running", 42.5, 90.0)
+        assert (running.status, running.progress, running.eta_seconds) == ("running", 42.5, 90.0)
         # the attempt counts from its start (a worker killed now would still have used it)
-        assert running["finishedAt"] is None and running["attempts"] == 1
+        assert running.finished_at is None and running.attempts == 1
         goes[0].set()
         assert steps[1].wait(10)
         later = svc.jobs.get(job_id)
-        assert (later["status"], later["progress"], later["etaSeconds"]) == ("running", 0.0, 0.0)
+        assert (later.status, later.progress, later.eta_seconds) == ("running", 0.0, 0.0)
     finally:
         for go in goes:
             go.set()
         worker.join(timeout=20)
     done = svc.jobs.get(job_id)
-    assert (done["status"], done["progress"], done["etaSeconds"]) == ("done", 100.0, None)
+    assert (done.status, done.progress, done.eta_seconds) == ("done", 100.0, None)
     assert svc.jobs.latest("test.job", "other-stream") is None
 
 
@@ -172,7 +172,7 @@ def test_latest_is_the_newest_job_of_the_subject(svc: Services, engine: Engine) 
             update(jobs).where(jobs.c.id == older).values(created_at=now_utc() - timedelta(minutes=5))
         )
     latest = svc.jobs.latest("test.job", "stream-1")
-    assert latest is not None and latest["id"] == newer
+    assert latest is not None and latest.id == newer
 
 
 def test_invalid_input_fails_at_once(svc: Services, engine: Engine) -> None:
@@ -186,12 +186,12 @@ def test_invalid_input_fails_at_once(svc: Services, engine: Engine) -> None:
     job_id = enqueue(svc)
     assert svc.jobs.run(job_id) is True
     failed = svc.jobs.get(job_id)
-    assert (failed["status"], failed["attempts"], failed["lastError"]) == (
+    assert (failed.status, failed.attempts, failed.last_error) == (
         "failed",
         1,
         "InvalidInput: not a video",
     )
-    assert failed["finishedAt"] is not None and failed["nextAttemptAt"] is None
+    assert failed.finished_at is not None and failed.next_attempt_at is None
     assert svc.jobs.run(job_id) is False and svc.jobs.run_due() is None and calls == [1]
 
 
@@ -235,12 +235,12 @@ def test_a_crash_is_retried_with_backoff_then_fails_with_the_last_error(engine: 
     assert svc.jobs.run_due() is None  # the third and last attempt, found by the drain
     assert attempts == [1, 2, 3]
     failed = svc.jobs.get(job_id)
-    assert (failed["status"], failed["attempts"], failed["lastError"]) == (
+    assert (failed.status, failed.attempts, failed.last_error) == (
         "failed",
         3,
         "RuntimeError: transcoder crashed (attempt 3)",
     )
-    assert svc.jobs.list(status="failed")[0]["id"] == job_id
+    assert svc.jobs.list(status="failed")[0].id == job_id
 
 
 def test_a_drain_does_not_rerun_a_job_that_failed_during_it(svc: Services) -> None:
@@ -271,16 +271,16 @@ def test_retry_requeues_a_failed_job_only(svc: Services, engine: Engine) -> None
     with pytest.raises(NotFound):
         svc.jobs.retry("nope")
     svc.jobs.run(job_id)
-    assert svc.jobs.get(job_id)["status"] == "failed"
+    assert svc.jobs.get(job_id).status == "failed"
 
     kicks: list[str] = []
     svc.jobs.kick = lambda job_id, pool: kicks.append(job_id)
     svc.jobs.retry(job_id)
     assert kicks == [job_id]
     again = svc.jobs.get(job_id)
-    assert (again["status"], again["attempts"], again["progress"]) == ("queued", 0, 0.0)
+    assert (again.status, again.attempts, again.progress) == ("queued", 0, 0.0)
     assert svc.jobs.run(job_id) is True
-    assert svc.jobs.get(job_id)["status"] == "done"
+    assert svc.jobs.get(job_id).status == "done"
     with pytest.raises(InvalidInput, match="is done"):
         svc.jobs.retry(job_id)
     assert kicks == [job_id]
@@ -302,7 +302,7 @@ def test_an_outside_part_down_is_retried_by_time_not_by_count(engine: Engine) ->
     svc.jobs.handle("test.job", handler, on_failure=lambda job, reason: failures.append(reason))
     job_id = enqueue(svc)
     assert row(engine, job_id).give_up_at is not None
-    wait_for(lambda: svc.jobs.run_due() is None and svc.jobs.get(job_id)["status"] == "done", 20, "done")
+    wait_for(lambda: svc.jobs.run_due() is None and svc.jobs.get(job_id).status == "done", 20, "done")
     done = row(engine, job_id)
     assert (done.attempts, done.strikes) == (8, 2) and failures == []
 
@@ -323,11 +323,11 @@ def test_operational_retries_end_at_the_jobs_lifetime_and_say_so(engine: Engine)
     svc.jobs.handle("test.job", handler, on_failure=lambda job, reason: failures.append((job.id, reason)))
     job_id = enqueue(svc)
     started = time.monotonic()
-    wait_for(lambda: svc.jobs.run_due() is None and svc.jobs.get(job_id)["status"] == "failed", 20, "failed")
+    wait_for(lambda: svc.jobs.run_due() is None and svc.jobs.get(job_id).status == "failed", 20, "failed")
     assert time.monotonic() - started >= 1.4
     failed = svc.jobs.get(job_id)
-    assert failed["attempts"] > 3 and failed["lastError"].startswith("gave up after")
-    assert "disk full at /srv/streams" in failed["lastError"]
+    assert failed.attempts > 3 and failed.last_error.startswith("gave up after")
+    assert "disk full at /srv/streams" in failed.last_error
     assert [j for j, _ in failures] == [job_id] and "gave up after" in failures[0][1]
 
 
@@ -342,7 +342,7 @@ def test_on_failure_runs_when_a_killed_worker_used_the_last_strike(svc: Services
     with transaction(engine) as conn:  # three attempts started, none ended: killed each time
         conn.execute(update(jobs).where(jobs.c.id == job_id).values(attempts=3, strikes=3))
     assert svc.jobs.run(job_id) is True
-    assert svc.jobs.get(job_id)["status"] == "failed"
+    assert svc.jobs.get(job_id).status == "failed"
     assert [(j, p) for j, _, p in failures] == [(job_id, {"step": "encoded"})]
     assert failures[0][1].startswith("WorkerLost")
 
@@ -403,7 +403,7 @@ def test_run_leaves_a_job_held_by_a_live_worker_alone(svc: Services, engine: Eng
     finally:
         release.set()
         worker.join(timeout=20)
-    assert calls == ["holder"] and svc.jobs.get(job_id)["status"] == "done"
+    assert calls == ["holder"] and svc.jobs.get(job_id).status == "done"
 
 
 def test_a_worker_that_lost_its_lease_cannot_overwrite_the_new_owner(engine: Engine) -> None:
@@ -497,8 +497,8 @@ def test_a_job_that_kills_its_worker_every_time_fails_after_the_last_attempt(
     assert svc.jobs.run(job_id) is True  # taken over: no attempts left, so failed, not run
     assert calls == [1, 2, 3]
     failed = svc.jobs.get(job_id)
-    assert (failed["status"], failed["attempts"]) == ("failed", 3)
-    assert failed["lastError"].startswith("WorkerLost: the worker stopped during attempt 3")
+    assert (failed.status, failed.attempts) == ("failed", 3)
+    assert failed.last_error.startswith("WorkerLost: the worker stopped during attempt 3")
 
 
 class _WorkerDied(BaseException):
@@ -566,7 +566,7 @@ def test_an_enqueued_job_is_run_by_the_consumer_after_commit(queued: Services) -
             time.sleep(1.5)  # a wake-up sent before the commit would find no row in this time
             assert runs == []
             committing = now_utc()
-        wait_for(lambda: svc.jobs.get(job_id)["status"] == "done", 20, "the consumer running the job")
+        wait_for(lambda: svc.jobs.get(job_id).status == "done", 20, "the consumer running the job")
     finally:
         consumer.stop(graceful=True)
     # Run once, by a consumer thread, inside the per-item wake-up that carries its id.
@@ -605,7 +605,7 @@ def test_a_job_that_fails_in_its_own_wake_up_runs_again_after_its_backoff(queued
         wait_for(lambda: 3 <= datetime.now().second < 40, 30, "a quiet part of the minute")
         with transaction(svc.engine) as conn:
             job_id = svc.jobs.enqueue(conn, "test.job", "stream-1", {})
-        wait_for(lambda: svc.jobs.get(job_id)["status"] == "done", 15, "the retry after the backoff")
+        wait_for(lambda: svc.jobs.get(job_id).status == "done", 15, "the retry after the backoff")
     finally:
         consumer.stop(graceful=True)
     assert len(runs) == 2 and runs[1] - runs[0] < 5
@@ -627,5 +627,5 @@ def test_each_pool_claims_only_its_own_kinds(svc: Services, engine: Engine) -> N
 
     assert svc.jobs.run(encode, GENERAL) is False  # a general thread woken for it leaves it
     assert svc.jobs.run_due(GENERAL) is None and ran == ["test.mail"]  # the sweep too
-    assert svc.jobs.get(encode)["status"] == "queued"
+    assert svc.jobs.get(encode).status == "queued"
     assert svc.jobs.run_due(MEDIA) is None and ran == ["test.mail", "test.encode"]

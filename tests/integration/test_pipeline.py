@@ -109,7 +109,7 @@ def test_upload_to_ready_published_pinned_and_served(
     assert svc.ipfs.cat_bytes(f"{stream['cid']}/master.m3u8") == (out / "master.m3u8").read_bytes()
     # stream.started once, with the chain subscriber's delivery waiting.
     published = started_events(engine)
-    assert len(published) == 1 and published[0].payload["stream"]["id"] == stream_id
+    assert len(published) == 1 and published[0].payload == {"streamId": stream_id}  # an id, not API JSON
     with engine.connect() as conn:
         subscribers = (
             conn.execute(
@@ -122,7 +122,7 @@ def test_upload_to_ready_published_pinned_and_served(
     # The source is gone; running the (done) job's kind again publishes nothing twice.
     assert not list((tmp_path / ".tidecast" / "uploads").iterdir())
     job = svc.jobs.latest("stream.transcode", stream_id)
-    assert job is not None and job["status"] == "done" and job["attempts"] == 1
+    assert job is not None and job.status == "done" and job.attempts == 1
     assert svc.jobs.run_due() is None and len(started_events(engine)) == 1
 
 
@@ -139,8 +139,7 @@ def test_published_segments_are_ciphertext_everywhere_and_open_with_the_stored_k
     assert svc.media_keys.count(stream_id) == 2
     keys = [svc.media_keys.key(stream_id, p) for p in range(2)]
     assert len(set(keys)) == 2
-    published = started_events(engine)[0].payload["stream"]  # the event carries the same figures
-    assert published["encrypted"] is True and published["keyPeriods"] == 2
+    assert started_events(engine)[0].payload == {"streamId": stream_id}
     # Nothing in the database is a key in the clear.
     with engine.connect() as conn:
         wrapped = [bytes(w) for w in conn.execute(select(stream_keys.c.wrapped)).scalars()]
@@ -180,7 +179,7 @@ def test_a_damaged_video_fails_the_stream_with_the_reason(
     stream = streams("GET", stream_id).body["data"]
     assert stream["status"] == "failed" and "not a video" in stream["error"], stream
     job = svc.jobs.latest("stream.transcode", stream_id)
-    assert job is not None and job["status"] == "failed" and job["attempts"] == 1
+    assert job is not None and job.status == "failed" and job.attempts == 1
     assert started_events(engine) == []
     assert not (tmp_path / "public" / "streams" / stream_id).exists()
     assert upload_file.is_file(), "a failed stream's upload goes only with its owner's delete or retention"
@@ -194,10 +193,7 @@ def test_an_outside_part_down_is_retried_then_ready(
     svc.jobs.run_due()
     job = svc.jobs.latest("stream.transcode", stream_id)
     assert (
-        job is not None
-        and job["status"] == "queued"
-        and job["attempts"] == 1
-        and "Unavailable" in job["lastError"]
+        job is not None and job.status == "queued" and job.attempts == 1 and "Unavailable" in job.last_error
     )
     assert streams("GET", stream_id).body["data"]["status"] == "processing"
     assert started_events(engine) == []
@@ -255,8 +251,8 @@ def test_ipfs_down_for_many_attempts_keeps_the_upload_and_only_publishes_again(
     source = upload_of(svc, stream_id)
     node.stop()
     deadline = time.monotonic() + 30
-    while (job := svc.jobs.latest("stream.transcode", stream_id)) is not None and job["attempts"] < 5:
-        assert time.monotonic() < deadline and job["status"] == "queued", job
+    while (job := svc.jobs.latest("stream.transcode", stream_id)) is not None and job.attempts < 5:
+        assert time.monotonic() < deadline and job.status == "queued", job
         svc.jobs.run_due()
         time.sleep(0.1)
     assert streams("GET", stream_id).body["data"]["status"] == "processing"
@@ -319,9 +315,9 @@ def test_jobs_retry_of_a_failed_transcode_runs_the_stream_again(
     svc.jobs.run_due()
     assert streams("GET", stream_id).body["data"]["status"] == "failed"
     job = svc.jobs.latest("stream.transcode", stream_id)
-    assert job is not None and job["status"] == "failed"
+    assert job is not None and job.status == "failed"
     source.write_bytes(good)  # an operator put the right bytes back
-    svc.jobs.retry(job["id"])
+    svc.jobs.retry(job.id)
     assert streams("GET", stream_id).body["data"]["status"] == "processing"
     svc.jobs.run_due()
     assert streams("GET", stream_id).body["data"]["status"] == "ready"
@@ -415,7 +411,7 @@ def test_an_attempt_that_dies_after_its_pin_leaves_no_pin_behind(
     resumed = uploaded(token, make_video(tmp_path / "a.mp4", seconds=2))
     svc.jobs.run_due()
     job = svc.jobs.latest("stream.transcode", resumed)
-    assert job is not None and job["status"] == "queued" and len(pins) == 1
+    assert job is not None and job.status == "queued" and len(pins) == 1
     assert pins[0] in pinned(svc)  # pinned, and recorded for the next attempt
     svc.pipeline._publish = real_publish  # type: ignore[method-assign]
     stream = wait_ready(resumed)
@@ -463,10 +459,42 @@ def test_delete_is_for_the_owner_and_removes_files_and_pin(
     assert streams("GET", stream_id).status == 404
     assert not (tmp_path / "public" / "streams" / stream_id).exists()
     assert cid not in pinned(svc)
+    with engine.connect() as conn:  # ids, not the stream's API JSON: the row is gone, the CID is unpinned
+        payloads = conn.execute(select(events.c.payload).where(events.c.name == "stream.deleted")).all()
+    assert [p.payload for p in payloads] == [{"streamId": stream_id, "cid": cid}]
     svc.events.deliver_due()  # the subscriber's run finds nothing left and succeeds
     with engine.connect() as conn:
         statuses = conn.execute(select(event_deliveries.c.status)).scalars().all()
     assert "dead" not in statuses
+
+
+def test_a_stream_deleted_event_of_the_old_shape_still_removes_files_and_pin(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    """Events stored before payloads carried ids hold the stream's API JSON; a pending or
+    retried one must still do its work."""
+    from sqlalchemy import delete
+
+    from tidecast.db.schema import streams as streams_table
+    from tidecast.db.tx import transaction
+
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=2))
+    svc.jobs.run_due()
+    old_json = streams("GET", stream_id).body["data"]
+    assert old_json["cid"] in pinned(svc)
+    with transaction(engine) as conn:
+        conn.execute(delete(streams_table).where(streams_table.c.id == stream_id))
+        event_id = svc.events.publish(conn, "stream.deleted", {"stream": old_json})
+    svc.events.deliver_due()
+    assert not (tmp_path / "public" / "streams" / stream_id).exists()
+    assert old_json["cid"] not in pinned(svc)
+    with engine.connect() as conn:
+        statuses = (
+            conn.execute(select(event_deliveries.c.status).where(event_deliveries.c.event_id == event_id))
+            .scalars()
+            .all()
+        )
+    assert statuses == ["done"]
 
 
 def test_deleting_a_processing_stream_stops_its_job_and_publishes_nothing(
@@ -476,7 +504,7 @@ def test_deleting_a_processing_stream_stops_its_job_and_publishes_nothing(
     assert streams("DELETE", stream_id, token=token).status == 200
     svc.jobs.run_due()
     job = svc.jobs.latest("stream.transcode", stream_id)
-    assert job is not None and job["status"] == "done"
+    assert job is not None and job.status == "done"
     assert started_events(engine) == []
     assert (
         not list((tmp_path / "public" / "streams").glob("*"))
@@ -527,7 +555,7 @@ def test_a_worker_killed_mid_transcode_leaves_nothing_published_and_the_job_runs
     assert stream["status"] == "ready", stream
     job = svc.jobs.latest("stream.transcode", stream_id)
     # The killed attempt counted (attempts count from their start); this second one finished it.
-    assert job is not None and job["status"] == "done" and job["attempts"] == 2
+    assert job is not None and job.status == "done" and job.attempts == 2
     out = tmp_path / "public" / "streams"
     assert sorted(p.name for p in out.iterdir()) == [stream_id]  # the killed attempt's work dir is gone
     # The keys are the second attempt's (the killed one stored none): they open what is published.

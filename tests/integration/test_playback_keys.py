@@ -72,7 +72,7 @@ class World:
         self.stream_id = self.media_stream("0.25", self.keys)
 
     def media_stream(self, price: str, keys: list[bytes] | None, status: str = "ready") -> str:
-        sid = self.svc.streams.create(title="Paid film", owner_id="uc")["id"]
+        sid = self.svc.streams.create(title="Paid film", owner_id="uc").id
         with self.svc.engine.begin() as conn:
             conn.execute(
                 update(streams)
@@ -609,7 +609,7 @@ def test_the_owner_sets_the_price_normalised_and_nobody_else_can(world: World) -
 @SQLITE
 def test_new_streams_get_the_default_price_and_lists_filter(world: World) -> None:
     svc = world.svc
-    assert svc.streams.create(title="t", owner_id="uv")["pricePerSecond"] == "0.001"
+    assert svc.streams.create(title="t", owner_id="uv").price_per_second == "0.001"
     processing = world.media_stream("1", None, status="processing")
 
     def listing(query: dict[str, str], token: str | None = None) -> tuple[int, Any, dict[str, str]]:

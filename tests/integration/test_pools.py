@@ -104,7 +104,7 @@ def test_a_password_reset_is_mailed_in_seconds_while_transcodes_run(pooled) -> N
         # general thread (the jobs sweep of the general pool never claims a media kind).
         assert len(running) == 1, running
         for job in svc.jobs.list(status="running"):
-            assert job["kind"] == TRANSCODE
+            assert job.kind == TRANSCODE
     finally:
         stop.set()
         workers.stop(graceful=True)

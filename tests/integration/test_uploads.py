@@ -208,7 +208,7 @@ def test_a_complete_video_becomes_a_processing_stream_with_a_job(
     assert stream["status"] == "processing" and stream["ownerId"] == "u1" and stream["title"] == "My clip"
     assert stream["progress"] == 0 and stream["etaSeconds"] is None
     job = svc.jobs.latest("stream.transcode", stream_id)
-    assert job is not None and job["status"] == "queued"
+    assert job is not None and job.status == "queued"
     # Complete: no more bytes, no second stream.
     assert patch(token, upload_id, len(data), b"x").status == 409
     assert count(engine, jobs) == 1

@@ -107,7 +107,9 @@ def test_the_depth_check_takes_linear_time(body: str) -> None:
     started = time.perf_counter()
     with pytest.raises(InvalidInput, match="Malformed JSON body"):
         req.json()
-    assert time.perf_counter() - started < 1.0
+    # A bound on complexity, not a speed figure: the linear scan takes tens of milliseconds, the
+    # quadratic one took hours at this size; 10 s holds on two cores shared by three workers.
+    assert time.perf_counter() - started < 10.0
 
 
 def test_json_object_requires_an_object() -> None:

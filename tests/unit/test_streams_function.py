@@ -28,15 +28,15 @@ def seed(services: Services, count: int) -> list[str]:
         stream = services.streams.create(title=f"stream {n}")
         created = base + timedelta(seconds=n // 3)  # groups of three share a timestamp
         with services.engine.begin() as conn:
-            conn.execute(update(streams).where(streams.c.id == stream["id"]).values(created_at=created))
-        ids.append(stream["id"])
+            conn.execute(update(streams).where(streams.c.id == stream.id).values(created_at=created))
+        ids.append(stream.id)
     return ids
 
 
 @pytest.mark.parametrize("version", ["1.0", "2.0"])
 def test_get_one_and_not_found(services: Services, version: str) -> None:
     created = services.streams.create(title="Hello", description="first")
-    status, body = get(version, f"/api/streams/{created['id']}")
+    status, body = get(version, f"/api/streams/{created.id}")
     assert status == 200 and body["success"] is True
     assert body["data"]["title"] == "Hello" and body["data"]["status"] == "processing"
     assert set(body["data"]) >= {

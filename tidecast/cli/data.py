@@ -92,8 +92,10 @@ def streams_list(limit: Annotated[int, typer.Option(min=1, max=100)] = 20) -> No
         page = common.services().streams.list(limit=limit)
     except DomainError as exc:
         raise common.fail(f"tidecast: {exc.message}") from None
+    from tidecast.db.times import iso
+
     for item in page.items:
-        typer.echo(f"{item['id']}  {item['status']:<10}  {item['createdAt']}  {item['title']}")
+        typer.echo(f"{item.id}  {item.status:<10}  {iso(item.created_at)}  {item.title}")
 
 
 @streams_app.command("retry")

@@ -4,12 +4,16 @@ operating the durable work (event deliveries, the mail outbox, long jobs)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tidecast.cli import common
 from tidecast.errors import DomainError
+
+if TYPE_CHECKING:
+    from tidecast.jobs import Job
 
 events_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="The durable event bus: inspect and replay."
@@ -144,17 +148,41 @@ def jobs_list(
         raise common.fail(f"tidecast: --status must be one of {', '.join(JOB_STATUSES)}, got {status!r}")
     found = common.services().jobs.list(status=status, limit=limit)
     if as_json:
-        typer.echo(common.as_json(found))
+        typer.echo(common.as_json([job_json(job) for job in found]))
         return
     if not found:
         typer.echo("no jobs")
     for job in found:
         typer.echo(
-            f"{job['id']}  {job['status']:<8} {job['kind']:<12} {job['subject'] or '-':<18} "
-            f"{job['progress']:5.1f}%  attempts={job['attempts']}"
+            f"{job.id}  {job.status:<8} {job.kind:<12} {job.subject or '-':<18} "
+            f"{job.progress:5.1f}%  attempts={job.attempts}"
         )
-        if job["lastError"]:
-            typer.echo(f"    last error: {job['lastError']}")
+        if job.last_error:
+            typer.echo(f"    last error: {job.last_error}")
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    """`tidecast jobs list --json`'s shape of a job (camelCase, as the events' and mail's are)."""
+    from tidecast.db.times import iso
+
+    def at(value: datetime | None) -> str | None:
+        return None if value is None else iso(value)
+
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "subject": job.subject,
+        "status": job.status,
+        "attempts": job.attempts,
+        "progress": job.progress,
+        "etaSeconds": job.eta_seconds,
+        "lastError": job.last_error,
+        "giveUpAt": at(job.give_up_at),
+        "createdAt": iso(job.created_at),
+        "updatedAt": iso(job.updated_at),
+        "finishedAt": at(job.finished_at),
+        "nextAttemptAt": at(job.next_attempt_at),
+    }
 
 
 @jobs_app.command("retry")

@@ -64,7 +64,7 @@ def status(request: Request) -> Response:
     ),
 )
 def config(request: Request) -> Response:
-    return ok(Config.model_validate(request.services.payments.config()))
+    return ok(Config.from_domain(request.services.payments.config()))
 
 
 @app.route(
@@ -79,7 +79,7 @@ def config(request: Request) -> Response:
     ),
 )
 def payment_stream(request: Request, stream_id: str) -> Response:
-    return ok(PaymentStream.model_validate(request.services.payments.stream(stream_id)))
+    return ok(PaymentStream.from_domain(request.services.payments.stream(stream_id)))
 
 
 @app.route(
@@ -97,7 +97,7 @@ def mine(request: Request) -> Response:
     from tidecast.functions._auth import authenticate
 
     user = authenticate(request)
-    return ok(Mine.model_validate(request.services.payments.mine(user.user_id)))
+    return ok(Mine.from_domain(request.services.payments.mine(user.user_id)))
 
 
 @app.route(

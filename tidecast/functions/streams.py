@@ -106,7 +106,7 @@ def list_streams(request: Request) -> Response:
 
         owner_id = authenticate(request).user_id
     page = request.services.streams.list(limit=limit, cursor=cursor, status=status, owner_id=owner_id)
-    items = [Stream.model_validate(item) for item in page.items]
+    items = [Stream.from_domain(item) for item in page.items]
     return ok(StreamPage(items=items, nextCursor=page.next_cursor))
 
 
@@ -123,7 +123,7 @@ def list_streams(request: Request) -> Response:
     ),
 )
 def get_stream(request: Request, stream_id: str) -> Response:
-    return ok(Stream.model_validate(request.services.streams.get(stream_id)))
+    return ok(Stream.from_domain(request.services.streams.get(stream_id)))
 
 
 @app.route(
@@ -160,7 +160,7 @@ def patch_stream(request: Request, stream_id: str) -> Response:
         decimals = services.chain.token().decimals
         units = parse_units(body.pricePerSecond, decimals, field="pricePerSecond")
         changes["price_per_second"] = format_units(units, decimals)
-    return ok(Stream.model_validate(services.streams.update(stream_id, user.user_id, changes)))
+    return ok(Stream.from_domain(services.streams.update(stream_id, user.user_id, changes)))
 
 
 @app.route(
@@ -220,7 +220,7 @@ def delete_stream(request: Request, stream_id: str) -> Response:
     try:
         from tidecast.media.pipeline import remove_stream_media
 
-        remove_stream_media(services.hls, services.ipfs, services.uploads, gone)
+        remove_stream_media(services.hls, services.ipfs, services.uploads, gone.id, gone.cid)
     except DomainError as exc:  # the subscriber retries; the delete itself is done
         log.warning("stream %s deleted; removing its media failed for now: %s", stream_id, exc.message)
     return ok(Deleted(id=stream_id, deleted=True))

@@ -174,12 +174,12 @@ class Pipeline:
         last = jobs.latest(TRANSCODE, stream_id)
         if last is None:
             raise InvalidInput(f"stream {stream_id} has no transcode job to run again")
-        if last["status"] != "failed":
+        if last.status != "failed":
             raise InvalidInput(
-                f"stream {stream_id}'s last transcode job {last['id']} is {last['status']}, not failed"
+                f"stream {stream_id}'s last transcode job {last.id} is {last.status}, not failed"
             )
-        jobs.retry(last["id"])
-        return str(last["id"])
+        jobs.retry(last.id)
+        return last.id
 
     def expire_failed(self, keep: timedelta) -> dict[str, int]:
         """Streams failed longer than `keep` ago lose their upload and files (the stream row
@@ -318,7 +318,7 @@ class Pipeline:
     ) -> bool:
         """Ready, its keys and `stream.started`, together or not at all; False when the stream
         is gone."""
-        from tidecast.media.streams import to_json
+        from tidecast.media import stream_events
 
         with transaction(self.engine) as conn:
             done = conn.execute(
@@ -342,8 +342,7 @@ class Pipeline:
             if done.rowcount != 1:
                 return False
             self.media_keys.store(conn, stream_id, keys)
-            row = conn.execute(select(streams).where(streams.c.id == stream_id)).one()
-            self.events.publish(conn, "stream.started", {"stream": to_json(row)})
+            self.events.publish(conn, stream_events.STARTED, stream_events.started(stream_id))
         return True
 
     # -- state -----------------------------------------------------------------------------
@@ -422,17 +421,16 @@ def key_uri(stream_id: str) -> Callable[[int], str]:
 
 
 def remove_stream_media(
-    hls: HLSService, ipfs: IPFSService, uploads: UploadService, stream: dict[str, Any]
+    hls: HLSService, ipfs: IPFSService, uploads: UploadService, stream_id: str, cid: str | None
 ) -> None:
     """What a deleted stream leaves behind: its files, its upload and its pin. Idempotent (a
     second run, or one after a partial first, finds less to do); the `stream.deleted`
     subscriber runs it."""
-    remove_files(hls, str(stream["id"]))
-    uploads.discard_sources_of(str(stream["id"]))
-    cid = stream.get("cid")
+    remove_files(hls, stream_id)
+    uploads.discard_sources_of(stream_id)
     if cid:
         try:
-            ipfs.unpin_cid(str(cid))
+            ipfs.unpin_cid(cid)
         except NotFound:
             pass
 

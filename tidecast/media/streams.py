@@ -19,9 +19,10 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
 
 from tidecast.db.schema import STREAM_STATUSES, streams, user_wallets, users
-from tidecast.db.times import as_utc, iso, now_utc
+from tidecast.db.times import as_utc, now_utc
 from tidecast.db.tx import transaction
 from tidecast.errors import InvalidInput, NotAllowed, NotFound
+from tidecast.media import stream_events
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -39,7 +40,7 @@ MAX_CURSOR_CHARS = 256
 
 @dataclass(frozen=True)
 class Page:
-    items: list[dict[str, Any]]
+    items: list[Stream]
     next_cursor: str | None
 
 
@@ -53,36 +54,66 @@ def new_id() -> str:
             return candidate
 
 
-def to_json(row: Any) -> dict[str, Any]:
-    """The API shape of a stream (camelCase, as the reference's JSON is)."""
-    return {
-        "id": row.id,
-        "title": row.title,
-        "description": row.description,
-        "ownerId": row.owner_id,
-        "status": row.status,
-        "progress": row.progress,
-        "etaSeconds": row.eta_seconds,
-        "error": row.error,
-        "duration": row.duration,
-        "masterPlaylist": row.master_playlist,
-        "variants": row.variants or [],
-        "thumbnail": row.thumbnail,
-        "cid": row.cid,
-        # Published HLS AES-128, a key per key period (tidecast/media/keys.py); NULL
-        # key fields: unencrypted (published before encryption, or not published yet).
-        "encrypted": row.key_period_seconds is not None,
-        "keyPeriodSeconds": row.key_period_seconds,
-        "keyPeriods": row.key_periods,
-        "pricePerSecond": row.price_per_second,
-        # Absent when the row was read without the creator's columns (an event's copy).
-        "creator": {
-            "username": getattr(row, "creator_username", None),
-            "wallet": getattr(row, "creator_wallet", None),
-        },
-        "createdAt": iso(row.created_at),
-        "updatedAt": iso(row.updated_at),
-    }
+@dataclass(frozen=True)
+class Stream:
+    """A stream as the service knows it. The API's camelCase shape is the edge's to render
+    (tidecast/functions/models/streams.py); the CLI renders its own way."""
+
+    id: str
+    title: str
+    description: str
+    owner_id: str | None
+    status: str
+    progress: float
+    eta_seconds: float | None
+    error: str | None
+    duration: float | None
+    master_playlist: str | None
+    #: The HLS renditions as the pipeline recorded them (the JSON column's objects).
+    variants: tuple[dict[str, Any], ...]
+    thumbnail: str | None
+    cid: str | None
+    #: Published HLS AES-128, a key per key period (tidecast/media/keys.py); None: unencrypted
+    #: (published before encryption, or not published yet).
+    key_period_seconds: float | None
+    key_periods: int | None
+    #: Whole tokens, a normalised decimal string (money is never a float).
+    price_per_second: str
+    #: None when the row was read without the creator's columns (a deleted stream).
+    creator_username: str | None
+    creator_wallet: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def encrypted(self) -> bool:
+        return self.key_period_seconds is not None
+
+    @classmethod
+    def of(cls, row: Any) -> Stream:
+        """From a `streams` row, with or without `with_creator`'s columns."""
+        return cls(
+            id=row.id,
+            title=row.title,
+            description=row.description,
+            owner_id=row.owner_id,
+            status=row.status,
+            progress=row.progress,
+            eta_seconds=row.eta_seconds,
+            error=row.error,
+            duration=row.duration,
+            master_playlist=row.master_playlist,
+            variants=tuple(row.variants or ()),
+            thumbnail=row.thumbnail,
+            cid=row.cid,
+            key_period_seconds=row.key_period_seconds,
+            key_periods=row.key_periods,
+            price_per_second=row.price_per_second,
+            creator_username=getattr(row, "creator_username", None),
+            creator_wallet=getattr(row, "creator_wallet", None),
+            created_at=as_utc(row.created_at),
+            updated_at=as_utc(row.updated_at),
+        )
 
 
 def with_creator() -> Any:
@@ -186,14 +217,14 @@ class StreamService:
         self.events = events
         self.default_price = default_price
 
-    def get(self, stream_id: str) -> dict[str, Any]:
+    def get(self, stream_id: str) -> Stream:
         if not STREAM_ID.fullmatch(stream_id):
             raise NotFound("Stream not found")
         with self._engine.connect() as conn:
             row = conn.execute(with_creator().where(streams.c.id == stream_id)).first()
         if row is None:
             raise NotFound("Stream not found")
-        return to_json(row)
+        return Stream.of(row)
 
     def list(
         self,
@@ -226,9 +257,9 @@ class StreamService:
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
-        return Page([to_json(r) for r in rows], next_cursor)
+        return Page([Stream.of(r) for r in rows], next_cursor)
 
-    def create(self, *, title: str, description: str = "", owner_id: str | None = None) -> dict[str, Any]:
+    def create(self, *, title: str, description: str = "", owner_id: str | None = None) -> Stream:
         with self._engine.begin() as conn:
             stream_id = insert_stream(
                 conn,
@@ -250,7 +281,7 @@ class StreamService:
         if owner.owner_id != user_id:
             raise NotAllowed("Only the stream's owner may change it")
 
-    def update(self, stream_id: str, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def update(self, stream_id: str, user_id: str, changes: dict[str, Any]) -> Stream:
         """Change a stream's title, description or price (`price_per_second`, normalised by the
         caller, which knows the token's decimals); its owner only (others NotAllowed)."""
         allowed = {"title", "description", "price_per_second"}
@@ -274,7 +305,7 @@ class StreamService:
             )
         return self.get(stream_id)
 
-    def delete(self, stream_id: str, user_id: str) -> dict[str, Any]:
+    def delete(self, stream_id: str, user_id: str) -> Stream:
         """Delete a stream its owner asks to delete, recording `stream.deleted` (whose subscriber
         removes its files and pin) in the same transaction. Someone else's stream is NotAllowed."""
         if not STREAM_ID.fullmatch(stream_id):
@@ -286,13 +317,13 @@ class StreamService:
             if row.owner_id != user_id:
                 raise NotAllowed("Only the stream's owner may delete it")
             conn.execute(delete(streams).where(streams.c.id == stream_id))
-            gone = to_json(row)
-            self.events.publish(conn, "stream.deleted", {"stream": gone})
+            gone = Stream.of(row)
+            self.events.publish(conn, stream_events.DELETED, stream_events.deleted(gone))
         return gone
 
     def set_status(
         self, stream_id: str, status: str, *, progress: float | None = None, error: str | None = None
-    ) -> dict[str, Any]:
+    ) -> Stream:
         """Move a stream along its lifecycle; the video pipeline calls this."""
         if status not in STREAM_STATUSES:
             raise InvalidInput(f"Invalid 'status': one of {', '.join(STREAM_STATUSES)}")

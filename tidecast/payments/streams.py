@@ -13,8 +13,9 @@ recipient everything at once, so its recipient's `balanceOf` is 0 while `withdra
 (a stream that ran dry still owes its recipient `deposit - withdrawn`). When everything was
 withdrawn the two look the same on chain; that stream is reported as having run dry.
 
-`PaymentsService` answers /api/payments/{config, streams/<id>, mine}: amounts in whole tokens
-(decimal strings), times ISO 8601.
+`PaymentsService` serves /api/payments/{config, streams/<id>, mine} with domain objects: amounts
+in the token's base units (integers, with the decimals to read them by); the edge renders them
+in whole tokens (decimal strings) and times in ISO 8601.
 """
 
 from __future__ import annotations
@@ -26,14 +27,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from sqlalchemy import Connection, Engine, or_, select
 
 from tidecast.chain import gas
-from tidecast.chain.service import BlockchainDataService, StreamDetails
-from tidecast.chain.timestamps import timestamp_iso
-from tidecast.chain.units import format_units
+from tidecast.chain.service import BlockchainDataService, StreamDetails, TokenInfo
 from tidecast.db.schema import payment_streams, user_wallets
 from tidecast.errors import InvalidInput, NotFound, Reverted
 
@@ -208,25 +206,41 @@ class PaymentReader:
         return int(self.chain.read(lambda: contract.functions.balanceOf(stream_id, recipient).call()))
 
 
-def stream_json(state: PaymentState, decimals: int, *, withdrawable: int | None = None) -> dict[str, Any]:
-    """The live figures of a payment stream (GET /api/payments/streams/<id>)."""
-    d = state.details
-    out: dict[str, Any] = {
-        "id": str(d.stream_id),
-        "sender": d.sender,
-        "recipient": d.recipient,
-        "token": d.token,
-        "flowRate": format_units(d.flow_rate, decimals),
-        "deposit": format_units(d.deposit, decimals),
-        "withdrawn": format_units(d.withdrawn, decimals),
-        "remainingBalance": format_units(d.remaining_balance, decimals),
-        "withdrawable": format_units(withdrawable, decimals) if withdrawable is not None else None,
-        "depletionTime": timestamp_iso(d.depletion_time),
-        "startTime": timestamp_iso(d.start_time),
-        "active": d.active,
-        "cancelled": state.cancelled,
-    }
-    return out
+@dataclass(frozen=True)
+class LivePayment:
+    """A payment stream read now (GET /api/payments/streams/<id>): its state, its token's
+    decimals and what its recipient could withdraw, in the token's base units. Rendered in
+    whole tokens at the edge (tidecast/functions/models/payments.py)."""
+
+    state: PaymentState
+    decimals: int
+    withdrawable: int
+
+
+@dataclass(frozen=True)
+class PaymentConfig:
+    """What a browser needs to pay: the chain, the contracts, the token. No secrets."""
+
+    chain_id: int
+    payment_stream: str
+    registry: str | None
+    token: TokenInfo
+    development: bool
+    #: Pages send with this headroom over the node's gas estimate (tidecast/chain/gas.py).
+    gas_headroom_percent: int
+    gas_headroom_gas: int
+
+
+@dataclass(frozen=True)
+class MyPayments:
+    """A user's payment streams, sent and received, and what they could withdraw in the
+    platform token (base units, `token.decimals`)."""
+
+    wallets: list[str]
+    sent: list[LivePayment]
+    received: list[LivePayment]
+    withdrawable: int
+    token: TokenInfo
 
 
 class PaymentsService:
@@ -243,32 +257,30 @@ class PaymentsService:
         self.reader = reader
         self.development = development
 
-    def config(self) -> dict[str, Any]:
+    def config(self) -> PaymentConfig:
         """What a browser needs to pay: the chain, the contracts, the token. No secrets."""
         self.chain.deployment()  # 503 naming the settings when the contracts are not on the node
-        token = self.chain.token()
-        return {
-            "chainId": self.reader.chain_id(),
-            "paymentStream": self.chain.payment_stream().address,
-            "registry": self.chain.registry_address or None,
-            "token": {"address": token.address, "symbol": token.symbol, "decimals": token.decimals},
-            "development": self.development,
-            # Pages send with this headroom over the node's gas estimate (tidecast/chain/gas.py).
-            "gas": {"headroomPercent": gas.HEADROOM_PERCENT, "headroomGas": gas.HEADROOM_GAS},
-        }
+        return PaymentConfig(
+            chain_id=self.reader.chain_id(),
+            payment_stream=self.chain.payment_stream().address,
+            registry=self.chain.registry_address or None,
+            token=self.chain.token(),
+            development=self.development,
+            gas_headroom_percent=gas.HEADROOM_PERCENT,
+            gas_headroom_gas=gas.HEADROOM_GAS,
+        )
 
-    def stream(self, raw_id: str) -> dict[str, Any]:
+    def stream(self, raw_id: str) -> LivePayment:
         """One payment stream, live (no cache: this is what a viewer's balance shows)."""
-        return self._live(payment_id(raw_id, "id"))[2]
+        return self._live(payment_id(raw_id, "id"))
 
-    def _live(self, stream_id: int) -> tuple[PaymentState, int, dict[str, Any]]:
-        """The stream read now, what its recipient could withdraw, and its JSON."""
+    def _live(self, stream_id: int) -> LivePayment:
+        """The stream read now, with what its recipient could withdraw."""
         state = self.reader.fresh(stream_id)
         owed = self.reader.withdrawable(state)
-        decimals = self.chain.token(state.details.token).decimals
-        return state, owed, stream_json(state, decimals, withdrawable=owed)
+        return LivePayment(state, self.chain.token(state.details.token).decimals, owed)
 
-    def mine(self, user_id: str) -> dict[str, Any]:
+    def mine(self, user_id: str) -> MyPayments:
         """The caller's streams, sent and received, from the watcher's index with live figures.
         Only rows of the deployment on the node now: ids start at 1 on each, so a row indexed
         before a node reset names someone else's stream (or none) on the new one."""
@@ -290,14 +302,15 @@ class PaymentsService:
             )
         token = self.chain.token()
         mine = set(wallets)
-        sent: list[dict[str, Any]] = []
-        received: list[dict[str, Any]] = []
+        sent: list[LivePayment] = []
+        received: list[LivePayment] = []
         total = 0
         for row in rows:
             try:
-                state, owed, item = self._live(int(row.stream_id))
+                item = self._live(int(row.stream_id))
             except NotFound:
                 continue  # indexed, but not on the chain now: a reset the watcher has not seen yet
+            state = item.state
             if (state.deployment, state.details.sender, state.details.recipient) != (
                 deployment,
                 row.sender,
@@ -309,10 +322,5 @@ class PaymentsService:
             if row.recipient in mine and len(received) < MINE_LIMIT:
                 received.append(item)
                 if state.details.token == token.address:
-                    total += owed
-        return {
-            "wallets": wallets,
-            "sent": sent,
-            "received": received,
-            "withdrawable": format_units(total, token.decimals),
-        }
+                    total += item.withdrawable
+        return MyPayments(wallets, sent, received, total, token)

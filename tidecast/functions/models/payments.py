@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
+from tidecast.chain.timestamps import timestamp_iso
+from tidecast.chain.units import format_units
 from tidecast.functions.models.common import Amount, Out, Timestamp, TokenInfo
+
+if TYPE_CHECKING:  # the models stay importable without the services
+    from tidecast.chain.service import TokenInfo as ChainToken
+    from tidecast.payments.streams import LivePayment, MyPayments, PaymentConfig
+
+
+def token_info(token: ChainToken) -> TokenInfo:
+    return TokenInfo(address=token.address, symbol=token.symbol, decimals=token.decimals)
 
 
 class Gas(Out):
@@ -19,6 +31,17 @@ class Config(Out):
     token: TokenInfo
     development: bool
     gas: Gas
+
+    @classmethod
+    def from_domain(cls, config: PaymentConfig) -> Config:
+        return cls(
+            chainId=config.chain_id,
+            paymentStream=config.payment_stream,
+            registry=config.registry,
+            token=token_info(config.token),
+            development=config.development,
+            gas=Gas(headroomPercent=config.gas_headroom_percent, headroomGas=config.gas_headroom_gas),
+        )
 
 
 class PaymentStream(Out):
@@ -36,12 +59,41 @@ class PaymentStream(Out):
     active: bool
     cancelled: bool
 
+    @classmethod
+    def from_domain(cls, live: LivePayment) -> PaymentStream:
+        """The live figures in whole tokens (decimal strings), times in ISO 8601."""
+        d, decimals = live.state.details, live.decimals
+        return cls(
+            id=str(d.stream_id),
+            sender=d.sender,
+            recipient=d.recipient,
+            token=d.token,
+            flowRate=format_units(d.flow_rate, decimals),
+            deposit=format_units(d.deposit, decimals),
+            withdrawn=format_units(d.withdrawn, decimals),
+            remainingBalance=format_units(d.remaining_balance, decimals),
+            withdrawable=format_units(live.withdrawable, decimals),
+            depletionTime=timestamp_iso(d.depletion_time),
+            startTime=timestamp_iso(d.start_time),
+            active=d.active,
+            cancelled=live.state.cancelled,
+        )
+
 
 class Mine(Out):
     wallets: list[str]
     sent: list[PaymentStream]
     received: list[PaymentStream]
     withdrawable: Amount
+
+    @classmethod
+    def from_domain(cls, mine: MyPayments) -> Mine:
+        return cls(
+            wallets=mine.wallets,
+            sent=[PaymentStream.from_domain(p) for p in mine.sent],
+            received=[PaymentStream.from_domain(p) for p in mine.received],
+            withdrawable=format_units(mine.withdrawable, mine.token.decimals),
+        )
 
 
 class TypedField(Out):

@@ -1,12 +1,16 @@
-"""What /api/streams answers, and the rendering of a stream row into it."""
+"""What /api/streams answers, and the rendering of the service's `Stream` into it."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from tidecast.db.times import iso
 from tidecast.functions.models.common import Amount, Out, Timestamp
+
+if TYPE_CHECKING:  # the models stay importable without the services (the client, the docs)
+    from tidecast.media import streams as media
 
 
 class Variant(Out):
@@ -48,6 +52,32 @@ class Stream(Out):
     createdAt: Timestamp
     updatedAt: Timestamp
 
+    @classmethod
+    def from_domain(cls, stream: media.Stream) -> Stream:
+        """The API's camelCase shape of a stream (as the reference's JSON is)."""
+        return cls(
+            id=stream.id,
+            title=stream.title,
+            description=stream.description,
+            ownerId=stream.owner_id,
+            status=stream.status,  # type: ignore[arg-type]  # the column's CHECK holds it to the three
+            progress=stream.progress,
+            etaSeconds=stream.eta_seconds,
+            error=stream.error,
+            duration=stream.duration,
+            masterPlaylist=stream.master_playlist,
+            variants=[Variant.model_validate(v) for v in stream.variants],
+            thumbnail=stream.thumbnail,
+            cid=stream.cid,
+            encrypted=stream.encrypted,
+            keyPeriodSeconds=stream.key_period_seconds,
+            keyPeriods=stream.key_periods,
+            pricePerSecond=stream.price_per_second,
+            creator=Creator(username=stream.creator_username, wallet=stream.creator_wallet),
+            createdAt=iso(stream.created_at),
+            updatedAt=iso(stream.updated_at),
+        )
+
 
 class StreamPage(Out):
     items: list[Stream]
@@ -79,8 +109,3 @@ class Playback(Out):
     free: bool
     reason: str | None
     payment: PlaybackPayment | None
-
-
-def stream_out(data: dict[str, Any]) -> Stream:
-    """A stream as the API shows it, from the service's camelCase dict."""
-    return Stream.model_validate(data)
