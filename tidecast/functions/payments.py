@@ -18,6 +18,7 @@ from pydantic import StringConstraints
 
 from tidecast.container import from_environment
 from tidecast.functions.models.payments import Config, Domain, Mine, PaymentStream, Status
+from tidecast.functions.models.request_fields import POSITIVE_ID_PATTERN, PositiveId
 from tidecast.runtime import Function, Request, Response, ok
 from tidecast.runtime.contract import Contract, Reply
 from tidecast.runtime.validation import Body, parse_body
@@ -28,7 +29,7 @@ Hex = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class StatusBody(Body):
-    streamId: int | Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    streamId: PositiveId
     signature: Hex
     nonce: Hex
     expiresAt: int
@@ -75,7 +76,7 @@ def config(request: Request) -> Response:
         "One payment stream's live figures (public on chain anyway)",
         (Reply(200, "The payment stream", PaymentStream),),
         errors=(400, 404, 503),
-        path={"stream_id": {"type": "string", "pattern": "^[0-9]{1,78}$"}},
+        path={"stream_id": {"type": "string", "pattern": POSITIVE_ID_PATTERN}},
     ),
 )
 def payment_stream(request: Request, stream_id: str) -> Response:

@@ -21,7 +21,7 @@ M = TypeVar("M", bound=BaseModel)
 NO_NUL = "^[^\\x00]*$"
 
 
-def _publish_no_nul(schema: dict[str, Any]) -> None:
+def publish_no_nul(schema: dict[str, Any]) -> None:
     """The JSON Schema says what `_no_nul` enforces, so a schema-valid body is accepted."""
     for prop in schema.get("properties", {}).values():
         for each in (prop, *prop.get("anyOf", ())):
@@ -33,7 +33,7 @@ def _publish_no_nul(schema: dict[str, Any]) -> None:
 class Body(BaseModel):
     """Base of request-body models: strict types, no undeclared fields."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_publish_no_nul)
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=publish_no_nul)
 
     @field_validator("*")
     @classmethod
