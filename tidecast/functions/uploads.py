@@ -53,7 +53,8 @@ _KEY = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}", re.ASCII)
 METADATA_MAX = 4096
 #: Upload-Metadata's syntax as parse_metadata reads it, published in the header's schema.
 _PAIR = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}( [A-Za-z0-9+/]*={0,2})?"
-METADATA_PATTERN = rf"^ *{_PAIR} *(, *{_PAIR} *)*$"
+# No space at either end: HTTP trims a header value, so a client cannot send one there.
+METADATA_PATTERN = rf"^{_PAIR}( *, *{_PAIR})*$"
 
 Endpoint = Callable[..., Response]
 

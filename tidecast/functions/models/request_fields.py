@@ -16,10 +16,10 @@ def _whole_float(value: Any) -> Any:
 #: A payment stream id: a positive integer (a uint256 on chain), as a JSON number or a decimal string.
 POSITIVE_ID_PATTERN = "^[1-9][0-9]{0,77}$"
 PositiveId = (
-    Annotated[int, BeforeValidator(_whole_float), Field(ge=1, lt=2**256)]
+    Annotated[int, Field(ge=1, lt=2**256), BeforeValidator(_whole_float)]
     | Annotated[str, Field(pattern=POSITIVE_ID_PATTERN)]
 )
 #: A Unix time in seconds.
-UnixTime = Annotated[int, BeforeValidator(_whole_float), Field(ge=1)]
+UnixTime = Annotated[int, Field(ge=1), BeforeValidator(_whole_float)]
 #: An EIP-2 signature: 65 bytes as 0x and 130 hex digits.
 SIGNATURE_PATTERN = "^0x[0-9a-fA-F]{130}$"
