@@ -227,7 +227,9 @@ def test_a_nul_in_any_string_field_is_refused(wallet_loaded: str, engine: Engine
             body = {f: ("a\u0000b" if f == field else "valid-looking") for f in fields}
             reply = in_process(target, json.dumps(body), False, wallet_loaded, "1.0")
             where = f"{target.route}: NUL in {field}"
-            hostile = Hostile(where, "", False, f"{field}: Value error, must not contain NUL characters")
+            # Refused by the NUL rule or, first, by the field's published rule (a pattern, a
+            # minimum length, a union member): either way a 400 naming the field.
+            hostile = Hostile(where, "", False, field)
             assert_refused(reply["statusCode"], reply["body"], hostile, where)
         # A NUL in a field the route may not even declare is refused too (as an unexpected field).
         reply = in_process(target, '{"username": "a\\u0000b"}', False, wallet_loaded, "1.0")

@@ -9,32 +9,73 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
-from tidecast.accounts.service import Principal
+from tidecast.accounts.links import LINK_TOKEN
+from tidecast.accounts.service import EMAIL_MAX, USERNAME, Principal
 from tidecast.accounts.tokens import bearer_token
 from tidecast.container import from_environment
 from tidecast.errors import InvalidInput, NotAuthenticated
 from tidecast.functions._auth import optional_principal, require_auth
 from tidecast.functions.models.auth import Claims, Login, Me, Nonce, PublicUser, Registered, User, Wallet
 from tidecast.functions.models.common import Notice
+from tidecast.lib import passwords
+from tidecast.lib.siwe import MAX_MESSAGE_CHARS
 from tidecast.runtime import Function, Request, Response, json_response, ok
 from tidecast.runtime.contract import Contract, Link, Reply
 from tidecast.runtime.validation import Body, parse_body
 
 app = Function("auth", services=from_environment)
 
-# Caps on what is read at all; the rules (username pattern, password policy) come after.
+# Caps on what is read at all, for fields that are looked up rather than ruled on (a login's
+# name, a token): anything longer cannot match.
 Text = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
-Message = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+Message = Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE_CHARS)]
+# The services' rules, published: the schema tells a client what the service will refuse. The
+# services keep their own checks (and messages) for callers that are not this edge.
+Username = Annotated[
+    str,
+    Field(
+        pattern=rf"^{USERNAME.pattern}$",
+        description="3-32 characters of A-Z, a-z, 0-9 and _ (stored lower-case)",
+    ),
+]
+Email = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=EMAIL_MAX,
+        json_schema_extra={"format": "email"},
+        description="An email address (RFC 5322 syntax, ASCII local part)",
+    ),
+]
+# The rest of the password policy (4 different characters, not a common password, not the
+# username or the address, at most 72 bytes in UTF-8) is not a JSON Schema rule: a 400 names it.
+Password = Annotated[
+    str,
+    Field(
+        min_length=passwords.MIN_LENGTH,
+        max_length=passwords.MAX_BYTES,
+        description=f"At least {passwords.MIN_LENGTH} characters, at most {passwords.MAX_BYTES} bytes "
+        f"in UTF-8, {passwords.MIN_DISTINCT} or more different characters; not a common password, "
+        "not containing the username or the address",
+    ),
+]
+LinkToken = Annotated[
+    str, Field(pattern=rf"^{LINK_TOKEN.pattern}$", description="The token of the mail's link")
+]
+Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="An Ethereum address")]
+Signature = Annotated[
+    str, Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="65 bytes (r, s, v) as 0x and 130 hex digits")
+]
 
 
 class RegisterBody(Body):
-    username: Short
-    email: Short
-    password: Text
+    username: Username
+    email: Email
+    password: Password
 
 
 class LoginBody(Body):
@@ -50,23 +91,27 @@ class TokenBody(Body):
     token: Token
 
 
+class VerifyBody(Body):
+    token: LinkToken
+
+
 class EmailBody(Body):
-    email: Short
+    email: Email
 
 
 class ResetBody(Body):
-    token: Token
-    password: Text
+    token: LinkToken
+    password: Password
 
 
 class NonceBody(Body):
     purpose: Literal["link", "login"] = "login"
-    address: Short | None = None
+    address: Address | None = None
 
 
 class SignedBody(Body):
     message: Message
-    signature: Short
+    signature: Signature
 
 
 def login_response(token: str, user: dict[str, Any]) -> Response:
@@ -175,12 +220,12 @@ def me(request: Request, user: Principal) -> Response:
         "Confirm an email address with the token its mail carried",
         (Reply(200, "The user, verified", User),),
         errors=(401, 409),
-        body=TokenBody,
+        body=VerifyBody,
     ),
 )
 def verify_email(request: Request) -> Response:
     return ok(
-        User.model_validate(request.services.accounts.verify_email(parse_body(request, TokenBody).token))
+        User.model_validate(request.services.accounts.verify_email(parse_body(request, VerifyBody).token))
     )
 
 

@@ -14,24 +14,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import Field
 
 from tidecast.container import from_environment
 from tidecast.functions.models.payments import Config, Domain, Mine, PaymentStream, Status
+from tidecast.functions.models.request_fields import (
+    POSITIVE_ID_PATTERN,
+    SIGNATURE_PATTERN,
+    PositiveId,
+    UnixTime,
+)
 from tidecast.runtime import Function, Request, Response, ok
 from tidecast.runtime.contract import Contract, Reply
 from tidecast.runtime.validation import Body, parse_body
 
 app = Function("payments", services=from_environment)
 
-Hex = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-
 
 class StatusBody(Body):
-    streamId: int | Annotated[str, StringConstraints(min_length=1, max_length=80)]
-    signature: Hex
-    nonce: Hex
-    expiresAt: int
+    streamId: PositiveId
+    signature: Annotated[str, Field(pattern=SIGNATURE_PATTERN)]
+    nonce: Annotated[str, Field(pattern="^0x[0-9a-fA-F]{64}$", description="32 random bytes")]
+    expiresAt: UnixTime
 
 
 @app.route(
@@ -75,7 +79,7 @@ def config(request: Request) -> Response:
         "One payment stream's live figures (public on chain anyway)",
         (Reply(200, "The payment stream", PaymentStream),),
         errors=(400, 404, 503),
-        path={"stream_id": {"type": "string", "pattern": "^[0-9]{1,78}$"}},
+        path={"stream_id": {"type": "string", "pattern": POSITIVE_ID_PATTERN}},
     ),
 )
 def payment_stream(request: Request, stream_id: str) -> Response:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tidecast.container import from_environment
 from tidecast.errors import DomainError, InvalidInput
+from tidecast.functions.models.request_fields import PositiveId
 from tidecast.functions.models.streams import Deleted, Playback, Stream, StreamPage
 from tidecast.media.streams import (
     DEFAULT_LIMIT,
@@ -33,7 +34,7 @@ from tidecast.media.streams import (
 )
 from tidecast.runtime import Function, Request, Response, ok
 from tidecast.runtime.contract import Contract, Link, Reply
-from tidecast.runtime.validation import Body, parse_body
+from tidecast.runtime.validation import Body, parse_body, publish_no_nul
 
 app = Function("streams", services=from_environment)
 log = logging.getLogger(__name__)
@@ -44,14 +45,23 @@ log = logging.getLogger(__name__)
 Price = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 
 
+def _at_least_one(schema: dict[str, Any]) -> None:
+    """The handler's rule "give at least one field", said in the schema (a null is "no change")."""
+    publish_no_nul(schema)
+    schema["minProperties"] = 1
+
+
 class PatchBody(Body):
+    # "At least one field" is the handler's rule; the schema says it too.
+    model_config = ConfigDict(json_schema_extra=_at_least_one)
+
     pricePerSecond: Price | None = None
     title: Annotated[str, StringConstraints(max_length=TITLE_MAX + 100)] | None = None
     description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None = None
 
 
 class PlaybackBody(Body):
-    paymentStreamId: int | Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
+    paymentStreamId: PositiveId | None = None
 
 
 class ListQuery(BaseModel):

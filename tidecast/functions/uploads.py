@@ -51,6 +51,10 @@ EXPOSE = (
 _DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)
 _KEY = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}", re.ASCII)
 METADATA_MAX = 4096
+#: Upload-Metadata's syntax as parse_metadata reads it, published in the header's schema.
+_PAIR = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}( [A-Za-z0-9+/]*={0,2})?"
+# No space at either end: HTTP trims a header value, so a client cannot send one there.
+METADATA_PATTERN = rf"^{_PAIR}( *, *{_PAIR})*$"
 
 Endpoint = Callable[..., Response]
 
@@ -192,10 +196,17 @@ def options(request: Request, upload_id: str | None = None) -> Response:
                 required=True,
                 schema={"type": "string", "pattern": "^[0-9]{1,19}$"},
             ),
+            # Optional in tus, required here: an upload must declare its filetype (video/*).
             Header(
                 "Upload-Metadata",
-                "Comma-separated 'key base64(value)' pairs: filetype (video/*), filename, title",
-                schema={"type": "string", "maxLength": METADATA_MAX},
+                "Comma-separated 'key base64(value)' pairs: filetype (video/*, required), filename, title",
+                required=True,
+                schema={
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": METADATA_MAX,
+                    "pattern": METADATA_PATTERN,
+                },
             ),
         ),
         links={

@@ -17,10 +17,23 @@ from tidecast.runtime.request import Request
 M = TypeVar("M", bound=BaseModel)
 
 
+#: Published on every string field that has no pattern of its own (the others exclude NUL).
+NO_NUL = "^[^\\x00]*$"
+
+
+def publish_no_nul(schema: dict[str, Any]) -> None:
+    """The JSON Schema says what `_no_nul` enforces, so a schema-valid body is accepted."""
+    for prop in schema.get("properties", {}).values():
+        for each in (prop, *prop.get("anyOf", ())):
+            own_rule = {"pattern", "enum", "format"} & each.keys()
+            if each.get("type") == "string" and not own_rule:
+                each["pattern"] = NO_NUL
+
+
 class Body(BaseModel):
     """Base of request-body models: strict types, no undeclared fields."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=publish_no_nul)
 
     @field_validator("*")
     @classmethod

@@ -73,6 +73,7 @@ from .unsubscribe_response_200 import UnsubscribeResponse200
 from .unsubscribed import Unsubscribed
 from .user import User
 from .variant import Variant
+from .verify_body import VerifyBody
 from .verify_email_response_200 import VerifyEmailResponse200
 from .verify_token_response_200 import VerifyTokenResponse200
 from .wallet import Wallet
@@ -153,6 +154,7 @@ __all__ = (
     "Unsubscribed",
     "User",
     "Variant",
+    "VerifyBody",
     "VerifyEmailResponse200",
     "VerifyTokenResponse200",
     "Wallet",

@@ -12,7 +12,7 @@ T = TypeVar("T", bound="EmailBody")
 class EmailBody:
     """
     Attributes:
-        email (str):
+        email (str): An email address (RFC 5322 syntax, ASCII local part)
     """
 
     email: str

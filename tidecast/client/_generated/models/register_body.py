@@ -12,9 +12,10 @@ T = TypeVar("T", bound="RegisterBody")
 class RegisterBody:
     """
     Attributes:
-        username (str):
-        email (str):
-        password (str):
+        username (str): 3-32 characters of A-Z, a-z, 0-9 and _ (stored lower-case)
+        email (str): An email address (RFC 5322 syntax, ASCII local part)
+        password (str): At least 10 characters, at most 72 bytes in UTF-8, 4 or more different characters; not a common
+            password, not containing the username or the address
     """
 
     username: str

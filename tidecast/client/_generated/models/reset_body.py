@@ -12,8 +12,9 @@ T = TypeVar("T", bound="ResetBody")
 class ResetBody:
     """
     Attributes:
-        token (str):
-        password (str):
+        token (str): The token of the mail's link
+        password (str): At least 10 characters, at most 72 bytes in UTF-8, 4 or more different characters; not a common
+            password, not containing the username or the address
     """
 
     token: str

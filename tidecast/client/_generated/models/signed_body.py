@@ -13,7 +13,7 @@ class SignedBody:
     """
     Attributes:
         message (str):
-        signature (str):
+        signature (str): 65 bytes (r, s, v) as 0x and 130 hex digits
     """
 
     message: str

@@ -14,7 +14,7 @@ class StatusBody:
     Attributes:
         stream_id (int | str):
         signature (str):
-        nonce (str):
+        nonce (str): 32 random bytes
         expires_at (int):
     """
 

@@ -12,14 +12,14 @@ from ...models.error_409 import Error409
 from ...models.error_413 import Error413
 from ...models.error_500 import Error500
 from ...models.error_504 import Error504
-from ...models.token_body import TokenBody
+from ...models.verify_body import VerifyBody
 from ...models.verify_email_response_200 import VerifyEmailResponse200
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: TokenBody,
+    body: VerifyBody,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -103,14 +103,14 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: TokenBody,
+    body: VerifyBody,
 ) -> Response[
     Error400 | Error401 | Error408 | Error409 | Error413 | Error500 | Error504 | VerifyEmailResponse200
 ]:
     """Confirm an email address with the token its mail carried
 
     Args:
-        body (TokenBody):
+        body (VerifyBody):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -134,14 +134,14 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    body: TokenBody,
+    body: VerifyBody,
 ) -> (
     Error400 | Error401 | Error408 | Error409 | Error413 | Error500 | Error504 | VerifyEmailResponse200 | None
 ):
     """Confirm an email address with the token its mail carried
 
     Args:
-        body (TokenBody):
+        body (VerifyBody):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -160,14 +160,14 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: TokenBody,
+    body: VerifyBody,
 ) -> Response[
     Error400 | Error401 | Error408 | Error409 | Error413 | Error500 | Error504 | VerifyEmailResponse200
 ]:
     """Confirm an email address with the token its mail carried
 
     Args:
-        body (TokenBody):
+        body (VerifyBody):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -189,14 +189,14 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    body: TokenBody,
+    body: VerifyBody,
 ) -> (
     Error400 | Error401 | Error408 | Error409 | Error413 | Error500 | Error504 | VerifyEmailResponse200 | None
 ):
     """Confirm an email address with the token its mail carried
 
     Args:
-        body (TokenBody):
+        body (VerifyBody):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

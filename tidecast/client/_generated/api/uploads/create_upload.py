@@ -13,22 +13,21 @@ from ...models.error_429 import Error429
 from ...models.error_500 import Error500
 from ...models.error_504 import Error504
 from ...models.tus_resumable import TusResumable
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     *,
     tus_resumable: TusResumable,
     upload_length: str,
-    upload_metadata: str | Unset = UNSET,
+    upload_metadata: str,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     headers["Tus-Resumable"] = str(tus_resumable)
 
     headers["Upload-Length"] = upload_length
 
-    if not isinstance(upload_metadata, Unset):
-        headers["Upload-Metadata"] = upload_metadata
+    headers["Upload-Metadata"] = upload_metadata
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -103,14 +102,14 @@ def sync_detailed(
     client: AuthenticatedClient,
     tus_resumable: TusResumable,
     upload_length: str,
-    upload_metadata: str | Unset = UNSET,
+    upload_metadata: str,
 ) -> Response[Any | Error400 | Error401 | Error412 | Error413 | Error429 | Error500 | Error504]:
     """Start a resumable upload (tus creation); the bytes follow with PATCH
 
     Args:
         tus_resumable (TusResumable):
         upload_length (str):
-        upload_metadata (str | Unset):
+        upload_metadata (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,14 +137,14 @@ def sync(
     client: AuthenticatedClient,
     tus_resumable: TusResumable,
     upload_length: str,
-    upload_metadata: str | Unset = UNSET,
+    upload_metadata: str,
 ) -> Any | Error400 | Error401 | Error412 | Error413 | Error429 | Error500 | Error504 | None:
     """Start a resumable upload (tus creation); the bytes follow with PATCH
 
     Args:
         tus_resumable (TusResumable):
         upload_length (str):
-        upload_metadata (str | Unset):
+        upload_metadata (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -168,14 +167,14 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     tus_resumable: TusResumable,
     upload_length: str,
-    upload_metadata: str | Unset = UNSET,
+    upload_metadata: str,
 ) -> Response[Any | Error400 | Error401 | Error412 | Error413 | Error429 | Error500 | Error504]:
     """Start a resumable upload (tus creation); the bytes follow with PATCH
 
     Args:
         tus_resumable (TusResumable):
         upload_length (str):
-        upload_metadata (str | Unset):
+        upload_metadata (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -201,14 +200,14 @@ async def asyncio(
     client: AuthenticatedClient,
     tus_resumable: TusResumable,
     upload_length: str,
-    upload_metadata: str | Unset = UNSET,
+    upload_metadata: str,
 ) -> Any | Error400 | Error401 | Error412 | Error413 | Error429 | Error500 | Error504 | None:
     """Start a resumable upload (tus creation); the bytes follow with PATCH
 
     Args:
         tus_resumable (TusResumable):
         upload_length (str):
-        upload_metadata (str | Unset):
+        upload_metadata (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

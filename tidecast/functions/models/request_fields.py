@@ -1,0 +1,25 @@
+"""Field types that more than one request model takes, with the rules the services apply."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+
+def _whole_float(value: Any) -> Any:
+    """JSON Schema counts 5.0 as an integer (and JSON has one number type): take it as 5.
+    Strict models refused it, so a schema-valid body was a 400."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+#: A payment stream id: a positive integer (a uint256 on chain), as a JSON number or a decimal string.
+POSITIVE_ID_PATTERN = "^[1-9][0-9]{0,77}$"
+PositiveId = (
+    Annotated[int, Field(ge=1, lt=2**256), BeforeValidator(_whole_float)]
+    | Annotated[str, Field(pattern=POSITIVE_ID_PATTERN)]
+)
+#: A Unix time in seconds.
+UnixTime = Annotated[int, Field(ge=1), BeforeValidator(_whole_float)]
+#: An EIP-2 signature: 65 bytes as 0x and 130 hex digits.
+SIGNATURE_PATTERN = "^0x[0-9a-fA-F]{130}$"
