@@ -344,21 +344,31 @@ def test_a_taken_port_is_named_before_the_banner(checkout: Path) -> None:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         taken = holder.getsockname()[1]
-        smtp = run(["dev", "--port", str(free_port())], checkout, env_extra={"SMTP_PORT": str(taken)})
+        # Every other part on a free port of its own: the defaults (8545, 5001) may be another
+        # xdist worker's `tidecast dev`.
+        others = {
+            "RPC_URL": f"http://127.0.0.1:{free_port()}",
+            "IPFS_API_URL": f"http://127.0.0.1:{free_port()}",
+        }
+        smtp = run(
+            ["dev", "--port", str(free_port())], checkout, env_extra={**others, "SMTP_PORT": str(taken)}
+        )
         assert smtp.returncode != 0
         assert f"SMTP_PORT={taken}" not in smtp.stderr and re.search(r"SMTP_PORT=\d+", smtp.stderr), (
             smtp.stderr
         )
         assert f"127.0.0.1:{taken}" in smtp.stderr and "dev server on" not in smtp.stdout
 
-        server = run(["dev", "--port", str(taken)], checkout, env_extra={"SMTP_PORT": str(free_port())})
+        server = run(
+            ["dev", "--port", str(taken)], checkout, env_extra={**others, "SMTP_PORT": str(free_port())}
+        )
         assert server.returncode != 0 and "--port" in server.stderr and f":{taken}" in server.stderr
         assert "dev server on" not in server.stdout
 
         chain = run(
             ["dev", "--port", str(free_port())],
             checkout,
-            env_extra={"SMTP_PORT": str(free_port()), "RPC_URL": f"http://127.0.0.1:{taken}"},
+            env_extra={**others, "SMTP_PORT": str(free_port()), "RPC_URL": f"http://127.0.0.1:{taken}"},
         )
         assert chain.returncode != 0 and f"127.0.0.1:{taken}" in chain.stderr
         assert re.search(r"RPC_URL=http://127\.0\.0\.1:\d+", chain.stderr), chain.stderr
@@ -367,7 +377,7 @@ def test_a_taken_port_is_named_before_the_banner(checkout: Path) -> None:
         ipfs = run(
             ["dev", "--port", str(free_port())],
             checkout,
-            env_extra={"SMTP_PORT": str(free_port()), "IPFS_API_URL": f"http://127.0.0.1:{taken}"},
+            env_extra={**others, "SMTP_PORT": str(free_port()), "IPFS_API_URL": f"http://127.0.0.1:{taken}"},
         )
         assert ipfs.returncode != 0 and f"127.0.0.1:{taken}" in ipfs.stderr
         assert re.search(r"IPFS_API_URL=http://127\.0\.0\.1:\d+", ipfs.stderr), ipfs.stderr

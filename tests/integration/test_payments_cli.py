@@ -82,7 +82,7 @@ class Dev:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 150  # a start, not a speed check: workers share two cores
         while True:  # /_dev/chain answers once the contracts are deployed and the server is up
             try:
                 if httpx.get(self.base + "/_dev/chain", timeout=5).status_code == 200:
@@ -118,6 +118,9 @@ def dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dev]:
         "PYTHONPATH": str(checkout),
         "SMTP_PORT": str(free_port()),
         "RPC_URL": f"http://127.0.0.1:{free_port()}",  # the embedded chain, never a developer's 8545
+        # The embedded IPFS node on a port of its own: another xdist worker's `tidecast dev` may
+        # hold the default 5001 (this test's start failed on it in a parallel run).
+        "IPFS_API_URL": f"http://127.0.0.1:{free_port()}",
     }
     log = tmp_path / "dev.log"
     log.touch()

@@ -34,11 +34,16 @@ Short = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 Message = Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE_CHARS)]
 # The services' rules, published: the schema tells a client what the service will refuse. The
-# services keep their own checks (and messages) for callers that are not this edge.
+# services keep their own checks (and messages) for callers that are not this edge. A pattern is
+# published only (json_schema_extra), not enforced here: the service's refusal names the rule in
+# words ("3-32 characters…", "not valid", "the first line…"), where the model's would print a
+# regular expression; the answer is the same 400 either way.
 Username = Annotated[
     str,
     Field(
-        pattern=rf"^{USERNAME.pattern}$",
+        min_length=1,
+        max_length=320,  # the cap on what is read at all (Short); the pattern is the rule
+        json_schema_extra={"pattern": rf"^{USERNAME.pattern}$"},
         description="3-32 characters of A-Z, a-z, 0-9 and _ (stored lower-case)",
     ),
 ]
@@ -64,11 +69,23 @@ Password = Annotated[
     ),
 ]
 LinkToken = Annotated[
-    str, Field(pattern=rf"^{LINK_TOKEN.pattern}$", description="The token of the mail's link")
+    str,
+    Field(
+        min_length=1,
+        max_length=4096,  # the cap on what is read at all (Token); the pattern is the rule
+        json_schema_extra={"pattern": rf"^{LINK_TOKEN.pattern}$"},
+        description="The token of the mail's link",
+    ),
 ]
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="An Ethereum address")]
 Signature = Annotated[
-    str, Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="65 bytes (r, s, v) as 0x and 130 hex digits")
+    str,
+    Field(
+        min_length=1,
+        max_length=320,  # the cap on what is read at all (Short); the pattern is the rule
+        json_schema_extra={"pattern": r"^0x[0-9a-fA-F]{130}$"},
+        description="65 bytes (r, s, v) as 0x and 130 hex digits",
+    ),
 ]
 
 
