@@ -99,10 +99,11 @@ PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 test: setup-dev system-deps lint typecheck docs
 	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=25
 
-# The edit loop: every test but those marked `slow` (a whole platform, a browser, an outage
-# that lasts, a long encode), in parallel, without the lint and type checks.
+# The edit loop: every test once, on the embedded defaults, in parallel, without the lint and
+# type checks. It leaves out the tests marked `slow` (a whole platform, a browser, an outage that
+# lasts, a long encode) and `engines` (the same tests again on PostgreSQL, Redis, Anvil, js-ipfs).
 test-fast: setup-dev
-	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not slow"
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not slow and not engines"
 
 bench: setup-dev
 	@bash scripts/system-deps.sh bench

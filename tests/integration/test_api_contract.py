@@ -28,6 +28,8 @@ import pytest
 
 from tests.support.parts import free_port
 
+pytestmark = pytest.mark.slow  # a whole platform and more than a thousand generated requests
+
 ROOT = Path(__file__).resolve().parents[2]
 ST = Path(sys.executable).parent / "st"
 #: operationId -> check -> why that check cannot hold for that operation. Everything else runs.

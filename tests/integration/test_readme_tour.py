@@ -21,6 +21,8 @@ import pytest
 
 from tests.support.platform import running_platform
 
+pytestmark = pytest.mark.slow  # a whole platform, the README tour run against it
+
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## A tour, by copy and paste"
 SCRIPT_HEADER = """#!/usr/bin/env bash

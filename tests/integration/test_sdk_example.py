@@ -25,7 +25,7 @@ EXAMPLE = ROOT / "docs" / "examples" / "sdk_example.py"
 PASSWORD = "correct horse battery staple"
 NAME = "sdkreader"
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]  # a whole platform, started for the example
 
 
 @pytest.fixture(scope="module")
