@@ -12,6 +12,7 @@ reader (python-dotenv) is imported only when a `.env` file exists.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -23,7 +24,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
-from tidecast.errors import ConfigError
+from tidecast.errors import ConfigError, InvalidInput
 from tidecast.files import private_dir
 
 SIX_MB = 6 * 1024 * 1024
@@ -262,8 +263,7 @@ class Settings(BaseModel):
     @field_validator("tidecast_hls_ladder")
     @classmethod
     def _ladder(cls, value: str) -> str:
-        from tidecast.errors import InvalidInput
-        from tidecast.media.ladder import parse_ladder
+        from tidecast.media.ladder import parse_ladder  # lazy: upward (pyproject ignore_imports)
 
         try:
             parse_ladder(value)
@@ -313,8 +313,6 @@ class Settings(BaseModel):
     @field_validator("tidecast_trusted_proxies")
     @classmethod
     def _proxies(cls, value: str | None) -> str | None:
-        import ipaddress
-
         for item in (value or "").split(","):
             if item.strip():
                 ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the bad entry
@@ -552,7 +550,7 @@ def load_settings(*, env_file: str | None = ".env", overrides: Mapping[str, str]
 
 def _refuse_demo_keys(settings: Settings) -> None:
     """Production with a key everyone knows (the development mnemonic's) is a mistake."""
-    from tidecast.chain.devnet import WELL_KNOWN_KEYS
+    from tidecast.chain.devnet import WELL_KNOWN_KEYS  # lazy: upward (pyproject ignore_imports)
 
     for name in ("platform_private_key", "deployer_private_key"):
         key = getattr(settings, name)
@@ -567,7 +565,10 @@ def _with_chain_file(settings: Settings) -> Settings:
     """Development: the contracts `tidecast dev` deployed, from the chain file it wrote, when
     that file is about the node at RPC_URL (the same URL: settings load without network calls).
     Values set in the environment win; a damaged file is ignored."""
-    from tidecast.chain.devnet import chain_file_path, read_chain_file
+    from tidecast.chain.devnet import (  # lazy: upward (pyproject ignore_imports)
+        chain_file_path,
+        read_chain_file,
+    )
 
     found = read_chain_file(settings.tidecast_data_dir)
     if found is None or found.rpc_url.rstrip("/") != settings.rpc_url.rstrip("/"):
@@ -583,7 +584,7 @@ def _read_environment(env_file: str | None) -> dict[str, str]:
     fields = Settings.model_fields
     values: dict[str, str] = {}
     if env_file is not None and os.path.isfile(env_file):
-        from dotenv import dotenv_values
+        from dotenv import dotenv_values  # lazy: python-dotenv (~35 ms) only if a .env file exists
 
         for key, value in dotenv_values(env_file).items():
             if key.lower() in fields and value is not None:

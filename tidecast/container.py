@@ -3,7 +3,7 @@
 `Services(settings)` is a container of *parts*: each service is built on first access, once,
 under the container's lock, and kept for the container's life (on Lambda, a warm sandbox's
 life, so connections and pools are reused across invocations). Each part's builder imports its
-own module, so a function that only reads streams never imports accounts, mail, SMTP, bcrypt or
+own module (`# lazy`), so a function that only reads streams never imports accounts, mail, SMTP, bcrypt or
 the job queue, and never pays for them on a cold start.
 
 Any part can be handed in instead of built (`create_services(settings, engine=..., outbox=...)`):
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from tidecast.config import Settings
+from tidecast.config import Settings, load_settings, mask_url
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -98,14 +98,14 @@ class part(Generic[T]):
 
 
 def _engine(s: Services) -> Engine:
-    from tidecast.db.engine import build_engine
+    from tidecast.db.engine import build_engine  # lazy
 
     return build_engine(s.settings.effective_database_url)
 
 
 def _streams(s: Services) -> StreamService:
-    from tidecast.chain.units import normalise
-    from tidecast.media.streams import StreamService
+    from tidecast.chain.units import normalise  # lazy
+    from tidecast.media.streams import StreamService  # lazy
 
     return StreamService(
         s.engine, events=_EventsOnFirstUse(s), default_price=normalise(s.settings.tidecast_default_price)
@@ -124,13 +124,13 @@ class _EventsOnFirstUse:
 
 
 def _transport(s: Services) -> SmtpTransport:
-    from tidecast.mail.smtp import SmtpTransport
+    from tidecast.mail.smtp import SmtpTransport  # lazy
 
     return SmtpTransport.from_settings(s.settings)
 
 
 def _outbox(s: Services) -> MailOutbox:
-    from tidecast.mail.outbox import MailOutbox
+    from tidecast.mail.outbox import MailOutbox  # lazy
 
     return MailOutbox(
         s.engine,
@@ -142,7 +142,7 @@ def _outbox(s: Services) -> MailOutbox:
 
 
 def _email(s: Services) -> EmailService:
-    from tidecast.mail.email import EmailService
+    from tidecast.mail.email import EmailService  # lazy
 
     return EmailService(
         s.engine,
@@ -155,7 +155,7 @@ def _email(s: Services) -> EmailService:
 
 
 def _events(s: Services) -> EventBus:
-    from tidecast.event_bus import EventBus
+    from tidecast.event_bus import EventBus  # lazy
 
     bus = EventBus(
         s.engine,
@@ -174,7 +174,7 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
     mail services. A subscriber name is stable: pending deliveries are tracked by it.
     """
 
-    from tidecast.event_bus import Event, Subscriber
+    from tidecast.event_bus import Event, Subscriber  # lazy
 
     def account_mail(method: str) -> Subscriber:
         return lambda event, conn: getattr(s.account_mail, method)(event, conn)
@@ -189,15 +189,15 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
     bus.subscribe("payment.created", "email.payment_confirmation", account_mail("on_payment_created"))
 
     def record_stream_start(event: Event, conn: Connection) -> None:
-        from tidecast.media.stream_events import stream_id_of
+        from tidecast.media.stream_events import stream_id_of  # lazy
 
         s.chain_signer.record_stream_start(stream_id_of(event.payload))
 
     bus.subscribe("stream.started", "chain.record_stream_start", record_stream_start)
 
     def remove_stream_media(event: Event, conn: Connection) -> None:
-        from tidecast.media.pipeline import remove_stream_media
-        from tidecast.media.stream_events import cid_of, stream_id_of
+        from tidecast.media.pipeline import remove_stream_media  # lazy
+        from tidecast.media.stream_events import cid_of, stream_id_of  # lazy
 
         remove_stream_media(s.hls, s.ipfs, s.uploads, stream_id_of(event.payload), cid_of(event.payload))
 
@@ -207,8 +207,8 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
 def _jobs(s: Services) -> Jobs:
     """Long jobs; each kind's handler is wired here when a part brings one (the video
     pipeline's transcode)."""
-    from tidecast.jobs import MEDIA, Jobs
-    from tidecast.media.uploads import TRANSCODE
+    from tidecast.jobs import MEDIA, Jobs  # lazy
+    from tidecast.media.uploads import TRANSCODE  # lazy
 
     jobs = Jobs(
         s.engine,
@@ -227,8 +227,8 @@ def _jobs(s: Services) -> Jobs:
 
 
 def _uploads(s: Services) -> UploadService:
-    from tidecast.media.quotas import Quotas
-    from tidecast.media.uploads import UploadService
+    from tidecast.media.quotas import Quotas  # lazy
+    from tidecast.media.uploads import UploadService  # lazy
 
     return UploadService(
         s.engine,
@@ -247,7 +247,7 @@ def _uploads(s: Services) -> UploadService:
 
 
 def _pipeline(s: Services) -> Pipeline:
-    from tidecast.media.pipeline import Pipeline
+    from tidecast.media.pipeline import Pipeline  # lazy
 
     return Pipeline(
         s.engine,
@@ -261,7 +261,7 @@ def _pipeline(s: Services) -> Pipeline:
 
 
 def _media_keys(s: Services) -> MediaKeys:
-    from tidecast.media.keys import MediaKeys
+    from tidecast.media.keys import MediaKeys  # lazy
 
     return MediaKeys(
         s.engine, s.settings.media_key_secret_value, previous=s.settings.media_key_previous_values
@@ -270,8 +270,7 @@ def _media_keys(s: Services) -> MediaKeys:
 
 def _queue_outage(s: Services) -> QueueOutage:
     """One per process, shared by both pools' queues (one server): an outage is said once."""
-    from tidecast.config import mask_url
-    from tidecast.queue import QueueOutage
+    from tidecast.queue import QueueOutage  # lazy
 
     return QueueOutage(mask_url(s.settings.effective_queue_url))
 
@@ -279,8 +278,8 @@ def _queue_outage(s: Services) -> QueueOutage:
 def _queue(s: Services) -> Queue:
     """The general pool's queue: mail, events, the chain watcher, jobs of general kinds, and
     the hourly chores."""
-    from tidecast.jobs import GENERAL
-    from tidecast.queue import Queue, build_huey
+    from tidecast.jobs import GENERAL  # lazy
+    from tidecast.queue import Queue, build_huey  # lazy
 
     huey = build_huey(s.settings.effective_queue_url, name=QUEUE_NAMES[GENERAL])
     queue = Queue(huey, outage=s.queue_outage)
@@ -302,8 +301,8 @@ def _queue(s: Services) -> Queue:
 
 def _media_queue(s: Services) -> Queue:
     """The media pool's queue: jobs of media kinds (transcodes) only."""
-    from tidecast.jobs import MEDIA
-    from tidecast.queue import Queue, build_huey
+    from tidecast.jobs import MEDIA  # lazy
+    from tidecast.queue import Queue, build_huey  # lazy
 
     huey = build_huey(s.settings.effective_queue_url, name=QUEUE_NAMES[MEDIA])
     queue = Queue(huey, outage=s.queue_outage)
@@ -325,7 +324,7 @@ def run_jobs(s: Services, queue: Queue, pool: str) -> Callable[[str], None]:
 
 def queue_of(s: Services, pool: str) -> Queue:
     """The queue of worker pool `pool`."""
-    from tidecast.jobs import MEDIA
+    from tidecast.jobs import MEDIA  # lazy
 
     return s.media_queue if pool == MEDIA else s.queue
 
@@ -333,27 +332,27 @@ def queue_of(s: Services, pool: str) -> Queue:
 def build_workers(s: Services, *, general: int, media: int) -> Workers:
     """The consumers `tidecast worker` (and `tidecast dev`, in its process) runs: `general`
     threads on the general queue and `media` threads on the media queue (0: not this pool)."""
-    from tidecast.jobs import GENERAL, MEDIA
-    from tidecast.queue import Workers
+    from tidecast.jobs import GENERAL, MEDIA  # lazy
+    from tidecast.queue import Workers  # lazy
 
     pools = [(GENERAL, general), (MEDIA, media)]
     return Workers([(name, queue_of(s, name), n) for name, n in pools if n > 0])
 
 
 def _retention(s: Services) -> Retention:
-    from tidecast.retention import Retention
+    from tidecast.retention import Retention  # lazy
 
     return Retention(s.engine, keep_days=s.settings.tidecast_retention_days)
 
 
 def _hasher(s: Services) -> PasswordHasher:
-    from tidecast.lib.passwords import PasswordHasher
+    from tidecast.lib.passwords import PasswordHasher  # lazy
 
     return PasswordHasher(s.settings.tidecast_bcrypt_rounds)
 
 
 def _tokens(s: Services) -> TokenIssuer:
-    from tidecast.accounts.tokens import TokenIssuer
+    from tidecast.accounts.tokens import TokenIssuer  # lazy
 
     return TokenIssuer(
         secret=s.settings.jwt_secret_value,
@@ -364,7 +363,7 @@ def _tokens(s: Services) -> TokenIssuer:
 
 
 def _limits(s: Services) -> AttemptLimit:
-    from tidecast.accounts.limits import AttemptLimit
+    from tidecast.accounts.limits import AttemptLimit  # lazy
 
     return AttemptLimit(
         login_max=s.settings.tidecast_login_max_failures,
@@ -374,9 +373,7 @@ def _limits(s: Services) -> AttemptLimit:
 
 
 def _links(s: Services) -> LinkService:
-    from datetime import timedelta
-
-    from tidecast.accounts.links import LinkService
+    from tidecast.accounts.links import LinkService  # lazy
 
     return LinkService(
         verify_ttl=timedelta(seconds=s.settings.tidecast_verify_ttl_seconds),
@@ -385,7 +382,7 @@ def _links(s: Services) -> LinkService:
 
 
 def _accounts(s: Services) -> AccountService:
-    from tidecast.accounts.service import AccountService
+    from tidecast.accounts.service import AccountService  # lazy
 
     return AccountService(
         s.engine, s.events, hasher=s.hasher, tokens=s.tokens, limits=s.limits, links=s.links
@@ -393,15 +390,15 @@ def _accounts(s: Services) -> AccountService:
 
 
 def _account_mail(s: Services) -> AccountMail:
-    from tidecast.accounts.mail import AccountMail
+    from tidecast.accounts.mail import AccountMail  # lazy
 
     return AccountMail(s.email, s.links, s.limits)
 
 
 def _chain(s: Services) -> BlockchainDataService:
     """The chain reader: every part that reads the chain gets this one, and it cannot sign."""
-    from tidecast.chain.index import ChainIndex
-    from tidecast.chain.service import BlockchainDataService
+    from tidecast.chain.index import ChainIndex  # lazy
+    from tidecast.chain.service import BlockchainDataService  # lazy
 
     return BlockchainDataService(
         s.settings.rpc_url,
@@ -416,14 +413,14 @@ def _chain(s: Services) -> BlockchainDataService:
 def _chain_signer(s: Services) -> ChainSigner:
     """The only part holding the platform key: the `stream.started` subscriber and the
     `tidecast payments` commands sign through it, over the reader's connection and boundary."""
-    from tidecast.chain.signer import ChainSigner
+    from tidecast.chain.signer import ChainSigner  # lazy
 
     key = s.settings.platform_private_key
     return ChainSigner(s.chain, platform_key=key.get_secret_value() if key is not None else None)
 
 
 def _ipfs(s: Services) -> IPFSService:
-    from tidecast.ipfs.service import IPFSService
+    from tidecast.ipfs.service import IPFSService  # lazy
 
     return IPFSService(
         s.settings.ipfs_api_url,
@@ -434,9 +431,9 @@ def _ipfs(s: Services) -> IPFSService:
 
 
 def _hls(s: Services) -> HLSService:
-    from tidecast.media.ffmpeg import ffmpeg_path
-    from tidecast.media.hls import HLSService
-    from tidecast.media.ladder import parse_ladder
+    from tidecast.media.ffmpeg import ffmpeg_path  # lazy
+    from tidecast.media.hls import HLSService  # lazy
+    from tidecast.media.ladder import parse_ladder  # lazy
 
     return HLSService(
         s.settings.hls_output_dir,
@@ -450,7 +447,7 @@ def _hls(s: Services) -> HLSService:
 
 
 def _watcher(s: Services) -> ChainWatcher:
-    from tidecast.chain.watcher import ChainWatcher
+    from tidecast.chain.watcher import ChainWatcher  # lazy
 
     return ChainWatcher(
         s.engine,
@@ -465,13 +462,13 @@ def _watcher(s: Services) -> ChainWatcher:
 
 
 def _payment_status(s: Services) -> PaymentStatusService:
-    from tidecast.payments.status import PaymentStatusService
+    from tidecast.payments.status import PaymentStatusService  # lazy
 
     return PaymentStatusService(s.engine, s.chain)
 
 
 def _wallets(s: Services) -> WalletService:
-    from tidecast.accounts.wallets import WalletService
+    from tidecast.accounts.wallets import WalletService  # lazy
 
     return WalletService(
         s.engine,
@@ -483,20 +480,20 @@ def _wallets(s: Services) -> WalletService:
 
 
 def _payment_reader(s: Services) -> PaymentReader:
-    from tidecast.payments.streams import PaymentReader
+    from tidecast.payments.streams import PaymentReader  # lazy
 
     return PaymentReader(s.chain, ttl=s.settings.tidecast_payment_cache_seconds)
 
 
 def _payments(s: Services) -> PaymentsService:
-    from tidecast.payments.streams import PaymentsService
+    from tidecast.payments.streams import PaymentsService  # lazy
 
     return PaymentsService(s.engine, s.chain, s.payment_reader, development=not s.settings.production)
 
 
 def _playback(s: Services) -> PlaybackService:
-    from tidecast.payments.playback import PlaybackService
-    from tidecast.payments.playback_tokens import PlaybackTokens
+    from tidecast.payments.playback import PlaybackService  # lazy
+    from tidecast.payments.playback_tokens import PlaybackTokens  # lazy
 
     return PlaybackService(
         s.engine,
@@ -577,14 +574,12 @@ def create_services(settings: Settings, **given: Any) -> Services:
 def from_environment() -> Services:
     """A container for the settings in the environment: what a deployed function builds on its
     first request (`Function(name, services=from_environment)`)."""
-    from tidecast.config import load_settings
-
     return Services(load_settings())
 
 
 def media_limits(settings: Settings) -> MediaLimits:
     """What a video may be (TIDECAST_MEDIA_MAX_*), for the upload's probe and the transcode's."""
-    from tidecast.media.probe import MediaLimits
+    from tidecast.media.probe import MediaLimits  # lazy
 
     return MediaLimits(
         max_duration=settings.tidecast_media_max_duration_seconds,
@@ -595,7 +590,7 @@ def media_limits(settings: Settings) -> MediaLimits:
 
 
 def work_policy(settings: Settings, max_attempts: int) -> WorkPolicy:
-    from tidecast.db.claims import WorkPolicy
+    from tidecast.db.claims import WorkPolicy  # lazy
 
     return WorkPolicy(
         max_attempts=max_attempts,

@@ -31,7 +31,10 @@ from typing import Protocol
 
 from starlette.routing import BaseRoute
 
+from tidecast.chain.embedded import ChainPart
 from tidecast.config import Settings
+from tidecast.ipfs.embedded import IpfsPart
+from tidecast.mail.embedded import MailCapture
 from tidecast.net.sockets import PortTaken, port_in_use, port_taken_message
 
 __all__ = ["EmbeddedPart", "PortTaken", "configure_all", "plan", "start_all", "stop_all"]
@@ -60,10 +63,6 @@ class EmbeddedPart(Protocol):
 
 def plan(settings: Settings) -> list[EmbeddedPart]:
     """The parts these settings need, in start order."""
-    from tidecast.chain.embedded import ChainPart
-    from tidecast.ipfs.embedded import IpfsPart
-    from tidecast.mail.embedded import MailCapture
-
     found: list[EmbeddedPart | None] = [
         MailCapture.plan(settings),
         ChainPart.plan(settings),

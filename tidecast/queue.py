@@ -35,6 +35,8 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
+from tidecast.db.engine import private_file
+
 log = logging.getLogger(__name__)
 
 #: Seconds before a drain that raised runs again.
@@ -51,15 +53,13 @@ Drain = Callable[[], float | None]
 def build_huey(url: str, *, name: str = "tidecast") -> Any:
     """A huey instance for `redis://`/`rediss://` or `sqlite:///path` URLs; `name` is the queue
     (several share one server or file)."""
-    from huey import RedisHuey, SqliteHuey
+    from huey import RedisHuey, SqliteHuey  # lazy: huey + storages (~1 s) only to build a queue
 
     scheme = urlsplit(url).scheme
     if scheme in ("redis", "rediss"):
         # blocking=True: workers wait on BRPOP, so a wake-up is picked up at once.
         return RedisHuey(name, url=url, results=False, blocking=True, read_timeout=1)
     if scheme == "sqlite":
-        from tidecast.db.engine import private_file
-
         path = Path(url[len("sqlite:///") :])
         private_file(path)
         return SqliteHuey(name, filename=str(path), results=False, timeout=15)
@@ -70,7 +70,7 @@ def storage_errors() -> tuple[type[BaseException], ...]:
     """What huey's storages raise when their server or file does not answer."""
     found: list[type[BaseException]] = [sqlite3.OperationalError, ConnectionError, TimeoutError]
     try:
-        import redis.exceptions
+        import redis.exceptions  # lazy: redis (~350 ms) only when a queue is built
     except ImportError:  # pragma: no cover - redis is a dependency
         return tuple(found)
     return (*found, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
@@ -171,7 +171,7 @@ class Queue:
         self._scheduled: dict[str, float] = {}
         self._lock = threading.Lock()
         self._errors = storage_errors()
-        from huey import crontab
+        from huey import crontab  # lazy: huey + storages (~1 s) only to build a queue
 
         self.huey.periodic_task(crontab(minute="*"), name=self.SWEEP)(self.sweep)
         self.huey.on_startup(name="tidecast.startup")(self.sweep)
@@ -202,7 +202,7 @@ class Queue:
 
     def register_periodic(self, name: str, fn: Callable[[], object], *, hour: str, minute: str) -> None:
         """`fn` on a crontab schedule (UTC), on whichever worker's scheduler fires first."""
-        from huey import crontab
+        from huey import crontab  # lazy: huey + storages (~1 s) only to build a queue
 
         def task() -> None:
             fn()
@@ -260,7 +260,7 @@ class Queue:
     def consumer(self, *, workers: int = 2, in_process: bool = False) -> Any:
         """A huey consumer of this queue whose threads report outages once (`QueueOutage`);
         `in_process=True` leaves signals to the host (the dev server, `Workers`)."""
-        from tidecast.queue_consumer import consumer_for
+        from tidecast.queue_consumer import consumer_for  # lazy: huey's consumer (~600 ms), workers only
 
         return consumer_for(self, workers=workers, in_process=in_process)
 

@@ -82,7 +82,7 @@ def with_retry(
     """
     if max_retries < 1:
         raise ValueError("max_retries must be at least 1")
-    from tenacity import (
+    from tenacity import (  # lazy: tenacity (~90 ms) only when a call is retried
         Retrying,
         retry_if_exception,
         stop_after_attempt,

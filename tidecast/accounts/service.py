@@ -55,7 +55,7 @@ def normalize_email(value: str, field: str = "email") -> str:
     """The address with its domain normalised, in ASCII: an internationalised domain is kept
     in its IDNA (`xn--`) form, which every relay can carry; a non-ASCII local part is refused
     (that needs SMTPUTF8, which the relays we target may not speak)."""
-    from email_validator import EmailNotValidError, validate_email
+    from email_validator import EmailNotValidError, validate_email  # lazy: idna tables ~90 ms; not on login
 
     if len(value) > EMAIL_MAX:
         raise InvalidInput(f"{field} must be at most {EMAIL_MAX} characters")

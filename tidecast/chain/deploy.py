@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tidecast.chain.artifacts import load
 from tidecast.chain.devnet import DEMO_ETH_WEI, DEMO_TIDE
 from tidecast.chain.gas import gas_limit
 from tidecast.imports import sane_import
@@ -71,8 +72,6 @@ def address_of(private_key: str) -> str:
 def deploy_all(w3: Web3, deployer_key: str, *, platform_address: str, timeout: float = 120) -> Deployment:
     """Create PaymentStream, DemoToken and StreamRegistry from the deployer's key, then hand
     StreamRegistry to the platform (its constructor makes the deployer the platform)."""
-    from tidecast.chain.artifacts import load
-
     sender = Sender(w3, deployer_key)
     sent = {name: sender.send({"data": load(name).bytecode}) for name in CONTRACTS}
     receipts = sender.wait(sent, timeout)
@@ -111,8 +110,6 @@ def fund_demo_accounts(
     """Give each account `tide` TIDE (minted by DemoToken's owner, the deployer) if it holds
     none, and `eth` wei if it holds under a hundredth of that. Idempotent: a restart against
     a node that kept its state mints nothing twice. Returns the transactions it sent."""
-    from tidecast.chain.artifacts import load
-
     sender = Sender(w3, deployer_key)
     token = w3.eth.contract(address=w3.to_checksum_address(token_address), abi=load("DemoToken").abi)
     sent = {}

@@ -22,6 +22,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tidecast.files import private_dir
+from tidecast.imports import sane_import
+
 MNEMONIC = "test test test test test test test test test test test junk"
 HD_PATH = "m/44'/60'/0'/0/{index}"
 DEPLOYER_INDEX = 0
@@ -66,8 +69,6 @@ def demo_accounts(count: int) -> list[DemoAccount]:
 
 @cache
 def _derive(count: int) -> tuple[DemoAccount, ...]:
-    from tidecast.imports import sane_import
-
     account = sane_import("eth_account").Account
     hd = sane_import("eth_account.hdaccount")
     seed = hd.seed_from_mnemonic(MNEMONIC, "")
@@ -125,8 +126,6 @@ def read_chain_file(data_dir: Path) -> ChainFile | None:
 
 def write_chain_file(data_dir: Path, chain: ChainFile) -> Path:
     """Write the file readable by its owner only (it holds the platform key), atomically."""
-    from tidecast.files import private_dir
-
     private_dir(data_dir)
     path = chain_file_path(data_dir)
     tmp = path.with_suffix(".tmp")

@@ -35,14 +35,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import httpx
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from tidecast.chain.artifacts import load
+from tidecast.chain.deploy import DeployError, address_of, connect, deploy_all, fund_demo_accounts
 from tidecast.chain.devnet import (
     DEMO_ETH_WEI,
     DEPLOYER_INDEX,
     DEV_CHAIN_IDS,
+    MNEMONIC,
     PLATFORM_INDEX,
     ChainFile,
     chain_file_path,
@@ -51,10 +56,13 @@ from tidecast.chain.devnet import (
     remove_chain_file,
     write_chain_file,
 )
+from tidecast.chain.node.evm import EvmNode
 from tidecast.chain.node.store import STATE_FILE
+from tidecast.chain.node.wire import RpcApp
 from tidecast.config import Settings, mask_url
 from tidecast.errors import ConfigError
-from tidecast.net.sockets import PortTaken, bind_host, free_port, is_loopback
+from tidecast.net.sockets import PortTaken, bind_host, bind_socket, free_port, is_loopback
+from tidecast.net.threaded import ThreadedServer
 
 log = logging.getLogger("tidecast.chain")
 
@@ -105,12 +113,6 @@ class RpcServer:
     def start(self) -> None:
         """Bind first (a taken port is an OSError before anything else), then build the chain
         and serve. Returns once the server accepts connections."""
-        from tidecast.chain.devnet import MNEMONIC
-        from tidecast.chain.node.evm import EvmNode
-        from tidecast.chain.node.wire import RpcApp
-        from tidecast.net.sockets import bind_socket
-        from tidecast.net.threaded import ThreadedServer
-
         sock = bind_socket(self.host, self.port)
         _quiet_access_log()
         try:
@@ -220,8 +222,6 @@ class ChainPart:
         """The settings with the contracts this chain has: the ones the settings name when they
         are there, else freshly deployed and the demo accounts funded. A failure is a
         ConfigError naming RPC_URL, reported before the banner."""
-        from tidecast.chain.deploy import DeployError
-
         try:
             effective = self._configure(settings)
         except DeployError as exc:
@@ -254,8 +254,6 @@ class ChainPart:
 
     def recheck(self) -> bool:
         """Deploy again if the node lost the contracts (or has a new genesis); whether it did."""
-        from tidecast.chain.deploy import connect
-
         assert self._effective is not None and self.chain_file is not None
         w3 = connect(self.rpc_url, timeout=5, retry=False)
         genesis = "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
@@ -286,8 +284,6 @@ class ChainPart:
         return True
 
     def _configure(self, settings: Settings) -> Settings:
-        from tidecast.chain.deploy import address_of, connect, deploy_all, fund_demo_accounts
-
         w3 = connect(self.rpc_url)
         chain_id = int(w3.eth.chain_id)
         genesis = "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
@@ -347,8 +343,6 @@ class ChainPart:
 
     def _check_platform(self, w3: Any, registry: str, platform: str) -> None:
         """Contracts kept from before may have another platform than the key in effect."""
-        from tidecast.chain.artifacts import load
-
         contract = w3.eth.contract(address=w3.to_checksum_address(registry), abi=load("StreamRegistry").abi)
         actual = contract.functions.platform().call()
         if actual.lower() != platform.lower():
@@ -359,8 +353,6 @@ class ChainPart:
 
     def routes(self) -> list[BaseRoute]:
         async def info(request: Request) -> Response:
-            from starlette.concurrency import run_in_threadpool
-
             return JSONResponse({"success": True, "data": await run_in_threadpool(self.describe)})
 
         return [Route("/_dev/chain", info)]
@@ -371,9 +363,6 @@ class ChainPart:
     def describe(self) -> dict[str, Any]:
         """RPC URL, chain id, latest block, contracts and the demo accounts with their keys and
         balances (what /_dev/chain shows; development only)."""
-        from tidecast.chain.artifacts import load
-        from tidecast.chain.deploy import connect
-
         w3 = connect(self.rpc_url, retry=False)
         found = self.chain_file
         token = (
@@ -451,8 +440,6 @@ def _units(amount: int) -> str:
 def _probe(url: str) -> str:
     """What holds `url`: "none" (nothing listens), "node" (a JSON-RPC node answers eth_chainId),
     or "other" (something else holds the port)."""
-    import httpx
-
     parts = urlsplit(url)
     host = bind_host(parts.hostname or "127.0.0.1")
     port = parts.port or 80

@@ -21,6 +21,7 @@ never touch the chain never pay for it, and its import does not raise the recurs
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -132,8 +133,6 @@ class ChainDeployment:
     @property
     def key(self) -> str:
         """The identity as 0x and 64 hex digits: what grants, cursors and indexes are keyed by."""
-        import hashlib
-
         text = f"{self.chain_id}:{self.genesis_hash}:{self.first_block_hash or '-'}:{self.contract.lower()}"
         return "0x" + hashlib.sha256(text.encode()).hexdigest()
 

@@ -1,5 +1,9 @@
 """`tidecast api openapi [--check]`: the committed OpenAPI document, written or checked; and
-`tidecast api client [--check]`: the Python client generated from it."""
+`tidecast api client [--check]`: the Python client generated from it.
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ def openapi(
     path: Annotated[Path, typer.Option(help="The file to write or check.")] = Path(DOCUMENT),
 ) -> None:
     """Write openapi.json from the functions' route contracts (or check it is up to date)."""
-    from tidecast.functions.openapi import document_text
+    from tidecast.functions.openapi import document_text  # lazy
 
     fresh = document_text()
     if check:
@@ -45,7 +49,7 @@ def client(
 ) -> None:
     """Generate tidecast/client/_generated from openapi.json with the pinned openapi-python-client
     (or check it is up to date)."""
-    from tidecast.client import codegen
+    from tidecast.client import codegen  # lazy
 
     if not document.exists():
         raise common.fail(f"tidecast: {document} not found; run this at the repository's root")

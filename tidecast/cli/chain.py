@@ -4,6 +4,9 @@ and deploying the contracts anywhere.
 web3 is imported inside the commands only (tidecast.chain.deploy.connect), so `tidecast --help`
 and every other command never load it. Private keys are never printed, except the demo
 accounts' (public knowledge, and only on development chains).
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ CONTRACT_SETTINGS = (
 def _connect(settings: Settings) -> tuple[Web3, int]:
     """A client for RPC_URL and the node's chain id; exit 1 naming the (masked) URL if the node
     does not answer."""
-    from tidecast.chain.deploy import connect
+    from tidecast.chain.deploy import connect  # lazy
 
     w3 = connect(settings.rpc_url, timeout=10, retry=False)
     try:
@@ -54,9 +57,9 @@ def _connect(settings: Settings) -> tuple[Web3, int]:
 def _node_answering(settings: Settings) -> Iterator[None]:
     """A node that stops answering (or answers what no node does) in the middle of a command:
     one line naming the (masked) RPC_URL and exit 1, as when it does not answer at all."""
-    import requests
+    import requests  # lazy
 
-    from tidecast.imports import sane_import
+    from tidecast.imports import sane_import  # lazy
 
     web3_errors = sane_import("web3.exceptions").Web3Exception
     try:
@@ -102,7 +105,7 @@ def _info(settings: Settings, w3: Web3, chain_id: int) -> None:
         there = "contract code there" if code else "NO CODE at this address on this chain"
         typer.echo(f"{name:<16} {address} ({source}; {there})")
     if settings.platform_private_key is not None:
-        from tidecast.chain.deploy import address_of
+        from tidecast.chain.deploy import address_of  # lazy
 
         platform = address_of(settings.platform_private_key.get_secret_value())
         source = settings.chain_source("platform_private_key")
@@ -110,7 +113,7 @@ def _info(settings: Settings, w3: Web3, chain_id: int) -> None:
 
 
 def _is_dev(chain_id: int) -> bool:
-    from tidecast.chain.devnet import DEV_CHAIN_IDS
+    from tidecast.chain.devnet import DEV_CHAIN_IDS  # lazy
 
     return chain_id in DEV_CHAIN_IDS
 
@@ -132,7 +135,7 @@ def chain_accounts() -> None:
 
 
 def _accounts(settings: Settings, w3: Web3, chain_id: int) -> None:
-    from tidecast.chain.devnet import DEPLOYER_INDEX, PLATFORM_INDEX, demo_accounts
+    from tidecast.chain.devnet import DEPLOYER_INDEX, PLATFORM_INDEX, demo_accounts  # lazy
 
     token = _token(w3, settings)
     roles = {DEPLOYER_INDEX: "deployer", PLATFORM_INDEX: "platform"}
@@ -148,7 +151,7 @@ def _accounts(settings: Settings, w3: Web3, chain_id: int) -> None:
 
 
 def _token(w3: Web3, settings: Settings) -> Any:
-    from tidecast.chain.artifacts import load
+    from tidecast.chain.artifacts import load  # lazy
 
     if not settings.token_address:
         return None
@@ -159,7 +162,7 @@ def _token(w3: Web3, settings: Settings) -> Any:
 
 
 def _units(amount: int) -> str:
-    from decimal import Decimal
+    from decimal import Decimal  # lazy
 
     return format(Decimal(amount).scaleb(-18).normalize(), "f")
 
@@ -188,8 +191,8 @@ def chain_deploy(
 def _deploy(
     settings: Settings, w3: Web3, chain_id: int, platform: str | None, *, fund: bool, timeout: float
 ) -> None:
-    from tidecast.chain.deploy import DeployError, address_of, deploy_all, fund_demo_accounts
-    from tidecast.chain.devnet import DEPLOYER_INDEX, PLATFORM_INDEX, demo_accounts
+    from tidecast.chain.deploy import DeployError, address_of, deploy_all, fund_demo_accounts  # lazy
+    from tidecast.chain.devnet import DEPLOYER_INDEX, PLATFORM_INDEX, demo_accounts  # lazy
 
     dev = _is_dev(chain_id)
     demo = demo_accounts(settings.tidecast_demo_accounts) if dev else []
@@ -231,7 +234,7 @@ def _deploy(
 
 def _write_chain_file(settings: Settings, w3: Web3, deployment: Any, platform_key: str) -> None:
     """On a development chain, what `tidecast dev` would leave: other processes find it."""
-    from tidecast.chain.devnet import ChainFile, write_chain_file
+    from tidecast.chain.devnet import ChainFile, write_chain_file  # lazy
 
     path = write_chain_file(
         settings.tidecast_data_dir,

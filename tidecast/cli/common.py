@@ -1,12 +1,13 @@
 """What every `tidecast` subcommand shares: failing with a message, settings, the container.
 
 Subcommand modules import this one and nothing of each other, so the CLI has no import cycle;
-`tidecast/cli/__init__.py` mounts them all. Heavy modules are imported inside commands, so
-`tidecast --help` stays quick.
+`tidecast/cli/__init__.py` mounts them all. Each command imports its domain when it runs (`# lazy`), so
+`tidecast --help` loads none of it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def settings() -> Settings:
-    from tidecast.config import load_settings
+    from tidecast.config import load_settings  # lazy
 
     try:
         return load_settings()
@@ -38,13 +39,13 @@ def settings() -> Settings:
 
 
 def services(current: Settings | None = None) -> Services:
-    from tidecast.container import create_services
+    from tidecast.container import create_services  # lazy
 
     return create_services(current or settings())
 
 
 def netlify(root: Path) -> NetlifyConfig:
-    from tidecast.runtime.netlify import load_netlify_config
+    from tidecast.runtime.netlify import load_netlify_config  # lazy
 
     try:
         return load_netlify_config(root)
@@ -53,7 +54,7 @@ def netlify(root: Path) -> NetlifyConfig:
 
 
 def registry(root: Path, current: Settings, bound: Services | None = None) -> tuple[NetlifyConfig, Registry]:
-    from tidecast.runtime.registry import Registry
+    from tidecast.runtime.registry import Registry  # lazy
 
     config = netlify(root)
     return config, Registry(
@@ -74,7 +75,7 @@ def log_to_stderr(level: int = logging.INFO) -> None:
 
 def migrated(svc: Services) -> Services:
     """`svc`, after checking its database has been migrated."""
-    from tidecast.db.migrate import current
+    from tidecast.db.migrate import current  # lazy
 
     if current(svc.engine) is None:
         raise fail("tidecast: the database is empty; run `tidecast db upgrade` first")
@@ -82,6 +83,4 @@ def migrated(svc: Services) -> Services:
 
 
 def as_json(value: Any) -> str:
-    import json
-
     return json.dumps(value, indent=2, ensure_ascii=False)

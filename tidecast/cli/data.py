@@ -1,4 +1,8 @@
-"""`tidecast config`, `tidecast db …` and `tidecast streams …`: settings and stored data."""
+"""`tidecast config`, `tidecast db …` and `tidecast streams …`: settings and stored data.
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def show_config() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Migrate the database to REVISION (default: the newest)."""
-    from tidecast.db.migrate import current, upgrade
+    from tidecast.db.migrate import current, upgrade  # lazy
 
     svc = common.services()
     upgrade(svc.engine, revision)
@@ -37,7 +41,7 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: str) -> None:
     """Migrate the database down to REVISION ('base' empties it)."""
-    from tidecast.db.migrate import current, downgrade
+    from tidecast.db.migrate import current, downgrade  # lazy
 
     svc = common.services()
     downgrade(svc.engine, revision)
@@ -47,7 +51,7 @@ def db_downgrade(revision: str) -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's revision."""
-    from tidecast.db.migrate import current
+    from tidecast.db.migrate import current  # lazy
 
     typer.echo(current(common.services().engine) or "(empty: run `tidecast db upgrade`)")
 
@@ -92,7 +96,7 @@ def streams_list(limit: Annotated[int, typer.Option(min=1, max=100)] = 20) -> No
         page = common.services().streams.list(limit=limit)
     except DomainError as exc:
         raise common.fail(f"tidecast: {exc.message}") from None
-    from tidecast.db.times import iso
+    from tidecast.db.times import iso  # lazy
 
     for item in page.items:
         typer.echo(f"{item.id}  {item.status:<10}  {iso(item.created_at)}  {item.title}")

@@ -5,6 +5,9 @@ bind the dev server's port, start the embedded parts (each names the setting tha
 its port is taken) and take the settings they put in effect (the chain's contract addresses),
 build the services from those, migrate, start the in-process worker, then print the banner and
 serve. A failure after the parts started stops them again.
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
 """
 
 from __future__ import annotations
@@ -41,12 +44,12 @@ def dev(
     worker and the embedded parts (a local SMTP server whose mail shows at /_dev/mail; an EVM
     chain on RPC_URL with the contracts deployed, shown at /_dev/chain; an IPFS node on
     IPFS_API_URL with its gateway at /ipfs/)."""
-    import uvicorn
+    import uvicorn  # lazy
 
-    from tidecast import embedded
-    from tidecast.db.migrate import upgrade
-    from tidecast.net.sockets import bind_socket, free_port
-    from tidecast.runtime.devserver import DevServer, server_config
+    from tidecast import embedded  # lazy
+    from tidecast.db.migrate import upgrade  # lazy
+    from tidecast.net.sockets import bind_socket, free_port  # lazy
+    from tidecast.runtime.devserver import DevServer, server_config  # lazy
 
     common.log_to_stderr()
     root = Path.cwd()
@@ -79,7 +82,7 @@ def dev(
         if isinstance(exc, ConfigError):
             raise common.fail(f"tidecast: {exc}") from None
         raise
-    from tidecast.container import build_workers
+    from tidecast.container import build_workers  # lazy
 
     # Both pools, as `tidecast worker` runs them: mail and events never wait behind a transcode.
     workers = build_workers(services, general=DEV_GENERAL_THREADS, media=media_workers)

@@ -1,4 +1,8 @@
-"""`tidecast functions list|invoke`: the deployed functions, and calling one as Lambda would."""
+"""`tidecast functions list|invoke`: the deployed functions, and calling one as Lambda would.
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from tidecast.cli import common
+from tidecast.errors import DomainError
 
 functions_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="List and invoke functions.")
 
@@ -19,10 +24,10 @@ functions_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="L
 @functions_app.command("list")
 def functions_list() -> None:
     """Functions and the routes that reach them."""
-    from rich.console import Console
-    from rich.table import Table
+    from rich.console import Console  # lazy
+    from rich.table import Table  # lazy
 
-    from tidecast.runtime.registry import Registry
+    from tidecast.runtime.registry import Registry  # lazy
 
     root = Path.cwd()
     netlify = common.netlify(root)
@@ -65,7 +70,7 @@ def functions_invoke(
     url: Annotated[str | None, typer.Option(help="Call a running server at this base URL instead.")] = None,
 ) -> None:
     """Invoke a function and print its response body; exits 1 on a 5xx."""
-    from tidecast.runtime.apigw import build_event
+    from tidecast.runtime.apigw import build_event  # lazy
 
     queries = _pairs(query or [], "=", "query")
     headers = _pairs(header or [], ":", "header")
@@ -103,8 +108,7 @@ def functions_invoke(
 
 
 def _invoke_local(name: str, event: dict[str, Any]) -> dict[str, Any]:
-    from tidecast.errors import DomainError
-    from tidecast.runtime.invoke import invoke_sync
+    from tidecast.runtime.invoke import invoke_sync  # lazy
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     settings = common.settings()
@@ -124,7 +128,7 @@ def _invoke_http(
     headers: list[tuple[str, str]],
     body: bytes,
 ) -> dict[str, Any]:
-    import httpx
+    import httpx  # lazy
 
     params: list[tuple[str, str | int | float | bool | None]] = list(query)
     try:
@@ -137,7 +141,7 @@ def _invoke_http(
 
 
 def _print_reply(reply: dict[str, Any]) -> None:
-    from tidecast.runtime.apigw import response_body
+    from tidecast.runtime.apigw import response_body  # lazy
 
     status = int(reply["statusCode"])
     typer.echo(f"HTTP {status}", err=True)

@@ -10,6 +10,9 @@ when the dev server starts.
 Exit codes: 0 done; 1 the node refused or could not be reached (or the content is not there);
 2 bad input (a malformed CID, a path that does not exist). Messages go to stderr; `cat`
 writes only the content to stdout.
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
 """
 
 from __future__ import annotations
@@ -42,8 +45,8 @@ PROGRESS_BYTES = 8 * 1024 * 1024
 @contextlib.contextmanager
 def _service(settings: Settings) -> Iterator[IPFSService]:
     """The service on IPFS_API_URL, or on the embedded node started for this command."""
-    from tidecast.ipfs.embedded import command_gateway, running_node
-    from tidecast.ipfs.service import IPFSService
+    from tidecast.ipfs.embedded import command_gateway, running_node  # lazy
+    from tidecast.ipfs.service import IPFSService  # lazy
 
     try:
         with running_node(settings) as url:
@@ -67,7 +70,7 @@ def _failed(exc: DomainError) -> typer.Exit:
 
 
 def _check_cid(cid: str) -> str:
-    from tidecast.ipfs.service import check_path
+    from tidecast.ipfs.service import check_path  # lazy
 
     try:
         return check_path(cid, "CID")
@@ -87,7 +90,7 @@ def add(
     progress: Annotated[bool, typer.Option("--progress", help="A progress bar even off a terminal.")] = False,
 ) -> None:
     """Add PATH (pinned); prints `added <cid> <name>` and the gateway URL."""
-    from tidecast.lib.multipart import list_path
+    from tidecast.lib.multipart import list_path  # lazy
 
     settings = common.settings()
     if not path.exists() and not path.is_symlink():
@@ -111,13 +114,13 @@ def add(
 @contextlib.contextmanager
 def _progress_bar(total: int, forced: bool) -> Iterator[Callable[[int], None] | None]:
     """A rich bar by bytes streamed to the node, on stderr, for large inputs."""
-    from rich.console import Console
+    from rich.console import Console  # lazy
 
     console = Console(stderr=True, force_terminal=forced or None)
     if total < PROGRESS_BYTES or not (forced or console.is_terminal):
         yield None
         return
-    from rich.progress import (
+    from rich.progress import (  # lazy
         BarColumn,
         DownloadColumn,
         Progress,

@@ -4,6 +4,9 @@ HLS_OUTPUT_DIR, with a progress bar, through the same HLSService the transcode j
 Exit codes: 0 done (prints the master playlist's path); 1 ffmpeg could not run or was stopped
 (interrupted, killed, too slow); 2 bad input (no such file, not a video, a bad name, a truncated
 video). Messages go to stderr.
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
 """
 
 from __future__ import annotations
@@ -77,14 +80,14 @@ def _name_from(file: Path) -> str:
 @contextlib.contextmanager
 def _progress_bar(forced: bool) -> Iterator[Callable[[Progress], None] | None]:
     """A rich bar with percent, speed and ffmpeg's ETA on stderr (on a terminal, or forced)."""
-    from rich.console import Console
+    from rich.console import Console  # lazy
 
     console = Console(stderr=True, force_terminal=forced or None)
     if not (forced or console.is_terminal):
         yield None
         return
-    from rich.progress import BarColumn, TaskProgressColumn, TextColumn
-    from rich.progress import Progress as Bar
+    from rich.progress import BarColumn, TaskProgressColumn, TextColumn  # lazy
+    from rich.progress import Progress as Bar  # lazy
 
     columns = (
         TextColumn("transcoding"),

@@ -8,6 +8,9 @@ name is given (`--key-env VAR`); a key is never taken on the command line, where
 Every failure the chain client reports (a node out of reach, a refusal, an unknown stream) is
 one line on stderr and exit status 1, as the other commands do; mistakes in the command line
 are exit status 2.
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def _key(from_demo: int | None, key_env: str | None, chain: BlockchainDataServic
         key = os.environ.get(key_env, "").strip()
         if not key:
             raise common.fail(f"tidecast: the environment variable {key_env} is empty or not set")
-        from tidecast.imports import sane_import
+        from tidecast.imports import sane_import  # lazy
 
         try:
             sane_import("eth_account").Account.from_key(key)
@@ -61,7 +64,7 @@ def _key(from_demo: int | None, key_env: str | None, chain: BlockchainDataServic
                 "(32 bytes: 64 hex digits, 0x optional)"
             ) from None
         return key
-    from tidecast.chain.devnet import DEV_CHAIN_IDS, demo_accounts
+    from tidecast.chain.devnet import DEV_CHAIN_IDS, demo_accounts  # lazy
 
     chain_id = chain.chain_id()
     if chain_id not in DEV_CHAIN_IDS:
@@ -82,8 +85,8 @@ def _failing() -> Iterator[None]:
 
 
 def _show(chain: BlockchainDataService, stream_id: int) -> None:
-    from tidecast.chain.timestamps import chain_datetime
-    from tidecast.chain.units import format_units
+    from tidecast.chain.timestamps import chain_datetime  # lazy
+    from tidecast.chain.units import format_units  # lazy
 
     s = chain.get_payment_stream_details(stream_id)
     token = chain.token(s.token)

@@ -6,6 +6,9 @@ open its database. The address is `--url` (or TIDECAST_URL; default the dev serv
 http://localhost:8888) and the login token `--token` (or TIDECAST_TOKEN): a login token lives a
 day and is what `curl -H "Authorization: Bearer …"` sends anyway, unlike a private key, which
 these commands take only from an environment variable or a file.
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ DEFAULT_URL = "http://localhost:8888"
 def platform(url: str, token: str, *, timeout: float = 60) -> Iterator[Tidecast]:
     """The platform at `url` as the account of `token`; whatever it answers that is not what was
     asked (its `{error, code}` with the request id, or no answer at all) exits 1 in one line."""
-    from tidecast.client import Tidecast, TidecastError, Unreachable
+    from tidecast.client import Tidecast, TidecastError, Unreachable  # lazy
 
     try:
         client = Tidecast(url, token or None, timeout=timeout)

@@ -8,6 +8,9 @@ whose connection drops is resumed from the offset a HEAD reports.
 stdout gets the stream's id alone, so `STREAM=$(tidecast upload clip.mp4 --wait)` works;
 progress goes to stderr. `--wait` follows the stream until it is `ready` (exit 0) or
 `failed` (exit 1, with the reason).
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def _filetype(path: Path, given: str | None) -> str:
-    from tidecast.client import VIDEO_TYPES
+    from tidecast.client import VIDEO_TYPES  # lazy
 
     filetype = given or VIDEO_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or ""
     if not filetype.startswith("video/"):

@@ -9,6 +9,9 @@ sends it to `POST /api/auth/wallet/link`, where the platform checks everything i
 The key is a demo account's (`--from-demo N`, only when the platform's chain is a development
 chain) or one read from an environment variable (`--key-env VAR`) or a file (`--key-file
 PATH`), never from the command line, where shells and process lists keep it.
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ def _private_key(from_demo: int | None, key_env: str | None, key_file: Path | No
             "tidecast: say which key signs: one of --from-demo N, --key-env VAR, --key-file PATH"
         )
     if from_demo is not None:
-        from tidecast.chain.devnet import demo_accounts
+        from tidecast.chain.devnet import demo_accounts  # lazy
 
         return str(demo_accounts(from_demo + 1)[from_demo].private_key)
     if key_env is not None:
@@ -70,8 +73,8 @@ def link(
     if not token:
         raise common.fail("tidecast: linking a wallet needs a login token: --token or TIDECAST_TOKEN")
     key = _private_key(from_demo, key_env, key_file)
-    from tidecast.chain.devnet import DEV_CHAIN_IDS
-    from tidecast.client._siwe import account
+    from tidecast.chain.devnet import DEV_CHAIN_IDS  # lazy
+    from tidecast.client._siwe import account  # lazy
 
     try:
         account(key)

@@ -1,5 +1,9 @@
 """`tidecast worker`, `tidecast events …`, `tidecast mail …` and `tidecast jobs …`: running and
-operating the durable work (event deliveries, the mail outbox, long jobs)."""
+operating the durable work (event deliveries, the mail outbox, long jobs).
+
+Its commands import their domain when they run (`# lazy`), so `tidecast --help`
+loads none of it.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +45,7 @@ def worker(
     """Run job workers until interrupted: the general pool (mail and event delivery, the chain
     watcher, retention) and the media pool (transcodes), each with threads of its own, so mail
     never waits behind a transcode. SIGINT lets running tasks finish; SIGTERM stops at once."""
-    from tidecast.container import build_workers, queue_of
+    from tidecast.container import build_workers, queue_of  # lazy
 
     if pool not in POOL_CHOICES:
         raise common.fail(f"tidecast: --pool must be one of {', '.join(POOL_CHOICES)}, got {pool!r}")
@@ -142,7 +146,7 @@ def jobs_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Long jobs, newest first, with progress."""
-    from tidecast.db.schema import JOB_STATUSES
+    from tidecast.db.schema import JOB_STATUSES  # lazy
 
     if status is not None and status not in JOB_STATUSES:
         raise common.fail(f"tidecast: --status must be one of {', '.join(JOB_STATUSES)}, got {status!r}")
@@ -163,7 +167,7 @@ def jobs_list(
 
 def job_json(job: Job) -> dict[str, Any]:
     """`tidecast jobs list --json`'s shape of a job (camelCase, as the events' and mail's are)."""
-    from tidecast.db.times import iso
+    from tidecast.db.times import iso  # lazy
 
     def at(value: datetime | None) -> str | None:
         return None if value is None else iso(value)

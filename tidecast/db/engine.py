@@ -20,6 +20,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
 
 from tidecast.errors import Unavailable
+from tidecast.files import private_dir
 
 #: Seconds a client is told to wait when the database is out of reach, or busy.
 RETRY_UNREACHABLE = 5
@@ -65,8 +66,6 @@ def unavailable(ctx: ExceptionContext) -> BaseException | None:
 
 def private_file(path: Path) -> None:
     """Create `path` empty with mode 0600 (and its directory 0700) unless it exists."""
-    from tidecast.files import private_dir
-
     if not path.parent.exists():
         private_dir(path.parent)
     try:

@@ -98,7 +98,7 @@ def payment_stream(request: Request, stream_id: str) -> Response:
     ),
 )
 def mine(request: Request) -> Response:
-    from tidecast.functions._auth import authenticate
+    from tidecast.functions._auth import authenticate  # lazy: accounts, bcrypt: only /api/payments/mine
 
     user = authenticate(request)
     return ok(Mine.from_domain(request.services.payments.mine(user.user_id)))

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from tidecast.chain.units import format_units, parse_units
 from tidecast.container import from_environment
 from tidecast.errors import DomainError, InvalidInput
 from tidecast.functions.models.request_fields import PositiveId
@@ -112,7 +113,7 @@ def list_streams(request: Request) -> Response:
     if owner is not None:
         if owner != "me":
             raise InvalidInput("Invalid 'owner' parameter: only 'me' is supported")
-        from tidecast.functions._auth import authenticate
+        from tidecast.functions._auth import authenticate  # lazy: a read loads no accounts code (cold path)
 
         owner_id = authenticate(request).user_id
     page = request.services.streams.list(limit=limit, cursor=cursor, status=status, owner_id=owner_id)
@@ -151,7 +152,7 @@ def get_stream(request: Request, stream_id: str) -> Response:
     ),
 )
 def patch_stream(request: Request, stream_id: str) -> Response:
-    from tidecast.functions._auth import authenticate
+    from tidecast.functions._auth import authenticate  # lazy: a read loads no accounts code (cold path)
 
     user = authenticate(request)
     body = parse_body(request, PatchBody)
@@ -165,8 +166,6 @@ def patch_stream(request: Request, stream_id: str) -> Response:
     # costs no chain read. `update` checks it again, in its transaction.
     services.streams.check_owner(stream_id, user.user_id)
     if body.pricePerSecond is not None:
-        from tidecast.chain.units import format_units, parse_units
-
         decimals = services.chain.token().decimals
         units = parse_units(body.pricePerSecond, decimals, field="pricePerSecond")
         changes["price_per_second"] = format_units(units, decimals)
@@ -197,7 +196,7 @@ def patch_stream(request: Request, stream_id: str) -> Response:
     ),
 )
 def playback(request: Request, stream_id: str) -> Response:
-    from tidecast.functions._auth import authenticate
+    from tidecast.functions._auth import authenticate  # lazy: a read loads no accounts code (cold path)
 
     user = authenticate(request)
     body = parse_body(request, PlaybackBody) if request.body.strip() else PlaybackBody()
@@ -221,14 +220,14 @@ def playback(request: Request, stream_id: str) -> Response:
 )
 def delete_stream(request: Request, stream_id: str) -> Response:
     # Imported here: reading streams must not load the accounts code (test_cold_path).
-    from tidecast.functions._auth import authenticate
+    from tidecast.functions._auth import authenticate  # lazy: a read loads no accounts code (cold path)
 
     user = authenticate(request)
     services = request.services
 
     gone = services.streams.delete(stream_id, user.user_id)
     try:
-        from tidecast.media.pipeline import remove_stream_media
+        from tidecast.media.pipeline import remove_stream_media  # lazy: pipeline only to delete media
 
         remove_stream_media(services.hls, services.ipfs, services.uploads, gone.id, gone.cid)
     except DomainError as exc:  # the subscriber retries; the delete itself is done

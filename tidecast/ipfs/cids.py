@@ -37,7 +37,7 @@ def dag_pb_prefix(cid_version: int) -> bytes:
 
 @functools.cache
 def _kinds() -> tuple[Any, ...]:
-    from multiformats import CID, multibase, multicodec, multihash
+    from multiformats import CID, multibase, multicodec, multihash  # lazy: ~300 ms, on the first CID only
 
     return (
         CID,
@@ -79,7 +79,7 @@ UNIXFS_CODECS = ("dag-pb", "raw")
 def parse_cid(text: str, field: str = "cid") -> CID:
     """`text` as a CID of a UnixFS codec, or InvalidInput naming `field` (multiformats raises a
     zoo of errors: KeyError, ValueError, binascii.Error, DecodingError)."""
-    from multiformats import CID
+    from multiformats import CID  # lazy: ~300 ms, on the first CID only
 
     if not isinstance(text, str) or not text or len(text) > MAX_CID_TEXT:
         raise InvalidInput(f"{field} must be a CID, got {str(text)[:80]!r}")

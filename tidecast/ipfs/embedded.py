@@ -19,9 +19,11 @@ when nothing answers at a loopback IPFS_API_URL.
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import httpx
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
@@ -30,7 +32,7 @@ from tidecast.ipfs.blockstore import BlockStore
 from tidecast.ipfs.gateway import Gateway
 from tidecast.ipfs.reader import Reader
 from tidecast.ipfs.rpc import KuboRpc
-from tidecast.net.sockets import PortTaken, bind_host, free_port, is_loopback
+from tidecast.net.sockets import PortTaken, bind_host, bind_socket, free_port, is_loopback
 from tidecast.net.threaded import ThreadedServer
 
 NODE_THREAD = "tidecast-ipfs-node"
@@ -76,8 +78,6 @@ class IpfsNode:
     def start(self) -> None:
         """Bind first (a taken port is an OSError before anything else), then serve; returns
         once the server accepts connections."""
-        from tidecast.net.sockets import bind_socket
-
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         self._server = ThreadedServer(
@@ -193,7 +193,6 @@ def command_gateway(settings: Settings, api_url: str) -> str:
     Another node (a local Kubo) keeps the configured default."""
     if "ipfs_gateway" in settings.model_fields_set:
         return settings.ipfs_gateway
-    import httpx
 
     try:
         answer = httpx.post(api_url.rstrip("/") + "/api/v0/version", timeout=3).json()
@@ -207,10 +206,6 @@ def command_gateway(settings: Settings, api_url: str) -> str:
 def probe(url: str) -> str:
     """What holds `url`: "none" (nothing listens), "node" (a Kubo RPC node answers
     `POST /api/v0/version`), or "other"."""
-    import socket
-
-    import httpx
-
     parts = urlsplit(url)
     host = bind_host(parts.hostname or "127.0.0.1")
     try:

@@ -27,7 +27,9 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
+from email.message import EmailMessage
 from email.policy import SMTP, Policy
+from email.utils import formatdate, getaddresses, make_msgid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -99,7 +101,7 @@ class EmailService:
 
     def load_template(self, template_name: str, data: Mapping[str, Any] | None = None) -> str:
         """Render `<template_name>.html` (autoescaped) with `data`."""
-        import jinja2
+        import jinja2  # lazy: jinja2 (~250 ms) only when a mail is rendered
 
         if self._env is None:
             loaders: list[jinja2.BaseLoader] = []
@@ -123,7 +125,7 @@ class EmailService:
             ) from None
 
     def html_to_text(self, html: str) -> str:
-        import html2text
+        import html2text  # lazy: html2text (~150 ms) only when a mail is rendered
 
         converter = html2text.HTML2Text()
         converter.ignore_links = False
@@ -294,9 +296,6 @@ class EmailService:
         essential: bool = True,
         template: str | None = None,
     ) -> OutgoingMail:
-        from email.message import EmailMessage
-        from email.utils import formatdate, make_msgid
-
         sender = from_ or self.default_from
         for field, value in (("subject", subject), ("from", sender), *(("to", r) for r in recipients)):
             _no_line_breaks(field, value)
@@ -387,9 +386,7 @@ def _mailbox(value: str, field: str) -> Address:
     IDNA ASCII form (`xn--...`), which is what the relay must be given; a local part that is not
     ASCII would need SMTPUTF8, so it is refused.
     """
-    from email.utils import getaddresses
-
-    from email_validator import EmailNotValidError, validate_email
+    from email_validator import EmailNotValidError, validate_email  # lazy: ~200 ms; only to check an address
 
     found = getaddresses([value])
     if len(found) != 1 or not found[0][1]:

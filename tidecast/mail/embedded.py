@@ -19,12 +19,14 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from aiosmtpd.controller import Controller
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from tidecast.config import Settings
 from tidecast.files import private_dir
+from tidecast.net.sockets import is_loopback
 
 ENVELOPE_HEADER = "X-Tidecast-Envelope-To"
 
@@ -55,8 +57,6 @@ class MailCapture:
 
     @classmethod
     def plan(cls, settings: Settings) -> MailCapture | None:
-        from tidecast.net.sockets import is_loopback
-
         if not is_loopback(settings.smtp_host) or settings.smtp_user:
             return None  # a real relay is configured
         return cls(settings.tidecast_data_dir / "mailbox", host=settings.smtp_host, port=settings.smtp_port)
@@ -66,8 +66,6 @@ class MailCapture:
         return f"smtp://{self.host}:{self.port}"
 
     def start(self) -> None:
-        from aiosmtpd.controller import Controller
-
         private_dir(self.maildir.parent)
         mailbox.Maildir(self.maildir, create=True)  # made 0700, with its cur/new/tmp
         controller = Controller(CaptureHandler(self.maildir), hostname=self.host, port=self.port)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import smtplib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -358,8 +359,6 @@ def _span(age: timedelta) -> str:
 
 def _relay_unavailable(exc: BaseException) -> bool:
     """421 ("closing channel"), a dropped connection or a timeout: not about this mail."""
-    import smtplib
-
     if isinstance(exc, smtplib.SMTPResponseException):
         return exc.smtp_code == 421
     if isinstance(exc, smtplib.SMTPException):  # (an OSError too, since Python 3.4)
@@ -369,8 +368,6 @@ def _relay_unavailable(exc: BaseException) -> bool:
 
 def _describe(exc: BaseException) -> str:
     """The server's own words where there are some (`550 5.1.1 no such user`)."""
-    import smtplib
-
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return _describe_refused(exc.recipients) or "all recipients refused"
     if isinstance(exc, smtplib.SMTPResponseException):

@@ -8,6 +8,8 @@ leaves to us (when to upgrade to TLS, never sending a password in the clear) is 
 from __future__ import annotations
 
 import functools
+import smtplib
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,8 +54,6 @@ class SmtpTransport:
     @functools.cached_property
     def tls_context(self) -> ssl.SSLContext:
         """Built once per transport: loading the system's CA store costs ~70 ms here."""
-        import ssl
-
         context = ssl.create_default_context()
         if self.ca_file is not None:
             context.load_verify_locations(cafile=str(self.ca_file))
@@ -68,8 +68,6 @@ class SmtpTransport:
         return with_retry(self._open, max_retries=3, delay=0.2, deadline=self.timeout)
 
     def _open(self) -> smtplib.SMTP:
-        import smtplib
-
         smtp: smtplib.SMTP
         if self.secure:
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self.tls_context)
@@ -96,8 +94,6 @@ class SmtpTransport:
 
 def close(smtp: smtplib.SMTP) -> None:
     """Say QUIT if the session still answers; drop the socket either way."""
-    import smtplib
-
     try:
         smtp.quit()
     except (smtplib.SMTPException, OSError):

@@ -26,6 +26,9 @@ import os
 import re
 from collections.abc import Callable
 
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 from tidecast.errors import InvalidInput
 
 KEY_BYTES = 16
@@ -103,9 +106,6 @@ class Encryptor:
     """AES-128-CBC with PKCS#7 padding over a stream of chunks (a segment as it arrives)."""
 
     def __init__(self, key: bytes, iv: bytes) -> None:
-        from cryptography.hazmat.primitives import padding
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
         self._cipher = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
         self._padder = padding.PKCS7(128).padder()
 
@@ -118,9 +118,6 @@ class Encryptor:
 
 def decrypt(data: bytes, key: bytes, iv: bytes) -> bytes:
     """The inverse of `Encryptor`, for tests and tools (a player does this itself)."""
-    from cryptography.hazmat.primitives import padding
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
     decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
     unpadder = padding.PKCS7(128).unpadder()
     plain = decryptor.update(data) + decryptor.finalize()

@@ -15,10 +15,13 @@ would read them as options (they are absolute paths).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import math
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -61,7 +64,7 @@ def ffmpeg_path(settings_value: str | None) -> str:
     if settings_value:
         return settings_value
     try:
-        import imageio_ffmpeg
+        import imageio_ffmpeg  # lazy: imageio-ffmpeg only when FFMPEG_PATH is unset
     except ImportError as exc:  # pragma: no cover - a broken install
         raise Unavailable("ffmpeg: imageio-ffmpeg is not installed and FFMPEG_PATH is unset") from exc
     try:
@@ -288,10 +291,6 @@ def _die_with_parent() -> Callable[[], None] | None:
     (PR_SET_PDEATHSIG): a worker killed with SIGKILL runs no clean-up, and ffmpeg in its own
     session would otherwise run on for minutes under init, writing into a build nobody owns.
     Linux only; elsewhere the watchdog and the worker's own shutdown are all there is."""
-    import ctypes
-    import ctypes.util
-    import sys
-
     if not sys.platform.startswith("linux"):
         return None
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)

@@ -31,12 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from tidecast.errors import Cancelled, InvalidInput, NotFound
+from tidecast.media import ffmpeg as ff
 from tidecast.media.encrypt import KeyRing
 from tidecast.media.ffmpeg import Encoding
-from tidecast.media.ladder import DEFAULT_LADDER, Rendition, Rung
-from tidecast.media.probe import MediaInfo, MediaLimits
-from tidecast.media.progress import Progress
-from tidecast.media.receiver import storage_error
+from tidecast.media.ladder import DEFAULT_LADDER, Rendition, Rung, plan
+from tidecast.media.playlists import master_playlist, read_variant
+from tidecast.media.probe import MediaInfo, MediaLimits, probe
+from tidecast.media.progress import Progress, ProgressParser
+from tidecast.media.receiver import SegmentReceiver, codec_of, storage_error
 
 __all__ = ["DEFAULT_LADDER", "HLSService", "KeyRing", "Progress", "Rung", "check_name"]
 
@@ -137,13 +139,6 @@ class HLSService:
         missing, killed or too slow) or Cancelled. On any failure nothing at the destination
         changes.
         """
-        from tidecast.media import ffmpeg as ff
-        from tidecast.media.ladder import plan
-        from tidecast.media.playlists import master_playlist, read_variant
-        from tidecast.media.probe import probe
-        from tidecast.media.progress import ProgressParser
-        from tidecast.media.receiver import SegmentReceiver, codec_of
-
         name = check_name(output_name)
         info = probe(Path(video_path), limits=self.limits, count_frames=True)
         renditions = plan(self.ladder, info.width, info.height)
@@ -233,8 +228,6 @@ class HLSService:
         Written beside the stream (its directory is made when there is none yet) and replaced
         atomically.
         """
-        from tidecast.media.probe import probe
-
         name = check_name(output_name)
         at = parse_time(time)
         info = probe(Path(video_path), limits=self.limits)
@@ -276,8 +269,6 @@ class HLSService:
     def _thumbnail_into(
         self, video: Path, target: Path, duration: float, at: float, cancel: threading.Event | None
     ) -> None:
-        from tidecast.media import ffmpeg as ff
-
         if at >= duration:
             at = duration / 2
         args = ff.thumbnail_command(self.ffmpeg, video, target, at, *THUMBNAIL_SIZE)

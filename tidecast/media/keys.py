@@ -30,6 +30,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, Engine, delete, func, insert, select, tuple_, update
 
 from tidecast.db.schema import stream_keys
@@ -48,8 +52,6 @@ MAX_PERIOD = 2**31 - 1
 
 class MediaKeys:
     def __init__(self, engine: Engine, secret: bytes, *, previous: Sequence[bytes] = ()) -> None:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
         if len(secret) < MIN_SECRET_BYTES:
             raise ConfigError(f"TIDECAST_MEDIA_KEY_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         if any(len(old) < MIN_SECRET_BYTES for old in previous):
@@ -123,8 +125,6 @@ class MediaKeys:
 
     def _open(self, stream_id: str, period: int, wrapped: bytes) -> tuple[bytes, bool]:
         """The key, and whether it is sealed under the current secret."""
-        from cryptography.exceptions import InvalidTag
-
         for index, aead in enumerate([self._aead, *self._previous]):
             try:
                 key = aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _aad(stream_id, period))
@@ -188,9 +188,6 @@ class MediaKeys:
 def derive_kek(secret: bytes) -> bytes:
     """The AES-256 key-encryption key: HKDF-SHA256 of the secret (no salt: the secret is random
     and long; the info string binds the result to this use)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO).derive(secret)
 
 

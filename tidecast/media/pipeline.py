@@ -52,6 +52,9 @@ from tidecast.db.schema import streams
 from tidecast.db.times import now_utc
 from tidecast.db.tx import transaction
 from tidecast.errors import InvalidInput, NotFound
+from tidecast.media import stream_events
+from tidecast.media.encrypt import KeyRing
+from tidecast.media.uploads import TRANSCODE
 
 if TYPE_CHECKING:
     from tidecast.event_bus import EventBus
@@ -164,8 +167,6 @@ class Pipeline:
     def rerun(self, stream_id: str, jobs: Jobs) -> str:
         """Run a failed stream again (`tidecast streams retry`): its last transcode job, which
         resumes where it stopped; the job's id."""
-        from tidecast.media.uploads import TRANSCODE
-
         status = self._status(stream_id)
         if status is None:
             raise NotFound(f"no stream {stream_id!r}")
@@ -279,8 +280,6 @@ class Pipeline:
                 return
             job.progress(p.percent * ENCODE_SHARE / 100, eta=p.eta_seconds)
 
-        from tidecast.media.encrypt import KeyRing
-
         keys = KeyRing(self.key_period_segments, key_uri(stream_id), self.media_keys.new_key)
         result = self.hls.create_hls_stream(
             source, stream_id, on_progress=on_progress, cancel=cancel, keys=keys
@@ -318,8 +317,6 @@ class Pipeline:
     ) -> bool:
         """Ready, its keys and `stream.started`, together or not at all; False when the stream
         is gone."""
-        from tidecast.media import stream_events
-
         with transaction(self.engine) as conn:
             done = conn.execute(
                 update(streams)

@@ -86,7 +86,7 @@ def read_variant(
 ) -> Variant:
     """Measure `directory/playlist.m3u8` and its segments (as clients download them). The video
     codec is read from the first segment unless given (an encrypted one cannot be read)."""
-    import m3u8
+    import m3u8  # lazy: m3u8 (~50 ms) only to measure a playlist
 
     playlist = m3u8.load(str(directory / "playlist.m3u8"))
     segments = tuple(
@@ -103,7 +103,7 @@ def read_variant(
 def avc1_codec(segment: Path | IO[bytes]) -> str:
     """`avc1.PPCCLL` from the first sequence parameter set in a segment (RFC 6381): a file, or
     the start of one in memory (a truncated last packet is still read)."""
-    import av
+    import av  # lazy: PyAV (~160 ms) only to read a segment
 
     what = segment.name if isinstance(segment, Path) else "the first segment"
     source = str(segment) if isinstance(segment, Path) else segment

@@ -82,7 +82,7 @@ class MediaInfo:
 def probe(path: Path, *, limits: MediaLimits | None = None, count_frames: bool = False) -> MediaInfo:
     """Probe `path`; InvalidInput("not a video: …") for anything without a decodable video, and
     InvalidInput naming the limit (and its setting) for a video over `limits`."""
-    import av
+    import av  # lazy: PyAV (~160 ms) only to probe a file
 
     if not path.is_file():
         raise InvalidInput(f"not a video: {path.name!r} is not a file")
@@ -110,7 +110,7 @@ def probe(path: Path, *, limits: MediaLimits | None = None, count_frames: bool =
 
 
 def _describe(container: Any, name: str, limits: MediaLimits) -> MediaInfo:
-    import av
+    import av  # lazy: PyAV (~160 ms) only to probe a file
 
     streams = len(container.streams)
     if limits.max_streams and streams > limits.max_streams:
@@ -192,7 +192,7 @@ def _count_packets(container: Any, duration: float, limits: MediaLimits) -> int 
     """The first video stream's packets (a packet is a frame), read without decoding; None when
     counting took longer than COUNT_SECONDS_MAX. More than the frame-rate limit allows over the
     duration is refused as soon as the count passes it, so counting is bounded by the limits."""
-    import av
+    import av  # lazy: PyAV (~160 ms) only to probe a file
 
     cap = math.ceil(duration * limits.max_fps * 1.01) + 1 if limits.max_fps else None
     video = next(s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic)

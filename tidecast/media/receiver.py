@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from tidecast.errors import InvalidInput, Unavailable
-from tidecast.media.encrypt import IV_BYTES, KeyRing
+from tidecast.media.encrypt import IV_BYTES, Encryptor, KeyRing, keyed_playlist
+from tidecast.media.playlists import avc1_codec
 
 _SEGMENT = re.compile(r"segment([0-9]{1,9})\.ts", re.ASCII)
 PLAYLIST = "playlist.m3u8"
@@ -183,7 +184,6 @@ class SegmentReceiver:
             raise InvalidInput(f"rendition {name}: ffmpeg wrote no playlist")
         if self.keys is None:
             return text
-        from tidecast.media.encrypt import keyed_playlist
 
         return keyed_playlist(text, self.keys, lambda index: self._iv(name, index), what=name)
 
@@ -216,8 +216,6 @@ class SegmentReceiver:
         self._segment(name, int(found.group(1)), self.work / name / file, chunks)
 
     def _segment(self, name: str, index: int, target: Path, chunks: Iterator[bytes]) -> None:
-        from tidecast.media.encrypt import Encryptor
-
         encryptor = None
         if self.keys is not None:
             with self._lock:  # keys are made in period order, once, shared by every rendition
@@ -320,6 +318,4 @@ def _capped(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
 
 def codec_of(prefix: bytes) -> str:
     """`avc1.PPCCLL` of the H.264 stream at the start of an MPEG-TS segment (plaintext bytes)."""
-    from tidecast.media.playlists import avc1_codec
-
     return avc1_codec(io.BytesIO(prefix))

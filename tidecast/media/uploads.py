@@ -61,8 +61,9 @@ from tidecast.files import private_dir
 
 if TYPE_CHECKING:
     from tidecast.jobs import Jobs
-from tidecast.media.probe import MediaLimits
+from tidecast.media.probe import MediaLimits, probe
 from tidecast.media.quotas import Quotas
+from tidecast.media.streams import insert_stream
 
 log = logging.getLogger(__name__)
 
@@ -313,8 +314,6 @@ class UploadService:
             if self._probe is not None:
                 self._probe(path)
             else:
-                from tidecast.media.probe import probe
-
                 probe(path, limits=self.limits)
         except InvalidInput as exc:
             self._discard(current.id)
@@ -329,8 +328,6 @@ class UploadService:
     def _accept(self, current: Upload) -> Upload:
         """The stream, its transcode job and the upload complete, in one transaction, if the
         account is still within its quotas."""
-        from tidecast.media.streams import insert_stream
-
         with transaction(self.engine) as conn:
             advisory_lock(conn, "uploads", current.owner_id)
             stream_id = insert_stream(

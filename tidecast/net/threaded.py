@@ -14,6 +14,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+import uvicorn
+
 from tidecast.net.headertimeout import header_timeout_protocol
 
 if TYPE_CHECKING:
@@ -43,8 +45,6 @@ class ThreadedServer:
     def start(self, sock: socket.socket) -> None:
         """Serve on `sock` (already bound); returns once connections are accepted. On failure
         the socket is closed and RuntimeError (or the interrupt) raised."""
-        import uvicorn
-
         try:
             config = uvicorn.Config(
                 self.app,

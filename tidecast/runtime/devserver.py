@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -43,6 +44,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidecast.errors import DomainError, NotFound, TooLarge
+from tidecast.net.headertimeout import header_timeout_protocol
 from tidecast.net.mediatypes import register_media_types
 from tidecast.runtime.apigw import build_event, response_body, response_headers
 from tidecast.runtime.errors import EdgeError, InternalError, RequestTimeout, error_parts
@@ -394,10 +396,6 @@ def server_config(
     """uvicorn's settings for the dev server. uvicorn believes X-Forwarded-For from 127.0.0.1 by
     default; here only the configured proxies are believed, and none when none are configured.
     A request's headers must arrive within `header_timeout` seconds (see headertimeout.py)."""
-    import uvicorn
-
-    from tidecast.net.headertimeout import header_timeout_protocol
-
     return uvicorn.Config(
         app,
         host=host,

@@ -19,6 +19,10 @@ Given a `state_path`, the chain lives on disk (tidecast/chain/node/store.py) rat
 memory: a restarted node has the same genesis, contracts and payment streams. It commits after
 each block it mines, and the clock offset tests added is kept with it, so block timestamps stay
 monotonic across a restart (the next block is never before the last one, whatever the clock).
+
+web3, eth-tester and py-evm are imported inside the methods that use them (`# lazy`): they cost
+seconds, and must come after `sane_import` (in `EvmNode.__init__`) has put back the recursion
+limit py_ecc raises.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tidecast.chain.node.mend import failed, mend, tips_at
+from tidecast.chain.node.store import store_type
 from tidecast.chain.node.wire import INVALID_PARAMS, METHOD_NOT_FOUND, SERVER_ERROR, Plain, RpcError, quantity
 from tidecast.imports import sane_import
 
@@ -65,8 +70,8 @@ class EvmNode:
     ) -> None:
         et = sane_import("eth_tester")
         web3 = sane_import("web3")
-        from web3.datastructures import NamedElementOnion
-        from web3.providers.eth_tester.defaults import not_implemented
+        from web3.datastructures import NamedElementOnion  # lazy
+        from web3.providers.eth_tester.defaults import not_implemented  # lazy
 
         backend = _backend_type().from_mnemonic(
             mnemonic,
@@ -76,8 +81,6 @@ class EvmNode:
         )
         self._store: Any = None
         if state_path is not None:  # the chain kept on disk, or a fresh one that will be
-            from tidecast.chain.node.store import store_type
-
             self._store = store_type()(state_path)
             backend.chain = _on_disk(backend.chain, self._store)
         self._backend = backend
@@ -193,8 +196,8 @@ class EvmNode:
 
     def _translate(self, exc: Exception) -> RpcError:
         """eth-tester's and py-evm's exceptions as the error objects a node answers."""
-        from eth_tester import exceptions as et_errors
-        from eth_utils.exceptions import ValidationError as ChainRefused
+        from eth_tester import exceptions as et_errors  # lazy
+        from eth_utils.exceptions import ValidationError as ChainRefused  # lazy
 
         if isinstance(exc, et_errors.TransactionFailed):
             return failed(exc)
@@ -273,7 +276,7 @@ class EvmNode:
         return "0x0"
 
     def _revert(self, params: list[Any]) -> bool:
-        from eth_tester.exceptions import SnapshotNotFound
+        from eth_tester.exceptions import SnapshotNotFound  # lazy
 
         try:
             self._tester.revert_to_snapshot(quantity(params[0] if params else None, "snapshot id"))
@@ -308,7 +311,7 @@ class EvmNode:
     def _send_transaction(self, params: list[Any]) -> Any:
         """Only for the demo accounts, whose keys the node holds: filled in as a wallet would,
         signed, then sent as a raw transaction (so it is mined like any other)."""
-        from eth_account import Account
+        from eth_account import Account  # lazy
 
         tx = _tx_object(params)
         sender = tx.get("from")
@@ -453,7 +456,7 @@ def _tx_object(params: list[Any]) -> dict[str, Any]:
 
 def _checksummed(value: Any, name: str) -> str:
     """An address as eth-tester takes it in transactions and filters (clients send lower case)."""
-    from eth_utils.address import to_checksum_address
+    from eth_utils.address import to_checksum_address  # lazy
 
     if not isinstance(value, str) or len(_address_bytes(value)) != 20 or not value.startswith("0x"):
         raise RpcError(INVALID_PARAMS, f"Invalid params: {name} must be a 20-byte address")
@@ -478,8 +481,8 @@ def _int_param(params: list[Any], index: int, name: str) -> int:
 def _on_disk(chain: Any, store: Any) -> Any:
     """`chain`'s class on `store`: the chain kept there, or, for an empty store, the fresh genesis
     eth-tester just built in memory, copied there (the genesis time is then kept for good)."""
-    from eth.db.atomic import AtomicDB
-    from eth.exceptions import CanonicalHeadNotFound
+    from eth.db.atomic import AtomicDB  # lazy
+    from eth.exceptions import CanonicalHeadNotFound  # lazy
 
     on_disk = AtomicDB(store)
     try:
@@ -496,8 +499,8 @@ def _backend_type() -> Any:
     that names no fees costs nothing (eth-tester charges 1 gwei a gas, which `from`, often the
     zero address, cannot pay for a block's worth of gas)."""
     main = sane_import("eth_tester.backends.pyevm.main")
-    from eth.vm.spoof import SpoofTransaction
-    from eth_tester.exceptions import TransactionFailed
+    from eth.vm.spoof import SpoofTransaction  # lazy
+    from eth_tester.exceptions import TransactionFailed  # lazy
 
     fee_fields = ("gas_price", "max_fee_per_gas", "max_priority_fee_per_gas")
 
@@ -526,7 +529,7 @@ def _validator_type() -> Any:
     eth-tester checks that all of them are legacy, or all dynamic-fee, and so on (it mines a
     block a transaction); a block of one second's transactions may mix them."""
     sane_import("eth_tester")
-    from eth_tester.validation import DefaultValidator, outbound
+    from eth_tester.validation import DefaultValidator, outbound  # lazy
 
     def validate_outbound_block(block: dict[str, Any]) -> None:
         outbound.validate_block({**block, "transactions": ()})
@@ -548,7 +551,7 @@ def _provider_type() -> Any:
     """web3's eth-tester provider, without the request step that turns a revert into a message:
     exceptions reach EvmNode, which answers them as a node would."""
     sane_import("web3")
-    from web3.providers.eth_tester import EthereumTesterProvider
+    from web3.providers.eth_tester import EthereumTesterProvider  # lazy
 
     def make_request(self: Any, method: str, params: Any) -> dict[str, Any]:
         namespace, _, name = method.partition("_")

@@ -2,6 +2,9 @@
 after web3's middleware has mapped the keys): receipts without `logsBloom`, logs without
 `removed`, full transactions in blocks left in eth-tester's snake_case, failed calls as messages
 instead of revert data, fee history without rewards. Each function says what geth or Anvil send.
+
+py-evm, eth-abi and eth-bloom are imported inside the functions that use them (`# lazy`): they
+cost seconds, and the node (evm.py) has imported them through `sane_import` by then.
 """
 
 from __future__ import annotations
@@ -44,8 +47,8 @@ def tips_at(chain: Any, block: Any, percentiles: list[float]) -> list[int]:
 def failed(exc: Exception) -> RpcError:
     """A failed call or estimate as geth and Anvil answer it: a revert is code 3 with the revert
     data (and the reason, when it is an Error(string)); any other VM error is -32000."""
-    from eth.exceptions import Revert, VMError
-    from eth_abi.abi import default_codec
+    from eth.exceptions import Revert, VMError  # lazy
+    from eth_abi.abi import default_codec  # lazy
 
     error: Any = exc
     while error is not None and not isinstance(error, VMError):
@@ -102,7 +105,7 @@ def _log(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _bloom(logs: list[dict[str, Any]]) -> int:
-    from eth_bloom.bloom import BloomFilter
+    from eth_bloom.bloom import BloomFilter  # lazy
 
     bloom = BloomFilter()
     for entry in logs:

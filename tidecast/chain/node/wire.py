@@ -25,6 +25,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import anyio.to_thread
+
 from tidecast.lib.jsondepth import exceeds_depth
 
 log = logging.getLogger("tidecast.chain")
@@ -236,7 +238,6 @@ class RpcApp:
             if len(body) > self.max_body:
                 await self._reply(send, 413, f"request body over {self.max_body} bytes\n".encode())
                 return
-        import anyio.to_thread
 
         from_page = any(name == b"origin" for name, _ in scope.get("headers", []))
         dispatch = for_web_pages(self.dispatch) if from_page else self.dispatch
