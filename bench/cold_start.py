@@ -42,11 +42,19 @@ data = json.loads(reply["body"])["data"]
 print(json.dumps({{"import": t1 - t0, "call": t2 - t1, "title": data["title"], "modules": len(sys.modules)}}))
 """
 
-#: Seeding an earlier checkout, whose container was a module-level global then.
-SEED_BEFORE = (
-    "from tidecast.container import get_services; from tidecast.db.migrate import upgrade; "
-    "s = get_services(); upgrade(s.engine); print(s.streams.create(title='bench').id)"
-)
+#: Seeding an earlier checkout: its container is built as this one's (`create_services`) or,
+#: before issue 19, was a module-level global (`get_services`).
+SEED_BEFORE = """
+import tidecast.container as c
+from tidecast.db.migrate import upgrade
+if hasattr(c, "create_services"):
+    from tidecast.config import load_settings
+    s = c.create_services(load_settings())
+else:
+    s = c.get_services()
+upgrade(s.engine)
+print(s.streams.create(title="bench").id)
+"""
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
