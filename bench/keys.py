@@ -78,7 +78,7 @@ def seed(env: dict[str, str], chain: object) -> dict[str, str]:
             "0.01",
             "1000",
         )
-        login = svc.accounts.issue_login("uv")[0]
+        login = svc.accounts.issue_login("uv").token
         svc.close()
         return {"stream": sid, "pay": str(pay), "login": login}
     finally:

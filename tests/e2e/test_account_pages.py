@@ -112,7 +112,7 @@ def test_a_used_link_says_so(site: tuple[str, Services, Any]) -> None:
 
     base, svc, (browser, smtp) = site
     page = browser.new_page()
-    assert svc.accounts.register("bob", "bob@example.com", "correct horse battery")["username"] == "bob"
+    assert svc.accounts.register("bob", "bob@example.com", "correct horse battery").username == "bob"
     link = link_in(next_mail(svc, smtp, 1), "verify-email", base)
     for expected in ("is verified", "already been used"):
         page.goto(link)

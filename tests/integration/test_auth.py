@@ -30,7 +30,6 @@ from tests.support.auth import (
 from tests.support.functions import bind_functions
 from tests.support.smtp import SmtpServer
 from tidecast.accounts.limits import AttemptLimit
-from tidecast.accounts.service import REGISTERED
 from tidecast.accounts.wallets import STATEMENTS
 from tidecast.container import Services
 from tidecast.db.schema import (
@@ -43,6 +42,7 @@ from tidecast.db.schema import (
     wallet_nonces,
 )
 from tidecast.db.times import now_utc
+from tidecast.functions.models.auth import REGISTERED
 from tidecast.lib.passwords import PasswordHasher
 
 

@@ -127,7 +127,7 @@ def test_a_reset_chains_grants_and_index_never_count_for_the_next_deployment(
     assert again.deployment == chain.deployment  # the same addresses, the same chain id
     walt = add_user(engine, "uw", "walt", "walt@example.com")
     link_wallet(engine, walt["id"], chain.accounts[4].address, chain.deployment.chain_id)
-    login = svc.accounts.issue_login("uw")[0]
+    login = svc.accounts.issue_login("uw").token
     second = world.pay(sender=chain.accounts[4])
     assert second == 1  # ids start over
     status, body, _ = playback(world.stream_id, login, {"paymentStreamId": second})

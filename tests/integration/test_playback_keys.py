@@ -27,6 +27,7 @@ from tidecast.db.schema import key_grants, streams, users
 from tidecast.db.times import now_utc
 from tidecast.functions.auth import handler as auth_handler
 from tidecast.functions.keys import handler as keys_handler
+from tidecast.functions.models.payments import Status
 from tidecast.functions.payments import handler as payments_handler
 from tidecast.functions.streams import handler as streams_handler
 from tidecast.payments.playback import LOOKAHEAD_MEMORY, OTHER_PAYMENTS
@@ -67,7 +68,7 @@ class World:
         self.creator_key, self.viewer_key = chain.accounts[3], chain.accounts[2]
         link_wallet(engine, "uc", self.creator_key.address, chain.deployment.chain_id)
         link_wallet(engine, "uv", self.viewer_key.address, chain.deployment.chain_id)
-        self.login = {u: svc.accounts.issue_login(u)[0] for u in ("uc", "uv", "un")}
+        self.login = {u: svc.accounts.issue_login(u).token for u in ("uc", "uv", "un")}
         self.keys = [svc.media_keys.new_key() for _ in range(PERIODS)]
         self.stream_id = self.media_stream("0.25", self.keys)
 
@@ -273,7 +274,7 @@ def test_a_deposit_that_runs_past_year_9999_buys_only_what_has_streamed(world: W
     nonce, expires = "0x" + "ab" * 32, int(time.time()) + 120
     typed = world.svc.payment_status.typed_data(pay, nonce, expires)
     answer = world.svc.payment_status.status(pay, nonce, expires, sign_status(world.viewer_key, typed))
-    assert answer["depletionTime"] is None and answer["isActive"] is True
+    assert answer.stream.active is True and Status.from_domain(answer).depletionTime is None
     world.svc.chain_signer.cancel(world.viewer_key.private_key, pay)
     balance_after = world.svc.chain.get_token_balance(world.viewer_key.address, chain.deployment.token)
     spent = balance_before - balance_after
@@ -310,7 +311,7 @@ def test_the_look_ahead_is_lent_per_viewer_not_per_payment_stream(world: World) 
     link_wallet(
         world.svc.engine, other["id"], world.chain.accounts[4].address, world.chain.deployment.chain_id
     )
-    login = world.svc.accounts.issue_login("uw")[0]
+    login = world.svc.accounts.issue_login("uw").token
     theirs = world.pay(sender=world.chain.accounts[4])
     status, body, _ = playback(world.stream_id, login, {"paymentStreamId": theirs})
     assert status == 200, body
@@ -493,7 +494,7 @@ def test_a_password_change_revokes_playback_tokens(world: World) -> None:
     assert grants(world.svc.engine) == 1  # period 0 only: a refused token takes nothing
     # The old login token cannot ask for a new playback token either; a new login can.
     assert playback(world.stream_id, world.login["uv"])[0] == 401
-    login = world.svc.accounts.issue_login("uv")[0]
+    login = world.svc.accounts.issue_login("uv").token
     status, body, _ = playback(world.stream_id, login, {"paymentStreamId": str(world.pay())})
     assert status == 200 and key(world.stream_id, 1, body["data"]["token"])[0] == 200
     # A token for an account that no longer exists (well signed: as if issued before it went).

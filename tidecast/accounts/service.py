@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
@@ -22,7 +23,7 @@ from tidecast.accounts.limits import AttemptLimit
 from tidecast.accounts.links import LinkService
 from tidecast.accounts.tokens import TokenIssuer
 from tidecast.db.schema import user_wallets, users
-from tidecast.db.times import iso, now_utc
+from tidecast.db.times import as_utc, iso, now_utc
 from tidecast.db.tx import transaction
 from tidecast.errors import Conflict, InvalidInput, NotAuthenticated
 from tidecast.event_bus import EventBus
@@ -33,7 +34,6 @@ from tidecast.lib.passwords import PasswordHasher
 # look-alike letters from other scripts must not make a second "alice".
 USERNAME = re.compile(r"[A-Za-z0-9_]{3,32}", re.ASCII)
 EMAIL_MAX = 254  # RFC 5321's path limit
-REGISTERED = "Check your mailbox: we sent a message to {email} to finish creating your account."
 
 
 @dataclass(frozen=True)
@@ -66,20 +66,65 @@ def normalize_email(value: str, field: str = "email") -> str:
     return str(found.ascii_email or found.normalized)
 
 
-def public_user(row: Any) -> dict[str, Any]:
-    """The login response's user: exactly the reference's three fields."""
+@dataclass(frozen=True)
+class User:
+    """An account as its owner sees it (the password and the session version stay inside)."""
+
+    id: str
+    username: str
+    email: str
+    #: When the address was proven (a verification link or a reset link reached it); None: not yet.
+    email_verified_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> User:
+        return cls(
+            id=row.id,
+            username=row.username,
+            email=row.email,
+            email_verified_at=as_utc(row.email_verified_at) if row.email_verified_at is not None else None,
+            created_at=as_utc(row.created_at),
+        )
+
+
+@dataclass(frozen=True)
+class LinkedWallet:
+    """An Ethereum address an account proved it holds (tidecast/accounts/wallets.py)."""
+
+    address: str  # EIP-55 checksummed
+    chain_id: int
+    linked_at: datetime
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The logged-in user and their linked wallets, the earliest linked first."""
+
+    user: User
+    wallets: tuple[LinkedWallet, ...]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a registration request was taken as: the name and the address, normalised. The same
+    whether or not the address already had an account (see the module's docstring)."""
+
+    username: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Login:
+    """A login token and the account it speaks for."""
+
+    token: str
+    user: User
+
+
+def event_user(row: Any) -> dict[str, Any]:
+    """The user as the account events carry it (their subscribers address mail with it)."""
     return {"id": row.id, "username": row.username, "email": row.email}
-
-
-def user_json(row: Any, wallets: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    out = {
-        **public_user(row),
-        "emailVerified": row.email_verified_at is not None,
-        "createdAt": iso(row.created_at),
-    }
-    if wallets is not None:
-        out["wallets"] = wallets
-    return out
 
 
 def login_keys(row: Any) -> list[str]:
@@ -107,7 +152,7 @@ class AccountService:
 
     # -- registration and login -------------------------------------------------------------
 
-    def register(self, username: str, email: str, password: str, source_ip: str = "") -> dict[str, Any]:
+    def register(self, username: str, email: str, password: str, source_ip: str = "") -> Registration:
         """Create an account, or, when the address already has one, mail its owner instead.
 
         Both answer the same (and take the same time: each hashes the password). Only a taken
@@ -151,12 +196,12 @@ class AccountService:
                 if conn.execute(select(users.c.id).where(users.c.username == name)).first():
                     raise Conflict("Username is already taken") from None
                 self._attempted(conn, address)
-        return {"username": name, "email": address, "message": REGISTERED.format(email=address)}
+        return Registration(username=name, email=address)
 
     def _attempted(self, conn: Connection, address: str) -> None:
         self.events.publish(conn, "user.registration_attempted", {"emailKey": address.lower()})
 
-    def login(self, identifier: str, password: str, source_ip: str = "") -> tuple[str, dict[str, Any]]:
+    def login(self, identifier: str, password: str, source_ip: str = "") -> Login:
         """A token and the user, or 401 "Invalid credentials" (unknown name and wrong password
         alike, in the same time), or 429 once the name typed or the address has failed too often.
 
@@ -190,7 +235,7 @@ class AccountService:
                     .values(password_hash=rehash)
                 )
         token = self.tokens.issue(user_id=row.id, username=row.username, session_version=row.session_version)
-        return token, public_user(row)
+        return Login(token=token, user=User.of(row))
 
     def authenticate(self, token: str) -> Principal:
         """The principal of a valid token whose account still exists and has not changed its
@@ -206,7 +251,7 @@ class AccountService:
             raise NotAuthenticated("Token was issued before the password was last changed; log in again")
         return Principal(user_id=claims["sub"], username=row.username, claims=claims)
 
-    def me(self, user_id: str) -> dict[str, Any]:
+    def me(self, user_id: str) -> Profile:
         with self.engine.connect() as conn:
             row = self._user(conn, user_id)
             wallets = conn.execute(
@@ -214,21 +259,21 @@ class AccountService:
                 .where(user_wallets.c.user_id == user_id)
                 .order_by(user_wallets.c.linked_at)
             ).all()
-        return user_json(
-            row,
-            [{"address": w.address, "chainId": w.chain_id, "linkedAt": iso(w.linked_at)} for w in wallets],
+        return Profile(
+            user=User.of(row),
+            wallets=tuple(LinkedWallet(w.address, w.chain_id, as_utc(w.linked_at)) for w in wallets),
         )
 
-    def issue_login(self, user_id: str) -> tuple[str, dict[str, Any]]:
+    def issue_login(self, user_id: str) -> Login:
         """A login token for an account proven some other way (a wallet signature)."""
         with self.engine.connect() as conn:
             row = self._user(conn, user_id)
         token = self.tokens.issue(user_id=row.id, username=row.username, session_version=row.session_version)
-        return token, public_user(row)
+        return Login(token=token, user=User.of(row))
 
     # -- email verification and password reset ----------------------------------------------
 
-    def verify_email(self, token: str) -> dict[str, Any]:
+    def verify_email(self, token: str) -> User:
         now = now_utc()
         with transaction(self.engine) as conn:
             user_id = self.links.consume(conn, token, "verify_email", "Verification link", now)
@@ -237,7 +282,7 @@ class AccountService:
                 .where(users.c.id == user_id)
                 .values(email_verified_at=func.coalesce(users.c.email_verified_at, now), updated_at=now)
             )
-            return user_json(self._user(conn, user_id))
+            return User.of(self._user(conn, user_id))
 
     def request_verification(self, user_id: str) -> None:
         """Mail a fresh verification link (the old one expired or was lost)."""
@@ -245,7 +290,7 @@ class AccountService:
             row = self._user(conn, user_id)
             if row.email_verified_at is not None:
                 raise Conflict("Email address is already verified")
-            self.events.publish(conn, "user.verification_requested", {"user": public_user(row)})
+            self.events.publish(conn, "user.verification_requested", {"user": event_user(row)})
 
     def request_password_reset(self, email: str) -> None:
         """Record the request; the subscriber mails a link only if the account exists."""
@@ -253,7 +298,7 @@ class AccountService:
         with transaction(self.engine) as conn:
             self.events.publish(conn, "user.password_reset_requested", {"emailKey": address.lower()})
 
-    def reset_password(self, token: str, password: str) -> dict[str, Any]:
+    def reset_password(self, token: str, password: str) -> User:
         now = now_utc()
         with self.engine.connect() as conn:
             user_id = self.links.live(conn, token, "reset_password", "Reset link", now)
@@ -279,9 +324,9 @@ class AccountService:
             )
             self.limits.clear(conn, "login", login_keys(row))
             self.events.publish(
-                conn, "user.password_changed", {"user": public_user(row), "changedAt": iso(now)}
+                conn, "user.password_changed", {"user": event_user(row), "changedAt": iso(now)}
             )
-            return user_json(self._user(conn, user_id))
+            return User.of(self._user(conn, user_id))
 
     # -- helpers ----------------------------------------------------------------------------
 

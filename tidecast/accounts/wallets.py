@@ -9,14 +9,14 @@ failed check leaves the nonce for the real wallet to use.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
-from tidecast.accounts.service import AccountService
+from tidecast.accounts.service import AccountService, LinkedWallet, Login
 from tidecast.db.schema import user_wallets, users, wallet_nonces
-from tidecast.db.times import as_utc, iso, now_utc
+from tidecast.db.times import as_utc, now_utc
 from tidecast.db.tx import transaction
 from tidecast.errors import Conflict, InvalidInput, NotAuthenticated
 from tidecast.lib import siwe
@@ -29,6 +29,23 @@ STATEMENTS = {
 }
 
 
+@dataclass(frozen=True)
+class WalletNonce:
+    """A fresh nonce and the fields of the Sign-In with Ethereum message (EIP-4361) that must
+    carry it; `message` is that whole message when the caller named its address."""
+
+    nonce: str
+    purpose: str  # one of PURPOSES
+    domain: str
+    uri: str
+    chain_id: int
+    version: str
+    statement: str
+    issued_at: datetime
+    expires_at: datetime
+    message: str | None = None
+
+
 class WalletService:
     def __init__(
         self, engine: Engine, accounts: AccountService, *, domain: str, origin: str, chain_id: int
@@ -39,7 +56,7 @@ class WalletService:
         self.origin = origin.rstrip("/")
         self.chain_id = chain_id
 
-    def nonce(self, purpose: str, user_id: str | None, address: str | None = None) -> dict[str, Any]:
+    def nonce(self, purpose: str, user_id: str | None, address: str | None = None) -> WalletNonce:
         """A fresh nonce and what the message must say; with `address`, the message to sign."""
         if purpose not in PURPOSES:
             raise InvalidInput("purpose must be 'link' or 'login'")
@@ -60,20 +77,18 @@ class WalletService:
                     expires_at=now + NONCE_TTL,
                 )
             )
-        out: dict[str, Any] = {
-            "nonce": nonce,
-            "purpose": purpose,
-            "domain": self.domain,
-            "uri": self.origin,
-            "chainId": self.chain_id,
-            "version": "1",
-            "statement": STATEMENTS[purpose],
-            "issuedAt": iso(now),
-            "expiresAt": iso(now + NONCE_TTL),
-        }
-        if address is not None:
-            out["message"] = self.message(nonce, purpose, address, now).text()
-        return out
+        return WalletNonce(
+            nonce=nonce,
+            purpose=purpose,
+            domain=self.domain,
+            uri=self.origin,
+            chain_id=self.chain_id,
+            version="1",
+            statement=STATEMENTS[purpose],
+            issued_at=now,
+            expires_at=now + NONCE_TTL,
+            message=self.message(nonce, purpose, address, now).text() if address is not None else None,
+        )
 
     def message(self, nonce: str, purpose: str, address: str, issued_at: datetime) -> siwe.SiweMessage:
         return siwe.SiweMessage(
@@ -89,7 +104,7 @@ class WalletService:
             expiration_time=issued_at + NONCE_TTL,
         )
 
-    def link(self, user_id: str, message: str, signature: str) -> dict[str, Any]:
+    def link(self, user_id: str, message: str, signature: str) -> LinkedWallet:
         parsed, now = self._verified(message, signature, "link")
         with transaction(self.engine) as conn:
             self._use_nonce(conn, parsed.nonce, "link", user_id, now)
@@ -105,9 +120,9 @@ class WalletService:
                     )
                 )
             row = conn.execute(select(user_wallets).where(user_wallets.c.address == parsed.address)).one()
-        return {"address": row.address, "chainId": row.chain_id, "linkedAt": iso(row.linked_at)}
+        return LinkedWallet(row.address, row.chain_id, as_utc(row.linked_at))
 
-    def login(self, message: str, signature: str) -> tuple[str, dict[str, Any]]:
+    def login(self, message: str, signature: str) -> Login:
         parsed, now = self._verified(message, signature, "login")
         with transaction(self.engine) as conn:
             self._use_nonce(conn, parsed.nonce, "login", None, now)

@@ -7,17 +7,18 @@ fields, wrong types and over-long strings are a 400 naming the field.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from tidecast.accounts import service as accounts
 from tidecast.accounts.links import LINK_TOKEN
 from tidecast.accounts.service import EMAIL_MAX, USERNAME, Principal
 from tidecast.accounts.tokens import bearer_token
 from tidecast.container import from_environment
 from tidecast.errors import InvalidInput, NotAuthenticated
 from tidecast.functions._auth import optional_principal, require_auth
-from tidecast.functions.models.auth import Claims, Login, Me, Nonce, PublicUser, Registered, User, Wallet
+from tidecast.functions.models.auth import Claims, Login, Me, Nonce, Registered, User, Wallet
 from tidecast.functions.models.common import Notice
 from tidecast.lib import passwords
 from tidecast.lib.siwe import MAX_MESSAGE_CHARS
@@ -131,9 +132,8 @@ class SignedBody(Body):
     signature: Signature
 
 
-def login_response(token: str, user: dict[str, Any]) -> Response:
-    login = Login(success=True, token=token, user=PublicUser.model_validate(user))
-    return json_response(login.model_dump(mode="json"))
+def login_response(login: accounts.Login) -> Response:
+    return json_response(Login.from_domain(login).model_dump(mode="json"))
 
 
 LOGIN = Reply(200, "Logged in: the token and the user", Login, envelope=False)
@@ -171,7 +171,7 @@ def register(request: Request) -> Response:
     body = parse_body(request, RegisterBody)
     accounts = request.services.accounts
     registered = accounts.register(body.username, body.email, body.password, request.source_ip)
-    return ok(Registered.model_validate(registered), status=202)
+    return ok(Registered.from_domain(registered), status=202)
 
 
 @app.route(
@@ -188,8 +188,7 @@ def register(request: Request) -> Response:
 )
 def login(request: Request) -> Response:
     body = parse_body(request, LoginBody)
-    token, user = request.services.accounts.login(body.username, body.password, request.source_ip)
-    return login_response(token, user)
+    return login_response(request.services.accounts.login(body.username, body.password, request.source_ip))
 
 
 @app.route(
@@ -226,7 +225,7 @@ def verify(request: Request) -> Response:
 )
 @require_auth
 def me(request: Request, user: Principal) -> Response:
-    return ok(Me.model_validate(request.services.accounts.me(user.user_id)))
+    return ok(Me.from_domain(request.services.accounts.me(user.user_id)))
 
 
 @app.route(
@@ -241,9 +240,7 @@ def me(request: Request, user: Principal) -> Response:
     ),
 )
 def verify_email(request: Request) -> Response:
-    return ok(
-        User.model_validate(request.services.accounts.verify_email(parse_body(request, VerifyBody).token))
-    )
+    return ok(User.from_domain(request.services.accounts.verify_email(parse_body(request, VerifyBody).token)))
 
 
 @app.route(
@@ -296,7 +293,7 @@ def forgot_password(request: Request) -> Response:
 )
 def reset_password(request: Request) -> Response:
     body = parse_body(request, ResetBody)
-    return ok(User.model_validate(request.services.accounts.reset_password(body.token, body.password)))
+    return ok(User.from_domain(request.services.accounts.reset_password(body.token, body.password)))
 
 
 @app.route(
@@ -318,7 +315,7 @@ def wallet_nonce(request: Request) -> Response:
     principal = optional_principal(request) if body.purpose == "link" else None
     user_id = principal.user_id if principal else None
     return ok(
-        Nonce.model_validate(request.services.wallets.nonce(body.purpose, user_id, body.address)), status=201
+        Nonce.from_domain(request.services.wallets.nonce(body.purpose, user_id, body.address)), status=201
     )
 
 
@@ -337,9 +334,7 @@ def wallet_nonce(request: Request) -> Response:
 @require_auth
 def wallet_link(request: Request, user: Principal) -> Response:
     body = parse_body(request, SignedBody)
-    return ok(
-        Wallet.model_validate(request.services.wallets.link(user.user_id, body.message, body.signature))
-    )
+    return ok(Wallet.from_domain(request.services.wallets.link(user.user_id, body.message, body.signature)))
 
 
 @app.route(
@@ -356,8 +351,7 @@ def wallet_link(request: Request, user: Principal) -> Response:
 )
 def wallet_login(request: Request) -> Response:
     body = parse_body(request, SignedBody)
-    token, user = request.services.wallets.login(body.message, body.signature)
-    return login_response(token, user)
+    return login_response(request.services.wallets.login(body.message, body.signature))
 
 
 handler = app.handler

@@ -12,7 +12,7 @@ domain and types to sign. web3 is imported only when a request here needs it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
@@ -51,10 +51,8 @@ class StatusBody(Body):
 )
 def status(request: Request) -> Response:
     body = parse_body(request, StatusBody)
-    data: dict[str, Any] = request.services.payment_status.status(
-        body.streamId, body.nonce, body.expiresAt, body.signature
-    )
-    return ok(Status.model_validate(data))
+    answer = request.services.payment_status.status(body.streamId, body.nonce, body.expiresAt, body.signature)
+    return ok(Status.from_domain(answer))
 
 
 @app.route(
@@ -115,7 +113,7 @@ def mine(request: Request) -> Response:
     ),
 )
 def domain(request: Request) -> Response:
-    return ok(Domain.model_validate(request.services.payment_status.domain()))
+    return ok(Domain.from_domain(request.services.payment_status.domain()))
 
 
 handler = app.handler

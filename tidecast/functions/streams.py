@@ -203,7 +203,7 @@ def playback(request: Request, stream_id: str) -> Response:
     playback = request.services.playback.start(
         user.user_id, stream_id, body.paymentStreamId, session_version=user.claims["sv"]
     )
-    return ok(Playback.model_validate(playback))
+    return ok(Playback.from_domain(playback))
 
 
 @app.route(

@@ -47,6 +47,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -55,7 +56,7 @@ from sqlalchemy.exc import IntegrityError
 from tidecast.chain.timestamps import timestamp_iso
 from tidecast.chain.units import format_units, parse_units
 from tidecast.db.schema import key_grants, streams, users
-from tidecast.db.times import iso, now_utc
+from tidecast.db.times import now_utc
 from tidecast.db.tx import advisory_lock, transaction
 from tidecast.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound, PaymentRequired
 from tidecast.media.keys import MediaKeys
@@ -84,6 +85,31 @@ class Access:
     now: float = 0.0
 
 
+@dataclass(frozen=True)
+class PlaybackPayment:
+    """The payment stream a paid playback rides on, as read when its token was issued: the
+    chain's figures (base units of a token of `decimals`) and the seconds it had paid for then."""
+
+    state: PaymentState
+    decimals: int
+    #: streamed / flowRate, exact (tidecast/payments/streams.py); the edge shows it to the ms.
+    paid_seconds: Fraction
+
+
+@dataclass(frozen=True)
+class PlaybackGrant:
+    """A playback token and why its bearer may play: free (with the reason) or paid."""
+
+    token: str
+    expires_at: datetime
+    #: The token's lifetime (tidecast/payments/playback_tokens.py's `lifetime`).
+    lifetime_seconds: float
+    key_period_seconds: float | None
+    free: bool
+    reason: str | None
+    payment: PlaybackPayment | None
+
+
 class PlaybackService:
     def __init__(
         self,
@@ -110,7 +136,7 @@ class PlaybackService:
 
     def start(
         self, user_id: str, stream_id: str, payment_stream: int | str | None, *, session_version: int
-    ) -> dict[str, Any]:
+    ) -> PlaybackGrant:
         """A playback token for `stream_id`, when the caller may play it now; it carries the
         caller's session version (their login token's `sv`), so a password change revokes it."""
         pay = payment_id(payment_stream) if payment_stream is not None else None
@@ -133,15 +159,15 @@ class PlaybackService:
             session_version=session_version,
             ttl=ttl,
         )
-        return {
-            "token": token,
-            "expiresAt": iso(datetime.fromtimestamp(expires, UTC)),
-            "expiresIn": int(ttl),
-            "keyPeriodSeconds": row.key_period_seconds,
-            "free": access.free,
-            "reason": access.reason,
-            "payment": self._payment_json(access),
-        }
+        return PlaybackGrant(
+            token=token,
+            expires_at=datetime.fromtimestamp(expires, UTC),
+            lifetime_seconds=ttl,
+            key_period_seconds=row.key_period_seconds,
+            free=access.free,
+            reason=access.reason,
+            payment=self._payment(access),
+        )
 
     def release(self, authorization_token: str | None, stream_id: str, period_text: str) -> bytes:
         """The key of `period` of `stream_id` for the bearer of a playback token, if paid."""
@@ -376,20 +402,8 @@ class PlaybackService:
             raise NotFound("No such key period")
         raise InvalidInput("Invalid 'period': a key period number (0, 1, 2, ...)")
 
-    def _payment_json(self, access: Access) -> dict[str, Any] | None:
+    def _payment(self, access: Access) -> PlaybackPayment | None:
         if access.payment is None:
             return None
-        d = access.payment.details
-        decimals = self.reader.chain.token(d.token).decimals
-        return {
-            "id": str(d.stream_id),
-            "sender": d.sender,
-            "recipient": d.recipient,
-            "token": d.token,
-            "flowRate": format_units(d.flow_rate, decimals),
-            "remainingBalance": format_units(d.remaining_balance, decimals),
-            "depletionTime": timestamp_iso(d.depletion_time),
-            "active": d.active,
-            # Exact (a fraction of integers), shown to the millisecond.
-            "paidSeconds": float(round(access.payment.paid_seconds(access.now), 3)),
-        }
+        decimals = self.reader.chain.token(access.payment.details.token).decimals
+        return PlaybackPayment(access.payment, decimals, access.payment.paid_seconds(access.now))

@@ -13,16 +13,15 @@ replay is caught for as long as the signature would otherwise be good.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 
-from tidecast.chain.service import BlockchainDataService, checksum
-from tidecast.chain.timestamps import timestamp_iso
-from tidecast.chain.units import format_units
+from tidecast.chain.service import BlockchainDataService, StreamDetails, TokenInfo, checksum
 from tidecast.db.schema import signed_nonces
 from tidecast.db.times import now_utc
 from tidecast.db.tx import transaction
@@ -52,6 +51,42 @@ NONCE = re.compile(r"0x[0-9a-fA-F]{64}", re.ASCII)
 INVALID = "Invalid signature"
 
 
+@dataclass(frozen=True)
+class SigningDomain:
+    """The EIP-712 domain a status request is signed under, with its types (what a client's
+    `signTypedData` takes, but the message)."""
+
+    chain_id: int
+    verifying_contract: str  # the PaymentStream contract
+    name: str = DOMAIN_NAME
+    version: str = DOMAIN_VERSION
+    primary_type: str = PRIMARY_TYPE
+    types: Mapping[str, Sequence[Mapping[str, str]]] = field(default_factory=lambda: TYPES)
+
+    def typed_data(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The whole typed data, as EIP-712's JSON form has it (what eth_account encodes)."""
+        return {
+            "domain": {
+                "name": self.name,
+                "version": self.version,
+                "chainId": self.chain_id,
+                "verifyingContract": self.verifying_contract,
+            },
+            "primaryType": self.primary_type,
+            "types": self.types,
+            "message": message,
+        }
+
+
+@dataclass(frozen=True)
+class PaymentStatus:
+    """A payment stream as the chain says it now, for its sender or recipient: the figures in
+    the token's base units, and the token (whole tokens are the edge's to write)."""
+
+    stream: StreamDetails
+    token: TokenInfo
+
+
 def stream_id_of(value: Any) -> int:
     """A stream id as JSON may carry it: an integer, or a decimal string (uint256 exceeds what
     JavaScript numbers hold exactly)."""
@@ -71,23 +106,16 @@ class PaymentStatusService:
         self.chain = chain
         self.clock = clock
 
-    def domain(self) -> dict[str, Any]:
+    def domain(self) -> SigningDomain:
         """What a client signs under (and the types), for `signTypedData`."""
-        return {
-            "domain": {
-                "name": DOMAIN_NAME,
-                "version": DOMAIN_VERSION,
-                "chainId": self.chain.chain_id(),
-                "verifyingContract": self.chain.payment_stream().address,
-            },
-            "primaryType": PRIMARY_TYPE,
-            "types": TYPES,
-        }
+        return SigningDomain(
+            chain_id=self.chain.chain_id(), verifying_contract=self.chain.payment_stream().address
+        )
 
     def typed_data(self, stream_id: int, nonce: str, expires_at: int) -> dict[str, Any]:
-        return {**self.domain(), "message": {"streamId": stream_id, "nonce": nonce, "expiresAt": expires_at}}
+        return self.domain().typed_data({"streamId": stream_id, "nonce": nonce, "expiresAt": expires_at})
 
-    def status(self, stream_id: Any, nonce: Any, expires_at: Any, signature: Any) -> dict[str, Any]:
+    def status(self, stream_id: Any, nonce: Any, expires_at: Any, signature: Any) -> PaymentStatus:
         sid = stream_id_of(stream_id)
         if not isinstance(nonce, str) or not NONCE.fullmatch(nonce):
             raise InvalidInput("nonce must be 0x and 64 hex digits (32 random bytes)")
@@ -114,17 +142,7 @@ class PaymentStatusService:
                 )
         except IntegrityError:
             raise NotAuthenticated(INVALID) from None
-        token = self.chain.token(stream.token)
-        return {
-            "streamId": str(sid),
-            "isActive": stream.active,
-            "currentBalance": format_units(stream.remaining_balance, token.decimals),
-            "recipient": stream.recipient,
-            "flowRate": f"{format_units(stream.flow_rate, token.decimals)} tokens/sec",
-            "depletionTime": timestamp_iso(stream.depletion_time),  # null past year 9999
-            "sender": stream.sender,
-            "token": {"address": token.address, "symbol": token.symbol, "decimals": token.decimals},
-        }
+        return PaymentStatus(stream=stream, token=self.chain.token(stream.token))
 
     def _signer(self, typed: dict[str, Any], signature: str) -> str | None:
         messages = sane_import("eth_account.messages")

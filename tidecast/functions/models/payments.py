@@ -12,6 +12,7 @@ from tidecast.functions.models.common import Amount, Out, Timestamp, TokenInfo
 
 if TYPE_CHECKING:  # the models stay importable without the services
     from tidecast.chain.service import TokenInfo as ChainToken
+    from tidecast.payments.status import PaymentStatus, SigningDomain
     from tidecast.payments.streams import LivePayment, MyPayments, PaymentConfig
 
 
@@ -115,6 +116,22 @@ class Domain(Out):
     primaryType: str
     types: dict[str, list[TypedField]]
 
+    @classmethod
+    def from_domain(cls, domain: SigningDomain) -> Domain:
+        return cls(
+            domain=Domain712(
+                name=domain.name,
+                version=domain.version,
+                chainId=domain.chain_id,
+                verifyingContract=domain.verifying_contract,
+            ),
+            primaryType=domain.primary_type,
+            types={
+                name: [TypedField(name=f["name"], type=f["type"]) for f in fields]
+                for name, fields in domain.types.items()
+            },
+        )
+
 
 class Status(Out):
     """The reference's payment status body."""
@@ -127,3 +144,17 @@ class Status(Out):
     depletionTime: Timestamp | None
     sender: str
     token: TokenInfo
+
+    @classmethod
+    def from_domain(cls, status: PaymentStatus) -> Status:
+        d, decimals = status.stream, status.token.decimals
+        return cls(
+            streamId=str(d.stream_id),
+            isActive=d.active,
+            currentBalance=format_units(d.remaining_balance, decimals),
+            recipient=d.recipient,
+            flowRate=f"{format_units(d.flow_rate, decimals)} tokens/sec",
+            depletionTime=timestamp_iso(d.depletion_time),  # null past year 9999
+            sender=d.sender,
+            token=token_info(status.token),
+        )

@@ -6,11 +6,14 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from tidecast.chain.timestamps import timestamp_iso
+from tidecast.chain.units import format_units
 from tidecast.db.times import iso
 from tidecast.functions.models.common import Amount, Out, Timestamp
 
 if TYPE_CHECKING:  # the models stay importable without the services (the client, the docs)
     from tidecast.media import streams as media
+    from tidecast.payments import playback as playbacks
 
 
 class Variant(Out):
@@ -100,6 +103,22 @@ class PlaybackPayment(Out):
     active: bool
     paidSeconds: float
 
+    @classmethod
+    def from_domain(cls, payment: playbacks.PlaybackPayment) -> PlaybackPayment:
+        d, decimals = payment.state.details, payment.decimals
+        return cls(
+            id=str(d.stream_id),
+            sender=d.sender,
+            recipient=d.recipient,
+            token=d.token,
+            flowRate=format_units(d.flow_rate, decimals),
+            remainingBalance=format_units(d.remaining_balance, decimals),
+            depletionTime=timestamp_iso(d.depletion_time),
+            active=d.active,
+            # Exact (a fraction of integers) until here, shown to the millisecond.
+            paidSeconds=float(round(payment.paid_seconds, 3)),
+        )
+
 
 class Playback(Out):
     token: str = Field(description="A playback token: the Bearer of GET /api/keys/{streamId}/{period}")
@@ -109,3 +128,15 @@ class Playback(Out):
     free: bool
     reason: str | None
     payment: PlaybackPayment | None
+
+    @classmethod
+    def from_domain(cls, grant: playbacks.PlaybackGrant) -> Playback:
+        return cls(
+            token=grant.token,
+            expiresAt=iso(grant.expires_at),
+            expiresIn=int(grant.lifetime_seconds),
+            keyPeriodSeconds=grant.key_period_seconds,
+            free=grant.free,
+            reason=grant.reason,
+            payment=PlaybackPayment.from_domain(grant.payment) if grant.payment is not None else None,
+        )
