@@ -36,7 +36,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     shares a module-scoped fixture (a running platform, a browser, an encoded video) go to one
     worker together, so that fixture is built once, not once on every worker. Session fixtures
     (PostgreSQL, Redis, the chain template) are built once per worker: each worker is its own
-    session, with its own servers on free ports and its own temporary directories."""
+    session, with its own servers on free ports and its own temporary directories.
+
+    xdist passes the group to its scheduler by appending it to the node id, which pytest 9.2
+    no longer lets a plugin change (xdist issue 1386): with it every group was split across the
+    workers and each rebuilt the module's fixtures. pytest stays at 9.1.1 until xdist follows;
+    tests/integration/test_suite_parallel.py fails when groups split."""
     for item in items:
         if _on_a_real_engine(item):
             item.add_marker(pytest.mark.engines)
