@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SUITE = '''
+SUITE = """
 import pytest
 
 @pytest.mark.xdist_group("together")
@@ -26,7 +26,7 @@ def test_grouped(n):
 @pytest.mark.parametrize("n", range(6))
 def test_free(n):
     assert n >= 0
-'''
+"""
 
 
 def test_a_group_runs_on_one_worker(tmp_path: Path) -> None:
