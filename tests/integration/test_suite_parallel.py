@@ -10,6 +10,7 @@ when a group is split, whatever pytest or xdist version the lock holds.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -32,8 +33,23 @@ def test_free(n):
 def test_a_group_runs_on_one_worker(tmp_path: Path) -> None:
     (tmp_path / "test_one.py").write_text(SUITE)
     (tmp_path / "test_two.py").write_text(SUITE)
+    # Only xdist is loaded (the other plugins, schemathesis above all, cost each process seconds).
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v", "-p", "no:cacheprovider"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "xdist",
+            "-n",
+            "2",
+            "--dist",
+            "loadgroup",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+        ],
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         cwd=tmp_path,
         capture_output=True,
         text=True,
