@@ -8,6 +8,7 @@ import typer
 from tidecast.cli.api import api_app
 from tidecast.cli.chain import chain_app
 from tidecast.cli.data import db_app, show_config, streams_app
+from tidecast.cli.deploy import deploy_app
 from tidecast.cli.dev import dev
 from tidecast.cli.doctor import doctor
 from tidecast.cli.functions import functions_app
@@ -44,6 +45,7 @@ app.add_typer(payments_app, name="payments")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(ipfs_app, name="ipfs")
 app.add_typer(api_app, name="api")
+app.add_typer(deploy_app, name="deploy")
 
 
 def main() -> None:
