@@ -1,5 +1,6 @@
 """`tidecast deploy template [--check]`: the SAM template generated from netlify.toml, written
-or checked (deploy/template.yaml, committed).
+or checked (deploy/template.yaml, committed); `tidecast deploy redirects --api-url URL`: the
+production site's `_redirects`, netlify.toml's function rules proxied to the deployed API.
 
 Its command imports the generator when it runs (`# lazy`), so `tidecast --help` loads none of it.
 """
@@ -41,3 +42,21 @@ def template(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(fresh, encoding="utf-8")
     typer.echo(f"wrote {generator.TEMPLATE}")
+
+
+@deploy_app.command("redirects")
+def redirects(
+    api_url: Annotated[str, typer.Option(help="The deployed HTTP API (the stack's ApiUrl output).")],
+    output: Annotated[Path, typer.Option(help="The file to write.")] = Path("public/_redirects"),
+    root: Annotated[Path, typer.Option(help="The checkout whose netlify.toml is read.")] = Path(),
+) -> None:
+    """Write the production site's _redirects: /api/* and the functions proxied to the API."""
+    from tidecast.deploy.redirects import production_redirects  # lazy
+    from tidecast.errors import ConfigError  # lazy
+
+    try:
+        text = production_redirects(root, api_url)
+    except ConfigError as exc:
+        raise common.fail(f"tidecast: {exc}") from None
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}")
