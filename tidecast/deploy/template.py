@@ -151,7 +151,7 @@ def environment() -> dict[str, Any]:
         "HLS_OUTPUT_DIR": f"{LAMBDA_TMP}/tidecast/streams",
         "TIDECAST_PUBLIC_URL": {"Ref": "PublicUrl"},
         "DATABASE_URL": {
-            "Fn::Sub": "postgresql+psycopg://${DatabaseUser}:"
+            "Fn::Sub": "postgresql://${DatabaseUser}:"
             "{{resolve:secretsmanager:${SecretId}:SecretString:DATABASE_PASSWORD}}"
             "@${DatabaseHost}:${DatabasePort}/${DatabaseName}"
         },
