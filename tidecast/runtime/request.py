@@ -218,10 +218,23 @@ def _body(event: dict[str, Any], max_body: int | None) -> bytes:
 
 
 def _subpath(event: dict[str, Any], path: str, name: str) -> str:
-    """The part of the path below the function: API Gateway's {proxy+}, else found in the path."""
+    """The part of the path below the function.
+
+    API Gateway's `{proxy+}` holds it only when the route names the function
+    (`/.netlify/functions/NAME/{proxy+}`). Behind a shared route (`/api/{proxy+}`) the proxy is
+    `NAME/rest`: the function's own name comes first. Without a proxy, or when the route is not
+    known, the path says it (`/api/NAME/rest`, `/.netlify/functions/NAME/rest`, a stage prefix
+    before either).
+    """
     proxy = (event.get("pathParameters") or {}).get("proxy")
     if proxy is not None:
-        return str(proxy).strip("/")
+        proxy = str(proxy).strip("/")
+        route = _route_segments(event)
+        if route is None or not name or name in route:
+            return proxy
+        first, _, rest = proxy.partition("/")
+        if first == name:
+            return rest.strip("/")
     segments = [unquote(s) for s in path.split("/")]
     marker = ["", ".netlify", "functions", name]
     if name and segments[: len(marker)] == marker:
@@ -229,6 +242,20 @@ def _subpath(event: dict[str, Any], path: str, name: str) -> str:
     if name and name in segments:
         return "/".join(segments[segments.index(name) + 1 :]).strip("/")
     return ""
+
+
+def _route_segments(event: dict[str, Any]) -> list[str] | None:
+    """The literal segments of the route that matched (`resource` in v1, `routeKey` in v2),
+    or None when the event does not say (`$default`, a hand-made event)."""
+    if event.get("version") == "2.0":
+        key = str(event.get("routeKey") or "")
+        template = key.split(" ", 1)[1] if " " in key else ""
+    else:
+        ctx = event.get("requestContext") or {}
+        template = str(event.get("resource") or ctx.get("resourcePath") or "")
+    if "{proxy+}" not in template:
+        return None
+    return [s for s in template.split("/") if s and not s.startswith("{")]
 
 
 def _parse_cookie_headers(values: list[str]) -> dict[str, str]:
