@@ -1,5 +1,6 @@
 """The `tidecast` command: dev server, worker, functions, config, doctor, database, events, mail, jobs,
-chain, payments, wallets, ipfs, transcode, the API's contract, and uploading to a running platform."""
+chain, payments, wallets, ipfs, transcode, the API's contract, uploading to a running platform, and
+deploying (the SAM template, the Lambda package)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tidecast.cli.doctor import doctor
 from tidecast.cli.functions import functions_app
 from tidecast.cli.ipfs import ipfs_app
 from tidecast.cli.media import transcode
+from tidecast.cli.package import package
 from tidecast.cli.payments import payments_app
 from tidecast.cli.upload import upload
 from tidecast.cli.wallet import wallet_app
@@ -34,6 +36,7 @@ app.command("config")(show_config)
 app.command("doctor")(doctor)
 app.command("transcode")(transcode)
 app.command("upload")(upload)
+app.command("package")(package)
 app.add_typer(functions_app, name="functions")
 app.add_typer(db_app, name="db")
 app.add_typer(streams_app, name="streams")
