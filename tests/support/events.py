@@ -48,3 +48,18 @@ def aws_event(
     event["body"] = body
     event["isBase64Encoded"] = False
     return event
+
+
+def routed_event(
+    version: str, method: str, path: str, template: str, proxy: str | None, **kwargs: Any
+) -> dict[str, Any]:
+    """`aws_event` as a deployed route delivers it: the route template (v1 `resource`, v2
+    `routeKey`) and its `{proxy+}` path parameter, as API Gateway fills them."""
+    event = aws_event(version, method, path, **kwargs)
+    event["pathParameters"] = {"proxy": proxy} if proxy is not None else None
+    if version == "1.0":
+        event["resource"] = template
+        event["requestContext"]["resourcePath"] = template
+    else:
+        event["routeKey"] = f"ANY {template}"
+    return event

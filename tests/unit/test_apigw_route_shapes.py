@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import importlib
 import json
-from typing import Any
 
 import pytest
 
-from tests.support.events import aws_event
+from tests.support.events import routed_event
 from tidecast.runtime.function import Function
 from tidecast.runtime.request import Request
 
@@ -55,18 +54,6 @@ def _shapes(name: str, subpath: str) -> list[tuple[str, str, str | None]]:
     return shapes
 
 
-def _event(version: str, method: str, path: str, template: str, proxy: str | None) -> dict[str, Any]:
-    event = aws_event(version, method, path)
-    params = {"proxy": proxy} if proxy is not None else None
-    event["pathParameters"] = params
-    if version == "1.0":
-        event["resource"] = template
-        event["requestContext"]["resourcePath"] = template
-    else:
-        event["routeKey"] = f"ANY {template}"
-    return event
-
-
 def _expected(app: Function, subpath: str) -> tuple[int, str]:
     parts = [p for p in subpath.split("/") if p]
     allowed: set[str] = set()
@@ -85,7 +72,7 @@ def test_every_route_shape_reaches_the_same_route(name: str, subpath: str, versi
     status, allow = _expected(app, subpath)
     assert status == 405, f"{name}: the route {subpath!r} is not matched even by its own subpath"
     for path, template, proxy in _shapes(name, subpath):
-        event = _event(version, "TRACE", path, template, proxy)
+        event = routed_event(version, "TRACE", path, template, proxy)
         assert Request.from_event(event, function_name=name).subpath == subpath, (path, template)
         reply = app.handler(event, None)
         assert reply["statusCode"] == status, (path, template, reply.get("body"))
@@ -96,13 +83,13 @@ def test_every_route_shape_reaches_the_same_route(name: str, subpath: str, versi
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_issue_case_list_streams_through_api_proxy(version: str) -> None:
     """GET /api/streams through /api/{proxy+} is the list, not a stream named "streams"."""
-    event = _event(version, "GET", "/api/streams", "/api/{proxy+}", "streams")
+    event = routed_event(version, "GET", "/api/streams", "/api/{proxy+}", "streams")
     assert Request.from_event(event, function_name="streams").subpath == ""
-    event = _event(version, "GET", "/api/streams/abc/playback", "/api/{proxy+}", "streams/abc/playback")
+    event = routed_event(version, "GET", "/api/streams/abc/playback", "/api/{proxy+}", "streams/abc/playback")
     assert Request.from_event(event, function_name="streams").subpath == "abc/playback"
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_stage_prefix_and_an_unknown_route_fall_back_to_the_path(version: str) -> None:
-    event = _event(version, "GET", "/prod/api/streams/abc", "/{proxy+}", "api/streams/abc")
+    event = routed_event(version, "GET", "/prod/api/streams/abc", "/{proxy+}", "api/streams/abc")
     assert Request.from_event(event, function_name="streams").subpath == "abc"

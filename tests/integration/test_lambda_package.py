@@ -1,0 +1,199 @@
+"""The packaged functions run exactly as Lambda runs them.
+
+`tidecast package` builds the zip (wheels for Lambda's python3.11 x86_64, the runtime this
+machine can run); the zip is unpacked read-only in a fresh directory and each function is
+started under AWS's own runtime client (`python -m awslambdaric`), whose only code is the
+unpacked zip and the runtime client's directory, with a writable temporary directory for the
+rest, against the Lambda Runtime API served by tests/support/lambda_runtime.py. AWS's sample
+events (REST v1, HTTP API v2) are sent through the routes a deployment has; a handler that
+raises and one that answers something that is not JSON are reported through the error route.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine
+
+from tests.support import lambda_package
+from tests.support.events import routed_event
+from tests.support.lambda_runtime import RuntimeApi
+from tests.support.parts import missing_part
+from tidecast.db.migrate import upgrade
+from tidecast.deploy.package import Target, build
+from tidecast.errors import InvalidInput
+
+ROOT = Path(__file__).resolve().parents[2]
+HANDLERS = Path(__file__).resolve().parent / "lambda_handlers"
+VERSIONS = ["1.0", "2.0"]
+
+pytestmark = [pytest.mark.timeout(600)]
+
+
+@dataclass
+class Lambda:
+    task: Path
+    runtime: Path
+    writable: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lambda]:
+    base = tmp_path_factory.mktemp("lambda")
+    try:
+        built = build(ROOT, base / "tidecast-lambda.zip", Target("3.11", "x86_64"))
+    except InvalidInput as exc:
+        missing_part(f"the Lambda package cannot be built here: {exc}")
+    assert built.within_limits, built.summary()
+    assert built.compiled
+    try:
+        runtime = lambda_package.runtime_dir(base / "runtime")
+    except ModuleNotFoundError as exc:
+        missing_part(f"awslambdaric is not installed (requirements-dev.lock): {exc}")
+    task = base / "task"
+    lambda_package.unpack(built.path, task)
+    writable = base / "tmp"
+    data = writable / "data"
+    data.mkdir(parents=True)
+    engine = create_engine(f"sqlite:///{data / 'tidecast.db'}")
+    upgrade(engine)
+    engine.dispose()
+    env = {
+        "TIDECAST_DATA_DIR": str(data),
+        "JWT_SECRET": "lambda-test-jwt-secret-of-enough-length-0123456789",
+        "TIDECAST_MEDIA_KEY_SECRET": "lambda-test-media-key-secret-0123456789abcdef",
+    }
+    yield Lambda(task, runtime, writable, env)
+    lambda_package.make_writable(task)
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[RuntimeApi]:
+    with RuntimeApi() as served:
+        yield served
+
+
+def _run(
+    lam: Lambda, api: RuntimeApi, handler: str, events: list[dict[str, Any]], extra: list[Path] | None = None
+):
+    before = lambda_package.snapshot(lam.task)
+    proc = lambda_package.start(
+        handler,
+        task=lam.task,
+        runtime=lam.runtime,
+        tmp=lam.writable,
+        api=api.address,
+        env=lam.env,
+        extra_path=extra,
+    )
+    try:
+        outcomes = [api.invoke(event, timeout=120) for event in events]
+    finally:
+        printed = lambda_package.stop(proc)
+    assert lambda_package.snapshot(lam.task) == before, (
+        "the function wrote inside its read-only task directory"
+    )
+    return outcomes, printed
+
+
+def _api(version: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    """An event through the deployment's `/api/{proxy+}` route."""
+    return routed_event(version, method, path, "/api/{proxy+}", path.removeprefix("/api/"), **kwargs)
+
+
+def _netlify(version: str, method: str, name: str, rest: str = "") -> dict[str, Any]:
+    if rest:
+        return routed_event(
+            version,
+            method,
+            f"/.netlify/functions/{name}/{rest}",
+            f"/.netlify/functions/{name}/{{proxy+}}",
+            rest,
+        )
+    return routed_event(version, method, f"/.netlify/functions/{name}", f"/.netlify/functions/{name}", None)
+
+
+#: function → (events, expected status for each), the same for v1 and v2.
+CASES: dict[str, list[tuple[str, str, str, int]]] = {
+    # (method, shape, path or rest, status)
+    "streams": [
+        ("GET", "api", "/api/streams", 200),
+        ("GET", "api", "/api/streams/nope", 404),
+        ("GET", "netlify", "", 200),
+        ("GET", "netlify", "nope", 404),
+    ],
+    "openapi": [("GET", "netlify", "", 200)],
+    "auth": [("GET", "api", "/api/auth/me", 401), ("GET", "netlify", "me", 401)],
+    "keys": [("GET", "api", "/api/keys/nope/0", 401)],
+    "payments": [("GET", "api", "/api/payments/mine", 401)],
+    "unsubscribe": [("GET", "api", "/api/unsubscribe", 400)],
+    "uploads": [("OPTIONS", "api", "/api/uploads", 204), ("POST", "api", "/api/uploads", 412)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_function_answers_sample_events_under_awslambdaric(
+    unpacked: Lambda, api: RuntimeApi, name: str
+) -> None:
+    events, statuses = [], []
+    for version in VERSIONS:
+        for method, shape, where, status in CASES[name]:
+            event = _api(version, method, where) if shape == "api" else _netlify(version, method, name, where)
+            events.append(event)
+            statuses.append(status)
+    outcomes, printed = _run(unpacked, api, f"tidecast.functions.{name}.handler", events)
+    assert not api.init_errors, api.init_errors
+    for event, outcome, status in zip(events, outcomes, statuses, strict=True):
+        where = event.get("rawPath") or event.get("path")
+        assert outcome.kind == "response", (where, outcome.body, printed[-2000:])
+        reply = outcome.json()
+        assert reply["statusCode"] == status, (event.get("version"), where, reply, printed[-2000:])
+        if status != 204:
+            assert json.loads(reply["body"]) is not None
+    if name == "streams":
+        assert json.loads(outcomes[0].json()["body"]) == json.loads(outcomes[len(CASES[name])].json()["body"])
+    if name == "openapi":
+        assert json.loads(outcomes[0].json()["body"])["openapi"].startswith("3.")
+
+
+def test_a_raising_handler_and_a_bad_shape_go_through_the_error_route(
+    unpacked: Lambda, api: RuntimeApi
+) -> None:
+    event = _api("2.0", "GET", "/api/streams")
+    outcomes, printed = _run(unpacked, api, "broken.raises", [event, event], extra=[HANDLERS])
+    for outcome in outcomes:
+        assert outcome.kind == "error", outcome.body
+        error = outcome.json()
+        assert error["errorType"] == "Refused" and error["errorMessage"] == "refused on purpose"
+        # The X-Ray cause header the runtime client sends with each error: the error as a trace sees it.
+        assert "refused on purpose" in outcome.headers["lambda-runtime-function-xray-error-cause"]
+    assert "refused on purpose" in printed
+    (outcome,), printed = _run(unpacked, api, "broken.bad_shape", [event], extra=[HANDLERS])
+    assert outcome.kind == "error", outcome.body
+    assert outcome.json()["errorType"] == "Runtime.MarshalError", outcome.body
+
+
+def test_a_handler_that_cannot_load_is_an_init_error(unpacked: Lambda, api: RuntimeApi) -> None:
+    before = len(api.init_errors)
+    proc = lambda_package.start(
+        "tidecast.functions.nonexistent.handler",
+        task=unpacked.task,
+        runtime=unpacked.runtime,
+        tmp=unpacked.writable,
+        api=api.address,
+        env=unpacked.env,
+    )
+    deadline = time.monotonic() + 60
+    while len(api.init_errors) == before and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    lambda_package.stop(proc)
+    assert len(api.init_errors) == before + 1
+    assert api.init_errors[-1].json()["errorType"] == "Runtime.ImportModuleError"
