@@ -9,6 +9,11 @@ of the same content, so before and after are compared under the same machine noi
 the same event with the same stream (the same JSON body, checked).
 
     .venv/bin/python bench/cold_start.py [--runs 15] [--before PATH]
+
+With `--lambda` it measures the Lambda way instead (bench/cold_start_lambda.py): the packaged
+zip under AWS's runtime client, process start to first response, beside `python -c pass`.
+
+    .venv/bin/python bench/cold_start.py --lambda [--runs 11] [--zip dist/tidecast-lambda.zip]
 """
 
 from __future__ import annotations
@@ -87,7 +92,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--before", type=Path, help="a checkout of an earlier commit to compare")
+    parser.add_argument(
+        "--lambda", dest="lambda_way", action="store_true", help="the packaged zip under awslambdaric"
+    )
+    parser.add_argument("--zip", type=Path, help="with --lambda: a built package (default: build one now)")
     args = parser.parse_args()
+    if args.lambda_way:
+        from cold_start_lambda import run  # lazy: only the Lambda way needs the runtime harness
+
+        run(args.runs, args.zip)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         env = bench_env(tmp)
         sid = seed_stream(env)

@@ -14,11 +14,13 @@ these four routes are all a runtime client uses.
 from __future__ import annotations
 
 import json
-import queue
+import select
+import socket
 import sys
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,6 +51,15 @@ class _Invocation:
     outcome: Outcome | None = None
 
 
+def _closed(conn: socket.socket) -> bool:
+    """Whether the peer has gone: a readable socket with nothing to read (or an error)."""
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+        return bool(readable) and conn.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -64,7 +75,8 @@ class RuntimeApi:
     def __init__(self, timeout_ms: int = 30_000) -> None:
         self.timeout_ms = timeout_ms
         self.init_errors: list[Outcome] = []
-        self._pending: queue.Queue[_Invocation] = queue.Queue()
+        self._pending: deque[_Invocation] = deque()
+        self._ready = threading.Condition()
         self._by_id: dict[str, _Invocation] = {}
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -89,8 +101,22 @@ class RuntimeApi:
             request_id, json.dumps(event).encode(), int(time.time() * 1000) + self.timeout_ms
         )
         self._by_id[request_id] = invocation
-        self._pending.put(invocation)
+        with self._ready:
+            self._pending.append(invocation)
+            self._ready.notify()
         return request_id
+
+    def _next(self, conn: socket.socket) -> _Invocation | None:
+        """The next queued event for the client on `conn`, or None once that client is gone (a
+        runtime process killed mid-poll must not take the next process's event with it)."""
+        while True:
+            with self._ready:
+                if not self._pending:
+                    self._ready.wait(0.05)
+                if _closed(conn):
+                    return None
+                if self._pending:
+                    return self._pending.popleft()
 
     def wait(self, request_id: str, timeout: float = 30.0) -> Outcome:
         invocation = self._by_id[request_id]
@@ -115,7 +141,10 @@ class RuntimeApi:
                 if self.path != f"{PREFIX}/invocation/next":
                     self._reply(404, {"errorMessage": f"no route {self.path}"})
                     return
-                invocation = api._pending.get()  # long poll, as Lambda's is
+                invocation = api._next(self.connection)  # a long poll, as Lambda's is
+                if invocation is None:
+                    self.close_connection = True
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(invocation.event)))

@@ -21,7 +21,7 @@ def package(
 ) -> None:
     """Build the Lambda package: the functions and their runtime dependencies (requirements.lock,
     wheels for Lambda's platform), bytecode compiled, with its sizes against Lambda's limits."""
-    from tidecast.deploy.package import Target, build  # lazy
+    from tidecast.deploy.package import UNZIPPED_LIMIT, Target, build  # lazy
     from tidecast.errors import InvalidInput  # lazy
 
     try:
@@ -34,5 +34,9 @@ def package(
         raise common.fail(f"tidecast: {exc}") from None
     for line in built.summary():
         typer.echo(line)
+    if built.unzipped > UNZIPPED_LIMIT:
+        raise common.fail("tidecast: the package is over Lambda's 250 MB unzipped limit", code=1)
     if not built.within_limits:
-        raise common.fail("tidecast: the package exceeds Lambda's limits for a direct upload", code=1)
+        typer.secho(
+            "over 50 MB zipped: deploy it through S3 (sam deploy does), not a direct upload", err=True
+        )
