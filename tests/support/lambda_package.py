@@ -2,7 +2,7 @@
 
 Lambda's layout: the zip unpacked in a read-only task directory (the process's working
 directory), AWS's runtime client beside it in its own directory (Lambda's /var/runtime), and a
-writable /tmp. The process is started with `-S`, so the interpreter's own site-packages (and
+writable temporary directory. The process is started with `-S`, so the interpreter's own site-packages (and
 this checkout's virtual environment) are not on its path: only the task and runtime directories
 are. Shared by the package tests and bench/cold_start.py.
 """
