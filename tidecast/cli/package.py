@@ -14,7 +14,7 @@ from tidecast.cli import common
 
 
 def package(
-    out: Annotated[Path, typer.Option(help="The zip to write.")] = Path("dist/tidecast-lambda.zip"),
+    out: Annotated[Path, typer.Option(help="The zip to write.")] = Path("dist/lambda.zip"),
     python: Annotated[str, typer.Option(help="Lambda's Python: 3.11, 3.12 or 3.13.")] = "3.11",
     arch: Annotated[str, typer.Option(help="Lambda's architecture: x86_64 or arm64.")] = "x86_64",
     root: Annotated[Path, typer.Option(help="tidecast's source tree.")] = Path(),
