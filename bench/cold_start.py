@@ -13,7 +13,7 @@ the same event with the same stream (the same JSON body, checked).
 With `--lambda` it measures the Lambda way instead (bench/cold_start_lambda.py): the packaged
 zip under AWS's runtime client, process start to first response, beside `python -c pass`.
 
-    .venv/bin/python bench/cold_start.py --lambda [--runs 11] [--zip dist/tidecast-lambda.zip]
+    .venv/bin/python bench/cold_start.py --lambda [--runs 11] [--zip dist/lambda.zip]
 """
 
 from __future__ import annotations
