@@ -205,6 +205,7 @@ def test_open_storage_reads_the_setting(tmp_path: Path) -> None:
     assert isinstance(s3, S3Storage)
     assert s3.bucket == "media-bucket" and s3.prefix == "prod/v1/"
     assert s3.url("streams/s/master.m3u8") == "https://cdn.example/m/prod/v1/streams/s/master.m3u8"
+    assert s3._client is None  # a URL needs no client (boto3 costs a cold start ~0.6 s)
     for bad, why in (
         ("ftp://x/y", "unknown scheme"),
         ("s3://key:secret@bucket/p", "credentials do not belong"),

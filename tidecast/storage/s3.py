@@ -11,6 +11,7 @@ store or the network refuses is Unavailable naming the bucket.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,7 +46,19 @@ class S3Storage(Storage):
         self.endpoint_url = endpoint_url
         self.public_base = (public_base or self._default_public_base(endpoint_url, region)).rstrip("/")
         self.multipart_threshold = multipart_threshold
-        self.client = client if client is not None else _client(endpoint_url, region)
+        self.region = region
+        self._client = client
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """boto3's client, built on first use: importing boto3 and loading S3's service model
+        costs about 0.6 s, which `url` (string work) must not make a cold start pay."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = _client(self.endpoint_url, self.region)
+        return self._client
 
     def __repr__(self) -> str:
         where = f" at {self.endpoint_url}" if self.endpoint_url else ""
@@ -191,10 +204,13 @@ class _Counting(io.RawIOBase):
 
 
 def _client(endpoint_url: str | None, region: str | None) -> Any:
-    import boto3  # lazy: botocore takes ~150 ms to import; only an S3-configured part pays it
+    import boto3  # lazy: boto3 costs ~0.6 s with its client; only an S3-configured part pays it
     from botocore.config import Config  # lazy: with boto3 above
 
-    return boto3.client(
+    # Its own session, not boto3's module-level default one, which keeps the credentials it
+    # first resolved for the life of the process (a container built later, with other
+    # settings, would silently sign with the old ones).
+    return boto3.session.Session().client(
         "s3",
         endpoint_url=endpoint_url,
         region_name=region,
