@@ -210,6 +210,11 @@ class Queue:
         task.__name__ = name
         self._tasks[name] = self.huey.periodic_task(crontab(minute=minute, hour=hour), name=name)(task)
 
+    def depth(self) -> int:
+        """Wake-ups waiting in the queue (asks the queue's store: an outage raises). `tidecast
+        doctor` asks it, and it is what a worker pool scales on."""
+        return int(self.huey.pending_count())
+
     @property
     def names(self) -> list[str]:
         return [*self._drains, *self._tasks]

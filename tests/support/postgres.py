@@ -14,6 +14,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from tests.support.parts import free_port
@@ -122,9 +123,13 @@ class PostgresServer:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self._fast_shutdown()
+            started = time.monotonic()
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+            waited = time.monotonic() - started
+            if waited > 5:  # said in the run's warnings summary: a session's end should not wait
+                warnings.warn(f"the test PostgreSQL server took {waited:.1f} s to stop", stacklevel=2)
         shutil.rmtree(self.dir, ignore_errors=True)

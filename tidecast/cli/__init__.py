@@ -1,4 +1,4 @@
-"""The `tidecast` command: dev server, worker, functions, config, database, events, mail, jobs,
+"""The `tidecast` command: dev server, worker, functions, config, doctor, database, events, mail, jobs,
 chain, payments, wallets, ipfs, transcode, the API's contract, and uploading to a running platform."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ import typer
 from tidecast.cli.api import api_app
 from tidecast.cli.chain import chain_app
 from tidecast.cli.data import db_app, show_config, streams_app
+from tidecast.cli.deploy import deploy_app
 from tidecast.cli.dev import dev
+from tidecast.cli.doctor import doctor
 from tidecast.cli.functions import functions_app
 from tidecast.cli.ipfs import ipfs_app
 from tidecast.cli.media import transcode
@@ -29,6 +31,7 @@ app = typer.Typer(
 app.command()(dev)
 app.command()(worker)
 app.command("config")(show_config)
+app.command("doctor")(doctor)
 app.command("transcode")(transcode)
 app.command("upload")(upload)
 app.add_typer(functions_app, name="functions")
@@ -42,6 +45,7 @@ app.add_typer(payments_app, name="payments")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(ipfs_app, name="ipfs")
 app.add_typer(api_app, name="api")
+app.add_typer(deploy_app, name="deploy")
 
 
 def main() -> None:

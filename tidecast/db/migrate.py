@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -25,6 +26,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
+
+
+def head(engine: Engine) -> str | None:
+    """The newest revision the code has: what `upgrade` migrates to."""
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
 def current(engine: Engine) -> str | None:
