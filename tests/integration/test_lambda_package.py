@@ -26,7 +26,7 @@ from tests.support.events import routed_event
 from tests.support.lambda_runtime import RuntimeApi
 from tests.support.parts import missing_part
 from tidecast.db.migrate import upgrade
-from tidecast.deploy.package import Target, build
+from tidecast.deploy.package import UNZIPPED_LIMIT, Target, build
 from tidecast.errors import InvalidInput
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,10 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lambda]:
         built = build(ROOT, base / "tidecast-lambda.zip", Target("3.11", "x86_64"))
     except InvalidInput as exc:
         missing_part(f"the Lambda package cannot be built here: {exc}")
-    assert built.within_limits, built.summary()
+    # What a deployment needs: `sam deploy` uploads the zip through S3, where Lambda's limit is
+    # 250 MB unzipped; the 50 MB zipped limit is for uploading a zip directly (boto3's service
+    # models took the zip past it: the summary says by how much).
+    assert built.unzipped <= UNZIPPED_LIMIT, built.summary()
     assert built.compiled
     try:
         runtime = lambda_package.runtime_dir(base / "runtime")
