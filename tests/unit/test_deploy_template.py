@@ -21,6 +21,8 @@ from tidecast.runtime.netlify import load_netlify_config
 from tidecast.runtime.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
 @pytest.fixture(scope="module")
 def built() -> dict[str, Any]:
     return template.build(ROOT)
