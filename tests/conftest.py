@@ -132,6 +132,8 @@ def _admin(server: PostgresServer, statements: list[str]) -> None:
     admin = build_engine(server.url)
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # A bound the server enforces: a client-side timeout cannot interrupt psycopg's wait.
+            conn.execute(text("SET statement_timeout = '90s'"))
             for statement in statements:
                 conn.execute(text(statement))
     finally:

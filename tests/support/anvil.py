@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,10 +56,12 @@ def running_anvil(
     binary = require_anvil()
     port = port or free_port()
     extra = [*(["--chain-id", str(chain_id)] if chain_id is not None else []), *args]
+    # A file, never a pipe nobody reads while the test runs: a full one blocks the writer.
+    errors = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [str(binary), "--host", "127.0.0.1", "--port", str(port), "--silent", *extra],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=errors,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 15
@@ -69,7 +72,8 @@ def running_anvil(
                 break
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr and proc.poll() is not None else ""
+                    errors.seek(0)
+                    err = errors.read()[-2000:].decode("utf-8", "replace")
                     raise RuntimeError(f"anvil did not start: {err}") from None
                 time.sleep(0.05)
         yield url
@@ -80,8 +84,7 @@ def running_anvil(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+        errors.close()
 
 
 @contextmanager

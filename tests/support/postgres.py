@@ -16,6 +16,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import IO
 
 from tests.support.parts import free_port
 
@@ -33,6 +34,10 @@ class PostgresServer:
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="tidecast-pg-"))
         self.proc: subprocess.Popen[bytes] | None = None
+        #: The server's log. Never a pipe: nobody reads one while the tests run, every
+        #: `DROP DATABASE` logs a checkpoint, and a full pipe blocked the checkpointer (and every
+        #: later DROP DATABASE with it) for ever.
+        self.log_path = self.dir / "server.log"
         self.as_user: list[str] = []
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
@@ -66,7 +71,24 @@ class PostgresServer:
         self._launch(data)
 
     def _launch(self, data: Path) -> None:
-        self.proc = subprocess.Popen(
+        with self.log_path.open("ab") as log:  # the child keeps its own descriptor
+            self.proc = self._popen(data, log)
+        deadline = time.monotonic() + 30
+        import psycopg
+
+        while True:
+            try:
+                psycopg.connect(f"host=127.0.0.1 port={self.port} user=tidecast dbname=postgres").close()
+                return
+            except psycopg.OperationalError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    err = self.log_path.read_bytes()[-2000:].decode("utf-8", "replace")
+                    self.stop()
+                    raise RuntimeError(f"PostgreSQL did not start: {err}") from None
+                time.sleep(0.1)
+
+    def _popen(self, data: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 *self.as_user,
                 str(self.bindir / "postgres"),
@@ -86,21 +108,8 @@ class PostgresServer:
                 "full_page_writes=off",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log,
         )
-        deadline = time.monotonic() + 30
-        import psycopg
-
-        while True:
-            try:
-                psycopg.connect(f"host=127.0.0.1 port={self.port} user=tidecast dbname=postgres").close()
-                return
-            except psycopg.OperationalError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                    self.stop()
-                    raise RuntimeError(f"PostgreSQL did not start: {err[-2000:]}") from None
-                time.sleep(0.1)
 
     def pause(self) -> None:
         """Stop the server (a fast shutdown: clients are cut off) and keep its data; `start`
@@ -109,16 +118,22 @@ class PostgresServer:
             self._fast_shutdown()
             self.proc.wait(timeout=30)
 
-    def _fast_shutdown(self) -> None:
-        """SIGINT to the postmaster itself: runuser does not pass signals on, so signalling the
+    def _signal_postmaster(self, sig: signal.Signals) -> None:
+        """To the postmaster itself: runuser does not pass signals on, so signalling the
         process we started waited its whole timeout, then killed it."""
         assert self.proc is not None
         try:
             pid = int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
         except (OSError, ValueError, IndexError):
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
             return
-        os.kill(pid, signal.SIGINT)
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def _fast_shutdown(self) -> None:
+        self._signal_postmaster(signal.SIGINT)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -127,6 +142,7 @@ class PostgresServer:
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
+                self._signal_postmaster(signal.SIGQUIT)  # immediate shutdown, never an orphan
                 self.proc.kill()
                 self.proc.wait()
             waited = time.monotonic() - started
