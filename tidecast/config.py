@@ -152,6 +152,11 @@ class Settings(BaseModel):
     tidecast_ipfs_timeout: float = Field(default=30.0, gt=0, le=3600)
 
     hls_output_dir: Path = Path("public/streams")
+    #: Where uploads (and, later, published media) live: unset or `file:` keeps them in local
+    #: directories (the data dir's `uploads`, HLS_OUTPUT_DIR); `s3://BUCKET/PREFIX?endpoint=URL&
+    #: region=R&public_url=URL` puts them in an S3-compatible store (tidecast/storage). No
+    #: credentials here: boto3's chain (a role, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).
+    tidecast_storage_url: str | None = None
     hls_segment_length: int = Field(default=10, ge=1, le=60)
     #: Resumable uploads (`POST /api/uploads`, tus 1.0): the largest video accepted (bytes),
     #: declared in Upload-Length; over it, 413 before anything is stored.

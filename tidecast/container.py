@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from tidecast.payments.streams import PaymentReader, PaymentsService
     from tidecast.queue import Queue, QueueOutage, Workers
     from tidecast.retention import Retention
+    from tidecast.storage import Storage
 
 T = TypeVar("T")
 
@@ -243,7 +244,19 @@ def _uploads(s: Services) -> UploadService:
             storage_bytes=s.settings.tidecast_quota_storage_bytes,
             daily_bytes=s.settings.tidecast_quota_daily_bytes,
         ),
+        objects=s.objects,
     )
+
+
+def _objects(s: Services) -> Storage | None:
+    """The object store TIDECAST_STORAGE_URL names, or None on local directories (unset or
+    `file:`), where uploads and media keep today's files and paths."""
+    url = s.settings.tidecast_storage_url
+    if not url or url.startswith("file:"):
+        return None
+    from tidecast.storage import open_storage  # lazy: only an object-store configuration
+
+    return open_storage(url, local_root=s.settings.tidecast_data_dir)
 
 
 def _pipeline(s: Services) -> Pipeline:
@@ -533,6 +546,7 @@ class Services:
     payment_status = part(_payment_status)
     ipfs = part(_ipfs)
     hls = part(_hls)
+    objects = part(_objects)
     uploads = part(_uploads)
     pipeline = part(_pipeline)
     media_keys = part(_media_keys)

@@ -153,7 +153,7 @@ class Pipeline:
         if status == "ready":
             raise InvalidInput(f"stream {stream_id} is ready; there is nothing to run again")
         payload = dict(job.payload or {})
-        if not payload.get("encoded") and not self.uploads.path(str(payload.get("upload", ""))).is_file():
+        if not payload.get("encoded") and not self.uploads.has_source(str(payload.get("upload", ""))):
             raise InvalidInput(
                 f"stream {stream_id}: its uploaded file is gone, so it cannot be transcoded again; "
                 "upload the video again"
@@ -263,9 +263,12 @@ class Pipeline:
     def _encode(self, job: RunningJob, stream_id: str, upload_id: str) -> dict[str, Any]:
         """Step 1: the ladder, encrypted, and its thumbnail, in place; recorded in the job."""
         self._unpin_leftover(job)  # an earlier attempt's output had other keys, so another CID
-        source = self.uploads.path(upload_id)
-        if not source.is_file():
-            raise InvalidInput("the uploaded file is gone; upload the video again")
+        # The upload as a local file: itself on the local directory, its chunks assembled into
+        # a temporary file (gone when the encode ends) on an object store.
+        with self.uploads.source_file(upload_id) as source:
+            return self._encode_from(job, stream_id, source)
+
+    def _encode_from(self, job: RunningJob, stream_id: str, source: Path) -> dict[str, Any]:
         self._remove_files(stream_id)  # a previous attempt's output, complete or not
         cancel = threading.Event()
         last = [0.0]
