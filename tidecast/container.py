@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from tidecast.media.keys import MediaKeys
     from tidecast.media.pipeline import Pipeline
     from tidecast.media.probe import MediaLimits
+    from tidecast.media.published import PublishedMedia
     from tidecast.media.streams import StreamService
     from tidecast.media.uploads import UploadService
     from tidecast.payments.playback import PlaybackService
@@ -200,7 +201,9 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
         from tidecast.media.pipeline import remove_stream_media  # lazy
         from tidecast.media.stream_events import cid_of, stream_id_of  # lazy
 
-        remove_stream_media(s.hls, s.ipfs, s.uploads, stream_id_of(event.payload), cid_of(event.payload))
+        remove_stream_media(
+            s.hls, s.ipfs, s.uploads, stream_id_of(event.payload), cid_of(event.payload), s.published
+        )
 
     bus.subscribe("stream.deleted", "media.remove", remove_stream_media)
 
@@ -236,6 +239,7 @@ def _uploads(s: Services) -> UploadService:
         s.settings.tidecast_data_dir / "uploads",
         max_bytes=s.settings.tidecast_upload_max_bytes,
         max_open=s.settings.tidecast_upload_max_open,
+        probe_max_bytes=s.settings.tidecast_upload_probe_max_bytes,
         expiry=timedelta(hours=s.settings.tidecast_upload_expiry_hours),
         jobs=s.jobs,
         default_price=s.streams.default_price,  # normalised once, where streams are made
@@ -259,6 +263,15 @@ def _objects(s: Services) -> Storage | None:
     return open_storage(url, local_root=s.settings.tidecast_data_dir)
 
 
+def _published(s: Services) -> PublishedMedia | None:
+    """Ready streams in the object store, or None where the site serves HLS_OUTPUT_DIR."""
+    if s.objects is None:
+        return None
+    from tidecast.media.published import PublishedMedia  # lazy: only an object-store configuration
+
+    return PublishedMedia(s.objects, local_prefix=s.hls.url_prefix)
+
+
 def _pipeline(s: Services) -> Pipeline:
     from tidecast.media.pipeline import Pipeline  # lazy
 
@@ -270,6 +283,7 @@ def _pipeline(s: Services) -> Pipeline:
         uploads=s.uploads,
         media_keys=s.media_keys,
         key_period_segments=s.settings.tidecast_key_period_segments,
+        published=s.published,
     )
 
 
@@ -547,6 +561,7 @@ class Services:
     ipfs = part(_ipfs)
     hls = part(_hls)
     objects = part(_objects)
+    published = part(_published)
     uploads = part(_uploads)
     pipeline = part(_pipeline)
     media_keys = part(_media_keys)

@@ -10,15 +10,20 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, func, select, update
 
+from tests.support.ipfs_node import running_node
+from tests.support.media import decoded_frames, key_tags
 from tests.support.seaweed import S3_BUCKET, SeaweedServer
 from tests.support.uploads import create, make_video, patch, streams, tus, upload_all, user_token
 from tidecast.container import Services
 from tidecast.db.schema import jobs, uploads
 from tidecast.db.times import now_utc
+from tidecast.media.encrypt import decrypt
 from tidecast.media.upload_objects import chunk_key
 from tidecast.storage import Storage
 
@@ -135,6 +140,42 @@ def test_bytes_that_are_not_a_video_are_refused_at_the_end_and_discarded(
     assert count(engine, jobs) == 0
 
 
+def test_an_upload_over_the_probe_bound_is_refused_by_the_worker_not_the_request(
+    engine: Engine,
+    make_services: Callable[..., Services],
+    s3_server: SeaweedServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Over TIDECAST_UPLOAD_PROBE_MAX_BYTES the completing PATCH downloads nothing (a large
+    upload would not fit API Gateway's 29 s): the stream is created `processing`, and the
+    transcode worker's probe fails it with the reason the request would have given."""
+    for name, value in s3_server.credentials_env().items():
+        monkeypatch.setenv(name, value)
+    svc = make_services(
+        engine,
+        quiet=("jobs", "events"),
+        bind=True,
+        TIDECAST_STORAGE_URL=f"s3://{S3_BUCKET}/t-{secrets.token_hex(6)}?endpoint={s3_server.endpoint}",
+        TIDECAST_UPLOAD_PROBE_MAX_BYTES=1000,
+        HLS_OUTPUT_DIR=str(tmp_path / "public" / "streams"),
+    )
+    token = user_token(svc, engine)
+    data = b"this is plain text pretending to be an mp4 " * 50
+    upload_id = upload_id_of(create(token, len(data)))
+    assert patch(token, upload_id, 0, data[:1000]).status == 204
+    last = patch(token, upload_id, 1000, data[1000:])
+    assert last.status == 204, last
+    stream_id = last.headers["tidecast-stream-id"]
+    assert streams("GET", stream_id).body["data"]["status"] == "processing"
+    svc.jobs.run_due()
+    stream = streams("GET", stream_id).body["data"]
+    assert stream["status"] == "failed" and "not a video" in stream["error"], stream
+    assert upload_id in stream["error"] and "tidecast-upload-" not in stream["error"]  # no temp name
+    job = svc.jobs.latest("stream.transcode", stream_id)
+    assert job is not None and job.status == "failed" and job.attempts == 1  # refused, not retried
+
+
 def test_termination_and_owners(svc: Services, engine: Engine, token: str, store: Storage) -> None:
     upload_id = upload_id_of(create(token, 100))
     assert patch(token, upload_id, 0, b"x" * 10).status == 204
@@ -193,31 +234,35 @@ def test_the_sweep_expires_untouched_uploads_and_orphan_chunks(
     assert [o.key for o in store.list("uploads/")] == [chunk_key(fresh, 0)]
 
 
-def test_the_worker_transcodes_from_the_chunks_and_frees_them_when_ready(
+def test_the_worker_transcodes_from_the_chunks_publishes_to_the_store_and_delete_empties_it(
     engine: Engine,
     make_services: Callable[..., Services],
     s3_server: SeaweedServer,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    """The transcode job reads the upload assembled from its chunks; once the stream is ready
-    the chunks are deleted (until then they were kept). The HLS output is still written to the
-    local directory: publishing it to the object store is the next step of issue 20."""
-    from tests.support.ipfs_node import running_node
-
+    """Uploads to playback and delete with nothing kept on a disk: the transcode job reads the
+    upload assembled from its chunks, publishes the encrypted ladder to the store, and the
+    stream's URLs are the store's; a player fetching them there (anonymously, as a viewer does)
+    gets ciphertext that the stream's keys open, with the key URIs still the site's. The worker's
+    own directory is empty again, the chunks are freed when the stream is ready, and deleting
+    the stream empties its prefix in the store."""
     for name, value in s3_server.credentials_env().items():
         monkeypatch.setenv(name, value)
+    prefix = f"t-{secrets.token_hex(6)}"
+    output = tmp_path / "public" / "streams"
     with running_node(tmp_path / "ipfs-store") as node:
         svc = make_services(
             engine,
             quiet=("jobs", "events"),
             bind=True,
-            TIDECAST_STORAGE_URL=f"s3://{S3_BUCKET}/t-{secrets.token_hex(6)}?endpoint={s3_server.endpoint}",
+            TIDECAST_STORAGE_URL=f"s3://{S3_BUCKET}/{prefix}?endpoint={s3_server.endpoint}",
             IPFS_API_URL=node.url,
-            HLS_OUTPUT_DIR=str(tmp_path / "public" / "streams"),
+            HLS_OUTPUT_DIR=str(output),
             TIDECAST_HLS_LADDER="90p:100k:32k",
             TIDECAST_HLS_PRESET="ultrafast",
             HLS_SEGMENT_LENGTH="1",
+            TIDECAST_KEY_PERIOD_SEGMENTS="2",
         )
         store = svc.objects
         assert store is not None
@@ -228,6 +273,43 @@ def test_the_worker_transcodes_from_the_chunks_and_frees_them_when_ready(
         svc.jobs.run_due()
         stream = streams("GET", stream_id).body["data"]
         assert stream["status"] == "ready", stream
-        assert (tmp_path / "public" / "streams" / stream_id / "master.m3u8").is_file()
         assert store.list(f"uploads/{upload_id}/") == []
         assert not svc.uploads.has_source_of(stream_id)
+        # Nothing of it on the worker's disk: the store serves it.
+        assert not output.exists() or list(output.iterdir()) == []
+        _played_from_the_store(svc, s3_server, prefix, stream_id, stream)
+        gone = streams("DELETE", stream_id, token=token)
+        assert gone.status == 200, gone
+        assert store.list(f"streams/{stream_id}/") == []
+        with httpx.Client(timeout=10) as viewer:
+            assert viewer.get(stream["masterPlaylist"]).status_code in (403, 404)
+
+
+def _played_from_the_store(
+    svc: Services, s3_server: SeaweedServer, prefix: str, stream_id: str, stream: dict[str, Any]
+) -> None:
+    store = svc.objects
+    assert store is not None
+    public = f"{s3_server.endpoint}/{S3_BUCKET}/{prefix}/streams/{stream_id}"
+    assert stream["masterPlaylist"] == f"{public}/master.m3u8"
+    assert [v["playlist"] for v in stream["variants"]] == [f"{public}/90p/playlist.m3u8"]
+    assert stream["thumbnail"] == f"{public}/thumbnail.jpg"
+    keys = {o.key for o in store.list(f"streams/{stream_id}/")}
+    assert {f"streams/{stream_id}/master.m3u8", f"streams/{stream_id}/thumbnail.jpg"} <= keys
+    with httpx.Client(timeout=10) as viewer:  # no credentials: what a browser sends
+        master = viewer.get(stream["masterPlaylist"])
+        assert master.status_code == 200, master.text
+        assert master.headers["content-type"] == "application/vnd.apple.mpegurl"
+        assert "immutable" in master.headers.get("cache-control", "")
+        variant = viewer.get(stream["variants"][0]["playlist"])
+        assert variant.status_code == 200
+        tags = key_tags(variant.text)
+        assert len(tags) >= 2
+        for index, (segment, method, uri, iv) in enumerate(tags):
+            assert method == "AES-128" and uri == f"/api/keys/{stream_id}/{index // 2}"
+            data = viewer.get(f"{public}/90p/{segment}")
+            assert data.status_code == 200 and data.headers["content-type"] == "video/mp2t"
+            assert decoded_frames(data.content) == 0  # ciphertext in the store
+            plain = decrypt(data.content, svc.media_keys.key(stream_id, index // 2), iv)
+            assert decoded_frames(plain) > 0
+        assert viewer.get(stream["thumbnail"]).headers["content-type"] == "image/jpeg"

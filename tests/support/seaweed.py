@@ -101,7 +101,10 @@ class SeaweedServer:
                             "name": "tidecast",
                             "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
                             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
+                        },
+                        # A viewer's GET of published media carries no credentials: the
+                        # deployment's bucket policy gives `streams/*` public read (deploy-aws.md).
+                        {"name": "anonymous", "actions": [f"Read:{S3_BUCKET}"]},
                     ]
                 }
             )

@@ -11,7 +11,6 @@ before it was counted).
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -60,10 +59,11 @@ class UploadObjects:
         chunks = self.chunks(upload_id)
         if not chunks:
             raise InvalidInput("the uploaded file is gone; upload the video again")
-        fd, name = tempfile.mkstemp(prefix=f"tidecast-upload-{upload_id}-")
-        path = Path(name)
-        try:
-            with os.fdopen(fd, "wb") as out:
+        # Named by the upload's id in a directory of its own, as on the local directory: a
+        # refusal's reason names the file, and a temporary name means nothing to its creator.
+        with tempfile.TemporaryDirectory(prefix="tidecast-upload-") as work:
+            path = Path(work) / upload_id
+            with path.open("wb") as out:
                 position = 0
                 while position in chunks and (length is None or position < length):
                     size = chunks[position]
@@ -77,8 +77,6 @@ class UploadObjects:
                     "upload the video again"
                 )
             yield path
-        finally:
-            path.unlink(missing_ok=True)
 
     def remove_orphans(self, older_than: datetime, known: Callable[[list[str]], set[str]]) -> int:
         """Remove the chunks of uploads with no row whose newest chunk is older than

@@ -16,9 +16,12 @@ account cannot cost the platform transcodes), and fits the account's quotas
 
 When the last byte arrives the file is probed; what is not a video, or a video over the media
 limits (TIDECAST_MEDIA_MAX_*: duration, pixels, frame rate, tracks), is refused (InvalidInput,
-naming the limit) and discarded with its row, so nothing is made of it. A video becomes, in one
-transaction, a stream in `processing` owned by the uploader, a transcode job, and the upload
-marked complete.
+naming the limit) and discarded with its row, so nothing is made of it. On an object store an
+upload over TIDECAST_UPLOAD_PROBE_MAX_BYTES is not downloaded in the request (it would not fit
+API Gateway's 29 s): the transcode worker's probe refuses it instead, failing the stream.
+
+A video becomes, in one transaction, a stream in `processing` owned by the uploader, a
+transcode job, and the upload marked complete.
 
 Uploads belong to their owner: someone else's id is NotFound, exactly as an unknown one. The
 upload directory must be one file system shared by every function instance that serves the
@@ -136,6 +139,7 @@ class UploadService:
         limits: MediaLimits | None = None,
         quotas: Quotas | None = None,
         objects: Storage | None = None,
+        probe_max_bytes: int | None = None,
     ) -> None:
         self.engine = engine
         #: An object store (TIDECAST_STORAGE_URL=s3://...): each chunk is an object
@@ -151,6 +155,9 @@ class UploadService:
         self.expiry = expiry
         self.jobs = jobs
         self._probe = probe
+        #: On an object store, uploads larger than this are probed by the transcode worker,
+        #: not in the completing PATCH (a download of gigabytes does not fit a request).
+        self.probe_max_bytes = probe_max_bytes
         #: What a video may be (TIDECAST_MEDIA_MAX_*), checked when its last byte arrives.
         self.limits = limits or MediaLimits()
         #: What an account may store and upload a day (TIDECAST_QUOTA_*).
@@ -378,15 +385,18 @@ class UploadService:
             yield assembled
 
     def _complete(self, current: Upload) -> Upload:
-        try:
-            with self.source_file(current.id) as path:
-                if self._probe is not None:
-                    self._probe(path)
-                else:
-                    probe(path, limits=self.limits)
-        except InvalidInput as exc:
-            self._discard(current.id)
-            raise InvalidInput(f"Upload refused and discarded: {exc.message}") from None
+        # On an object store a large upload is not downloaded here: the transcode worker's
+        # probe (HLSService) refuses what is not a video, failing the stream with the reason.
+        if self.objects is None or self.probe_max_bytes is None or current.length <= self.probe_max_bytes:
+            try:
+                with self.source_file(current.id) as path:
+                    if self._probe is not None:
+                        self._probe(path)
+                    else:
+                        probe(path, limits=self.limits)
+            except InvalidInput as exc:
+                self._discard(current.id)
+                raise InvalidInput(f"Upload refused and discarded: {exc.message}") from None
 
         try:
             return self._accept(current)

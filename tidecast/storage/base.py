@@ -75,8 +75,17 @@ class Storage(ABC):
     none, never part of one."""
 
     @abstractmethod
-    def put(self, key: str, data: bytes | BinaryIO) -> int:
-        """Store `data` (bytes, or a binary file read to its end) under `key`; its size."""
+    def put(
+        self,
+        key: str,
+        data: bytes | BinaryIO,
+        *,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+    ) -> int:
+        """Store `data` (bytes, or a binary file read to its end) under `key`; its size.
+        `content_type` and `cache_control` are the headers a viewer's GET gets back where the
+        store serves objects itself (S3); a local directory's web server derives its own."""
 
     @abstractmethod
     def get(self, key: str) -> bytes:

@@ -47,7 +47,16 @@ class LocalStorage(Storage):
         """The file behind `key` (for code that still needs a path on the embedded default)."""
         return self.root / check_key(key)
 
-    def put(self, key: str, data: bytes | BinaryIO) -> int:
+    def put(
+        self,
+        key: str,
+        data: bytes | BinaryIO,
+        *,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+    ) -> int:
+        # The headers are the web server's business here (the dev server types by extension).
+        del content_type, cache_control
         target = self.path(key)
         temp = target.with_name(f"{target.name}#tmp-{secrets.token_hex(6)}")
         try:

@@ -72,8 +72,20 @@ class S3Storage(Storage):
     def _key(self, key: str) -> str:
         return self.prefix + check_key(key)
 
-    def put(self, key: str, data: bytes | BinaryIO) -> int:
+    def put(
+        self,
+        key: str,
+        data: bytes | BinaryIO,
+        *,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+    ) -> int:
         full = self._key(key)
+        extra = {
+            name: value
+            for name, value in (("ContentType", content_type), ("CacheControl", cache_control))
+            if value is not None
+        }
         body: BinaryIO = io.BytesIO(bytes(data)) if isinstance(data, bytes | bytearray | memoryview) else data
         from boto3.s3.transfer import TransferConfig  # lazy: boto3 only where S3 is configured
 
@@ -84,7 +96,7 @@ class S3Storage(Storage):
             use_threads=False,
         )
         with self._translate(key):
-            self.client.upload_fileobj(counted, self.bucket, full, Config=config)
+            self.client.upload_fileobj(counted, self.bucket, full, ExtraArgs=extra or None, Config=config)
         return counted.count
 
     def get(self, key: str) -> bytes:
