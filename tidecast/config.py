@@ -152,6 +152,11 @@ class Settings(BaseModel):
     tidecast_ipfs_timeout: float = Field(default=30.0, gt=0, le=3600)
 
     hls_output_dir: Path = Path("public/streams")
+    #: Where uploads (and, later, published media) live: unset or `file:` keeps them in local
+    #: directories (the data dir's `uploads`, HLS_OUTPUT_DIR); `s3://BUCKET/PREFIX?endpoint=URL&
+    #: region=R&public_url=URL` puts them in an S3-compatible store (tidecast/storage). No
+    #: credentials here: boto3's chain (a role, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).
+    tidecast_storage_url: str | None = None
     hls_segment_length: int = Field(default=10, ge=1, le=60)
     #: Resumable uploads (`POST /api/uploads`, tus 1.0): the largest video accepted (bytes),
     #: declared in Upload-Length; over it, 413 before anything is stored.
@@ -159,6 +164,11 @@ class Settings(BaseModel):
     #: Unfinished uploads a user may hold at once; creating one more discards their
     #: longest-untouched one (tidecast/media/uploads.py), so disk per user is bounded.
     tidecast_upload_max_open: int = Field(default=5, ge=1, le=1000)
+    #: On an object store, the completing PATCH probes the upload (downloading it) only up to
+    #: this size, so the request stays within API Gateway's 29 s; a larger upload becomes a
+    #: `processing` stream at once and the transcode worker's probe refuses it (the stream
+    #: `failed`, with the same reason). A local directory always probes in the request.
+    tidecast_upload_probe_max_bytes: int = Field(default=256 * 1024**2, ge=0)
     #: Hours an unfinished upload may go untouched before the hourly sweep deletes it.
     tidecast_upload_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 365)
     #: Per-account quotas (tidecast/media/quotas.py, PeerTube's videoQuota and

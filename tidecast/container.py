@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from tidecast.media.keys import MediaKeys
     from tidecast.media.pipeline import Pipeline
     from tidecast.media.probe import MediaLimits
+    from tidecast.media.published import PublishedMedia
     from tidecast.media.streams import StreamService
     from tidecast.media.uploads import UploadService
     from tidecast.payments.playback import PlaybackService
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from tidecast.payments.streams import PaymentReader, PaymentsService
     from tidecast.queue import Queue, QueueOutage, Workers
     from tidecast.retention import Retention
+    from tidecast.storage import Storage
 
 T = TypeVar("T")
 
@@ -199,7 +201,9 @@ def subscribe_all(bus: EventBus, s: Services) -> None:
         from tidecast.media.pipeline import remove_stream_media  # lazy
         from tidecast.media.stream_events import cid_of, stream_id_of  # lazy
 
-        remove_stream_media(s.hls, s.ipfs, s.uploads, stream_id_of(event.payload), cid_of(event.payload))
+        remove_stream_media(
+            s.hls, s.ipfs, s.uploads, stream_id_of(event.payload), cid_of(event.payload), s.published
+        )
 
     bus.subscribe("stream.deleted", "media.remove", remove_stream_media)
 
@@ -235,6 +239,7 @@ def _uploads(s: Services) -> UploadService:
         s.settings.tidecast_data_dir / "uploads",
         max_bytes=s.settings.tidecast_upload_max_bytes,
         max_open=s.settings.tidecast_upload_max_open,
+        probe_max_bytes=s.settings.tidecast_upload_probe_max_bytes,
         expiry=timedelta(hours=s.settings.tidecast_upload_expiry_hours),
         jobs=s.jobs,
         default_price=s.streams.default_price,  # normalised once, where streams are made
@@ -243,7 +248,28 @@ def _uploads(s: Services) -> UploadService:
             storage_bytes=s.settings.tidecast_quota_storage_bytes,
             daily_bytes=s.settings.tidecast_quota_daily_bytes,
         ),
+        objects=s.objects,
     )
+
+
+def _objects(s: Services) -> Storage | None:
+    """The object store TIDECAST_STORAGE_URL names, or None on local directories (unset or
+    `file:`), where uploads and media keep today's files and paths."""
+    url = s.settings.tidecast_storage_url
+    if not url or url.startswith("file:"):
+        return None
+    from tidecast.storage import open_storage  # lazy: only an object-store configuration
+
+    return open_storage(url, local_root=s.settings.tidecast_data_dir)
+
+
+def _published(s: Services) -> PublishedMedia | None:
+    """Ready streams in the object store, or None where the site serves HLS_OUTPUT_DIR."""
+    if s.objects is None:
+        return None
+    from tidecast.media.published import PublishedMedia  # lazy: only an object-store configuration
+
+    return PublishedMedia(s.objects, local_prefix=s.hls.url_prefix)
 
 
 def _pipeline(s: Services) -> Pipeline:
@@ -257,6 +283,7 @@ def _pipeline(s: Services) -> Pipeline:
         uploads=s.uploads,
         media_keys=s.media_keys,
         key_period_segments=s.settings.tidecast_key_period_segments,
+        published=s.published,
     )
 
 
@@ -533,6 +560,8 @@ class Services:
     payment_status = part(_payment_status)
     ipfs = part(_ipfs)
     hls = part(_hls)
+    objects = part(_objects)
+    published = part(_published)
     uploads = part(_uploads)
     pipeline = part(_pipeline)
     media_keys = part(_media_keys)

@@ -1,9 +1,10 @@
 """`tidecast doctor`: a configuration checked part by part against the parts it names.
 
 Each check builds its part the way the platform does (the container, from the same settings) and
-asks it one harmless question: the database its revision, the queue a ping, the IPFS node its
-version, the chain node its chain id and the code at each configured contract, the SMTP relay a
-greeting (and a login when a user is set; no mail is sent). A failure names the setting to fix.
+asks it one harmless question: the database its revision, the queue a ping, the object store
+a small object put, read back and deleted, the IPFS node its version, the chain node its chain id
+and the code at each configured contract, the SMTP relay a greeting (and a login when a user is
+set; no mail is sent). A failure names the setting to fix.
 Every check runs even when one fails, so one run lists everything that is missing.
 
 Settings themselves are checked first: in production, `load_settings` refuses to start without
@@ -12,6 +13,7 @@ its secrets and names them all; the doctor reports that and stops, since nothing
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -33,7 +35,7 @@ class Finding:
 
 
 def examine(env_file: str | None = ".env") -> list[Finding]:
-    """Every check's finding, in order: settings, database, queue, IPFS, chain, SMTP."""
+    """Every check's finding, in order: settings, database, queue, storage, IPFS, chain, SMTP."""
     try:
         settings = load_settings(env_file=env_file)
     except ConfigError as exc:
@@ -62,6 +64,7 @@ def _parts(services: Services) -> Iterator[Finding]:
     checks: list[tuple[str, Callable[[Services], str]]] = [
         ("database", _database),
         ("queue", _queue),
+        ("storage", _storage),
         ("ipfs", _ipfs),
         ("chain", _chain),
         ("smtp", _smtp),
@@ -92,6 +95,7 @@ def _setting_of(part: str, settings: Settings) -> str:
             settings.database_url or "(unset: the SQLite file under TIDECAST_DATA_DIR)",
         ),
         "queue": ("TIDECAST_QUEUE_URL", settings.effective_queue_url),
+        "storage": ("TIDECAST_STORAGE_URL", settings.tidecast_storage_url or "(unset: local directories)"),
         "ipfs": ("IPFS_API_URL", settings.ipfs_api_url),
         "chain": ("RPC_URL", settings.rpc_url),
         "smtp": ("SMTP_HOST", f"{settings.smtp_host}:{settings.smtp_port}"),
@@ -114,6 +118,24 @@ def _database(services: Services) -> str:
 def _queue(services: Services) -> str:
     depth = services.queue.depth()
     return f"{_setting_of('queue', services.settings)}, {depth} wake-ups waiting"
+
+
+def _storage(services: Services) -> str:
+    """Uploads are written there by every function instance: a small object is put, read back
+    and deleted (under `doctor/`), which checks the bucket, the credentials and write access."""
+    where = _setting_of("storage", services.settings)
+    store = services.objects
+    if store is None:
+        return f"{where}: uploads under TIDECAST_DATA_DIR (one machine only; Lambda needs s3://)"
+    key = f"doctor/probe-{secrets.token_hex(8)}"
+    body = b"tidecast doctor"
+    store.put(key, body)
+    try:
+        if store.get(key) != body:
+            raise Problem(f"{where}: an object read back differs from what was written")
+    finally:
+        store.delete(key)
+    return f"{where}, writable"
 
 
 def _ipfs(services: Services) -> str:

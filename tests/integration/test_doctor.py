@@ -7,6 +7,7 @@ platform would read it), so these tests set the environment, as test_config does
 
 from __future__ import annotations
 
+import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from tests.support.chain import deployed
 from tests.support.ipfs_node import running_node
 from tests.support.parts import free_port
+from tests.support.seaweed import S3_BUCKET, SeaweedServer
 from tests.support.smtp import SmtpServer
 from tidecast.cli import app
 from tidecast.db.engine import build_engine
@@ -79,6 +81,7 @@ def test_a_production_configuration_whose_parts_all_answer_is_all_ok(
         ["ok", "settings"],
         ["ok", "database"],
         ["ok", "queue"],
+        ["ok", "storage"],
         ["ok", "ipfs"],
         ["ok", "chain"],
         ["ok", "smtp"],
@@ -121,10 +124,11 @@ def test_each_part_that_does_not_answer_names_its_setting(
         and "run `tidecast db upgrade`" in found["database"].detail
     )
     assert found["queue"].outcome == "ok"  # the SQLite queue under the data directory
+    assert found["storage"].outcome == "ok" and "local directories" in found["storage"].detail
     assert found["ipfs"].outcome == "fail" and f"IPFS_API_URL=http://127.0.0.1:{ipfs}" in found["ipfs"].detail
     assert found["chain"].outcome == "fail" and f"RPC_URL=http://127.0.0.1:{rpc}" in found["chain"].detail
     assert found["smtp"].outcome == "fail" and f"SMTP_HOST=127.0.0.1:{mail}" in found["smtp"].detail
-    assert "4 of 6 checks failed: database, ipfs, chain, smtp" in result.output
+    assert "4 of 7 checks failed: database, ipfs, chain, smtp" in result.output
 
 
 def test_contracts_without_code_and_a_wrong_chain_id_are_named(
@@ -171,3 +175,52 @@ def test_development_says_it_is_not_checking_production(
     found = {f.part: f for f in examine(env_file=None)}
     assert found["settings"].outcome == "warn" and "TIDECAST_ENV=production" in found["settings"].detail
     assert found["database"].outcome == "ok"
+
+
+def test_the_object_store_is_written_read_and_left_clean(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, s3_server: SeaweedServer
+) -> None:
+    """On a real S3 server (SeaweedFS): a bucket that answers is ok and keeps nothing of the
+    probe; credentials it refuses, or a store that is down, name TIDECAST_STORAGE_URL."""
+    # The other parts are pointed at nothing, quickly: only the storage finding is under test.
+    _set(
+        monkeypatch,
+        {
+            **SECRETS,
+            **s3_server.credentials_env(),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+            "IPFS_API_URL": f"http://127.0.0.1:{_closed_port()}",
+            "RPC_URL": f"http://127.0.0.1:{_closed_port()}",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(_closed_port()),
+            "SMTP_TIMEOUT": "1",
+            "TIDECAST_CHAIN_TIMEOUT": "1",
+            "TIDECAST_IPFS_TIMEOUT": "1",
+            "PLATFORM_PRIVATE_KEY": "0x" + "11" * 32,
+            "PAYMENT_STREAM_CONTRACT_ADDRESS": "0x" + "22" * 20,
+            "TOKEN_ADDRESS": "0x" + "33" * 20,
+            "STREAM_REGISTRY_ADDRESS": "0x" + "44" * 20,
+        },
+    )
+    prefix = f"doctor-{secrets.token_hex(4)}"
+    monkeypatch.setenv("TIDECAST_STORAGE_URL", f"s3://{S3_BUCKET}/{prefix}?endpoint={s3_server.endpoint}")
+    findings = examine(env_file=None)
+    found = {f.part: f for f in findings}
+    assert "storage" in found and found["storage"].outcome == "ok", findings
+    assert found["storage"].detail.endswith("writable")
+    client = s3_server.client()
+    assert client.list_objects_v2(Bucket=S3_BUCKET, Prefix=prefix).get("KeyCount", 0) == 0
+
+    # Credentials the store refuses (SeaweedFS creates a missing bucket on a put by an admin
+    # identity, so a wrong secret is the refusal this server can show).
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    found = {f.part: f for f in examine(env_file=None)}
+    assert found["storage"].outcome == "fail"
+    assert f"TIDECAST_STORAGE_URL=s3://{S3_BUCKET}/{prefix}" in found["storage"].detail
+    assert "SignatureDoesNotMatch" in found["storage"].detail, found["storage"]
+
+    monkeypatch.setenv(
+        "TIDECAST_STORAGE_URL", f"s3://{S3_BUCKET}/p?endpoint=http://127.0.0.1:{_closed_port()}"
+    )
+    found = {f.part: f for f in examine(env_file=None)}
+    assert found["storage"].outcome == "fail" and "unreachable" in found["storage"].detail

@@ -52,8 +52,8 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lambda]:
     except InvalidInput as exc:
         missing_part(f"the Lambda package cannot be built here: {exc}")
     # What a deployment needs: `sam deploy` uploads the zip through S3, where Lambda's limit is
-    # 250 MB unzipped; the 50 MB zipped limit is for uploading a zip directly (object storage's
-    # boto3 takes the zip past it: the summary says by how much).
+    # 250 MB unzipped; the 50 MB zipped limit is for uploading a zip directly (boto3's service
+    # models took the zip past it: the summary says by how much).
     assert built.unzipped <= UNZIPPED_LIMIT, built.summary()
     assert built.compiled
     try:

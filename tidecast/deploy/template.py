@@ -156,7 +156,7 @@ def environment() -> dict[str, Any]:
             "@${DatabaseHost}:${DatabasePort}/${DatabaseName}"
         },
         "TIDECAST_QUEUE_URL": {"Ref": "QueueUrl"},
-        "TIDECAST_STORAGE_URL": {"Fn::Sub": "s3://${StorageBucket}"},
+        "TIDECAST_STORAGE_URL": {"Fn::Sub": "s3://${StorageBucket}?region=${AWS::Region}"},
         "IPFS_API_URL": {"Ref": "IpfsApiUrl"},
         "IPFS_GATEWAY": {"Ref": "IpfsGateway"},
         "RPC_URL": {"Ref": "RpcUrl"},

@@ -229,7 +229,9 @@ def delete_stream(request: Request, stream_id: str) -> Response:
     try:
         from tidecast.media.pipeline import remove_stream_media  # lazy: pipeline only to delete media
 
-        remove_stream_media(services.hls, services.ipfs, services.uploads, gone.id, gone.cid)
+        remove_stream_media(
+            services.hls, services.ipfs, services.uploads, gone.id, gone.cid, services.published
+        )
     except DomainError as exc:  # the subscriber retries; the delete itself is done
         log.warning("stream %s deleted; removing its media failed for now: %s", stream_id, exc.message)
     return ok(Deleted(id=stream_id, deleted=True))

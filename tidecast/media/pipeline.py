@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from tidecast.jobs import Jobs, RunningJob
     from tidecast.media.hls import HLSService, Progress
     from tidecast.media.keys import MediaKeys
+    from tidecast.media.published import PublishedMedia
     from tidecast.media.uploads import UploadService
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class Pipeline:
         uploads: UploadService,
         media_keys: MediaKeys,
         key_period_segments: int = 1,
+        published: PublishedMedia | None = None,
     ) -> None:
         self.engine = engine
         self.hls = hls
@@ -98,6 +100,9 @@ class Pipeline:
         self.uploads = uploads
         self.media_keys = media_keys
         self.key_period_segments = key_period_segments
+        #: The object store a ready stream is served from (TIDECAST_STORAGE_URL), or None when
+        #: the site serves it from HLS_OUTPUT_DIR (the embedded default).
+        self.published = published
         #: Seconds between progress writes (tests set 0 to see every report).
         self.progress_every = PROGRESS_EVERY
 
@@ -136,6 +141,11 @@ class Pipeline:
         payload = dict(job.payload or {})
         if not payload.get("encoded"):
             self._remove_files(stream_id)
+        if self.published is not None:  # a re-run publishes again from the encoded output
+            try:
+                self.published.remove(stream_id)
+            except Exception:  # the deletion or the next attempt removes them
+                log.warning("transcode %s: could not remove its published objects", stream_id, exc_info=True)
         cid = payload.get("pinning")
         if cid:
             try:
@@ -153,7 +163,7 @@ class Pipeline:
         if status == "ready":
             raise InvalidInput(f"stream {stream_id} is ready; there is nothing to run again")
         payload = dict(job.payload or {})
-        if not payload.get("encoded") and not self.uploads.path(str(payload.get("upload", ""))).is_file():
+        if not payload.get("encoded") and not self.uploads.has_source(str(payload.get("upload", ""))):
             raise InvalidInput(
                 f"stream {stream_id}: its uploaded file is gone, so it cannot be transcoded again; "
                 "upload the video again"
@@ -253,19 +263,33 @@ class Pipeline:
         job.remember(pinning=cid)
         self._check(job, stream_id)  # a worker that lost the job could not record it: no pin
         self.ipfs.pin_cid(cid)
-        if not self._publish(stream_id, encoded["result"], encoded["thumbnail"], cid, keys):
+        result, thumbnail = encoded["result"], encoded["thumbnail"]
+        if self.published is not None:
+            # Copied before the stream is ready (a viewer is never sent to a URL with nothing
+            # behind it); an attempt that dies here leaves objects the next one replaces.
+            self.published.publish(stream_id, self.output_dir(stream_id))
+            result, thumbnail = self.published.relocate(stream_id, result, thumbnail)
+            self._check(job, stream_id)
+        if not self._publish(stream_id, result, thumbnail, cid, keys):
             self._unpin(cid)
+            if self.published is not None:
+                self.published.remove(stream_id)
             job.remember(pinning=None)
             raise StreamGone(stream_id)
+        if self.published is not None:
+            self._remove_files(stream_id)  # served from the store now: the worker keeps nothing
         self.uploads.discard_source(upload_id)
         job.remember(encoded=None, pinning=None)  # the keys are the stream's now
 
     def _encode(self, job: RunningJob, stream_id: str, upload_id: str) -> dict[str, Any]:
         """Step 1: the ladder, encrypted, and its thumbnail, in place; recorded in the job."""
         self._unpin_leftover(job)  # an earlier attempt's output had other keys, so another CID
-        source = self.uploads.path(upload_id)
-        if not source.is_file():
-            raise InvalidInput("the uploaded file is gone; upload the video again")
+        # The upload as a local file: itself on the local directory, its chunks assembled into
+        # a temporary file (gone when the encode ends) on an object store.
+        with self.uploads.source_file(upload_id) as source:
+            return self._encode_from(job, stream_id, source)
+
+    def _encode_from(self, job: RunningJob, stream_id: str, source: Path) -> dict[str, Any]:
         self._remove_files(stream_id)  # a previous attempt's output, complete or not
         cancel = threading.Event()
         last = [0.0]
@@ -378,9 +402,11 @@ class Pipeline:
         remove_files(self.hls, stream_id)
 
     def _clean(self, stream_id: str, upload_id: str, job: RunningJob) -> None:
-        """What a job that ends without publishing leaves: its files, its source, and the pin
-        of an attempt that got that far."""
+        """What a job that ends without publishing leaves: its files (on disk and in the
+        store), its source, and the pin of an attempt that got that far."""
         self._remove_files(stream_id)
+        if self.published is not None:
+            self.published.remove(stream_id)
         if upload_id:
             self.uploads.discard_source(upload_id)
         self._unpin_leftover(job, quiet=True)
@@ -418,12 +444,19 @@ def key_uri(stream_id: str) -> Callable[[int], str]:
 
 
 def remove_stream_media(
-    hls: HLSService, ipfs: IPFSService, uploads: UploadService, stream_id: str, cid: str | None
+    hls: HLSService,
+    ipfs: IPFSService,
+    uploads: UploadService,
+    stream_id: str,
+    cid: str | None,
+    published: PublishedMedia | None = None,
 ) -> None:
-    """What a deleted stream leaves behind: its files, its upload and its pin. Idempotent (a
-    second run, or one after a partial first, finds less to do); the `stream.deleted`
-    subscriber runs it."""
+    """What a deleted stream leaves behind: its files (on disk and in the object store), its
+    upload and its pin. Idempotent (a second run, or one after a partial first, finds less to
+    do); the `stream.deleted` subscriber runs it."""
     remove_files(hls, stream_id)
+    if published is not None:
+        published.remove(stream_id)
     uploads.discard_sources_of(stream_id)
     if cid:
         try:

@@ -16,13 +16,19 @@ account cannot cost the platform transcodes), and fits the account's quotas
 
 When the last byte arrives the file is probed; what is not a video, or a video over the media
 limits (TIDECAST_MEDIA_MAX_*: duration, pixels, frame rate, tracks), is refused (InvalidInput,
-naming the limit) and discarded with its row, so nothing is made of it. A video becomes, in one
-transaction, a stream in `processing` owned by the uploader, a transcode job, and the upload
-marked complete.
+naming the limit) and discarded with its row, so nothing is made of it. On an object store an
+upload over TIDECAST_UPLOAD_PROBE_MAX_BYTES is not downloaded in the request (it would not fit
+API Gateway's 29 s): the transcode worker's probe refuses it instead, failing the stream.
+
+A video becomes, in one transaction, a stream in `processing` owned by the uploader, a
+transcode job, and the upload marked complete.
 
 Uploads belong to their owner: someone else's id is NotFound, exactly as an unknown one. The
 upload directory must be one file system shared by every function instance that serves the
-same uploads (the dev server's data directory; on Lambda, an EFS mount).
+same uploads (the dev server's data directory). With an object store (TIDECAST_STORAGE_URL=
+s3://..., what Lambda needs) there is no file: each chunk is an object, the row is the lock, and
+the probe and the transcode read the chunks assembled into a temporary file
+(tidecast/media/upload_objects.py).
 
 Unfinished uploads are bounded, since each may hold up to TIDECAST_UPLOAD_MAX_BYTES of disk:
 - a user holds at most TIDECAST_UPLOAD_MAX_OPEN (5) at once. Creating one more discards their
@@ -61,9 +67,11 @@ from tidecast.files import private_dir
 
 if TYPE_CHECKING:
     from tidecast.jobs import Jobs
+    from tidecast.storage import Storage
 from tidecast.media.probe import MediaLimits, probe
 from tidecast.media.quotas import Quotas
 from tidecast.media.streams import insert_stream
+from tidecast.media.upload_objects import UploadObjects
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +138,14 @@ class UploadService:
         expiry: timedelta = timedelta(hours=24),
         limits: MediaLimits | None = None,
         quotas: Quotas | None = None,
+        objects: Storage | None = None,
+        probe_max_bytes: int | None = None,
     ) -> None:
         self.engine = engine
+        #: An object store (TIDECAST_STORAGE_URL=s3://...): each chunk is an object
+        #: `uploads/<id>/<offset>` (tidecast/media/upload_objects.py). None: one file per upload
+        #: in `directory`, as on a laptop.
+        self.objects = UploadObjects(objects) if objects is not None else None
         #: What a new stream costs a second (TIDECAST_DEFAULT_PRICE, normalised) until its
         #: creator sets a price.
         self.default_price = default_price
@@ -141,6 +155,9 @@ class UploadService:
         self.expiry = expiry
         self.jobs = jobs
         self._probe = probe
+        #: On an object store, uploads larger than this are probed by the transcode worker,
+        #: not in the completing PATCH (a download of gigabytes does not fit a request).
+        self.probe_max_bytes = probe_max_bytes
         #: What a video may be (TIDECAST_MEDIA_MAX_*), checked when its last byte arrives.
         self.limits = limits or MediaLimits()
         #: What an account may store and upload a day (TIDECAST_QUOTA_*).
@@ -161,10 +178,11 @@ class UploadService:
         fields = check_metadata(metadata)
         self._check_verified(owner_id)
         upload_id = secrets.token_urlsafe(18)
-        private_dir(self.directory.parent)
-        private_dir(self.directory)
-        fd = os.open(self.path(upload_id), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        os.close(fd)
+        if self.objects is None:
+            private_dir(self.directory.parent)
+            private_dir(self.directory)
+            fd = os.open(self.path(upload_id), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.close(fd)
         now = now_utc()
         try:
             with self.engine.begin() as conn:
@@ -186,7 +204,8 @@ class UploadService:
                 )
                 self.quotas.check(conn, owner_id, length)
         except BaseException:
-            self.path(upload_id).unlink(missing_ok=True)
+            if self.objects is None:
+                self.path(upload_id).unlink(missing_ok=True)
             raise
         self._evict(owner_id)
         return Upload(upload_id, owner_id, length, 0, fields, "receiving", None)
@@ -197,23 +216,18 @@ class UploadService:
             row = conn.execute(
                 select(uploads).where((uploads.c.id == upload_id) & (uploads.c.owner_id == owner_id))
             ).first()
-        if row is None or not (row.status == "complete" or path.exists()):
+        if row is None or not (row.status == "complete" or self.objects is not None or path.exists()):
             raise NotFound("Upload not found")
         return _upload(row)
 
     def append(self, owner_id: str, upload_id: str, offset: int, data: bytes) -> Upload:
         """Write `data` at `offset` (which must be the upload's offset); complete it at the end."""
+        if self.objects is not None:
+            return self._append_object(owner_id, upload_id, offset, data)
         with self._locked(upload_id) as handle:
+            assert handle is not None  # the local directory's file
             current = self.get(owner_id, upload_id)
-            if current.complete:
-                raise Conflict("Upload is already complete")
-            if offset != current.received:
-                raise Conflict(
-                    f"Upload-Offset {offset} does not match the upload's offset {current.received}"
-                )
-            end = offset + len(data)
-            if end > current.length:
-                raise TooLarge(f"The chunk would end at byte {end}, past Upload-Length {current.length}")
+            end = _check_chunk(current, offset, data)
             if data:
                 handle.seek(offset)
                 handle.write(data)
@@ -229,6 +243,36 @@ class UploadService:
                     )
                 return Upload(**{**current.__dict__, "received": end})
             return self._complete(current)
+
+    def _append_object(self, owner_id: str, upload_id: str, offset: int, data: bytes) -> Upload:
+        """The chunk as one object, under the row's lock (no shared disk to `flock` on): the
+        row is touched first, which locks it until commit on PostgreSQL and takes SQLite's write
+        lock, so two PATCHes of one upload run in turn across function instances. The object
+        is stored before the offset moves, so a crash between leaves an object at the counted
+        offset, which the client's retry replaces."""
+        assert self.objects is not None
+        self.path(upload_id)  # NotFound for a malformed id, before any query
+        with self.engine.begin() as conn:
+            touched = conn.execute(
+                update(uploads)
+                .where((uploads.c.id == upload_id) & (uploads.c.owner_id == owner_id))
+                .values(updated_at=uploads.c.updated_at)
+            ).rowcount
+            row = conn.execute(select(uploads).where(uploads.c.id == upload_id)).first() if touched else None
+            if row is None:
+                raise NotFound("Upload not found")
+            current = _upload(row)
+            end = _check_chunk(current, offset, data)
+            if data or end == current.length:
+                self.objects.put_chunk(upload_id, offset, data)
+            if end < current.length:
+                conn.execute(
+                    update(uploads)
+                    .where((uploads.c.id == upload_id) & (uploads.c.received == offset))
+                    .values(received=end, updated_at=now_utc())
+                )
+                return Upload(**{**current.__dict__, "received": end})
+        return self._complete(current)
 
     def terminate(self, owner_id: str, upload_id: str) -> None:
         """Drop an unfinished upload and its bytes; a complete one belongs to its stream."""
@@ -256,7 +300,9 @@ class UploadService:
         orphans = 0
         oldest = cutoff.timestamp()
         old_files = []
-        for path in self.directory.iterdir() if self.directory.is_dir() else ():
+        if self.objects is not None:
+            orphans = self.objects.remove_orphans(cutoff, self._known)
+        for path in self.directory.iterdir() if self.objects is None and self.directory.is_dir() else ():
             try:
                 if UPLOAD_ID.fullmatch(path.name) and path.stat().st_mtime < oldest:
                     old_files.append(path)
@@ -279,12 +325,21 @@ class UploadService:
 
     def discard_source(self, upload_id: str) -> None:
         """Delete a complete upload's bytes once its stream no longer needs them."""
-        self.path(upload_id).unlink(missing_ok=True)
+        path = self.path(upload_id)
+        if self.objects is not None:
+            self.objects.discard(upload_id)
+        else:
+            path.unlink(missing_ok=True)
+
+    def has_source(self, upload_id: str) -> bool:
+        """Whether the upload's bytes are still stored."""
+        path = self.path(upload_id)
+        return self.objects.has(upload_id) if self.objects is not None else path.is_file()
 
     def has_source_of(self, stream_id: str) -> bool:
         with self.engine.connect() as conn:
             ids = conn.execute(select(uploads.c.id).where(uploads.c.stream_id == stream_id)).scalars().all()
-        return any(self.path(str(i)).is_file() for i in ids)
+        return any(self.has_source(str(i)) for i in ids)
 
     def discard_sources_of(self, stream_id: str) -> None:
         """Delete the bytes of every upload that made `stream_id` (it was deleted or expired)."""
@@ -308,16 +363,40 @@ class UploadService:
                 "we sent, or ask for a new one on your account page"
             )
 
+    def _known(self, ids: list[str]) -> set[str]:
+        """Which of `ids` have an upload row."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(uploads.c.id).where(uploads.c.id.in_(ids))).scalars())
+
+    @contextmanager
+    def source_file(self, upload_id: str) -> Iterator[Path]:
+        """The upload's bytes as a local file, for ffmpeg and the probe: the file itself on the
+        local directory, the chunks assembled into a temporary file on an object store (removed
+        when the block ends). InvalidInput if they are gone."""
+        path = self.path(upload_id)
+        if self.objects is None:
+            if not path.is_file():
+                raise InvalidInput("the uploaded file is gone; upload the video again")
+            yield path
+            return
+        with self.engine.connect() as conn:
+            length = conn.execute(select(uploads.c.length).where(uploads.c.id == upload_id)).scalar()
+        with self.objects.assembled(upload_id, None if length is None else int(length)) as assembled:
+            yield assembled
+
     def _complete(self, current: Upload) -> Upload:
-        path = self.path(current.id)
-        try:
-            if self._probe is not None:
-                self._probe(path)
-            else:
-                probe(path, limits=self.limits)
-        except InvalidInput as exc:
-            self._discard(current.id)
-            raise InvalidInput(f"Upload refused and discarded: {exc.message}") from None
+        # On an object store a large upload is not downloaded here: the transcode worker's
+        # probe (HLSService) refuses what is not a video, failing the stream with the reason.
+        if self.objects is None or self.probe_max_bytes is None or current.length <= self.probe_max_bytes:
+            try:
+                with self.source_file(current.id) as path:
+                    if self._probe is not None:
+                        self._probe(path)
+                    else:
+                        probe(path, limits=self.limits)
+            except InvalidInput as exc:
+                self._discard(current.id)
+                raise InvalidInput(f"Upload refused and discarded: {exc.message}") from None
 
         try:
             return self._accept(current)
@@ -377,7 +456,7 @@ class UploadService:
                         )
                     ).rowcount
                 if gone:
-                    self.path(upload_id).unlink(missing_ok=True)
+                    self._remove_bytes(upload_id)
                 return bool(gone)
         except NotFound:  # no file: discarded already; a row without one is no use either
             with self.engine.begin() as conn:
@@ -389,12 +468,23 @@ class UploadService:
     def _discard(self, upload_id: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(uploads).where(uploads.c.id == upload_id))
-        self.path(upload_id).unlink(missing_ok=True)
+        self._remove_bytes(upload_id)
+
+    def _remove_bytes(self, upload_id: str) -> None:
+        if self.objects is not None:
+            self.objects.discard(upload_id)
+        else:
+            self.path(upload_id).unlink(missing_ok=True)
 
     @contextmanager
-    def _locked(self, upload_id: str) -> Iterator[IO[bytes]]:
-        """The upload's file, open for writing under an exclusive lock (across processes too)."""
+    def _locked(self, upload_id: str) -> Iterator[IO[bytes] | None]:
+        """The upload's file, open for writing under an exclusive lock (across processes too).
+        On an object store there is no file: the row is the lock (`_append_object` touches it;
+        a discard deletes it, after which a PATCH finds no upload)."""
         path = self.path(upload_id)
+        if self.objects is not None:
+            yield None
+            return
         try:
             handle = open(path, "r+b")
         except FileNotFoundError:
@@ -402,6 +492,18 @@ class UploadService:
         with handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             yield handle
+
+
+def _check_chunk(current: Upload, offset: int, data: bytes) -> int:
+    """Where the chunk ends, if it may be written at `offset` of `current`."""
+    if current.complete:
+        raise Conflict("Upload is already complete")
+    if offset != current.received:
+        raise Conflict(f"Upload-Offset {offset} does not match the upload's offset {current.received}")
+    end = offset + len(data)
+    if end > current.length:
+        raise TooLarge(f"The chunk would end at byte {end}, past Upload-Length {current.length}")
+    return end
 
 
 def _upload(row: Any) -> Upload:
