@@ -121,6 +121,7 @@ bench: setup-dev
 	$(BIN)/python bench/auth.py
 	$(BIN)/python bench/chain.py
 	$(BIN)/python bench/keys.py
+	$(BIN)/python bench/keys_cpu.py
 	$(BIN)/python bench/ipfs.py
 	$(BIN)/python bench/receiver.py
 	$(BIN)/python bench/probe.py

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from tidecast.chain.errors import CONTRACT_SETTINGS, translate
@@ -171,10 +171,18 @@ class ChainLog:
 
 def checksum(address: str, field: str = "address") -> str:
     """The EIP-55 form of a 0x address; 400 naming `field` when it is not one."""
-    utils = sane_import("eth_utils")
-    if not isinstance(address, str) or not utils.is_hex_address(address):
+    found = _eip55(address) if isinstance(address, str) else None
+    if found is None:
         raise InvalidInput(f"{field} must be 0x and 40 hex digits, got {str(address)[:60]!r}")
-    return str(utils.to_checksum_address(address))
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _eip55(address: str) -> str | None:
+    """Remembered: the key route checksums the platform token's address on every request, and
+    eth_utils' Keccak made that an eighth of a cached key's CPU (bench/keys_cpu.py)."""
+    utils = sane_import("eth_utils")
+    return str(utils.to_checksum_address(address)) if utils.is_hex_address(address) else None
 
 
 class BlockchainDataService:

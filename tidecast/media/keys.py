@@ -34,7 +34,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Connection, Engine, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, tuple_, update
 
 from tidecast.db.schema import stream_keys
 from tidecast.db.times import now_utc
@@ -48,6 +48,11 @@ MIN_SECRET_BYTES = 32
 #: The column is a 32-bit INTEGER: a larger period is no period (and never reaches PostgreSQL,
 #: which would answer "integer out of range" with an error, not a miss).
 MAX_PERIOD = 2**31 - 1
+#: Built once: every key request reads one (a SELECT built from expressions per call cost more
+#: than the read itself; bench/keys_cpu.py).
+_WRAPPED = select(stream_keys.c.wrapped).where(
+    (stream_keys.c.stream_id == bindparam("stream")) & (stream_keys.c.period == bindparam("period"))
+)
 
 
 class MediaKeys:
@@ -96,11 +101,7 @@ class MediaKeys:
         if isinstance(period, bool) or not isinstance(period, int) or not 0 <= period <= MAX_PERIOD:
             raise NotFound(f"No key period {period!r} for this stream")
         with self._engine.connect() as conn:
-            wrapped = conn.execute(
-                select(stream_keys.c.wrapped).where(
-                    (stream_keys.c.stream_id == stream_id) & (stream_keys.c.period == period)
-                )
-            ).scalar()
+            wrapped = conn.execute(_WRAPPED, {"stream": stream_id, "period": period}).scalar()
         if wrapped is None:
             raise NotFound(f"No key period {period} for this stream")
         return self.open(stream_id, period, bytes(wrapped))

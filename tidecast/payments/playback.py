@@ -50,24 +50,52 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tidecast.chain.timestamps import timestamp_iso
 from tidecast.chain.units import format_units, parse_units
-from tidecast.db.schema import key_grants, streams, users
+from tidecast.db.schema import key_grants, streams, user_wallets, users
 from tidecast.db.times import now_utc
 from tidecast.db.tx import advisory_lock, transaction
 from tidecast.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound, PaymentRequired
 from tidecast.media.keys import MediaKeys
 from tidecast.media.streams import STREAM_ID
 from tidecast.payments.playback_tokens import PlaybackClaims, PlaybackTokens, lifetime
-from tidecast.payments.streams import PaymentReader, PaymentState, linked_wallets, payment_id
+from tidecast.payments.streams import PaymentReader, PaymentState, payment_id
 
 #: How long a viewer's unpaid look-ahead on a media stream is held against them.
 LOOKAHEAD_MEMORY = timedelta(days=1)
 #: The most of a viewer's other payment streams on one media stream that are read for it.
 OTHER_PAYMENTS = 8
+
+# The key route's statements, built once: building a SELECT from expressions on every request was
+# a measurable share of a key's CPU (bench/keys_cpu.py).
+_STREAM = select(
+    streams.c.id,
+    streams.c.status,
+    streams.c.owner_id,
+    streams.c.price_per_second,
+    streams.c.key_period_seconds,
+).where(streams.c.id == bindparam("id"))
+_SESSION_VERSION = select(users.c.session_version).where(users.c.id == bindparam("id"))
+_WALLETS = (
+    select(user_wallets.c.user_id, user_wallets.c.address)
+    .where(user_wallets.c.user_id.in_(bindparam("ids", expanding=True)))
+    .order_by(user_wallets.c.linked_at, user_wallets.c.address)
+)
+#: Granted before: under this payment stream (the primary key: a player re-asking), or to this
+#: viewer under another (the viewer index).
+_PAIR = (key_grants.c.media_stream_id == bindparam("m")) & (key_grants.c.period == bindparam("n"))
+_GRANTED = (
+    select(key_grants.c.period)
+    .where(
+        (key_grants.c.deployment == bindparam("d"))
+        & _PAIR
+        & ((key_grants.c.payment_stream_id == bindparam("p")) | (key_grants.c.user_id == bindparam("u")))
+    )
+    .limit(1)
+)
 
 #: A key period in a path: ASCII digits; anything longer than 9 digits is past every stream.
 PERIOD = re.compile(r"[0-9]{1,9}", re.ASCII)
@@ -176,11 +204,14 @@ class PlaybackService:
         claims = self.tokens.decode(authorization_token)
         if claims.stream_id != stream_id:
             raise NotAllowed("This playback token is for another stream")
-        self._current_session(claims)
         period = self._period(period_text)
-        row = self._stream(stream_id)
+        # The hottest route (every viewer, every key period): its reads share one connection.
+        with self.engine.connect() as conn:
+            self._current_session(claims, conn)
+            row = self._stream(stream_id, conn)
+            wallets = self._both_wallets(conn, claims.user_id, row.owner_id)
         pay = int(claims.payment_stream_id) if claims.payment_stream_id else None
-        access = self._access(row, claims.user_id, pay)
+        access = self._access(row, claims.user_id, pay, wallets)
         if access.free:
             return self.media_keys.key(stream_id, period)
         assert access.payment is not None
@@ -197,14 +228,19 @@ class PlaybackService:
 
     # -- the conditions ----------------------------------------------------------------------
 
-    def _access(self, row: Any, user_id: str, pay: int | None) -> Access:
+    def _access(
+        self, row: Any, user_id: str, pay: int | None, wallets: tuple[list[str], list[str]] | None = None
+    ) -> Access:
         if row.owner_id is not None and row.owner_id == user_id:
             return Access(True, "owner")
         if row.price_per_second == "0":
             return Access(True, "price 0")
         if row.key_period_seconds is None:
             return Access(True, "unencrypted")
-        viewer, creator = self._wallets(user_id), self._wallets(row.owner_id)
+        if wallets is None:
+            with self.engine.connect() as conn:
+                wallets = self._both_wallets(conn, user_id, row.owner_id)
+        viewer, creator = wallets
         if not viewer:
             raise PaymentRequired("Link a wallet first: payments are matched to your linked wallets")
         if not creator:
@@ -254,19 +290,17 @@ class PlaybackService:
     ) -> None:
         deployment = payment.deployment
         pay = str(payment.details.stream_id)
+        # Granted before, under this payment stream (a player re-asking) or to this viewer under
+        # another: free again, since the viewer holds that key already and handing it over
+        # again gives nothing new.
+        granted = {"d": deployment, "p": pay, "u": user_id, "m": media_stream_id, "n": period}
+        with self.engine.connect() as conn:
+            if conn.execute(_GRANTED, granted).first() is not None:
+                return
+            others = self._others(conn, deployment, user_id, media_stream_id, pay)
         paid_periods = payment.paid_periods(now, key_period_seconds)
         payment_chain_id = self.reader.chain_id()
         mine = (key_grants.c.deployment == deployment) & (key_grants.c.payment_stream_id == pay)
-        pair = (key_grants.c.media_stream_id == media_stream_id) & (key_grants.c.period == period)
-        # Granted before, under this payment stream (the primary key: a player re-asking) or to
-        # this viewer under another (the viewer index): free again, since the viewer holds that
-        # key already and handing it over again gives nothing new.
-        held = (key_grants.c.deployment == deployment) & (key_grants.c.user_id == user_id) & pair
-        with self.engine.connect() as conn:
-            for before in (mine & pair, held):
-                if conn.execute(select(key_grants.c.period).where(before).limit(1)).first() is not None:
-                    return
-            others = self._others(conn, deployment, user_id, media_stream_id, pay)
         # The chain reads, outside the transaction: key periods each other payment stream paid.
         paid = (
             {}
@@ -358,29 +392,21 @@ class PlaybackService:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def _stream(self, stream_id: str) -> Any:
+    def _stream(self, stream_id: str, conn: Connection | None = None) -> Any:
         if not STREAM_ID.fullmatch(stream_id):
             raise NotFound("Stream not found")
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(
-                    streams.c.id,
-                    streams.c.status,
-                    streams.c.owner_id,
-                    streams.c.price_per_second,
-                    streams.c.key_period_seconds,
-                ).where(streams.c.id == stream_id)
-            ).first()
+        if conn is None:
+            with self.engine.connect() as own:
+                row = own.execute(_STREAM, {"id": stream_id}).first()
+        else:
+            row = conn.execute(_STREAM, {"id": stream_id}).first()
         if row is None:
             raise NotFound("Stream not found")
         return row
 
-    def _current_session(self, claims: PlaybackClaims) -> None:
+    def _current_session(self, claims: PlaybackClaims, conn: Connection) -> None:
         """401 unless the token's account exists and has not changed its password since."""
-        with self.engine.connect() as conn:
-            version = conn.execute(
-                select(users.c.session_version).where(users.c.id == claims.user_id)
-            ).scalar_one_or_none()
+        version = conn.execute(_SESSION_VERSION, {"id": claims.user_id}).scalar_one_or_none()
         if version is None:
             raise NotAuthenticated("Playback token's account no longer exists")
         if version != claims.session_version:
@@ -388,11 +414,13 @@ class PlaybackService:
                 "Playback token was issued before the password was last changed; sign in again"
             )
 
-    def _wallets(self, user_id: str | None) -> list[str]:
-        if user_id is None:
-            return []
-        with self.engine.connect() as conn:
-            return linked_wallets(conn, user_id)
+    @staticmethod
+    def _both_wallets(conn: Connection, viewer: str, creator: str | None) -> tuple[list[str], list[str]]:
+        """The viewer's and the creator's linked wallets, each earliest first, in one query."""
+        found: dict[str, list[str]] = {viewer: [], **({creator: []} if creator is not None else {})}
+        for user_id, address in conn.execute(_WALLETS, {"ids": list(found)}):
+            found[user_id].append(address)
+        return found[viewer], found[creator] if creator is not None else []
 
     @staticmethod
     def _period(text: str) -> int:
