@@ -12,6 +12,8 @@ raises and one that answers something that is not JSON are reported through the 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from tests.support import lambda_package
 from tests.support.events import routed_event
 from tests.support.lambda_runtime import RuntimeApi
 from tests.support.parts import missing_part
+from tests.support.seaweed import S3_BUCKET, SeaweedServer
 from tidecast.db.migrate import upgrade
 from tidecast.deploy.package import UNZIPPED_LIMIT, Target, build
 from tidecast.errors import InvalidInput
@@ -200,3 +203,52 @@ def test_a_handler_that_cannot_load_is_an_init_error(unpacked: Lambda, api: Runt
     lambda_package.stop(proc)
     assert len(api.init_errors) == before + 1
     assert api.init_errors[-1].json()["errorType"] == "Runtime.ImportModuleError"
+
+
+#: Run from the unpacked zip alone: the object store as a function reaches it (boto3 from the
+#: zip, its service models pruned to what tidecast uses).
+STORE_FROM_THE_ZIP = """
+import sys
+from pathlib import Path
+import botocore.session
+from botocore.exceptions import UnknownServiceError
+from tidecast.storage import open_storage
+
+store = open_storage(sys.argv[1], local_root=Path("unused"))
+store.put("lambda/probe.m3u8", b"#EXTM3U", content_type="application/vnd.apple.mpegurl")
+assert store.get("lambda/probe.m3u8") == b"#EXTM3U"
+assert [o.key for o in store.list("lambda/")] == ["lambda/probe.m3u8"]
+store.delete("lambda/probe.m3u8")
+try:
+    botocore.session.get_session().get_service_model("ec2")
+except UnknownServiceError:
+    print("ec2 pruned")
+print("store ok")
+"""
+
+
+def test_the_object_store_answers_from_the_zip_with_only_the_kept_service_models(
+    unpacked: Lambda, s3_server: SeaweedServer
+) -> None:
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": str(unpacked.writable),
+        "TMPDIR": str(unpacked.writable),
+        "PYTHONPATH": os.pathsep.join([str(unpacked.task), str(unpacked.runtime)]),
+        **s3_server.credentials_env(),
+    }
+    url = f"s3://{S3_BUCKET}/lambda-zip?endpoint={s3_server.endpoint}"
+    done = subprocess.run(
+        [lambda_package.interpreter(), "-S", "-c", STORE_FROM_THE_ZIP, url],
+        cwd=unpacked.task,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["ec2", "pruned", "store", "ok"], done.stdout
+    assert (unpacked.task / "botocore" / "data" / "s3").is_dir()
+    assert not (unpacked.task / "botocore" / "data" / "ec2").exists()

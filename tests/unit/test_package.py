@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from tidecast.deploy.package import LEFT_OUT, Target, _normalise, requirements, write_zip
+from tidecast.deploy.package import (
+    LEFT_OUT,
+    Target,
+    _normalise,
+    prune_service_models,
+    prune_test_trees,
+    requirements,
+    write_zip,
+)
 from tidecast.errors import InvalidInput
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,3 +77,52 @@ def test_zip_is_reproducible_and_world_readable(tmp_path: Path) -> None:
     with zipfile.ZipFile(first) as archive:
         (info,) = archive.infolist()
         assert info.external_attr >> 16 == 0o100644
+
+
+def _tree(root: Path, files: list[str]) -> None:
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x")
+
+
+def test_only_the_kept_aws_service_models_stay(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        [
+            "botocore/data/endpoints.json",
+            "botocore/data/partitions.json",
+            "botocore/data/s3/2006-03-01/service-2.json.gz",
+            "botocore/data/sts/2011-06-15/service-2.json.gz",
+            "botocore/data/ec2/2016-11-15/service-2.json.gz",
+            "botocore/data/dynamodb/2012-08-10/service-2.json.gz",
+            "boto3/data/s3/2006-03-01/resources-1.json",
+            "boto3/data/ec2/2016-11-15/resources-1.json",
+        ],
+    )
+    assert prune_service_models(tmp_path) == 3
+    kept = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert kept == [
+        "boto3/data/s3/2006-03-01/resources-1.json",
+        "botocore/data/endpoints.json",
+        "botocore/data/partitions.json",
+        "botocore/data/s3/2006-03-01/service-2.json.gz",
+        "botocore/data/sts/2011-06-15/service-2.json.gz",
+    ]
+
+
+def test_dependencies_test_suites_go_and_nothing_else(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        [
+            "toolz/__init__.py",
+            "toolz/tests/__init__.py",
+            "toolz/tests/test_x.py",
+            "sqlalchemy/testing/__init__.py",
+            "sqlalchemy/testing/suite/__init__.py",
+            "somepkg/tests.py",  # a module named tests, not a suite directory
+            "data/tests/readme.txt",  # a directory that is not a package stays
+        ],
+    )
+    assert prune_test_trees(tmp_path) == 2
+    kept = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert kept == ["data/tests/readme.txt", "somepkg/tests.py", "toolz/__init__.py"]

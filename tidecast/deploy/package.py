@@ -70,6 +70,15 @@ LEFT_OUT: dict[str, str] = {
     "mdurl": "markdown-it-py's",
 }
 
+#: The AWS services whose models botocore keeps (it ships ~440, 28 MB installed, and boto3 its
+#: resource models): S3 is the object store; STS is what boto3's credential chain calls for a
+#: web-identity role. Keeping only these took the zip back under Lambda's 50 MB for a direct
+#: upload. A function that needs another service's client adds it here.
+AWS_SERVICES = ("s3", "sts")
+#: Directories of the dependencies' own test suites, which nothing imports at run time (the
+#: package test runs every function from the zip, so a wrong guess fails there).
+TEST_TREES = ("tests", "testing")
+
 #: Parts of the tidecast tree a function never runs: the CLI, the client SDK, contract sources.
 SKIPPED_TREES = ("tidecast/cli", "tidecast/client", "tidecast/chain/contracts")
 SKIPPED_NAMES = ("__pycache__",)
@@ -167,6 +176,8 @@ def build(root: Path, out: Path, target: Target | None = None, *, pip_args: Iter
         pinned = Path(tmp) / "requirements.txt"
         pinned.write_text("\n".join(requirements(lock)) + "\n", encoding="utf-8")
         install(pinned, stage, target, pip_args)
+        prune_service_models(stage)
+        prune_test_trees(stage)
         copy_source(root, stage)
         compiled = target.compiles_here
         if compiled:
@@ -193,6 +204,37 @@ def install(requirements_file: Path, stage: Path, target: Target, pip_args: Iter
         )
     # pip leaves its own bookkeeping and console scripts; Lambda runs neither.
     shutil.rmtree(stage / "bin", ignore_errors=True)
+
+
+def prune_service_models(stage: Path, keep: Iterable[str] = AWS_SERVICES) -> int:
+    """Remove the botocore and boto3 models of every AWS service but `keep`; how many went.
+    botocore's top-level files (endpoints, partitions, retry and default configuration) stay:
+    every client reads them."""
+    kept = set(keep)
+    removed = 0
+    for data in (stage / "botocore" / "data", stage / "boto3" / "data"):
+        if not data.is_dir():
+            continue
+        for service in data.iterdir():
+            if service.is_dir() and service.name not in kept:
+                shutil.rmtree(service)
+                removed += 1
+    return removed
+
+
+def prune_test_trees(stage: Path) -> int:
+    """Remove the dependencies' test suites (run before tidecast's own tree is copied in);
+    how many directories went."""
+    found = sorted(
+        (p for p in stage.rglob("*") if p.is_dir() and p.name in TEST_TREES and (p / "__init__.py").exists()),
+        key=lambda p: len(p.parts),
+    )
+    removed = 0
+    for tree in found:
+        if tree.exists():
+            shutil.rmtree(tree)
+            removed += 1
+    return removed
 
 
 def copy_source(root: Path, stage: Path) -> None:
