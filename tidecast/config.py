@@ -101,6 +101,10 @@ class Settings(BaseModel):
 
     #: The job queue: `redis://host:port/db` at scale; unset, a SQLite file under the data dir.
     tidecast_queue_url: str | None = None
+    #: Where the workers send their backlog each minute as the CloudWatch metric `QueueDepth`
+    #: (tidecast/metrics.py): `udp://127.0.0.1:25888`, the CloudWatch agent beside the worker.
+    #: Unset: not sent (a laptop, or a deployment that scales otherwise).
+    tidecast_metrics_url: str | None = None
     #: Durable retries (mail and event deliveries): first delay, cap, and attempts before giving up.
     tidecast_retry_base_seconds: float = Field(default=2.0, gt=0)
     tidecast_retry_max_seconds: float = Field(default=900.0, gt=0)
@@ -244,6 +248,7 @@ class Settings(BaseModel):
         "smtp_ca_file",
         "tidecast_email_templates",
         "tidecast_queue_url",
+        "tidecast_metrics_url",
         "tidecast_siwe_domain",
         "tidecast_trusted_proxies",
         "ffmpeg_path",

@@ -65,6 +65,7 @@ JOB_TASK = "tidecast.jobs.run"
 PRUNE_TASK = "tidecast.retention.prune"
 UPLOADS_EXPIRE_TASK = "tidecast.uploads.expire"
 MEDIA_EXPIRE_TASK = "tidecast.media.expire_failed"
+METRICS_TASK = "tidecast.metrics.queue_depth"
 CHAIN_DRAIN = "tidecast.chain.watch"
 #: The huey queue names of the two worker pools (one Redis server or SQLite file holds both).
 QUEUE_NAMES = {"general": "tidecast", "media": "tidecast-media"}
@@ -323,7 +324,20 @@ def _queue(s: Services) -> Queue:
         hour="*",
         minute="37",
     )
+    if s.settings.tidecast_metrics_url:
+        queue.register_periodic(METRICS_TASK, lambda: publish_queue_depth(s), hour="*", minute="*")
     return queue
+
+
+def publish_queue_depth(s: Services) -> int:
+    """Each pool's backlog to the CloudWatch agent (TIDECAST_METRICS_URL); documents sent."""
+    from tidecast.jobs import POOLS  # lazy
+    from tidecast.metrics import EmfSender, queue_depth_documents  # lazy: workers only
+
+    url = s.settings.tidecast_metrics_url
+    if not url:
+        return 0
+    return EmfSender(url).send(queue_depth_documents({pool: s.jobs.backlog(pool) for pool in POOLS}))
 
 
 def _media_queue(s: Services) -> Queue:

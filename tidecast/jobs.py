@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from tidecast.db.claims import FAILED, Heartbeat, WorkPolicy, WorkTable
@@ -218,6 +218,16 @@ class Jobs:
             if not rows:
                 return self.work.seconds_to_next(where)
             self._run(rows[0], token)
+
+    def backlog(self, pool: str) -> int:
+        """Jobs of `pool` not finished: waiting (due or not) and running. What the workers'
+        scaling follows (the QueueDepth metric, tidecast/metrics.py)."""
+        query = select(func.count()).select_from(jobs).where(jobs.c.status.in_(("queued", "running")))
+        in_pool = self._in_pool(pool)
+        if in_pool is not None:
+            query = query.where(in_pool)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def seconds_to_next(self, pool: str | None = None) -> float | None:
         """Seconds until a job of `pool` (None: any) falls due or its lease runs out."""

@@ -121,3 +121,27 @@ def test_each_pool_service_asks_the_worker_for_options_it_has(pool: str) -> None
     policy = built["Resources"][f"Worker{pool.capitalize()}BacklogPolicy"]["Properties"]
     metrics = policy["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]["Metrics"]
     assert [m["Id"] for m in metrics if m.get("ReturnData")] == ["backlog"]
+
+
+def test_the_metric_the_scaling_follows_has_a_publisher() -> None:
+    """Both pools scale on `QueueDepth`: the general pool's worker is told where to send it
+    (the metrics URL is a setting), and the CloudWatch agent that turns it into the metric runs
+    beside that worker, allowed to write it."""
+    built = template.build(ROOT)
+    resources = built["Resources"]
+    general = resources["WorkerGeneralTask"]["Properties"]["ContainerDefinitions"]
+    worker, agent = general
+    env = {e["Name"]: e["Value"] for e in worker["Environment"]}
+    assert env["TIDECAST_METRICS_URL"] == "udp://127.0.0.1:25888"
+    assert agent["Image"] == {"Ref": "CloudWatchAgentImage"} and agent["Essential"] is False
+    config = json.loads({e["Name"]: e["Value"] for e in agent["Environment"]}["CW_CONFIG_CONTENT"])
+    assert config == {"logs": {"metrics_collected": {"emf": {}}}}
+    media = resources["WorkerMediaTask"]["Properties"]["ContainerDefinitions"]
+    assert [c["Name"] for c in media] == ["worker"]
+    assert "TIDECAST_METRICS_URL" not in {e["Name"] for e in media[0]["Environment"]}
+    role = resources["WorkerTaskRole"]["Properties"]
+    assert any("CloudWatchAgentServerPolicy" in str(arn) for arn in role["ManagedPolicyArns"])
+    assert re.fullmatch(
+        built["Parameters"]["CloudWatchAgentImage"]["AllowedPattern"], "repo/agent@sha256:" + "a" * 64
+    )
+    assert not re.fullmatch(built["Parameters"]["CloudWatchAgentImage"]["AllowedPattern"], "agent:latest")

@@ -12,6 +12,10 @@ running tasks (Container Insights' `RunningTaskCount`). Media: one waiting trans
 to 4 tasks. Scale out after a minute over target, in after five minutes under it: a transcode
 killed by a scale-in is retried (its lease runs out), but costs the work done. Neither pool
 goes to zero: the general pool runs the chain watcher and the hourly chores.
+
+Who publishes the metric: the general pool's scheduler, each minute, for both pools
+(tidecast/metrics.py), as CloudWatch embedded metric format datagrams to the CloudWatch agent
+that runs as a sidecar in the general pool's task (its image a parameter, by digest).
 """
 
 from __future__ import annotations
@@ -27,15 +31,25 @@ METRIC_NAMESPACE = "tidecast"
 #: AWS's managed policy for pulling the image and writing the logs.
 EXECUTION_POLICY = "AmazonECSTaskExecutionRolePolicy"
 QUEUE_DEPTH_METRIC = "QueueDepth"
+#: The pool whose scheduler publishes every pool's backlog (tidecast/metrics.py), with the
+#: CloudWatch agent beside it: the agent turns the worker's EMF datagrams into the metric.
+METRICS_POOL = "general"
+METRICS_URL = "udp://127.0.0.1:25888"
+#: The agent's configuration: listen for EMF on its default port (tcp and udp 25888).
+AGENT_CONFIG = '{"logs":{"metrics_collected":{"emf":{}}}}'
+AGENT_POLICY = "CloudWatchAgentServerPolicy"
 
 
 def _title(pool: str) -> str:
     return pool.capitalize()
 
 
-def _container_environment(shared: dict[str, Any]) -> list[dict[str, Any]]:
-    """The functions' settings, with the data directories in the image's own home."""
+def _container_environment(shared: dict[str, Any], pool: str) -> list[dict[str, Any]]:
+    """The functions' settings, with the data directories in the image's own home; the
+    metrics pool also sends its backlog to the agent beside it."""
     env = {**shared, "TIDECAST_DATA_DIR": "/home/tidecast/data", "HLS_OUTPUT_DIR": "/home/tidecast/streams"}
+    if pool == METRICS_POOL:
+        env["TIDECAST_METRICS_URL"] = METRICS_URL
     return [{"Name": name, "Value": value} for name, value in env.items()]
 
 
@@ -62,17 +76,11 @@ def _pool_resources(pool: str, shared: dict[str, Any]) -> dict[str, Any]:
                         "Essential": True,
                         "Command": ["--pool", pool, *threads],
                         "ReadonlyRootFilesystem": False,
-                        "Environment": _container_environment(shared),
+                        "Environment": _container_environment(shared, pool),
                         "StopTimeout": 120,
-                        "LogConfiguration": {
-                            "LogDriver": "awslogs",
-                            "Options": {
-                                "awslogs-group": {"Ref": "WorkerLogGroup"},
-                                "awslogs-region": {"Ref": "AWS::Region"},
-                                "awslogs-stream-prefix": pool,
-                            },
-                        },
-                    }
+                        "LogConfiguration": _logs(pool),
+                    },
+                    *([_agent_container()] if pool == METRICS_POOL else []),
                 ],
             },
         },
@@ -180,6 +188,8 @@ def worker_resources(shared: dict[str, Any]) -> dict[str, Any]:
             "Type": "AWS::IAM::Role",
             "Properties": {
                 "AssumeRolePolicyDocument": _assumed_by("ecs-tasks.amazonaws.com"),
+                # The agent sidecar writes the EMF log events CloudWatch extracts the metric from.
+                "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/" + AGENT_POLICY}],
                 "Policies": [
                     {
                         "PolicyName": "media-bucket",
@@ -199,12 +209,6 @@ def worker_resources(shared: dict[str, Any]) -> dict[str, Any]:
                                         {"Fn::Sub": "arn:${AWS::Partition}:s3:::${StorageBucket}/*"},
                                     ],
                                 },
-                                {
-                                    "Effect": "Allow",
-                                    "Action": "cloudwatch:PutMetricData",
-                                    "Resource": "*",
-                                    "Condition": {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
-                                },
                             ],
                         },
                     }
@@ -217,13 +221,41 @@ def worker_resources(shared: dict[str, Any]) -> dict[str, Any]:
     return resources
 
 
+def _logs(prefix: str) -> dict[str, Any]:
+    return {
+        "LogDriver": "awslogs",
+        "Options": {
+            "awslogs-group": {"Ref": "WorkerLogGroup"},
+            "awslogs-region": {"Ref": "AWS::Region"},
+            "awslogs-stream-prefix": prefix,
+        },
+    }
+
+
+def _agent_container() -> dict[str, Any]:
+    """The CloudWatch agent as a sidecar: EMF in on 127.0.0.1:25888, the metric out."""
+    return {
+        "Name": "cloudwatch-agent",
+        "Image": {"Ref": "CloudWatchAgentImage"},
+        "Essential": False,  # the worker runs on without it; only the scaling metric pauses
+        "Environment": [{"Name": "CW_CONFIG_CONTENT", "Value": AGENT_CONFIG}],
+        "LogConfiguration": _logs("cloudwatch-agent"),
+    }
+
+
 def worker_parameters() -> dict[str, Any]:
     return {
         "WorkerImage": {
             "Type": "String",
             "Description": "The worker image (the repository's Dockerfile), by digest: REPO@sha256:...",
             "AllowedPattern": r"^\S+@sha256:[0-9a-f]{64}$",
-        }
+        },
+        "CloudWatchAgentImage": {
+            "Type": "String",
+            "Description": "The CloudWatch agent's image, by digest (cloudwatch-agent@sha256:...): "
+            "it turns the workers' backlog into the QueueDepth metric their scaling follows",
+            "AllowedPattern": r"^\S+@sha256:[0-9a-f]{64}$",
+        },
     }
 
 
