@@ -72,6 +72,8 @@ def _parts(services: Services) -> Iterator[Finding]:
     for part, check in checks:
         try:
             yield Finding(part, "ok", check(services))
+        except Doubt as doubt:
+            yield Finding(part, "warn", str(doubt))
         except Problem as problem:
             yield Finding(part, "fail", str(problem))
         except Exception as exc:  # noqa: BLE001 - any failure of a part is its finding, said plainly
@@ -80,6 +82,10 @@ def _parts(services: Services) -> Iterator[Finding]:
 
 class Problem(Exception):
     """A check's own verdict, already naming the setting."""
+
+
+class Doubt(Exception):
+    """Works, but likely not what a production deployment means (a warning, naming the setting)."""
 
 
 def _said(exc: Exception) -> str:
@@ -126,7 +132,10 @@ def _storage(services: Services) -> str:
     where = _setting_of("storage", services.settings)
     store = services.objects
     if store is None:
-        return f"{where}: uploads under TIDECAST_DATA_DIR (one machine only; Lambda needs s3://)"
+        local = f"{where}: uploads and published media on this machine's disk"
+        if services.settings.production:  # right for one machine; Lambda's instances share no disk
+            raise Doubt(f"{local}: functions on Lambda share no disk, set s3://BUCKET")
+        return f"{local} (one machine only; Lambda needs s3://)"
     key = f"doctor/probe-{secrets.token_hex(8)}"
     body = b"tidecast doctor"
     store.put(key, body)

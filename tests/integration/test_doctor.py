@@ -81,7 +81,7 @@ def test_a_production_configuration_whose_parts_all_answer_is_all_ok(
         ["ok", "settings"],
         ["ok", "database"],
         ["ok", "queue"],
-        ["ok", "storage"],
+        ["warn", "storage"],  # unset: right for one machine, not for Lambda
         ["ok", "ipfs"],
         ["ok", "chain"],
         ["ok", "smtp"],
@@ -124,7 +124,8 @@ def test_each_part_that_does_not_answer_names_its_setting(
         and "run `tidecast db upgrade`" in found["database"].detail
     )
     assert found["queue"].outcome == "ok"  # the SQLite queue under the data directory
-    assert found["storage"].outcome == "ok" and "local directories" in found["storage"].detail
+    assert found["storage"].outcome == "warn" and "share no disk, set s3://BUCKET" in found["storage"].detail
+    assert "TIDECAST_STORAGE_URL=(unset: local directories)" in found["storage"].detail
     assert found["ipfs"].outcome == "fail" and f"IPFS_API_URL=http://127.0.0.1:{ipfs}" in found["ipfs"].detail
     assert found["chain"].outcome == "fail" and f"RPC_URL=http://127.0.0.1:{rpc}" in found["chain"].detail
     assert found["smtp"].outcome == "fail" and f"SMTP_HOST=127.0.0.1:{mail}" in found["smtp"].detail
