@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from tests.support.functions import bind_functions
 from tests.support.jsipfs import JsIpfs
 from tests.support.parts import missing_part
-from tests.support.postgres import PostgresServer, find_bindir
+from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.redis import RedisServer, find_redis
 from tests.support.seaweed import S3_BUCKET, SeaweedServer, find_weed
 from tests.support.services import build_services
@@ -105,13 +105,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    bindir = find_bindir()
-    if bindir is None:
-        missing_part("PostgreSQL server binaries (initdb) not found; `make system-deps` installs them")
-    server = PostgresServer(bindir)  # type: ignore[arg-type]
-    server.start()
-    yield server
-    server.stop()
+    with running_postgres() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from tests.support.parts import missing_part
-from tests.support.postgres import PostgresServer, find_bindir
+from tests.support.postgres import PostgresServer, running_postgres
 
 pytestmark = pytest.mark.postgres
 
@@ -23,13 +22,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def own_server() -> Iterator[PostgresServer]:
     """A server of this test's own: a hung one must not take the session's with it."""
-    bindir = find_bindir()
-    if bindir is None:
-        missing_part("PostgreSQL server binaries (initdb) not found; `make system-deps` installs them")
-    server = PostgresServer(bindir)  # type: ignore[arg-type]
-    server.start()
-    yield server
-    server.stop()
+    with running_postgres() as server:
+        yield server
 
 
 def test_a_server_that_logs_more_than_a_pipe_holds_still_answers(own_server: PostgresServer) -> None:

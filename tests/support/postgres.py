@@ -15,10 +15,12 @@ import subprocess
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from tests.support.parts import free_port
+from tests.support.parts import free_port, missing_part
 
 
 def find_bindir() -> Path | None:
@@ -149,3 +151,17 @@ class PostgresServer:
             if waited > 5:  # said in the run's warnings summary: a session's end should not wait
                 warnings.warn(f"the test PostgreSQL server took {waited:.1f} s to stop", stacklevel=2)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """A started server, stopped after; a missing installation is `missing_part`."""
+    bindir = find_bindir()
+    if bindir is None:
+        missing_part("PostgreSQL server binaries (initdb) not found; `make system-deps` installs them")
+    server = PostgresServer(bindir)  # type: ignore[arg-type]
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -10,8 +10,9 @@ import typer
 
 def doctor() -> None:
     """Check the configuration part by part: settings and secrets, the database (reachable and
-    migrated), the queue, the IPFS node, the chain node and the contracts at the configured
-    addresses, SMTP. Each problem names the setting to fix; exit status 1 when any check fails."""
+    migrated), the queue, the object store (written, read back, deleted), the IPFS node, the
+    chain node and the contracts at the configured addresses, SMTP. Each problem names the
+    setting to fix; exit status 1 when any check fails (a warning does not)."""
     from tidecast.doctor import examine  # lazy
 
     findings = examine()
