@@ -117,3 +117,24 @@ def test_an_unreachable_database_is_a_503_with_retry_after() -> None:
         assert "hunter2" not in reply["body"] and "bob" not in reply["body"]
     with pytest.raises(Unavailable):  # workers and the CLI see the domain error itself
         svc.streams.list()
+
+
+def test_a_connection_lost_inside_a_transaction_stays_a_503(engine: Engine) -> None:
+    """Found by the production load run: PostgreSQL stopping under a key request. The lost
+    connection's error (Unavailable, a 503) reached `transaction()`, whose clean-up then asked
+    the dead connection for its `info` and raised SQLAlchemy's PendingRollbackError in its
+    place: a 500. The error that lost the connection is what comes out."""
+    from tidecast.db.tx import transaction
+
+    if engine.dialect.name == "postgresql":
+        with pytest.raises(Unavailable):
+            with transaction(engine) as conn:
+                pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                with engine.connect() as other:
+                    other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+                conn.execute(text("SELECT 1"))
+    with pytest.raises(LookupError):  # any error on a connection invalidated meanwhile
+        with transaction(engine) as conn:
+            conn.execute(text("SELECT 1"))
+            conn.invalidate()
+            raise LookupError("the caller's own error")

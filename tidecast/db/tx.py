@@ -36,7 +36,11 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         try:
             yield conn
         except BaseException:
-            conn.info.pop(_HOOKS, None)
+            # A connection lost mid-transaction is invalidated: asking it for `info` would raise
+            # PendingRollbackError over the error that lost it (a 503 turned 500). Its hooks
+            # went with it.
+            if not conn.invalidated:
+                conn.info.pop(_HOOKS, None)
             raise
         hooks: list[Callable[[], None]] = conn.info.pop(_HOOKS, [])
     for hook in hooks:
