@@ -126,6 +126,7 @@ bench: setup-dev
 	$(BIN)/python bench/receiver.py
 	$(BIN)/python bench/probe.py
 	$(BIN)/python bench/hls.py --frontier
+	$(BIN)/python bench/production_load.py
 
 clean:
 	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache node_modules site
