@@ -319,6 +319,9 @@ class Settings(BaseModel):
     @field_validator("tidecast_media_key_previous_secrets")
     @classmethod
     def _previous_media_key_secrets(cls, value: SecretStr | None) -> SecretStr | None:
+        # Blank is none: a deployment's secret carries the key, empty outside a rotation.
+        if value is not None and not value.get_secret_value().strip():
+            return None
         if value is not None:
             for number, secret in enumerate(value.get_secret_value().split(","), start=1):
                 if len(secret.strip().encode()) < 32:

@@ -13,6 +13,7 @@ tests pass their own engines, transports and queues. Handlers reach the containe
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -69,6 +70,8 @@ METRICS_TASK = "tidecast.metrics.queue_depth"
 CHAIN_DRAIN = "tidecast.chain.watch"
 #: The huey queue names of the two worker pools (one Redis server or SQLite file holds both).
 QUEUE_NAMES = {"general": "tidecast", "media": "tidecast-media"}
+
+log = logging.getLogger("tidecast.container")
 
 
 class part(Generic[T]):
@@ -594,6 +597,38 @@ class Services:
     def built(self) -> list[str]:
         """The parts built (or handed in) so far."""
         return sorted(self._built)
+
+    def warm(self) -> list[str]:
+        """What a first request would pay for, paid now: SnapStart's init, before the snapshot
+        (tidecast/runtime/snapstart.py). The modules requests import lazily (PyJWT, web3 and
+        eth-account, redis for a Redis queue, boto3 for S3 storage; each lazy import says what
+        it costs), then the engine, with one connection opened and given back so the dialect's
+        first-connect queries are done. A database that does not answer is logged, not raised:
+        a snapshot without a warm pool is still a snapshot. The modules imported, by name."""
+        import importlib
+
+        from sqlalchemy.exc import SQLAlchemyError  # lazy: the container imports no driver
+
+        from tidecast.errors import Unavailable
+
+        wanted = ["jwt", "eth_account", "web3"]
+        if (self.settings.tidecast_queue_url or "").startswith("redis"):
+            wanted.append("redis")
+        if (self.settings.tidecast_storage_url or "").startswith("s3:"):
+            wanted.append("boto3")
+        imported = []
+        for name in wanted:
+            try:
+                importlib.import_module(name)
+            except ModuleNotFoundError:  # a package left out of this deployment
+                continue
+            imported.append(name)
+        try:
+            with self.engine.connect():
+                imported.append(self.engine.dialect.driver)
+        except (SQLAlchemyError, Unavailable, OSError) as exc:  # the snapshot goes on, cold
+            log.warning("warming: the database did not answer (%s)", type(exc).__name__)
+        return imported
 
     def close(self) -> None:
         """Release what the built parts hold (database connections)."""

@@ -252,3 +252,51 @@ def test_the_object_store_answers_from_the_zip_with_only_the_kept_service_models
     assert done.stdout.split() == ["ec2", "pruned", "store", "ok"], done.stdout
     assert (unpacked.task / "botocore" / "data" / "s3").is_dir()
     assert not (unpacked.task / "botocore" / "data" / "ec2").exists()
+
+
+def test_snapstart_warms_before_the_snapshot_and_starts_afresh_after_restore(unpacked: Lambda) -> None:
+    """SnapStart's hooks (tidecast/runtime/snapstart.py) under awslambdaric, initialised for a
+    snapshot: before it, the container is built and warmed (a database connection opened) and
+    then released; the database is replaced while the sandbox is "snapshotted" (as the world
+    moves on while a snapshot waits); after restore the first request must see the new one. A
+    connection kept from before the snapshot would still read the old file (SQLite keeps the
+    replaced file open), and list no stream."""
+    from tests.support.services import build_services
+
+    where = unpacked.writable / "snapstart"
+    where.mkdir()
+    live, replacement = where / "tidecast.db", where / "replacement.db"
+    for path in (live, replacement):
+        engine = create_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        engine.dispose()
+    svc = build_services(DATABASE_URL=f"sqlite:///{replacement}", TIDECAST_DATA_DIR=str(where))
+    stream = svc.streams.create(title="made while the snapshot waited")
+    svc.close()
+    env = {
+        **unpacked.env,
+        "DATABASE_URL": f"sqlite:///{live}",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
+    }
+    with RuntimeApi() as api:
+        proc = lambda_package.start(
+            "tidecast.functions.streams.handler",
+            task=unpacked.task,
+            runtime=unpacked.runtime,
+            tmp=unpacked.writable,
+            api=api.address,
+            env=env,
+        )
+        try:
+            assert api.snapshot.wait(120), "the runtime never asked to be restored"
+            replacement.replace(live)
+            api.restore()
+            outcome = api.invoke(_api("2.0", "GET", "/api/streams"), timeout=120)
+        finally:
+            printed = lambda_package.stop(proc)
+    assert not api.init_errors and not api.restore_errors, (api.init_errors, api.restore_errors)
+    assert outcome.kind == "response", (outcome.body, printed[-2000:])
+    listed = json.loads(outcome.json()["body"])["data"]
+    assert [s["id"] for s in listed] == [stream.id], (listed, printed[-2000:])
+    warmed = printed.index("snapstart: streams warmed (jwt, eth_account, web3, pysqlite) and released")
+    assert warmed < printed.index("snapstart: restored; containers released, random reseeded"), printed

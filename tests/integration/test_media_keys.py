@@ -202,3 +202,15 @@ def test_previous_secrets_are_checked_and_never_shown(monkeypatch: pytest.Monkey
     with pytest.raises(ConfigError, match="TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS") as caught:
         load_settings(env_file=None)
     assert "tooshort" not in str(caught.value) and "secret 2" in str(caught.value)
+
+
+def test_an_empty_previous_secrets_list_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployment's secret carries the key always (CloudFormation's dynamic reference fails on
+    a missing one), empty outside a rotation: that is no previous secret, not a short one."""
+    from tidecast.config import load_settings
+
+    for blank in ("", "  "):
+        monkeypatch.setenv("TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS", blank)
+        settings = load_settings(env_file=None)
+        assert settings.tidecast_media_key_previous_secrets is None
+        assert settings.media_key_previous_values == []

@@ -7,8 +7,14 @@ ARN and trace id as headers), `POST /runtime/invocation/{id}/response`, `POST
 answers `next` with them and keeps what the runtime client posts back, so a test can run a
 package under AWS's own client (`awslambdaric`) exactly as Lambda drives it.
 
+SnapStart adds two: `GET /runtime/restore/next`, which a client initialised for a snapshot
+(AWS_LAMBDA_INITIALIZATION_TYPE=snap-start) calls once its before-snapshot hooks have run, and
+which answers when the sandbox is restored (here: when the test calls `restore()`), and `POST
+/runtime/restore/error` for an after-restore hook that failed. `snapshot` is set while the
+client waits to be restored: the moment Lambda would take the snapshot.
+
 Hand-written on http.server: AWS's Runtime Interface Emulator is a Go binary (no wheel), and
-these four routes are all a runtime client uses.
+these routes are all a runtime client uses.
 """
 
 from __future__ import annotations
@@ -75,6 +81,10 @@ class RuntimeApi:
     def __init__(self, timeout_ms: int = 30_000) -> None:
         self.timeout_ms = timeout_ms
         self.init_errors: list[Outcome] = []
+        self.restore_errors: list[Outcome] = []
+        #: Set once a client initialised for SnapStart asks to be restored (its snapshot point).
+        self.snapshot = threading.Event()
+        self._restored = threading.Event()
         self._pending: deque[_Invocation] = deque()
         self._ready = threading.Condition()
         self._by_id: dict[str, _Invocation] = {}
@@ -94,6 +104,16 @@ class RuntimeApi:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def restore(self) -> None:
+        """Answer the waiting `restore/next`: the sandbox resumes from its snapshot."""
+        self._restored.set()
+
+    def _wait_restore(self, conn: socket.socket) -> bool:
+        while not self._restored.wait(0.05):
+            if _closed(conn):
+                return False
+        return True
 
     def submit(self, event: Any) -> str:
         request_id = str(uuid.uuid4())
@@ -138,6 +158,13 @@ class RuntimeApi:
                 return
 
             def do_GET(self) -> None:
+                if self.path == f"{PREFIX}/restore/next":
+                    api.snapshot.set()
+                    if api._wait_restore(self.connection):
+                        self._reply(200, {})
+                    else:
+                        self.close_connection = True
+                    return
                 if self.path != f"{PREFIX}/invocation/next":
                     self._reply(404, {"errorMessage": f"no route {self.path}"})
                     return
@@ -163,6 +190,10 @@ class RuntimeApi:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if self.path == f"{PREFIX}/init/error":
                     api.init_errors.append(Outcome("", "init-error", body, headers))
+                    self._reply(202, {"status": "OK"})
+                    return
+                if self.path == f"{PREFIX}/restore/error":
+                    api.restore_errors.append(Outcome("", "restore-error", body, headers))
                     self._reply(202, {"status": "OK"})
                     return
                 parts = self.path.removeprefix(f"{PREFIX}/invocation/").split("/")

@@ -120,7 +120,13 @@ def test_environment_names_are_settings_and_secrets_come_from_secrets_manager(bu
     assert set(env) <= fields, set(env) - fields
     for name in SECRET_FIELDS & {n.lower() for n in env}:
         assert env[name.upper()]["Fn::Sub"].startswith("{{resolve:secretsmanager:${SecretId}:SecretString:")
-    for name in ("JWT_SECRET", "TIDECAST_MEDIA_KEY_SECRET", "PLATFORM_PRIVATE_KEY", "SMTP_PASSWORD"):
+    for name in (
+        "JWT_SECRET",
+        "TIDECAST_MEDIA_KEY_SECRET",
+        "TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS",  # step 1 of a media-key rotation, in a deployment
+        "PLATFORM_PRIVATE_KEY",
+        "SMTP_PASSWORD",
+    ):
         assert "{{resolve:secretsmanager:" in env[name]["Fn::Sub"], name
     assert "{{resolve:secretsmanager:" in env["DATABASE_URL"]["Fn::Sub"]
     assert env["TIDECAST_ENV"] == "production"

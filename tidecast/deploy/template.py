@@ -61,6 +61,9 @@ LAMBDA_TMP = "/tmp"  # noqa: S108 - Lambda's own writable directory, not a tempo
 SECRET_KEYS = {
     "JWT_SECRET": "JWT_SECRET",
     "TIDECAST_MEDIA_KEY_SECRET": "TIDECAST_MEDIA_KEY_SECRET",
+    # Empty outside a media-key rotation (docs/operators-guide.md), but always present: a
+    # dynamic reference to a key the secret lacks fails the deploy.
+    "TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS": "TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS",
     "PLATFORM_PRIVATE_KEY": "PLATFORM_PRIVATE_KEY",
     "SMTP_PASSWORD": "SMTP_PASSWORD",
 }

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from tidecast.container import Services
 
 log = logging.getLogger("tidecast.functions")
+#: Every Function in the process (a Lambda sandbox holds one), for SnapStart's hooks.
+FUNCTIONS: weakref.WeakSet[Function] = weakref.WeakSet()
 
 RouteHandler = Callable[..., Response]
 
@@ -84,11 +87,37 @@ class Function:
         self.routes: list[Route] = []
         self._build = services
         self._services: Services | None = None
+        #: Whether `_services` is the one `_build` made (and so this function's to release).
+        self._built = False
         self._lock = threading.Lock()
+        FUNCTIONS.add(self)
+        if services is not None:
+            from tidecast.runtime import snapstart  # lazy: imports this module
+
+            snapstart.register_once()
 
     def bind(self, services: Services | None) -> None:
         """Serve requests with `services` (None: build one from the environment when needed)."""
         self._services = services
+        self._built = False
+
+    def warm(self) -> list[str]:
+        """Build the container the first request would build, and warm it (`Services.warm`):
+        SnapStart's init, so the snapshot holds what a cold request would pay for. The modules
+        imported, by name."""
+        services = self.services
+        warm = getattr(services, "warm", None)
+        return list(warm()) if callable(warm) else []
+
+    def release(self) -> None:
+        """Close and forget a container this function built (its connections, its caches); the
+        next request builds a fresh one. A bound container is the host's, and is left alone."""
+        with self._lock:
+            built = self._services if self._built else None
+            if built is not None:
+                self._services, self._built = None, False
+        if built is not None:
+            built.close()
 
     @property
     def services(self) -> Services:
@@ -100,6 +129,7 @@ class Function:
                             f"function {self.name!r} has no services: bind some, or pass services="
                         )
                     self._services = self._build()
+                    self._built = True
         return self._services
 
     @property
