@@ -12,7 +12,11 @@ cached (TIDECAST_PAYMENT_CACHE_SECONDS=2) and read every time (0). Anchor: the u
 (its chain read's JSON-RPC round trip, client and the embedded node's side, is in the same
 process's CPU clock). Rounds alternate A B A B; the best round of each is kept.
 
-    .venv/bin/python bench/keys_cpu.py [--calls 2000] [--rounds 3] [--profile]
+`--postgres` seeds and serves from a PostgreSQL server the bench starts (production's engine:
+psycopg, network round trips, the pool's pre-ping) in place of the SQLite file; the server's
+own CPU is not in the figure, the client's side of every round trip is.
+
+    .venv/bin/python bench/keys_cpu.py [--calls 2000] [--rounds 3] [--profile] [--postgres]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import os
 import pstats
 import tempfile
 import time
+from contextlib import ExitStack
 from typing import Any
 
 from _common import bench_env
@@ -61,18 +66,24 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="print where a cached call's time goes")
+    parser.add_argument("--postgres", action="store_true", help="on a PostgreSQL server, not SQLite")
     args = parser.parse_args()
 
     from tests.support.anvil import running_embedded_chain
     from tests.support.chain import deployed
     from tests.support.functions import bind_functions
+    from tests.support.postgres import running_postgres
     from tidecast.config import load_settings
     from tidecast.container import create_services
     from tidecast.functions import keys
 
-    with tempfile.TemporaryDirectory() as tmp, running_embedded_chain() as url:
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        url = stack.enter_context(running_embedded_chain())
         chain = deployed(url)
         env = {**bench_env(tmp), **chain.env(), "TIDECAST_CHAIN_CONFIRMATIONS": "0"}
+        if args.postgres:
+            env["DATABASE_URL"] = stack.enter_context(running_postgres()).url
         ids = seed(env, chain)
         saved = dict(os.environ)
         containers = {}
@@ -117,6 +128,7 @@ def main() -> None:
             }
         )
     )
+    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}")
     print(f"keys per CPU-second, chain read cached (2 s): {1 / cached:8.0f} ({cached * 1000:.3f} ms)")
     print(f"keys per CPU-second, chain read every time:   {1 / uncached:8.0f} ({uncached * 1000:.3f} ms)")
     print(f"ratio cached / uncached:                      {uncached / cached:8.2f}")

@@ -177,3 +177,47 @@ def test_cfn_lint_catches_a_broken_function(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "python2.7" in result.stdout, result.stdout
+
+
+def test_the_alarms_watch_every_function_and_pool_and_notify_the_topic_when_given(
+    built: dict[str, Any],
+) -> None:
+    from tidecast.deploy.worker import POOLS
+
+    resources = built["Resources"]
+    alarms = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    functions = [k for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"]
+    for logical in functions:
+        for metric in ("Errors", "Throttles"):
+            alarm = alarms[f"{logical}{metric}Alarm"]
+            assert alarm["MetricName"] == metric and alarm["Dimensions"][0]["Value"] == {"Ref": logical}
+    assert alarms["KeysFunctionLatencyAlarm"]["ExtendedStatistic"] == "p99"
+    for pool, (_, _, _, most, per_task, _) in POOLS.items():
+        backlog = alarms[f"Worker{pool.capitalize()}BacklogAlarm"]
+        assert backlog["Threshold"] == most * per_task and backlog["Dimensions"] == [
+            {"Name": "Pool", "Value": pool}
+        ]
+        assert alarms[f"Worker{pool.capitalize()}TasksAlarm"]["TreatMissingData"] == "breaching"
+    assert alarms["QueueDepthMissingAlarm"]["TreatMissingData"] == "breaching"
+    assert alarms["ApiServerErrorsAlarm"]["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "HttpApi"}}]
+
+    def refs(value: Any) -> set[str]:
+        if isinstance(value, dict):
+            found = {value["Ref"]} if "Ref" in value else set()
+            if "Fn::GetAtt" in value:
+                found.add(value["Fn::GetAtt"][0])
+            return found.union(*(refs(v) for v in value.values()))
+        if isinstance(value, list):
+            return set().union(*(refs(v) for v in value))
+        return set()
+
+    known = set(resources) | set(built["Parameters"]) | {"AWS::NoValue"}
+    for name, alarm in alarms.items():
+        assert refs(alarm) <= known, (name, refs(alarm) - known)
+        topic = [{"Ref": "AlarmTopicArn"}]
+        assert (
+            alarm["AlarmActions"]
+            == alarm["OKActions"]
+            == {"Fn::If": ["HasAlarmTopic", topic, {"Ref": "AWS::NoValue"}]}
+        ), name
+    assert built["Parameters"]["AlarmTopicArn"]["Default"] == ""

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tidecast.deploy.alarms import alarm_conditions, alarm_parameters, alarm_resources
 from tidecast.deploy.worker import worker_parameters, worker_resources
 from tidecast.errors import ConfigError
 from tidecast.runtime.netlify import FUNCTIONS_PREFIX, NetlifyConfig, load_netlify_config
@@ -304,11 +305,13 @@ def build(root: Path) -> dict[str, Any]:
             },
         }
     resources.update(worker_resources(environment()))
+    resources.update(alarm_resources({name: resource_name(name) for name in names}))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
         "Description": "tidecast: generated from netlify.toml by `tidecast deploy template`",
-        "Parameters": parameters(),
+        "Parameters": {**parameters(), **alarm_parameters()},
+        "Conditions": alarm_conditions(),
         "Globals": {
             "Function": {
                 "CodeUri": CODE_URI,
