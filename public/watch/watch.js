@@ -284,6 +284,7 @@ $("top-up").addEventListener("submit", async (event) => {
     const { signer } = await payingWallet(figures?.sender);
     await topUp(signer, watch.paymentId, priceUnits() * BigInt(minutes * 60), say);
     await refreshFigures();
+    setTimeout(refreshFigures, AFTER_ACTION_MS); // in case the first read met the node a block behind
     say(`Topped up payment stream #${watch.paymentId} by ${minutes} minutes.`, "ok");
   } catch (error) {
     walletFailure(error);
@@ -390,7 +391,18 @@ async function main() {
   startPlayer();
 }
 
+// The balance ticks down locally (tick); the chain is read again every 30 s, when the page comes
+// back into view, and after the viewer's own top-up or cancel. A cancel from elsewhere stops the
+// picture through the keys within two key periods whatever this poll does. Reading every 5 s was
+// most of a viewer's chain reads, and the chain node the first part to saturate (docs/scale.md).
+const FIGURES_EVERY_MS = 30_000;
+const AFTER_ACTION_MS = 3_000;
 setInterval(tick, 250);
-setInterval(refreshFigures, 5000);
+setInterval(() => {
+  if (!document.hidden) refreshFigures();
+}, FIGURES_EVERY_MS);
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) refreshFigures();
+});
 await main();
 if (watch.state === "loading") watch.state = "idle";

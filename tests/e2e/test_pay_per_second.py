@@ -196,8 +196,8 @@ def test_pay_watch_withdraw_cancel(platform: Platform, browser: Any, tmp_path: P
     viewer.get_by_role("button", name="Top up").click()
     topped = f"Topped up payment stream #{payment_id}"
     expect(viewer.locator("#status")).to_contain_text(topped, timeout=30_000)
-    # The figures come from the chain through the API (whose reads may be cached a moment) and
-    # are read again every 5 s.
+    # The page reads the figures again at once after its own top-up, and once more 3 s later
+    # (not every 5 s any more: its poll is every 30 s, docs/scale.md).
     grown = float(before.split()[0]) + 0.1
     viewer.wait_for_function(
         f"() => parseFloat(document.getElementById('remaining').textContent) > {grown}", timeout=12_000
