@@ -21,22 +21,22 @@ from tests.support.production import running_production
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600)]
 
-VIEWERS = 6
+VIEWERS = 4
 #: A fault about every ten seconds, each given time to come back before the next.
-FAULTS = {"worker": 3.0, "function": 12.0, "redis": 21.0, "postgres": 30.0}
-SECONDS = 42
+FAULTS = {"worker": 2.0, "function": 10.0, "redis": 17.0, "postgres": 24.0}
+SECONDS = 34
 
 
 def test_the_platform_under_load_while_its_parts_fail(tmp_path: Path) -> None:
     with running_production(tmp_path, viewers=VIEWERS) as prod:
-        seeded = seed(prod, tmp_path, viewers=VIEWERS, seconds=12)
+        seeded = seed(prod, tmp_path, viewers=VIEWERS, seconds=8)
         run = run_locust(
             prod,
-            seeded.plan,
+            {**seeded.plan, "uploadEvery": 8},
             tmp_path,
             classes=["Viewer", "Creator", "Newcomer"],
             seconds=SECONDS,
-            during=faults(prod, seeded.creator_token, tmp_path, at=FAULTS),
+            during=faults(prod, seeded.creator_token, tmp_path, at=FAULTS, film_seconds=16),
         )
         print(summary(run))
         for fault in run.faults:

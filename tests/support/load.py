@@ -254,11 +254,11 @@ def run_locust(
 
 
 def faults(
-    prod: Production, creator_token: str, work: Path, *, at: dict[str, float]
+    prod: Production, creator_token: str, work: Path, *, at: dict[str, float], film_seconds: float = 30
 ) -> Callable[[float], list[Fault]]:
     """The four faults at `at` seconds into the run (names: worker, function, redis, postgres),
     each brought back as its replacement would be (a new task, a new instance, a restart)."""
-    film = make_video(work / "long.mp4", seconds=30, size="320x180").read_bytes()
+    film = make_video(work / "long.mp4", seconds=film_seconds, size="320x180").read_bytes()
 
     def sleep_until(t0: float, offset: float) -> None:
         time.sleep(max(0.0, t0 + offset - time.time()))
@@ -271,8 +271,10 @@ def faults(
                 # A transcode long enough to be caught in the act, then SIGKILL: no clean-up.
                 with httpx.Client(base_url=prod.base, timeout=60) as client:
                     stream_id = prod.upload(client, creator_token, film, "killed")
-                wait_for("the media worker encoding", lambda: bool(prod.encoders()), timeout=60)
-                encoders = prod.encoders()
+                deadline = time.monotonic() + 60
+                while not (encoders := prod.encoders()):  # polled often: a short encode is caught
+                    assert time.monotonic() < deadline, "the media worker never started encoding"
+                    time.sleep(0.02)
                 fault = Fault("worker SIGKILLed mid-transcode", time.time(), stream_id=stream_id)
                 prod.workers["media"].kill()
                 prod.workers["media"].wait(timeout=10)

@@ -16,7 +16,6 @@ For tests/integration/test_production_load.py and bench/production_load.py: what
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 import signal
@@ -43,6 +42,7 @@ from tests.support.procs import children, cmdline
 from tests.support.redis import RedisServer, find_redis
 from tests.support.seaweed import SeaweedServer, find_weed
 from tests.support.smtp import SmtpServer
+from tests.support.uploads import upload_over_http
 from tidecast.config import Settings
 
 PASSWORD = "correct horse battery"
@@ -222,23 +222,7 @@ class Production:
         link_wallet(self.engine, self.user_id(username), address, self.deployment.chain_id)
 
     def upload(self, client: httpx.Client, token: str, video: bytes, title: str) -> str:
-        """A tus upload in one PATCH; the stream id."""
-        meta = ",".join(
-            f"{k} {base64.b64encode(v.encode()).decode()}"
-            for k, v in {"filename": f"{title}.mp4", "filetype": "video/mp4", "title": title}.items()
-        )
-        auth = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
-        made = client.post(
-            "/api/uploads", headers={**auth, "Upload-Length": str(len(video)), "Upload-Metadata": meta}
-        )
-        assert made.status_code == 201, made.text
-        done = client.patch(
-            made.headers["location"],
-            headers={**auth, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
-            content=video,
-        )
-        assert done.status_code == 204, done.text
-        return str(done.headers["tidecast-stream-id"])
+        return upload_over_http(client, token, video, title)
 
     def stream_status(self, stream_id: str) -> str:
         from tidecast.db.schema import streams

@@ -113,3 +113,24 @@ def make_video(path: Path, *, seconds: float = 2.0, size: str = "320x180", audio
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-shortest", str(path)]
     subprocess.run(args, check=True, timeout=60, capture_output=True)
     return path
+
+
+def upload_over_http(client: Any, token: str, video: bytes, title: str) -> str:
+    """A tus upload to a running platform (`client`: an httpx.Client on its base URL) in one
+    PATCH, as a creator's client sends it; the stream id."""
+    meta = ",".join(
+        f"{k} {base64.b64encode(v.encode()).decode()}"
+        for k, v in {"filename": f"{title}.mp4", "filetype": "video/mp4", "title": title}.items()
+    )
+    auth = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
+    made = client.post(
+        "/api/uploads", headers={**auth, "Upload-Length": str(len(video)), "Upload-Metadata": meta}
+    )
+    assert made.status_code == 201, made.text
+    done = client.patch(
+        made.headers["location"],
+        headers={**auth, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
+        content=video,
+    )
+    assert done.status_code == 204, done.text
+    return str(done.headers["tidecast-stream-id"])
