@@ -296,7 +296,7 @@ def test_snapstart_warms_before_the_snapshot_and_starts_afresh_after_restore(unp
             printed = lambda_package.stop(proc)
     assert not api.init_errors and not api.restore_errors, (api.init_errors, api.restore_errors)
     assert outcome.kind == "response", (outcome.body, printed[-2000:])
-    listed = json.loads(outcome.json()["body"])["data"]
+    listed = json.loads(outcome.json()["body"])["data"]["items"]
     assert [s["id"] for s in listed] == [stream.id], (listed, printed[-2000:])
     warmed = printed.index("snapstart: streams warmed (jwt, eth_account, web3, pysqlite) and released")
     assert warmed < printed.index("snapstart: restored; containers released, random reseeded"), printed
