@@ -101,10 +101,24 @@ class MediaKeys:
         if isinstance(period, bool) or not isinstance(period, int) or not 0 <= period <= MAX_PERIOD:
             raise NotFound(f"No key period {period!r} for this stream")
         with self._engine.connect() as conn:
-            wrapped = conn.execute(_WRAPPED, {"stream": stream_id, "period": period}).scalar()
+            wrapped = self.wrapped(conn, stream_id, period)
+        return self.unwrap(stream_id, period, wrapped)
+
+    def wrapped(self, conn: Connection, stream_id: str, period: int) -> bytes | None:
+        """The sealed key of the period, read on the caller's connection (the key route reads
+        it with the rest, one connection a request); None where `key` would say NotFound."""
+        if not isinstance(stream_id, str) or not STREAM_ID.fullmatch(stream_id):
+            return None
+        if isinstance(period, bool) or not isinstance(period, int) or not 0 <= period <= MAX_PERIOD:
+            return None
+        found = conn.execute(_WRAPPED, {"stream": stream_id, "period": period}).scalar()
+        return None if found is None else bytes(found)
+
+    def unwrap(self, stream_id: str, period: int, wrapped: bytes | None) -> bytes:
+        """`wrapped` opened; NotFound for None, in `key`'s words."""
         if wrapped is None:
-            raise NotFound(f"No key period {period} for this stream")
-        return self.open(stream_id, period, bytes(wrapped))
+            raise NotFound(f"No key period {period!r} for this stream")
+        return self.open(stream_id, period, wrapped)
 
     def count(self, stream_id: str) -> int:
         if not isinstance(stream_id, str) or not STREAM_ID.fullmatch(stream_id):

@@ -205,15 +205,26 @@ class PlaybackService:
         if claims.stream_id != stream_id:
             raise NotAllowed("This playback token is for another stream")
         period = self._period(period_text)
-        # The hottest route (every viewer, every key period): its reads share one connection.
+        # The hottest route (every viewer, every key period): its reads share one connection,
+        # the sealed key and whether the pair was granted before among them, so a player
+        # re-asking costs one checkout. Both are used only where they were read before: a
+        # viewer who may not have the key still hears why (402) before "no such period" (404).
         with self.engine.connect() as conn:
             self._current_session(claims, conn)
             row = self._stream(stream_id, conn)
             wallets = self._both_wallets(conn, claims.user_id, row.owner_id)
+            wrapped = self.media_keys.wrapped(conn, stream_id, period)
+            granted_before = (
+                claims.payment_stream_id is not None
+                and claims.deployment is not None
+                and self._granted(
+                    conn, claims.deployment, claims.payment_stream_id, claims.user_id, row.id, period
+                )
+            )
         pay = int(claims.payment_stream_id) if claims.payment_stream_id else None
         access = self._access(row, claims.user_id, pay, wallets)
         if access.free:
-            return self.media_keys.key(stream_id, period)
+            return self.media_keys.unwrap(stream_id, period, wrapped)
         assert access.payment is not None
         if claims.chain_id != self.reader.chain_id() or claims.deployment != access.payment.deployment:
             # The node was restarted or reset, or the contract redeployed: payment stream ids
@@ -222,8 +233,9 @@ class PlaybackService:
                 "Playback token was issued for another chain or deployment of the payment contract; "
                 "ask for a new one"
             )
-        key = self.media_keys.key(stream_id, period)  # 404 before any budget is spent
-        self._grant(access.payment, row.id, period, claims.user_id, access.now, row.key_period_seconds)
+        key = self.media_keys.unwrap(stream_id, period, wrapped)  # 404 before any budget is spent
+        if not granted_before:  # read under the token's deployment, which is the payment's (above)
+            self._grant(access.payment, row.id, period, claims.user_id, access.now, row.key_period_seconds)
         return key
 
     # -- the conditions ----------------------------------------------------------------------
@@ -293,9 +305,8 @@ class PlaybackService:
         # Granted before, under this payment stream (a player re-asking) or to this viewer under
         # another: free again, since the viewer holds that key already and handing it over
         # again gives nothing new.
-        granted = {"d": deployment, "p": pay, "u": user_id, "m": media_stream_id, "n": period}
         with self.engine.connect() as conn:
-            if conn.execute(_GRANTED, granted).first() is not None:
+            if self._granted(conn, deployment, pay, user_id, media_stream_id, period):
                 return
             others = self._others(conn, deployment, user_id, media_stream_id, pay)
         paid_periods = payment.paid_periods(now, key_period_seconds)
@@ -342,6 +353,14 @@ class PlaybackService:
                     )
         except IntegrityError:
             return  # the same pair granted by a racing request: it counts once, and is ours too
+
+    @staticmethod
+    def _granted(
+        conn: Connection, deployment: str, pay: str, user_id: str, media_stream_id: str, period: int
+    ) -> bool:
+        """Whether the pair was granted before, under this payment stream or to this viewer."""
+        granted = {"d": deployment, "p": pay, "u": user_id, "m": media_stream_id, "n": period}
+        return conn.execute(_GRANTED, granted).first() is not None
 
     def _paid_periods(self, payment: PaymentState, other: int, now: float, key_period_seconds: float) -> int:
         """Key periods another payment stream of the viewer paid (0 if it is not on the chain,
