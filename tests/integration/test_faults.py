@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -38,7 +37,7 @@ from tests.support.media import looks_like_plain_ts
 from tests.support.parts import free_port, missing_part
 from tests.support.platform import copy_checkout
 from tests.support.postgres import PostgresServer, find_bindir
-from tests.support.procs import alive, children, cmdline
+from tests.support.procs import alive, children, cmdline, stop
 from tests.support.proxy import TcpProxy
 from tests.support.redis import RedisServer, find_redis
 from tests.support.uploads import make_video
@@ -201,16 +200,6 @@ def start(checkout: Path, name: str, args: list[str], env: dict[str, str]) -> su
         stderr=subprocess.STDOUT,
         text=True,
     )
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

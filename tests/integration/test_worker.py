@@ -16,6 +16,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.support.functions import bind_functions
+from tests.support.procs import stop as stop_process
 from tests.support.services import build_services
 from tests.support.smtp import SmtpServer
 from tidecast.cli import app
@@ -59,12 +60,7 @@ def start_worker(cwd: Path) -> subprocess.Popen[str]:
 
 
 def stop(proc: subprocess.Popen[str]) -> str:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    stop_process(proc)
     return proc.stdout.read() if proc.stdout else ""
 
 

@@ -1,9 +1,24 @@
 """A process's children and whether a process still runs, read from /proc (Linux): for the
-tests that kill a worker and check that its ffmpeg did not outlive it."""
+tests that kill a worker and check that its ffmpeg did not outlive it. And stopping a server
+process the way its operator would: a signal, a grace period, then SIGKILL."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
 from pathlib import Path
+from typing import Any
+
+
+def stop(proc: subprocess.Popen[Any], sig: signal.Signals = signal.SIGINT, grace: float = 20) -> None:
+    """`sig` (SIGINT: running tasks finish), up to `grace` seconds, then SIGKILL."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def children(pid: int) -> list[int]:

@@ -38,7 +38,7 @@ from tests.support.jsipfs import running_jsipfs
 from tests.support.parts import free_port, missing_part
 from tests.support.platform import copy_checkout
 from tests.support.postgres import PostgresServer, find_bindir
-from tests.support.procs import children, cmdline
+from tests.support.procs import children, cmdline, stop
 from tests.support.redis import RedisServer, find_redis
 from tests.support.seaweed import SeaweedServer, find_weed
 from tests.support.smtp import SmtpServer
@@ -260,16 +260,6 @@ def wait_for(
         time.sleep(0.2)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 @contextmanager
 def running_production(work: Path, *, viewers: int = 0) -> Iterator[Production]:
     """The whole platform in production mode; `viewers` development accounts funded with ETH
@@ -363,7 +353,7 @@ def running_production(work: Path, *, viewers: int = 0) -> Iterator[Production]:
 
         def stop_all() -> None:
             for proc in [*prod.functions.values(), *prod.workers.values()]:
-                _stop(proc)
+                stop(proc, signal.SIGTERM, grace=15)
 
         stack.callback(stop_all)
         prod.start_worker("media")
