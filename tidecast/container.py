@@ -13,6 +13,7 @@ tests pass their own engines, transports and queues. Handlers reach the containe
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from tidecast.config import Settings, load_settings, mask_url
+from tidecast.errors import Unavailable
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -605,11 +607,9 @@ class Services:
         it costs), then the engine, with one connection opened and given back so the dialect's
         first-connect queries are done. A database that does not answer is logged, not raised:
         a snapshot without a warm pool is still a snapshot. The modules imported, by name."""
-        import importlib
-
-        from sqlalchemy.exc import SQLAlchemyError  # lazy: the container imports no driver
-
-        from tidecast.errors import Unavailable
+        from sqlalchemy.exc import (
+            SQLAlchemyError,
+        )  # lazy: the container imports no SQLAlchemy until a part needs it
 
         wanted = ["jwt", "eth_account", "web3"]
         if (self.settings.tidecast_queue_url or "").startswith("redis"):

@@ -254,11 +254,17 @@ def run_locust(
 
 
 def faults(
-    prod: Production, creator_token: str, work: Path, *, at: dict[str, float], film_seconds: float = 30
+    prod: Production,
+    creator_token: str,
+    work: Path,
+    *,
+    at: dict[str, float],
+    film_seconds: float = 30,
+    film_size: str = "320x180",
 ) -> Callable[[float], list[Fault]]:
     """The four faults at `at` seconds into the run (names: worker, function, redis, postgres),
     each brought back as its replacement would be (a new task, a new instance, a restart)."""
-    film = make_video(work / "long.mp4", seconds=film_seconds, size="320x180").read_bytes()
+    film = make_video(work / "long.mp4", seconds=film_seconds, size=film_size).read_bytes()
 
     def sleep_until(t0: float, offset: float) -> None:
         time.sleep(max(0.0, t0 + offset - time.time()))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tidecast.errors import NotFound
+from tidecast.runtime import snapstart
 from tidecast.runtime.contract import Contract
 from tidecast.runtime.errors import MethodNotAllowed, is_expected
 from tidecast.runtime.request import Request
@@ -92,9 +93,7 @@ class Function:
         self._lock = threading.Lock()
         FUNCTIONS.add(self)
         if services is not None:
-            from tidecast.runtime import snapstart  # lazy: imports this module
-
-            snapstart.register_once()
+            snapstart.register_once(FUNCTIONS)
 
     def bind(self, services: Services | None) -> None:
         """Serve requests with `services` (None: build one from the environment when needed)."""

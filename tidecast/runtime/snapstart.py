@@ -29,40 +29,51 @@ from __future__ import annotations
 import logging
 import os
 import random
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+
+class _Function(Protocol):
+    name: str
+
+    def warm(self) -> list[str]: ...
+
+    def release(self) -> None: ...
+
 
 log = logging.getLogger("tidecast.snapstart")
 _registered = False
 
 
-def register_once() -> bool:
-    """Register the hooks if this sandbox is being initialised for a snapshot; whether they are."""
+def register_once(functions: Iterable[Any]) -> bool:
+    """Register the hooks over `functions` (the process's, tidecast/runtime/function.py's
+    FUNCTIONS) if this sandbox is being initialised for a snapshot; whether they are."""
     global _registered
     if _registered or os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
         return _registered
     try:
-        from snapshot_restore_py import register_after_restore, register_before_snapshot
+        from snapshot_restore_py import (  # lazy: Lambda's runtime ships it, only a SnapStart init needs it
+            register_after_restore,
+            register_before_snapshot,
+        )
     except ModuleNotFoundError:  # not on Lambda's runtime: nothing to register with
         log.warning("SnapStart init without snapshot_restore_py: no hooks registered")
         return False
-    register_before_snapshot(before_snapshot)
-    register_after_restore(after_restore)
+    register_before_snapshot(before_snapshot, functions)
+    register_after_restore(after_restore, functions)
     _registered = True
     return True
 
 
-def before_snapshot() -> None:
-    from tidecast.runtime.function import FUNCTIONS
-
-    for function in list(FUNCTIONS):
+def before_snapshot(functions: Iterable[_Function]) -> None:
+    for function in list(functions):
         warmed = function.warm()
         function.release()
         print(f"snapstart: {function.name} warmed ({', '.join(warmed)}) and released", flush=True)
 
 
-def after_restore() -> None:
-    from tidecast.runtime.function import FUNCTIONS
-
-    for function in list(FUNCTIONS):
+def after_restore(functions: Iterable[_Function]) -> None:
+    for function in list(functions):
         function.release()
     random.seed()  # from os.urandom
     print("snapstart: restored; containers released, random reseeded", flush=True)
