@@ -31,7 +31,7 @@ from pathlib import Path
 from _common import ROOT  # noqa: F401 - puts the project on the path
 
 from tests.support.load import REFUSALS, Run, faults, mail_counts, run_locust, seed, wait_all_ready
-from tests.support.production import running_production
+from tests.support.production import Production, running_production
 
 
 def key_figures(run: Run) -> tuple[float, float]:
@@ -39,11 +39,12 @@ def key_figures(run: Run) -> tuple[float, float]:
     return served / run.seconds, served / run.cpu_seconds if run.cpu_seconds else float("nan")
 
 
-def restart_functions(prod: object, cache_seconds: str) -> None:
-    for index in range(len(prod.function_ports)):  # type: ignore[attr-defined]
-        prod.env["TIDECAST_PAYMENT_CACHE_SECONDS"] = cache_seconds  # type: ignore[attr-defined]
-        prod.kill_function(index)  # type: ignore[attr-defined]
-        prod.start_function(index)  # type: ignore[attr-defined]
+def restart_functions(prod: Production, cache_seconds: str) -> None:
+    """A rolling restart of the function processes with the payment cache at `cache_seconds`."""
+    prod.env["TIDECAST_PAYMENT_CACHE_SECONDS"] = cache_seconds
+    for index in range(len(prod.function_ports)):
+        prod.kill_function(index)
+        prod.start_function(index)
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import time
@@ -284,8 +283,7 @@ def faults(
                 fault = Fault("worker SIGKILLed mid-transcode", time.time(), stream_id=stream_id)
                 prod.workers["media"].kill()
                 prod.workers["media"].wait(timeout=10)
-                gone = encoders
-                wait_for("its ffmpeg gone", lambda: not any(alive(p) for p in gone), timeout=10)  # noqa: B023
+                wait_for("its ffmpeg gone", lambda: not any(alive(p) for p in encoders), timeout=10)
                 prod.start_worker("media")  # the service replaces the task
                 fault.restored = time.time()
             elif name == "function":
@@ -354,5 +352,4 @@ def summary(run: Run) -> dict[str, Any]:
         "key p50 ms": round(run.latency("key", 0.5), 1),
         "key p99 ms": round(run.latency("key", 0.99), 1),
         "statuses": dict(sorted(run.statuses().items())),
-        "median": statistics.median([ms for *_, ms in run.records]) if run.records else 0,
     }
