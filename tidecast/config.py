@@ -233,6 +233,28 @@ class Settings(BaseModel):
     #: The dev server and the embedded IPFS node: seconds a request's headers may take to
     #: arrive in full, then the connection is closed (slow clients must not hold connections).
     tidecast_header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    #: Card payments (tidecast/billing): Stripe's secret API key, the webhook endpoint's signing
+    #: secrets (comma-separated: during a rotation both the old and the new one verify), and
+    #: the API's base URL (unset: Stripe's own; tests point it at a local fake).
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = None
+    #: What a viewer may buy: the currency (ISO 4217, lower-case, as Stripe writes it) and the
+    #: amounts in it, a list ("5,10,20") or a range ("5-200"), in whole currency units.
+    tidecast_billing_currency: str = Field(default="usd", pattern=r"^[a-z]{3}$")
+    tidecast_billing_amounts: str = "5,10,20"
+    #: Platform tokens one whole currency unit buys (a decimal string: "100" makes $5.00 500 TIDE).
+    tidecast_billing_rate: str = Field(default="100", pattern=r"^[0-9]{1,30}(\.[0-9]{1,30})?$")
+    #: The treasury: the key that opens payment streams for viewers paying with credit.
+    #: Development: demo account 9. Production refuses a well-known key, as for the platform key.
+    treasury_private_key: SecretStr | None = None
+    #: Seconds of the price a credit playback holds (and the treasury deposits) at most.
+    tidecast_credit_hold_seconds: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    #: Below this many platform tokens in the treasury, operators are mailed (once a day).
+    tidecast_treasury_low_balance: str = Field(default="1000", pattern=r"^[0-9]{1,30}(\.[0-9]{1,30})?$")
+    #: Where operator alerts go (the treasury running low); unset, they are only logged.
+    tidecast_operator_email: str | None = None
+
     #: The dev server: proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed.
     #: Unset, no forwarded header is believed, from anyone: the client is the TCP peer.
     tidecast_trusted_proxies: str | None = None
@@ -252,6 +274,11 @@ class Settings(BaseModel):
         "tidecast_siwe_domain",
         "tidecast_trusted_proxies",
         "ffmpeg_path",
+        "stripe_secret_key",
+        "stripe_webhook_secret",
+        "stripe_api_base",
+        "treasury_private_key",
+        "tidecast_operator_email",
         mode="before",
     )
     @classmethod
@@ -265,7 +292,7 @@ class Settings(BaseModel):
             raise ValueError("must be an address: 0x and 40 hex digits")
         return value
 
-    @field_validator("platform_private_key", "deployer_private_key")
+    @field_validator("platform_private_key", "deployer_private_key", "treasury_private_key")
     @classmethod
     def _private_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
@@ -472,7 +499,15 @@ SECRET_FIELDS = frozenset(
 
 #: Settings holding URLs: their user-info and secret-looking parts are masked wherever shown.
 URL_FIELDS = frozenset(
-    {"database_url", "rpc_url", "ipfs_api_url", "ipfs_gateway", "tidecast_public_url", "tidecast_queue_url"}
+    {
+        "database_url",
+        "rpc_url",
+        "ipfs_api_url",
+        "ipfs_gateway",
+        "tidecast_public_url",
+        "tidecast_queue_url",
+        "stripe_api_base",
+    }
 )
 MASK = "********"
 #: Query parameters whose values are credentials by their name (`?apikey=`, `?token=`, `?sig=`).
@@ -570,7 +605,7 @@ def _refuse_demo_keys(settings: Settings) -> None:
     """Production with a key everyone knows (the development mnemonic's) is a mistake."""
     from tidecast.chain.devnet import WELL_KNOWN_KEYS  # lazy: upward (pyproject ignore_imports)
 
-    for name in ("platform_private_key", "deployer_private_key"):
+    for name in ("platform_private_key", "deployer_private_key", "treasury_private_key"):
         key = getattr(settings, name)
         if key is not None and key.get_secret_value() in WELL_KNOWN_KEYS:
             raise ConfigError(

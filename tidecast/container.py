@@ -21,7 +21,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from tidecast.config import Settings, load_settings, mask_url
-from tidecast.errors import Unavailable
+from tidecast.errors import ConfigError, Unavailable
+from tidecast.imports import sane_import
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from tidecast.accounts.service import AccountService
     from tidecast.accounts.tokens import TokenIssuer
     from tidecast.accounts.wallets import WalletService
+    from tidecast.billing.playbacks import CreditPlaybacks
+    from tidecast.billing.service import BillingService
+    from tidecast.billing.treasury import Treasury
     from tidecast.chain.service import BlockchainDataService
     from tidecast.chain.signer import ChainSigner
     from tidecast.chain.watcher import ChainWatcher
@@ -70,6 +74,7 @@ UPLOADS_EXPIRE_TASK = "tidecast.uploads.expire"
 MEDIA_EXPIRE_TASK = "tidecast.media.expire_failed"
 METRICS_TASK = "tidecast.metrics.queue_depth"
 CHAIN_DRAIN = "tidecast.chain.watch"
+BILLING_RECONCILE = "tidecast.billing.reconcile"
 #: The huey queue names of the two worker pools (one Redis server or SQLite file holds both).
 QUEUE_NAMES = {"general": "tidecast", "media": "tidecast-media"}
 
@@ -320,6 +325,10 @@ def _queue(s: Services) -> Queue:
     queue.register(EVENTS_DRAIN, lambda: s.events.deliver_due())
     queue.register(JOBS_DRAIN, lambda: s.jobs.run_due(GENERAL))
     queue.register(CHAIN_DRAIN, lambda: s.watcher.drain())
+    queue.register(BILLING_RECONCILE, lambda: reconcile_billing(s))
+    queue.register_periodic(
+        BILLING_RECONCILE + ".minutely", lambda: reconcile_billing(s), hour="*", minute="*"
+    )
     queue.register_item(JOB_TASK, run_jobs(s, queue, GENERAL))
     queue.register_periodic(PRUNE_TASK, lambda: s.retention.prune(), hour="*", minute="17")
     queue.register_periodic(UPLOADS_EXPIRE_TASK, lambda: s.uploads.expire(), hour="*", minute="47")
@@ -332,6 +341,23 @@ def _queue(s: Services) -> Queue:
     if s.settings.tidecast_metrics_url:
         queue.register_periodic(METRICS_TASK, lambda: publish_queue_depth(s), hour="*", minute="*")
     return queue
+
+
+def reconcile_billing(s: Services) -> None:
+    """The worker's minutely pass over card-paid playback (tidecast/billing/playbacks.py), when
+    there is a treasury to act with; a chain that does not answer waits for the next minute."""
+    if treasury_key(s.settings) is None:
+        return
+    try:
+        report = s.credit.reconcile()
+    except Unavailable as exc:
+        log.warning("billing reconcile: %s", exc.message)
+        return
+    if report.mismatches or report.balance_mismatches or report.errors:
+        log.error(
+            "billing reconcile found problems: %s",
+            "; ".join(report.mismatches + report.balance_mismatches + report.errors),
+        )
 
 
 def publish_queue_depth(s: Services) -> int:
@@ -537,10 +563,84 @@ def _payments(s: Services) -> PaymentsService:
     return PaymentsService(s.engine, s.chain, s.payment_reader, development=not s.settings.production)
 
 
+def treasury_key(settings: Settings) -> str | None:
+    """TREASURY_PRIVATE_KEY, or in development demo account 9 (funded by every dev chain)."""
+    if settings.treasury_private_key is not None:
+        return settings.treasury_private_key.get_secret_value()
+    if settings.production:
+        return None
+    from tidecast.chain.devnet import TREASURY_INDEX, demo_accounts  # lazy: derives keys (eth-account)
+
+    return demo_accounts(TREASURY_INDEX + 1)[TREASURY_INDEX].private_key
+
+
+def _treasury(s: Services) -> Treasury:
+    from tidecast.billing.treasury import Treasury  # lazy
+
+    key = treasury_key(s.settings)
+    if key is None:
+        raise ConfigError(
+            "Card payments need TREASURY_PRIVATE_KEY (the wallet that pays creators for card credit)"
+        )
+    return Treasury(s.chain, s.chain_signer, s.engine, key)
+
+
+def _credit(s: Services) -> CreditPlaybacks:
+    from tidecast.billing.playbacks import CreditPlaybacks  # lazy
+
+    return CreditPlaybacks(
+        s.engine,
+        s.payment_reader,
+        s.treasury,
+        hold_seconds=s.settings.tidecast_credit_hold_seconds,
+        low_balance=s.settings.tidecast_treasury_low_balance,
+        alert=lambda funds, threshold, token: treasury_alert(s, funds, threshold, token),
+    )
+
+
+def treasury_alert(s: Services, funds: int, threshold: int, token: Any) -> None:
+    """Mail the operators that the treasury runs low: once a day while it does."""
+    from tidecast.billing.treasury import low_balance_mail  # lazy
+
+    low_balance_mail(s.email, s.settings.tidecast_operator_email, s.treasury.address, funds, threshold, token)
+
+
+def _billing(s: Services) -> BillingService:
+    """Card payments. Production refuses to build it without Stripe's secrets and a treasury:
+    the billing function then fails to start, naming them, rather than half-working."""
+    from tidecast.billing.amounts import Offer  # lazy
+    from tidecast.billing.gateway import StripeGateway  # lazy
+    from tidecast.billing.service import BillingService  # lazy
+
+    settings = s.settings
+    missing = [
+        name
+        for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "TREASURY_PRIVATE_KEY")
+        if getattr(settings, name.lower()) is None
+    ]
+    if settings.production and missing:
+        raise ConfigError("card payments need these set in the environment: " + ", ".join(missing))
+    secret = settings.stripe_secret_key.get_secret_value() if settings.stripe_secret_key else ""
+    hooks = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else ""
+    gateway = StripeGateway(
+        secret, [h.strip() for h in hooks.split(",") if h.strip()], api_base=settings.stripe_api_base
+    )
+    return BillingService(
+        s.engine,
+        s.chain,
+        gateway,
+        offer=Offer.parse(settings.tidecast_billing_amounts, settings.tidecast_billing_currency),
+        rate=settings.tidecast_billing_rate,
+        public_url=settings.tidecast_public_url,
+        kick_reconcile=lambda: s.queue.kick(BILLING_RECONCILE),
+    )
+
+
 def _playback(s: Services) -> PlaybackService:
     from tidecast.payments.playback import PlaybackService  # lazy
     from tidecast.payments.playback_tokens import PlaybackTokens  # lazy
 
+    key = treasury_key(s.settings)
     return PlaybackService(
         s.engine,
         reader=s.payment_reader,
@@ -549,7 +649,12 @@ def _playback(s: Services) -> PlaybackService:
         token_address=s.settings.token_address,
         lookahead_periods=s.settings.tidecast_key_lookahead_periods,
         configured_chain_id=s.settings.tidecast_chain_id,
+        treasury_address=_address_of(key) if key is not None else None,
     )
+
+
+def _address_of(key: str) -> str:
+    return str(sane_import("eth_account").Account.from_key(key).address)
 
 
 class Services:
@@ -587,6 +692,9 @@ class Services:
     payment_reader = part(_payment_reader)
     payments = part(_payments)
     playback = part(_playback)
+    treasury = part(_treasury)
+    credit = part(_credit)
+    billing = part(_billing)
 
     def __init__(self, settings: Settings, **given: Any) -> None:
         unknown = sorted(set(given) - set(PARTS))

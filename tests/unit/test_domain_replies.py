@@ -27,6 +27,7 @@ from tests.support.events import aws_event
 from tests.support.functions import bind_functions
 from tidecast.accounts.service import LinkedWallet, Login, Profile, Registration, User
 from tidecast.accounts.wallets import WalletNonce
+from tidecast.billing.playbacks import CreditPlayback
 from tidecast.chain.service import StreamDetails, TokenInfo
 from tidecast.container import Services
 from tidecast.db.schema import streams, user_wallets, users
@@ -177,7 +178,7 @@ def test_playback_renders_as_the_contract_says() -> None:
     )
     assert body(Playback.from_domain(free)) == (
         '{"success":true,"data":{"token":"pl.ay","expiresAt":"2026-01-31T12:00:20Z","expiresIn":20,'
-        '"keyPeriodSeconds":10.0,"free":true,"reason":"owner","payment":null}}'
+        '"keyPeriodSeconds":10.0,"free":true,"reason":"owner","payment":null,"creditPlayback":null}}'
     )
     paid = dataclasses.replace(
         free,
@@ -191,7 +192,14 @@ def test_playback_renders_as_the_contract_says() -> None:
         '"keyPeriodSeconds":10.0,"free":false,"reason":null,"payment":{"id":"7",'
         f'"sender":"{SENDER}","recipient":"{RECIPIENT}","token":"{TOKEN.address}",'
         '"flowRate":"0.25","remainingBalance":"11.5","depletionTime":"2026-01-31T13:00:48Z",'
-        '"active":true,"paidSeconds":3.333}}}'
+        '"active":true,"paidSeconds":3.333},"creditPlayback":null}}'
+    )
+    # Paid from card credit: the playback to stop, and what it holds, in whole tokens.
+    credit = CreditPlayback(
+        "0123456789abcdef", "uv", "s1", 7, "active", 30 * 10**18, None, None, 25 * 10**16, 18
+    )
+    assert body(Playback.from_domain(paid, credit)).endswith(
+        '"creditPlayback":{"id":"0123456789abcdef","held":"30"}}}'
     )
 
 

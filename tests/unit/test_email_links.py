@@ -105,6 +105,15 @@ def stream_low_balance(svc: Services) -> Sent:
     return Sent({f"{PUBLIC_URL}/streams/{stream_id}"}, unsubscribe=True)
 
 
+def treasury_low(svc: Services) -> Sent:
+    from tidecast.billing.treasury import low_balance_mail
+    from tidecast.chain.service import TokenInfo
+
+    token = TokenInfo("0x5FbDB2315678afecb367f032d93F642f64180aa3", "TIDE", 18)
+    low_balance_mail(svc.email, "ops@example.com", "0x" + "ab" * 20, 5 * 10**18, 1000 * 10**18, token)
+    return Sent(set(), unsubscribe=False, also_whole=["5 TIDE", "1000 TIDE"])
+
+
 CASES: dict[str, Callable[[Services], Sent]] = {
     "welcome": welcome,
     "verify-email": verify_email,
@@ -113,6 +122,7 @@ CASES: dict[str, Callable[[Services], Sent]] = {
     "account-exists": account_exists,
     "payment-confirmation": payment_confirmation,
     "stream-low-balance": stream_low_balance,
+    "treasury-low": treasury_low,
 }
 
 

@@ -10,7 +10,8 @@ The demo accounts are the ones Anvil and Hardhat fund: BIP-39 mnemonic
 m/44'/60'/0'/0/<index>. Their keys are public knowledge (wallets warn about them), which is
 what makes them useful here and why production refuses them. Account 0 deploys the contracts
 and owns DemoToken (it may mint); account 1 is the platform (PLATFORM_PRIVATE_KEY, the only
-sender StreamRegistry accepts); the others are for viewers and creators.
+sender StreamRegistry accepts); account 9 is the card-credit treasury
+(TREASURY_PRIVATE_KEY); the others are for viewers and creators.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ MNEMONIC = "test test test test test test test test test test test junk"
 HD_PATH = "m/44'/60'/0'/0/{index}"
 DEPLOYER_INDEX = 0
 PLATFORM_INDEX = 1
+#: The treasury that pays creators for card credit in development (TREASURY_PRIVATE_KEY).
+TREASURY_INDEX = 9
 #: Chain ids of development nodes: Anvil and Hardhat; geth --dev and Ganache; eth-tester.
 DEV_CHAIN_IDS = frozenset({31337, 1337, 131277322940537})
 EMBEDDED_CHAIN_ID = 131277322940537

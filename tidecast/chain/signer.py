@@ -139,6 +139,10 @@ class ChainSigner:
         its hash. A transaction that reverts is `Reverted` with the contract's reason."""
         return to_hex(self._send(call, key)["transactionHash"])
 
+    def send(self, call: Any, key: str | None = None) -> Any:
+        """As `transact`, answering the receipt (for the events a transaction logged)."""
+        return self._send(call, key)
+
     def _send(self, call: Any, key: str | None = None) -> Any:
         account_mod = sane_import("eth_account")
         signer = account_mod.Account.from_key(key or self._key())

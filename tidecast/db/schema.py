@@ -404,3 +404,131 @@ key_grants = Table(
     Index("ix_key_grants_media_stream_id", "media_stream_id"),
     Index("ix_key_grants_viewer", "deployment", "user_id", "media_stream_id", "period"),
 )
+
+
+# Card payments (tidecast/billing). Money off chain is decimal strings of integers (platform-token
+# base units, signed in the ledger): no SQL integer holds 10**18-scale amounts on both databases,
+# and a float must never hold money. Sums are taken in Python's integers.
+
+CHECKOUT_STATUSES = ("open", "awaiting", "paid", "failed")
+
+# Stripe Checkout Sessions a viewer started (`id` is Stripe's cs_...): what each buys, fixed when
+# it was created, so a webhook needs no chain read. `refunded_minor` and `clawed` are how much of
+# it was refunded so far (cumulative, as Stripe's charge says) and the credit taken back for it.
+billing_checkouts = Table(
+    "billing_checkouts",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False, index=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("credit", String(80), nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("payment_intent", String(255), nullable=True, unique=True),
+    Column("refunded_minor", BigInteger, nullable=False, server_default="0"),
+    Column("clawed", String(80), nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('open', 'awaiting', 'paid', 'failed')", name="status"),
+)
+
+# Every Stripe event taken in, by Stripe's id: a delivered-again event finds its row and changes
+# nothing. `outcome` is what it did; a "deferred" one (about a payment not known yet: Stripe
+# delivers in any order) is applied when that payment's purchase lands (`subject`).
+billing_events = Table(
+    "billing_events",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("type", String(100), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("subject", String(255), nullable=True, index=True),
+    Column("payload", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+LEDGER_KINDS = ("purchase", "hold", "settlement", "release", "refund", "dispute", "reinstate", "write_off")
+
+# The double-entry ledger: every change of credit is a transaction (`txn`) of rows summing to 0
+# over accounts ("user:<id>:available", ":held", ":disputed"; "platform:stripe", ":creators",
+# ":losses"). A (account, kind, ref) happens once: a settlement or a purchase applied twice is
+# refused by the database, not only by the code. `ledger_balances` keeps each user account's sum
+# (updated in the same transaction), so a balance is one row, and reconcile checks it against
+# the rows.
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("txn", String(32), nullable=False, index=True),
+    Column("account", String(80), nullable=False),
+    Column("user_id", String(32), nullable=True, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("amount", String(80), nullable=False),
+    Column("ref", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("account", "kind", "ref", name="uq_ledger_entries_once"),
+    Index("ix_ledger_entries_account_id", "account", "id"),
+    CheckConstraint(
+        "kind IN ('purchase', 'hold', 'settlement', 'release', 'refund', 'dispute', 'reinstate', "
+        "'write_off')",
+        name="kind",
+    ),
+)
+
+ledger_balances = Table(
+    "ledger_balances",
+    metadata,
+    Column("account", String(80), primary_key=True),
+    Column("balance", String(80), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+DISPUTE_STATUSES = ("open", "won", "lost")
+
+# Disputes of a card payment: `credit` is the disputed share of that purchase's credit, `frozen`
+# what of it was still there to hold back (the rest had been spent on playback already).
+billing_disputes = Table(
+    "billing_disputes",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False, index=True),
+    Column("checkout_id", String(255), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("credit", String(80), nullable=False),
+    Column("frozen", String(80), nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("status IN ('open', 'won', 'lost')", name="status"),
+)
+
+CREDIT_PLAYBACK_STATUSES = ("opening", "active", "stopping", "settled", "failed")
+
+# Playback paid from card credit: the treasury's payment stream to the creator, attributed to the
+# viewer. `deposit` is held in the ledger while it runs; settlement charges `charged` (what the
+# chain says streamed, recorded with the transaction that said it) and releases the rest.
+credit_playbacks = Table(
+    "credit_playbacks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False, index=True),
+    Column("media_stream_id", String(32), nullable=False),
+    Column("deployment", String(66), nullable=False),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("payment_stream_id", String(78), nullable=True),
+    Column("recipient", String(42), nullable=False),
+    Column("flow_rate", String(78), nullable=False),
+    Column("deposit", String(80), nullable=False),
+    Column("status", String(16), nullable=False, server_default="opening"),
+    Column("stop_reason", String(32), nullable=True),
+    Column("open_tx", String(66), nullable=True),
+    Column("settle_tx", String(66), nullable=True),
+    Column("charged", String(80), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("settled_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("deployment", "payment_stream_id", name="uq_credit_playbacks_payment"),
+    CheckConstraint("status IN ('opening', 'active', 'stopping', 'settled', 'failed')", name="status"),
+    Index("ix_credit_playbacks_status", "status", "updated_at"),
+)

@@ -63,6 +63,10 @@ class PatchBody(Body):
 
 class PlaybackBody(Body):
     paymentStreamId: PositiveId | None = None
+    credit: bool = Field(
+        default=False,
+        description="Pay from card credit: the platform's treasury opens the payment stream (no wallet)",
+    )
 
 
 class ListQuery(BaseModel):
@@ -177,7 +181,7 @@ def patch_stream(request: Request, stream_id: str) -> Response:
     "{stream_id}/playback",
     Contract(
         "startPlayback",
-        "A playback token for a stream: free, or paid by a payment stream",
+        "A playback token for a stream: free, paid by a payment stream, or paid from card credit",
         (Reply(200, "The playback token and why the viewer may play", Playback),),
         errors=(402, 403, 404, 409, 503),
         auth="bearer",
@@ -200,10 +204,17 @@ def playback(request: Request, stream_id: str) -> Response:
 
     user = authenticate(request)
     body = parse_body(request, PlaybackBody) if request.body.strip() else PlaybackBody()
+    pay = body.paymentStreamId
+    credit = None
+    if body.credit:
+        if pay is not None:
+            raise InvalidInput("Send either 'credit' or 'paymentStreamId', not both")
+        credit = request.services.credit.open(user.user_id, stream_id)
+        pay = str(credit.payment_stream_id)
     playback = request.services.playback.start(
-        user.user_id, stream_id, body.paymentStreamId, session_version=user.claims["sv"]
+        user.user_id, stream_id, pay, session_version=user.claims["sv"]
     )
-    return ok(Playback.from_domain(playback))
+    return ok(Playback.from_domain(playback, credit))
 
 
 @app.route(

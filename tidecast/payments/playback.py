@@ -55,7 +55,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tidecast.chain.timestamps import timestamp_iso
 from tidecast.chain.units import format_units, parse_units
-from tidecast.db.schema import key_grants, streams, user_wallets, users
+from tidecast.db.schema import credit_playbacks, key_grants, streams, user_wallets, users
 from tidecast.db.times import now_utc
 from tidecast.db.tx import advisory_lock, transaction
 from tidecast.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound, PaymentRequired
@@ -95,6 +95,14 @@ _GRANTED = (
         & ((key_grants.c.payment_stream_id == bindparam("p")) | (key_grants.c.user_id == bindparam("u")))
     )
     .limit(1)
+)
+
+#: The credit playback a treasury payment stream was opened for (tidecast/billing/playbacks.py).
+_CREDIT = select(
+    credit_playbacks.c.user_id, credit_playbacks.c.media_stream_id, credit_playbacks.c.status
+).where(
+    (credit_playbacks.c.deployment == bindparam("d"))
+    & (credit_playbacks.c.payment_stream_id == bindparam("p"))
 )
 
 #: A key period in a path: ASCII digits; anything longer than 9 digits is past every stream.
@@ -150,6 +158,7 @@ class PlaybackService:
         lookahead_periods: int,
         configured_chain_id: int,
         wall_clock: Callable[[], float] = time.time,
+        treasury_address: str | None = None,
     ) -> None:
         self.engine = engine
         self.reader = reader
@@ -159,6 +168,9 @@ class PlaybackService:
         self.lookahead = lookahead_periods
         self.configured_chain_id = configured_chain_id
         self.wall_clock = wall_clock
+        #: The card-credit treasury (tidecast/billing): its streams pay for the viewer their
+        #: `credit_playbacks` row names, not for whoever holds the sending wallet.
+        self.treasury_address = treasury_address
 
     # -- the two doors -----------------------------------------------------------------------
 
@@ -253,8 +265,10 @@ class PlaybackService:
             with self.engine.connect() as conn:
                 wallets = self._both_wallets(conn, user_id, row.owner_id)
         viewer, creator = wallets
-        if not viewer:
-            raise PaymentRequired("Link a wallet first: payments are matched to your linked wallets")
+        if not viewer and pay is None:
+            raise PaymentRequired(
+                "Link a wallet first: payments are matched to your linked wallets (or pay with card credit)"
+            )
         if not creator:
             raise PaymentRequired("The creator has not linked a wallet yet: this stream cannot be paid for")
         token = self.reader.chain.token()
@@ -269,7 +283,11 @@ class PlaybackService:
             raise PaymentRequired(f"Payment stream {pay} does not exist on this chain") from None
         d = state.details
         now = self.wall_clock()
-        if d.sender not in viewer:
+        if self.treasury_address is not None and d.sender == self.treasury_address:
+            self._credit_playback(state, user_id, row.id)
+        elif not viewer:
+            raise PaymentRequired("Link a wallet first: payments are matched to your linked wallets")
+        elif d.sender not in viewer:
             raise PaymentRequired(
                 f"Payment stream {pay}: sender {d.sender} is not a wallet linked to your account"
             )
@@ -290,6 +308,19 @@ class PlaybackService:
                 f"tokens/s is below the price {row.price_per_second} tokens/s"
             )
         return Access(False, None, state, now)
+
+    def _credit_playback(self, state: PaymentState, user_id: str, media_stream_id: str) -> None:
+        """A treasury stream pays for the viewer its running credit playback names, for the
+        media stream it was opened for, and for no one else (402 otherwise)."""
+        pay = state.details.stream_id
+        with self.engine.connect() as conn:
+            row = conn.execute(_CREDIT, {"d": state.deployment, "p": str(pay)}).first()
+        if row is None or row.user_id != user_id or row.media_stream_id != media_stream_id:
+            raise PaymentRequired(
+                f"Payment stream {pay} is not a card-paid playback of yours for this stream"
+            )
+        if row.status != "active":
+            raise PaymentRequired("This card-paid playback has ended; press play to start a new one")
 
     def _grant(
         self,

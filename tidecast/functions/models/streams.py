@@ -12,6 +12,7 @@ from tidecast.db.times import iso
 from tidecast.functions.models.common import Amount, Out, Timestamp
 
 if TYPE_CHECKING:  # the models stay importable without the services (the client, the docs)
+    from tidecast.billing.playbacks import CreditPlayback
     from tidecast.media import streams as media
     from tidecast.payments import playback as playbacks
 
@@ -120,6 +121,11 @@ class PlaybackPayment(Out):
         )
 
 
+class CreditPlaybackRef(Out):
+    id: str
+    held: Amount = Field(description="Credit held while it runs, in whole tokens")
+
+
 class Playback(Out):
     token: str = Field(description="A playback token: the Bearer of GET /api/keys/{streamId}/{period}")
     expiresAt: Timestamp
@@ -128,9 +134,13 @@ class Playback(Out):
     free: bool
     reason: str | None
     payment: PlaybackPayment | None
+    creditPlayback: CreditPlaybackRef | None = Field(
+        None,
+        description="Paid from card credit: the playback to stop (POST /api/billing/playbacks/{id}/stop)",
+    )
 
     @classmethod
-    def from_domain(cls, grant: playbacks.PlaybackGrant) -> Playback:
+    def from_domain(cls, grant: playbacks.PlaybackGrant, credit: CreditPlayback | None = None) -> Playback:
         return cls(
             token=grant.token,
             expiresAt=iso(grant.expires_at),
@@ -139,4 +149,7 @@ class Playback(Out):
             free=grant.free,
             reason=grant.reason,
             payment=PlaybackPayment.from_domain(grant.payment) if grant.payment is not None else None,
+            creditPlayback=CreditPlaybackRef(id=credit.id, held=format_units(credit.deposit, credit.decimals))
+            if credit is not None
+            else None,
         )

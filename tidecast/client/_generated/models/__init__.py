@@ -1,8 +1,17 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .balance import Balance
+from .billing_config_response_200 import BillingConfigResponse200
+from .billing_offer import BillingOffer
+from .checkout_body import CheckoutBody
+from .checkout_started import CheckoutStarted
 from .claims import Claims
 from .config import Config
 from .creator import Creator
+from .credit_balance_response_200 import CreditBalanceResponse200
+from .credit_history_response_200 import CreditHistoryResponse200
+from .credit_playback import CreditPlayback
+from .credit_playback_ref import CreditPlaybackRef
 from .delete_stream_response_200 import DeleteStreamResponse200
 from .deleted import Deleted
 from .domain_712 import Domain712
@@ -25,6 +34,8 @@ from .forgot_password_response_202 import ForgotPasswordResponse202
 from .gas import Gas
 from .get_payment_stream_response_200 import GetPaymentStreamResponse200
 from .get_stream_response_200 import GetStreamResponse200
+from .history_page import HistoryPage
+from .ledger_row import LedgerRow
 from .list_streams_response_200 import ListStreamsResponse200
 from .login import Login
 from .login_body import LoginBody
@@ -58,13 +69,17 @@ from .resend_verification_response_202 import ResendVerificationResponse202
 from .reset_body import ResetBody
 from .reset_password_response_200 import ResetPasswordResponse200
 from .signed_body import SignedBody
+from .start_checkout_response_201 import StartCheckoutResponse201
 from .start_playback_response_200 import StartPlaybackResponse200
 from .status import Status
 from .status_body import StatusBody
 from .status_filter import StatusFilter
+from .stop_credit_playback_response_200 import StopCreditPlaybackResponse200
 from .stream import Stream
 from .stream_page import StreamPage
 from .stream_status import StreamStatus
+from .stripe_webhook_body import StripeWebhookBody
+from .stripe_webhook_response_200 import StripeWebhookResponse200
 from .token_body import TokenBody
 from .token_info import TokenInfo
 from .tus_resumable import TusResumable
@@ -79,11 +94,21 @@ from .verify_token_response_200 import VerifyTokenResponse200
 from .wallet import Wallet
 from .wallet_link_response_200 import WalletLinkResponse200
 from .wallet_nonce_response_201 import WalletNonceResponse201
+from .webhook_received import WebhookReceived
 
 __all__ = (
+    "Balance",
+    "BillingConfigResponse200",
+    "BillingOffer",
+    "CheckoutBody",
+    "CheckoutStarted",
     "Claims",
     "Config",
     "Creator",
+    "CreditBalanceResponse200",
+    "CreditHistoryResponse200",
+    "CreditPlayback",
+    "CreditPlaybackRef",
     "DeleteStreamResponse200",
     "Deleted",
     "Domain712",
@@ -106,6 +131,8 @@ __all__ = (
     "Gas",
     "GetPaymentStreamResponse200",
     "GetStreamResponse200",
+    "HistoryPage",
+    "LedgerRow",
     "ListStreamsResponse200",
     "Login",
     "LoginBody",
@@ -139,13 +166,17 @@ __all__ = (
     "ResetBody",
     "ResetPasswordResponse200",
     "SignedBody",
+    "StartCheckoutResponse201",
     "StartPlaybackResponse200",
     "Status",
     "StatusBody",
     "StatusFilter",
+    "StopCreditPlaybackResponse200",
     "Stream",
     "StreamPage",
     "StreamStatus",
+    "StripeWebhookBody",
+    "StripeWebhookResponse200",
     "TokenBody",
     "TokenInfo",
     "TusResumable",
@@ -160,4 +191,5 @@ __all__ = (
     "Wallet",
     "WalletLinkResponse200",
     "WalletNonceResponse201",
+    "WebhookReceived",
 )

@@ -5,7 +5,10 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
+    from ..models.credit_playback_ref import CreditPlaybackRef
     from ..models.playback_payment import PlaybackPayment
 
 
@@ -23,6 +26,8 @@ class Playback:
         free (bool):
         reason (None | str):
         payment (None | PlaybackPayment):
+        credit_playback (CreditPlaybackRef | None | Unset): Paid from card credit: the playback to stop (POST
+            /api/billing/playbacks/{id}/stop)
     """
 
     token: str
@@ -32,8 +37,10 @@ class Playback:
     free: bool
     reason: str | None
     payment: PlaybackPayment | None
+    credit_playback: CreditPlaybackRef | Unset | None = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.credit_playback_ref import CreditPlaybackRef
         from ..models.playback_payment import PlaybackPayment
 
         token = self.token
@@ -56,6 +63,14 @@ class Playback:
         else:
             payment = self.payment
 
+        credit_playback: dict[str, Any] | Unset | None
+        if isinstance(self.credit_playback, Unset):
+            credit_playback = UNSET
+        elif isinstance(self.credit_playback, CreditPlaybackRef):
+            credit_playback = self.credit_playback.to_dict()
+        else:
+            credit_playback = self.credit_playback
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -69,11 +84,14 @@ class Playback:
                 "payment": payment,
             }
         )
+        if credit_playback is not UNSET:
+            field_dict["creditPlayback"] = credit_playback
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.credit_playback_ref import CreditPlaybackRef
         from ..models.playback_payment import PlaybackPayment
 
         d = dict(src_dict)
@@ -114,6 +132,23 @@ class Playback:
 
         payment = _parse_payment(d.pop("payment"))
 
+        def _parse_credit_playback(data: object) -> CreditPlaybackRef | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                credit_playback_type_0 = CreditPlaybackRef.from_dict(data)
+
+                return credit_playback_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(CreditPlaybackRef | Unset | None, data)
+
+        credit_playback = _parse_credit_playback(d.pop("creditPlayback", UNSET))
+
         playback = cls(
             token=token,
             expires_at=expires_at,
@@ -122,6 +157,7 @@ class Playback:
             free=free,
             reason=reason,
             payment=payment,
+            credit_playback=credit_playback,
         )
 
         return playback

@@ -15,9 +15,12 @@ class PlaybackBody:
     """
     Attributes:
         payment_stream_id (int | None | str | Unset):
+        credit (bool | Unset): Pay from card credit: the platform's treasury opens the payment stream (no wallet)
+            Default: False.
     """
 
     payment_stream_id: int | str | Unset | None = UNSET
+    credit: bool | Unset = False
 
     def to_dict(self) -> dict[str, Any]:
         payment_stream_id: int | str | Unset | None
@@ -26,11 +29,15 @@ class PlaybackBody:
         else:
             payment_stream_id = self.payment_stream_id
 
+        credit = self.credit
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
         if payment_stream_id is not UNSET:
             field_dict["paymentStreamId"] = payment_stream_id
+        if credit is not UNSET:
+            field_dict["credit"] = credit
 
         return field_dict
 
@@ -47,8 +54,11 @@ class PlaybackBody:
 
         payment_stream_id = _parse_payment_stream_id(d.pop("paymentStreamId", UNSET))
 
+        credit = d.pop("credit", UNSET)
+
         playback_body = cls(
             payment_stream_id=payment_stream_id,
+            credit=credit,
         )
 
         return playback_body

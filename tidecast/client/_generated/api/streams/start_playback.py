@@ -171,7 +171,7 @@ def sync_detailed(
     | Error504
     | StartPlaybackResponse200
 ]:
-    """A playback token for a stream: free, or paid by a payment stream
+    """A playback token for a stream: free, paid by a payment stream, or paid from card credit
 
     Args:
         stream_id (str):
@@ -217,7 +217,7 @@ def sync(
     | StartPlaybackResponse200
     | None
 ):
-    """A playback token for a stream: free, or paid by a payment stream
+    """A playback token for a stream: free, paid by a payment stream, or paid from card credit
 
     Args:
         stream_id (str):
@@ -257,7 +257,7 @@ async def asyncio_detailed(
     | Error504
     | StartPlaybackResponse200
 ]:
-    """A playback token for a stream: free, or paid by a payment stream
+    """A playback token for a stream: free, paid by a payment stream, or paid from card credit
 
     Args:
         stream_id (str):
@@ -301,7 +301,7 @@ async def asyncio(
     | StartPlaybackResponse200
     | None
 ):
-    """A playback token for a stream: free, or paid by a payment stream
+    """A playback token for a stream: free, paid by a payment stream, or paid from card credit
 
     Args:
         stream_id (str):

@@ -1,0 +1,1 @@
+"""Card payments: Stripe Checkout, the credit ledger, and playback paid from credit."""
