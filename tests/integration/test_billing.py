@@ -31,7 +31,7 @@ from tests.support.billing import (
 from tests.support.chain import Chain, deployed, link_wallet
 from tests.support.events import aws_event
 from tidecast.billing import ledger
-from tidecast.chain.units import parse_units
+from tidecast.chain.units import format_units, parse_units
 from tidecast.container import Services
 from tidecast.db.schema import billing_events, credit_playbacks, ledger_entries, streams
 from tidecast.functions.billing import handler as billing_handler
@@ -448,3 +448,43 @@ def test_production_refuses_to_start_billing_without_its_secrets(
                 TREASURY_PRIVATE_KEY=demo_accounts(10)[9].private_key,
             ),
         )
+
+
+@SQLITE
+def test_operators_read_the_ledger_and_reconcile_from_a_terminal(
+    world: World, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from tidecast.cli import app
+
+    world.buy("uv", 100, "pi_cli")
+    data = playback(world.stream_id, world.login["uv"], {"credit": True})[1]["data"]
+    time.sleep(1.1)
+    world.svc.credit.stop("uv", data["creditPlayback"]["id"])
+    for name, value in chain.env(
+        DATABASE_URL=str(world.svc.engine.url), TREASURY_PRIVATE_KEY=chain.accounts[5].private_key
+    ).items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["billing", "ledger", "vic"])
+    assert shown.exit_code == 0, shown.output
+    charged = world.svc.credit.get(data["creditPlayback"]["id"]).charged or 0
+    left = format_units(100 * TOKENS - charged, 18)
+    assert f"available {left} TIDE" in shown.output and "held      0 TIDE" in shown.output, shown.output
+    assert "settlement" in shown.output and "purchase" in shown.output and "MISMATCH" not in shown.output
+    assert runner.invoke(app, ["billing", "ledger", "nobody"]).exit_code == 1
+    checked = runner.invoke(app, ["billing", "reconcile"])
+    assert checked.exit_code == 0 and "checked 1 settled playbacks" in checked.output, checked.output
+    assert f"treasury {chain.accounts[5].address}" in checked.output
+    # A tampered charge and a tampered balance are found, and the exit status says so.
+    with world.svc.engine.begin() as conn:
+        conn.execute(update(credit_playbacks).values(charged="1"))
+        conn.execute(
+            update(ledger.ledger_balances)
+            .where(ledger.ledger_balances.c.account == ledger.available("uv"))
+            .values(balance="5")
+        )
+    checked = runner.invoke(app, ["billing", "reconcile"])
+    assert checked.exit_code == 1 and "charged 1" in checked.output and "rows sum to" in checked.output
+    assert runner.invoke(app, ["billing", "ledger", "vic"]).exit_code == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import typer
 
 from tidecast.cli.api import api_app
+from tidecast.cli.billing import billing_app
 from tidecast.cli.chain import chain_app
 from tidecast.cli.data import db_app, show_config, streams_app
 from tidecast.cli.deploy import deploy_app
@@ -45,6 +46,7 @@ app.add_typer(mail_app, name="mail")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(chain_app, name="chain")
 app.add_typer(payments_app, name="payments")
+app.add_typer(billing_app, name="billing")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(ipfs_app, name="ipfs")
 app.add_typer(api_app, name="api")
