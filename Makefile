@@ -6,6 +6,8 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 # What runs tidecast (requirements.lock) and, for tests only, the tools (requirements-dev.lock).
 RUNTIME := $(VENV)/.runtime-installed
 DEVTOOLS := $(VENV)/.dev-installed
+# localstripe, a local fake of Stripe's API: `tidecast dev` runs it for the card path (no money).
+DEVSTRIPE := $(VENV)/.localstripe-installed
 # openapi-python-client in an environment of its own (it pins typer below tidecast's).
 CODEGEN := $(VENV)/codegen/.installed
 
@@ -32,6 +34,11 @@ $(DEVTOOLS): $(RUNTIME) requirements-dev.lock
 	$(PIP) -r requirements.lock -r requirements-dev.lock
 	@touch $(DEVTOOLS)
 
+$(DEVSTRIPE): $(RUNTIME) requirements-dev.lock
+	@echo "make: installing localstripe (requirements-dev.lock), the local fake of Stripe \`tidecast dev\` pays cards with"
+	$(PIP) "$$(grep -E '^localstripe==' requirements-dev.lock)"
+	@touch $(DEVSTRIPE)
+
 $(CODEGEN): requirements-codegen.lock
 	@test -x $(VENV)/codegen/bin/python || $(PYTHON) -m venv $(VENV)/codegen
 	$(VENV)/codegen/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-codegen.lock
@@ -50,8 +57,8 @@ setup: $(RUNTIME)
 
 setup-dev: $(DEVTOOLS) $(CODEGEN) node_modules/.installed
 
-dev: setup
-	@echo "make: starting the dev server (tidecast dev): migrating the database, the chain, IPFS and mail come up first"
+dev: setup $(DEVSTRIPE)
+	@echo "make: starting the dev server (tidecast dev): migrating the database, the chain, IPFS, mail and the card fake come up first"
 	$(BIN)/tidecast dev
 
 # System packages the tests need (PostgreSQL server binaries, Redis, chromium); from apt when missing.

@@ -22,7 +22,16 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from tidecast.errors import ConfigError, InvalidInput
 from tidecast.files import private_dir
@@ -311,6 +320,23 @@ class Settings(BaseModel):
             parse_ladder(value)
         except InvalidInput as exc:
             raise ValueError(exc.message) from None
+        return value
+
+    @field_validator("tidecast_billing_amounts")
+    @classmethod
+    def _billing_amounts(cls, value: str, info: ValidationInfo) -> str:
+        from tidecast.billing.amounts import Offer  # lazy: upward (pyproject ignore_imports)
+
+        Offer.parse(value, info.data.get("tidecast_billing_currency") or "usd")  # ValueError: what is wrong
+        return value
+
+    @field_validator("stripe_api_base")
+    @classmethod
+    def _stripe_api_base(cls, value: str | None) -> str | None:
+        if value is not None and (
+            urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc
+        ):
+            raise ValueError("must be an absolute http(s) URL")
         return value
 
     @field_validator("tidecast_queue_url")

@@ -19,8 +19,9 @@ growing a branch for each:
 - `banner(base_url)` is its line in the start-up banner.
 
 Each part lives with its domain (tidecast/mail/embedded.py, tidecast/chain/embedded.py,
-tidecast/ipfs/embedded.py), so "chain" and "ipfs" each have one home; this module is the
-interface and the composition `tidecast dev` runs, and it is the only one that imports all three.
+tidecast/ipfs/embedded.py, tidecast/billing/embedded.py: localstripe, a fake of Stripe), so each
+has one home; this module is the interface and the composition `tidecast dev` runs, and it is
+the only one that imports them all.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Protocol
 
 from starlette.routing import BaseRoute
 
+from tidecast.billing.embedded import StripePart
 from tidecast.chain.embedded import ChainPart
 from tidecast.config import Settings
 from tidecast.ipfs.embedded import IpfsPart
@@ -67,6 +69,7 @@ def plan(settings: Settings) -> list[EmbeddedPart]:
         MailCapture.plan(settings),
         ChainPart.plan(settings),
         IpfsPart.plan(settings),
+        StripePart.plan(settings),
     ]
     return [p for p in found if p is not None]
 

@@ -488,3 +488,31 @@ def test_operators_read_the_ledger_and_reconcile_from_a_terminal(
     checked = runner.invoke(app, ["billing", "reconcile"])
     assert checked.exit_code == 1 and "charged 1" in checked.output and "rows sum to" in checked.output
     assert runner.invoke(app, ["billing", "ledger", "vic"]).exit_code == 1
+
+
+@SQLITE
+def test_a_treasury_stream_no_playback_names_is_cancelled_once_it_is_old(
+    world: World, chain: Chain, make_services: Callable[..., Services]
+) -> None:
+    from tidecast.db.schema import payment_streams
+
+    svc = make_services(
+        world.svc.engine,
+        quiet=("events", "outbox"),
+        **chain.env(TREASURY_PRIVATE_KEY=chain.accounts[5].private_key, TIDECAST_CHAIN_CONFIRMATIONS="0"),
+    )
+    # The process that sent this open died before recording it: no credit_playbacks row.
+    opened = svc.treasury.open(world.creator.address, parse_units("0.25", 18), parse_units("30", 18))
+    svc.watcher.poll()
+    with svc.engine.connect() as conn:
+        indexed = conn.execute(
+            select(payment_streams.c.stream_id).where(payment_streams.c.stream_id == str(opened.stream_id))
+        ).first()
+    assert indexed is not None
+    assert svc.credit.reconcile().orphans == 0  # young: it may still be recorded
+    with svc.engine.begin() as conn:
+        conn.execute(update(payment_streams).values(start_time=func.datetime("now", "-1 hour")))
+    assert svc.credit.reconcile().orphans == 1
+    assert not svc.chain.get_payment_stream_details(opened.stream_id).active
+    svc.watcher.poll()
+    assert svc.credit.reconcile().orphans == 0  # cancelled: nothing more to do

@@ -1,6 +1,6 @@
 """Buying credit through a Checkout Session, on localstripe: a FAKE of Stripe's API (Stripe
 itself cannot be reached from here), extended by this project with Checkout Sessions and their
-hosted page (tests/support/localstripe_server.py). POST /api/billing/checkout creates the session
+hosted page (tidecast/billing/fake_stripe.py). POST /api/billing/checkout creates the session
 through the official `stripe` library at STRIPE_API_BASE; the page is paid over HTTP as a browser
 would; localstripe signs and delivers the webhooks to a receiver that hands each delivery, raw
 bytes and header, to the billing function. Refunds go through the library too; disputes through
@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,7 +30,7 @@ from tidecast.container import Services
 from tidecast.db.schema import billing_checkouts, billing_events
 from tidecast.functions.billing import handler as billing_handler
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 TOKENS = 10**18
 
 
@@ -133,6 +134,7 @@ def available(svc: Services, user: str = "uv") -> int:
         return ledger.balance(conn, ledger.available(user))
 
 
+@SQLITE
 def test_credit_bought_on_the_checkout_page_lands_once_through_the_signed_webhook(
     svc: Services, fake: LocalStripe, receiver: Receiver
 ) -> None:
@@ -201,6 +203,7 @@ def test_credit_bought_on_the_checkout_page_lands_once_through_the_signed_webhoo
         )
 
 
+@SQLITE
 def test_a_declined_card_or_a_wrong_amount_buys_nothing(
     svc: Services, fake: LocalStripe, receiver: Receiver
 ) -> None:
@@ -222,6 +225,7 @@ def test_a_declined_card_or_a_wrong_amount_buys_nothing(
     assert available(svc) == 0
 
 
+@SQLITE
 def test_stripe_down_is_a_503_naming_the_card_payment(
     engine: Engine, embedded_chain: str, make_services: Callable[..., Services]
 ) -> None:
@@ -241,3 +245,43 @@ def test_stripe_down_is_a_503_naming_the_card_payment(
     assert status == 503 and "card payment could not be started" in body["error"], body
     with engine.connect() as conn:
         assert conn.execute(select(billing_checkouts.c.id)).first() is None
+
+
+def test_tidecast_dev_brings_up_the_card_fake_and_points_its_webhook_here(tmp_path: Path) -> None:
+    from tests.support.services import settings_for
+    from tidecast.billing.embedded import StripePart
+
+    assert StripePart.plan(settings_for(STRIPE_SECRET_KEY="sk_test_real_test_mode")) is None
+    settings = settings_for(TIDECAST_DATA_DIR=str(tmp_path), TIDECAST_PUBLIC_URL="http://127.0.0.1:9")
+    part = StripePart.plan(settings)
+    assert part is not None
+    part.start()
+    try:
+        configured = part.configure(settings)
+        assert configured.stripe_api_base == part.endpoint
+        assert configured.stripe_webhook_secret is not None
+        assert configured.stripe_webhook_secret.get_secret_value() == part.webhook_secret
+        assert "FAKE of Stripe" in part.banner("http://127.0.0.1:9")
+        import stripe
+
+        client = stripe.StripeClient(
+            configured.stripe_secret_key.get_secret_value() if configured.stripe_secret_key else "",
+            base_addresses={"api": part.endpoint},
+        )
+        made = client.v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "success_url": "http://127.0.0.1:9/credit/",
+                "line_items": [
+                    {
+                        "price_data": {"currency": "usd", "unit_amount": 500, "product_data": {"name": "x"}},
+                        "quantity": 1,
+                    }
+                ],
+            }
+        )
+        assert made.url.startswith(part.endpoint)
+    finally:
+        part.stop()
+    with pytest.raises(httpx.ConnectError):  # stopped with `tidecast dev`
+        httpx.get(f"{part.endpoint}/_test/health")

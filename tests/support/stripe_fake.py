@@ -6,7 +6,7 @@ so nothing here proves that tidecast works against Stripe: it proves that tideca
 localstripe (PyPI, pinned in requirements-dev.lock), a stateful imitation of Stripe's API that
 the official `stripe` library talks to when its API base points here (`api_base`). localstripe
 has no Checkout Sessions; those, their hosted payment page, the refund and dispute webhooks and
-the `/_test/` controls are this project's extension of it, in tests/support/localstripe_server.py.
+the `/_test/` controls are this project's extension of it, in tidecast/billing/fake_stripe.py.
 
 `LocalStripe` drives what a customer, a bank or a card network would do in Stripe's place: pay a
 session (as its page does), finish a delayed payment, open and close a dispute. Webhooks are
@@ -138,7 +138,7 @@ def local_stripe(log_dir: Path) -> Iterator[LocalStripe]:
             port = free_port()
             api_base = f"http://127.0.0.1:{port}"
             proc = subprocess.Popen(
-                [sys.executable, "-u", "-m", "tests.support.localstripe_server", "--port", str(port)],
+                [sys.executable, "-u", "-m", "tidecast.billing.fake_stripe", "--port", str(port)],
                 cwd=ROOT,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

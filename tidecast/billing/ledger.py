@@ -9,7 +9,9 @@ Every change of a viewer's credit is one transaction of rows over accounts that 
     refund      user:available      -> platform:stripe       (credit taken back for a refund)
     dispute     user:available      -> user:disputed         (held back while a dispute is open)
     reinstate   user:disputed       -> user:available        (a dispute won)
-    write_off   user:disputed       -> platform:losses       (a dispute lost)
+    write_off   user:disputed       -> platform:stripe       (a dispute lost: the money went back)
+                platform:losses     -> platform:stripe       (credit a refund or a lost dispute took
+                                                              back after it was spent on playback)
 
 A viewer's balance is the sum of their `available` rows; `ledger_balances` keeps each user
 account's sum, written in the same transaction as its rows, so reading it is one row and a

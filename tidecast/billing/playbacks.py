@@ -43,6 +43,7 @@ from tidecast.db.schema import (
     credit_playbacks,
     key_grants,
     ledger_balances,
+    payment_streams,
     streams,
     user_wallets,
 )
@@ -81,6 +82,7 @@ class Reconciled:
 
     settled: int = 0
     failed_openings: int = 0
+    orphans: int = 0
     retried: int = 0
     checked: int = 0
     mismatches: list[str] = field(default_factory=list)
@@ -381,6 +383,10 @@ class CreditPlaybacks:
             except Exception as exc:  # noqa: BLE001 - one playback's trouble must not stop the rest
                 log.warning("reconcile of playback %s failed: %s", row.id, exc)
                 report.errors.append(f"{row.id}: {type(exc).__name__}: {exc}")
+        try:
+            self._end_orphans(now, report)
+        except Exception as exc:  # noqa: BLE001 - reported; the checks below still run
+            report.errors.append(f"orphan sweep: {type(exc).__name__}: {exc}")
         self._check_settled(report)
         self._check_balances(report)
         self._check_treasury(report)
@@ -428,6 +434,38 @@ class CreditPlaybacks:
         idle = max(IDLE_FLOOR_SECONDS, 3 * float(period or 0))
         since = as_utc(last) if last is not None else as_utc(row.updated_at)
         return "idle" if (now - since).total_seconds() > idle else None
+
+    def _end_orphans(self, now: datetime, report: Reconciled) -> None:
+        """Cancel treasury streams no playback row names (a process that died between sending
+        the open and recording it; its row was failed and its hold released above), once they
+        are older than OPENING_GIVE_UP: what the creator was paid meanwhile is the platform's
+        loss, bounded by that time. Found in the chain watcher's index of payment streams."""
+        deployment = self.chain.deployment().key
+        known = select(credit_playbacks.c.payment_stream_id).where(
+            (credit_playbacks.c.deployment == deployment) & credit_playbacks.c.payment_stream_id.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            orphans = list(
+                conn.execute(
+                    select(payment_streams.c.stream_id)
+                    .where(
+                        (payment_streams.c.deployment == deployment)
+                        & (payment_streams.c.sender == self.treasury.address)
+                        & (payment_streams.c.status == "active")
+                        & (payment_streams.c.start_time < now - OPENING_GIVE_UP)
+                        & payment_streams.c.stream_id.not_in(known)
+                    )
+                    .limit(CHECK_SETTLED)
+                ).scalars()
+            )
+        for stream_id in orphans:
+            ended = self.treasury.cancel(int(stream_id))
+            log.error(
+                "cancelled treasury payment stream %s, opened for no playback (paid out %s)",
+                stream_id,
+                ended.streamed,
+            )
+            report.orphans += 1
 
     def _check_settled(self, report: Reconciled) -> None:
         """On-chain streamed equals the ledger's charge, for each recent settled playback."""

@@ -369,9 +369,15 @@ class BillingService:
                 user,
                 [(ledger.disputed(user), -frozen), (ledger.available(user), frozen)],
             )
-        else:
+        else:  # the money went back to the card: what was held back goes with it, and what had
+            # been spent on playback already (paid to creators on chain) is the platform's loss
+            spent = int(row.credit) - frozen
             ledger.post(
-                conn, "write_off", row.id, user, [(ledger.disputed(user), -frozen), (ledger.STRIPE, frozen)]
+                conn,
+                "write_off",
+                row.id,
+                user,
+                [(ledger.disputed(user), -frozen), (ledger.LOSSES, -spent), (ledger.STRIPE, frozen + spent)],
             )
 
     # -- the viewer's view -------------------------------------------------------------------

@@ -79,8 +79,14 @@ AWS_SERVICES = ("s3", "sts")
 #: package test runs every function from the zip, so a wrong guess fails there).
 TEST_TREES = ("tests", "testing")
 
-#: Parts of the tidecast tree a function never runs: the CLI, the client SDK, contract sources.
-SKIPPED_TREES = ("tidecast/cli", "tidecast/client", "tidecast/chain/contracts")
+#: Parts of the tidecast tree a function never runs: the CLI, the client SDK, contract sources,
+#: the development fake of Stripe.
+SKIPPED_TREES = (
+    "tidecast/cli",
+    "tidecast/client",
+    "tidecast/chain/contracts",
+    "tidecast/billing/fake_stripe.py",  # the development fake of Stripe (localstripe)
+)
 SKIPPED_NAMES = ("__pycache__",)
 #: Fixed time for every entry (zip's epoch is 1980): equal inputs give an equal zip.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)

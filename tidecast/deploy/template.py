@@ -67,6 +67,11 @@ SECRET_KEYS = {
     "TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS": "TIDECAST_MEDIA_KEY_PREVIOUS_SECRETS",
     "PLATFORM_PRIVATE_KEY": "PLATFORM_PRIVATE_KEY",
     "SMTP_PASSWORD": "SMTP_PASSWORD",
+    # Card payments (docs/billing.md). Empty: the billing function refuses to start, naming
+    # them; the rest of the platform runs. The webhook secret may list two during a rotation.
+    "STRIPE_SECRET_KEY": "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET": "STRIPE_WEBHOOK_SECRET",
+    "TREASURY_PRIVATE_KEY": "TREASURY_PRIVATE_KEY",
 }
 #: A URL parameter may not carry credentials: they belong in the secret.
 _NO_CREDENTIALS = r"^[a-z][a-z0-9+]*://[^@\s]+$"
@@ -130,6 +135,17 @@ def parameters() -> dict[str, Any]:
         },
         "SmtpUser": text("SMTP_USER (its password is the secret's SMTP_PASSWORD); empty: no login", ""),
         "EmailFrom": text("EMAIL_FROM: the sender of every mail"),
+        "BillingCurrency": text(
+            "TIDECAST_BILLING_CURRENCY: what card credit is bought in", "usd", r"^[a-z]{3}$"
+        ),
+        "BillingAmounts": text(
+            "TIDECAST_BILLING_AMOUNTS: amounts one may buy, a list (5,10,20) or a range (5-200)", "5,10,20"
+        ),
+        "BillingRate": text("TIDECAST_BILLING_RATE: platform tokens one currency unit buys", "100"),
+        "TreasuryLowBalance": text(
+            "TIDECAST_TREASURY_LOW_BALANCE: tokens below which operators are mailed", "1000"
+        ),
+        "OperatorEmail": text("TIDECAST_OPERATOR_EMAIL: where operator alerts go; empty: logged only", ""),
         "SubnetIds": {
             "Type": "List<AWS::EC2::Subnet::Id>",
             "Description": "Private subnets reaching PostgreSQL, Redis, IPFS and the chain node",
@@ -173,6 +189,11 @@ def environment() -> dict[str, Any]:
         "SMTP_SECURE": {"Ref": "SmtpSecure"},
         "SMTP_USER": {"Ref": "SmtpUser"},
         "EMAIL_FROM": {"Ref": "EmailFrom"},
+        "TIDECAST_BILLING_CURRENCY": {"Ref": "BillingCurrency"},
+        "TIDECAST_BILLING_AMOUNTS": {"Ref": "BillingAmounts"},
+        "TIDECAST_BILLING_RATE": {"Ref": "BillingRate"},
+        "TIDECAST_TREASURY_LOW_BALANCE": {"Ref": "TreasuryLowBalance"},
+        "TIDECAST_OPERATOR_EMAIL": {"Ref": "OperatorEmail"},
     }
     for key, setting in SECRET_KEYS.items():
         env[setting] = _secret(key)

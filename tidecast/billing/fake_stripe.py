@@ -1,14 +1,16 @@
-"""localstripe (a FAKE of Stripe's API, from PyPI) with what the billing tests need and it lacks.
+"""A local FAKE of Stripe's API, for development (`tidecast dev`) and the tests: localstripe
+(PyPI, a stateful imitation of Stripe's API) with what tidecast's card payments need and it lacks.
 
-Stripe itself cannot be reached from the test machines, so the tests talk to localstripe, a local,
-stateful imitation of Stripe's API. Version 1.15.10 has no Checkout Sessions, the one Stripe
-feature tidecast's card payments are built on, so this module adds them as this project's own
-extension, on localstripe's aiohttp app and store:
+No money moves here and nothing reaches Stripe: it lets a laptop (and the test machines, which
+cannot reach Stripe) run the whole card path. Version 1.15.10 of localstripe has no Checkout
+Sessions, the one Stripe feature tidecast's card payments are built on, so this module adds them
+as this project's own extension, on localstripe's aiohttp app and store:
 
 - ``/v1/checkout/sessions`` (create, retrieve, list, expire) answering Stripe's shapes and its
   ``invalid_request_error`` bodies;
 - a hosted payment page at ``/checkout/pay/{id}`` (the session's ``url``), where a test card
-  number pays through localstripe's own PaymentIntent and Charge, so refunds work on the result;
+  number (4242 4242 4242 4242) pays through localstripe's own PaymentIntent and Charge, so
+  refunds work on the result;
 - ``charge.refunded`` (and ``refund.created``) on every refund, which localstripe does not send,
   and refunds past the charge's amount refused as Stripe does;
 - test-only controls under ``/_test/`` (never a Stripe path): pay without the page, a delayed
@@ -16,9 +18,11 @@ extension, on localstripe's aiohttp app and store:
 
 Every event goes through localstripe's webhook machinery (stored, so ``GET /v1/events/{id}``
 finds it, then signed and posted a second later like Stripe's). localstripe's habit of pickling
-its whole store to /tmp/localstripe.pickle on every write is switched off: two test processes
-would share that file. Run as ``python -m tests.support.localstripe_server --port N`` from the
-repository's root; it listens on 127.0.0.1 only.
+its whole store to /tmp/localstripe.pickle on every write is switched off: two processes would
+share that file. Run as ``python -m tidecast.billing.fake_stripe --port N``; it listens on
+127.0.0.1 only. localstripe is a development dependency (requirements-dev.lock; `make dev`
+installs it): never part of a deployment package (tidecast/deploy/package.py leaves this module
+out).
 """
 
 from __future__ import annotations
