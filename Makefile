@@ -134,6 +134,7 @@ bench: setup-dev
 	$(BIN)/python bench/probe.py
 	$(BIN)/python bench/hls.py --frontier
 	$(BIN)/python bench/production_load.py
+	$(BIN)/python bench/billing.py
 
 clean:
 	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache node_modules site
