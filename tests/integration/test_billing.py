@@ -516,3 +516,60 @@ def test_a_treasury_stream_no_playback_names_is_cancelled_once_it_is_old(
     assert not svc.chain.get_payment_stream_details(opened.stream_id).active
     svc.watcher.poll()
     assert svc.credit.reconcile().orphans == 0  # cancelled: nothing more to do
+
+
+@pytest.mark.parametrize(
+    "db_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_chain_that_goes_away_mid_playback_loses_no_credit_and_charges_once(
+    world: World, chain: Chain, make_services: Callable[..., Services]
+) -> None:
+    from urllib.parse import urlsplit
+
+    from tests.support.proxy import TcpProxy
+
+    node = urlsplit(chain.url)
+    proxy = TcpProxy((node.hostname or "127.0.0.1", node.port or 80)).up()
+    try:
+        svc = make_services(
+            world.svc.engine,
+            quiet=("events", "outbox"),
+            bind=True,
+            **{
+                **chain.env(
+                    TIDECAST_PAYMENT_CACHE_SECONDS="0",
+                    TREASURY_PRIVATE_KEY=chain.accounts[5].private_key,
+                    STRIPE_SECRET_KEY="sk_test_unused",
+                    STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                    TIDECAST_CREDIT_HOLD_SECONDS="120",
+                    TIDECAST_CHAIN_TIMEOUT="2",
+                ),
+                "RPC_URL": proxy.url,
+            },
+        )
+        svc.billing.kick_reconcile = None
+        world.buy("uv", 100, "pi_fault")
+        data = playback(world.stream_id, world.login["uv"], {"credit": True})[1]["data"]
+        assert key(world.stream_id, 0, data["token"])[0] == 200
+        pid = data["creditPlayback"]["id"]
+        time.sleep(1.1)
+        proxy.down()  # the node is out of reach
+        status, body = billing("POST", f"playbacks/{pid}/stop", world.login["uv"])
+        assert status == 503, body
+        assert svc.credit.get(pid).status == "stopping"  # committed before the chain was asked
+        assert key(world.stream_id, 1, data["token"])[0] in (402, 503)  # no key while it is stopping
+        status, body, _ = playback(world.stream_id, world.login["uw"], {"credit": True})
+        assert status in (402, 503)
+        assert world.balances("uv") == ledger.Balances(70 * TOKENS, 30 * TOKENS, 0)  # held, not lost
+        report = svc.credit.reconcile()
+        assert report.errors and svc.credit.get(pid).status == "stopping"  # still down: it waits
+        proxy.up()
+        report = svc.credit.reconcile()
+        assert report.retried == 1 and report.mismatches == [] and report.balance_mismatches == [], report
+        settled = svc.credit.get(pid)
+        on_chain = svc.chain.get_payment_stream_details(int(data["payment"]["id"]))
+        assert settled.status == "settled" and settled.charged == on_chain.withdrawn > 0
+        assert world.balances("uv") == ledger.Balances(100 * TOKENS - on_chain.withdrawn, 0, 0)
+        assert svc.credit.reconcile().retried == 0
+    finally:
+        proxy.down()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -383,13 +384,17 @@ class CreditPlaybacks:
             except Exception as exc:  # noqa: BLE001 - one playback's trouble must not stop the rest
                 log.warning("reconcile of playback %s failed: %s", row.id, exc)
                 report.errors.append(f"{row.id}: {type(exc).__name__}: {exc}")
-        try:
-            self._end_orphans(now, report)
-        except Exception as exc:  # noqa: BLE001 - reported; the checks below still run
-            report.errors.append(f"orphan sweep: {type(exc).__name__}: {exc}")
-        self._check_settled(report)
-        self._check_balances(report)
-        self._check_treasury(report)
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("orphan sweep", lambda: self._end_orphans(now, report)),
+            ("settled check", lambda: self._check_settled(report)),
+            ("balance check", lambda: self._check_balances(report)),
+            ("treasury check", lambda: self._check_treasury(report)),
+        ]
+        for name, step in steps:
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - reported (a node away); the other steps still run
+                report.errors.append(f"{name}: {type(exc).__name__}: {exc}")
         return report
 
     def _reconcile_one(self, row: Any, now: datetime, disputed: set[str], report: Reconciled) -> None:
