@@ -7,6 +7,12 @@
 // stops (cancelled, run dry) the next key or renewal answers 402 and the picture stops within
 // two key periods, with the server's reason shown (role=alert). A viewer who has not paid sees
 // that 402 reason and a way to pay, never a player waiting for keys.
+//
+// Or the viewer pays from card credit (/credit/), no wallet needed: POST playback with
+// `{"credit": true}` and the platform's treasury opens the payment stream for them, holding some
+// of their credit; from there playback, keys and renewal are exactly a wallet stream's. "Stop"
+// (or leaving the page: pagehide, a keepalive request) settles it: charged what streamed, the
+// rest of the hold back to their credit.
 import { api, show, tokenKey } from "/js/api.js";
 import { offerSwitch, setUpDemoChooser } from "/js/link.js";
 import { cancelStream, duration, openStream, paymentsConfig, tokens, topUp, units } from "/js/payments.js";
@@ -22,7 +28,7 @@ const loginToken = sessionStorage.getItem(tokenKey);
 const mediaId = new URLSearchParams(location.search).get("id");
 // The page's own state, never on window: nothing a script on the page could read beyond what
 // it shows (hls.js objects hold every key they loaded).
-const watch = { state: "loading", hls: null, paymentId: null };
+const watch = { state: "loading", hls: null, paymentId: null, credit: null };
 
 let stream = null;
 let config = null;
@@ -77,6 +83,10 @@ async function renew() {
       if (error.status === 402 && config) {
         // That payment stream is done for: offer to open another.
         localStorage.removeItem(paymentKey());
+        if (watch.credit) {
+          watch.credit = null; // settled by the platform (ran dry, idle, disputed)
+          showCreditBalance();
+        }
         showOpen();
       }
     } else {
@@ -199,11 +209,22 @@ async function refreshFigures() {
   }
 }
 
-function showRunning(paymentId) {
+// A payment stream runs: the viewer's own (wallet) or the treasury's for them (`credit`). Its
+// figures show in the box of the way it is paid; a credit playback has no top-up or cancel of
+// the viewer's (its Stop settles it), and is not remembered for this browser (it ends when the
+// page does).
+function showRunning(paymentId, credit = false) {
   watch.paymentId = paymentId;
-  localStorage.setItem(paymentKey(), paymentId);
+  if (!credit) localStorage.setItem(paymentKey(), paymentId);
   $("stream-id").textContent = `#${paymentId}`;
   $("open").hidden = true;
+  if (credit) $("credit-running").insertBefore($("running"), $("credit-stop"));
+  else $("wallet-pay").append($("running"));
+  $("wallet-controls").hidden = credit;
+  $("wallet-pay").hidden = credit;
+  $("credit").hidden = !credit;
+  $("credit-start").hidden = credit;
+  $("credit-running").hidden = !credit;
   $("running").hidden = false;
   refreshFigures();
 }
@@ -211,6 +232,11 @@ function showRunning(paymentId) {
 function showOpen() {
   $("running").hidden = true;
   $("open").hidden = false;
+  $("wallet-pay").hidden = false;
+  $("credit").hidden = false;
+  $("credit-start").hidden = false;
+  $("credit-running").hidden = true;
+  if (!creditReady) setUpCredit();
   updateDeposit();
 }
 
@@ -309,6 +335,157 @@ $("stop").addEventListener("click", async () => {
   }
 });
 
+// -- card credit ----------------------------------------------------------------------------
+
+function creditSymbol() {
+  return config?.token.symbol ?? "tokens";
+}
+
+// How much credit the viewer has, in the credit box (and a way to buy more).
+async function showCreditBalance() {
+  const line = $("credit-available");
+  const buy = document.createElement("a");
+  buy.href = "/credit/";
+  try {
+    const { data } = await api("/api/billing/balance", { token: loginToken });
+    const has = units(data.available, data.token.decimals) > 0n;
+    buy.textContent = has ? "Buy more" : "Buy credit";
+    line.replaceChildren(
+      has ? `You have ${data.available} ${data.token.symbol} of card credit. ` : "You have no card credit yet. ",
+      buy,
+      has ? "" : " with a card, then come back.",
+    );
+    return data;
+  } catch (error) {
+    buy.textContent = "Your credit";
+    line.replaceChildren(`Card credit is unavailable right now (${error.message}). `, buy);
+    return null;
+  }
+}
+
+// Without a linked wallet, card credit is the way to pay: first, and the button stands out.
+let creditReady = false;
+async function setUpCredit() {
+  creditReady = true;
+  let wallets = null;
+  try {
+    wallets = (await api("/api/auth/me", { token: loginToken })).data.wallets || [];
+  } catch {
+    // not known: the wallet box stays first; the credit box works the same
+  }
+  if (wallets?.length === 0) {
+    $("wallet-pay").before($("credit"));
+    $("credit").classList.add("preferred");
+    $("credit-start").classList.add("primary");
+    $("wallet-heading").textContent = "Or pay from a wallet";
+  } else {
+    $("wallet-pay").after($("credit"));
+    $("credit").querySelector("h3").textContent = "Or pay with card credit";
+  }
+  await showCreditBalance();
+}
+
+// A 402 saying there is not enough credit links to where more is bought.
+function creditRefused(error) {
+  if (error.status === 402 && /credit/i.test(error.message) && !/dispute/i.test(error.message)) {
+    const link = document.createElement("a");
+    link.href = "/credit/";
+    link.textContent = "Buy card credit";
+    alertBox.replaceChildren(`${error.message.replace(/\.$/, "")}. `, link);
+    alertBox.dataset.kind = "error";
+    alertBox.hidden = false;
+  } else {
+    alarm(error.message);
+  }
+}
+
+// Starting over on a player that was stopped: from where the picture stopped.
+function freshPlayer() {
+  const position = watch.state === "stopped" ? (watch.stoppedAt ?? -1) : -1;
+  if (watch.hls) {
+    watch.hls.destroy();
+    watch.hls = null;
+  }
+  startPlayer(position);
+}
+
+$("credit-start").addEventListener("click", async () => {
+  const button = $("credit-start");
+  alertBox.hidden = true;
+  $("credit-result").hidden = true;
+  button.disabled = true;
+  say("Starting playback on your card credit…");
+  try {
+    const { data } = await api(`/api/streams/${encodeURIComponent(mediaId)}/playback`, {
+      method: "POST",
+      token: loginToken,
+      body: { credit: true },
+    });
+    playback = data;
+    watch.credit = data.creditPlayback;
+    $("credit-held").textContent = `Paying from card credit: ${data.creditPlayback.held} ${creditSymbol()} held`;
+    showRunning(String(data.payment.id), true);
+    showCreditBalance(); // what is left beside the hold
+    say(`Playing on your card credit: you are charged only for what you watch.`, "ok");
+    scheduleRenewal(playback.expiresIn);
+    freshPlayer();
+  } catch (error) {
+    status.hidden = true;
+    creditRefused(error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// Stop: the picture stops now, then the platform settles the playback (what streamed is
+// charged, the rest of the hold comes back) and the page says both.
+$("credit-stop").addEventListener("click", async () => {
+  const credit = watch.credit;
+  if (!credit) return;
+  const button = $("credit-stop");
+  button.disabled = true;
+  alertBox.hidden = true;
+  clearTimeout(renewTimer);
+  video.pause();
+  watch.hls?.stopLoad();
+  watch.state = "stopped";
+  watch.stoppedAt = video.currentTime;
+  say("Stopping: settling what you watched…");
+  try {
+    const { data } = await api(`/api/billing/playbacks/${encodeURIComponent(credit.id)}/stop`, { method: "POST", token: loginToken });
+    watch.credit = null;
+    status.hidden = true;
+    $("credit-held").textContent = "";
+    const balance = await showCreditBalance();
+    const symbol = creditSymbol();
+    const left = balance ? `; ${balance.available} ${symbol} of credit left` : "";
+    show($("credit-result"), `Charged ${data.charged} ${symbol} for what you watched${left}.`, "ok");
+    showOpen();
+  } catch (error) {
+    status.hidden = true;
+    alarm(`Could not stop paying: ${error.message}. Try again.`);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// Leaving the page ends a credit playback too (the platform would settle it once it goes idle
+// anyway, a few key periods later): a request that outlives the page. Should the browser bring
+// the page back from its back-forward cache, it starts afresh: that playback is over.
+let leftCredit = false;
+addEventListener("pagehide", () => {
+  if (!watch.credit || !loginToken) return;
+  fetch(`/api/billing/playbacks/${encodeURIComponent(watch.credit.id)}/stop`, {
+    method: "POST",
+    keepalive: true,
+    headers: { Authorization: `Bearer ${loginToken}` },
+  }).catch(() => {});
+  leftCredit = true;
+});
+addEventListener("pageshow", (event) => {
+  if (event.persisted && leftCredit) location.reload();
+});
+
 // The viewer's payment stream for this creator: the one this browser opened, else an active
 // one of theirs to the creator's wallet at the price or more.
 async function knownPayment() {
@@ -375,7 +552,7 @@ async function main() {
     if (paymentId) localStorage.removeItem(paymentKey());
     watch.state = "payment-required";
     $("payment").hidden = false;
-    await setUpDemoChooser($("demo"), $("demo-account"));
+    await Promise.all([setUpDemoChooser($("demo"), $("demo-account")), setUpCredit()]);
     showOpen();
     alarm(`Payment required: ${error.message}`);
     return;

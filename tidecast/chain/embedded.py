@@ -49,6 +49,7 @@ from tidecast.chain.devnet import (
     DEV_CHAIN_IDS,
     MNEMONIC,
     PLATFORM_INDEX,
+    TREASURY_INDEX,
     ChainFile,
     chain_file_path,
     demo_accounts,
@@ -373,7 +374,9 @@ class ChainPart:
         accounts = []
         for account in demo_accounts(self.accounts):
             tide = token.functions.balanceOf(account.address).call() if token is not None else 0
-            role = {DEPLOYER_INDEX: "deployer", PLATFORM_INDEX: "platform"}.get(account.index, "viewer")
+            role = {DEPLOYER_INDEX: "deployer", PLATFORM_INDEX: "platform", TREASURY_INDEX: "treasury"}.get(
+                account.index, "viewer"
+            )
             accounts.append(
                 {
                     "index": account.index,
