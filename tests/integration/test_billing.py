@@ -573,3 +573,42 @@ def test_a_chain_that_goes_away_mid_playback_loses_no_credit_and_charges_once(
         assert svc.credit.reconcile().retried == 0
     finally:
         proxy.down()
+
+
+@SQLITE
+def test_a_second_press_of_play_holds_nothing_more_and_a_reset_chain_releases_the_hold(world: World) -> None:
+    svc = world.svc
+    world.buy("uv", 100, "pi_twice_play")
+    first = svc.credit.open("uv", world.stream_id)
+    assert svc.credit.open("uv", world.stream_id).id == first.id
+    # One still opening (another request's, mid-transaction): refused, nothing more held.
+    with svc.engine.begin() as conn:
+        conn.execute(
+            update(credit_playbacks).where(credit_playbacks.c.id == first.id).values(status="opening")
+        )
+    with pytest.raises(Exception, match="starting; try again"):
+        svc.credit.open("uv", world.stream_id)
+    assert world.balances("uv") == ledger.Balances(70 * TOKENS, 30 * TOKENS, 0)
+    # The chain was reset under a running playback: its stream is gone, nothing is charged.
+    with svc.engine.begin() as conn:
+        conn.execute(
+            update(credit_playbacks)
+            .where(credit_playbacks.c.id == first.id)
+            .values(status="active", deployment="0x" + "00" * 32)
+        )
+    report = svc.credit.reconcile()
+    assert report.settled == 1 and report.errors == []
+    gone = svc.credit.get(first.id)
+    assert (gone.status, gone.charged, gone.stop_reason) == ("settled", 0, "chain reset")
+    assert world.balances("uv") == ledger.Balances(100 * TOKENS, 0, 0)
+
+
+@SQLITE
+def test_checkouts_are_limited_per_viewer_and_hour(world: World) -> None:
+    from tidecast.billing.service import CHECKOUTS_PER_HOUR
+
+    for _ in range(CHECKOUTS_PER_HOUR):
+        checkout_on_record(world.svc.engine, "uv", credit=TOKENS)
+    status, body = billing("POST", "checkout", world.login["uv"], {"amount": "5"})
+    assert status == 429 and "last hour" in body["error"], body
+    world.svc.billing._limit_checkouts("uw")  # per viewer: another may still start one

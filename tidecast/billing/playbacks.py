@@ -180,28 +180,42 @@ class CreditPlaybacks:
         now = now_utc()
         with transaction(self.engine) as conn:
             ledger.lock_user(conn, user_id)
-            conn.execute(
-                insert(credit_playbacks).values(
-                    id=playback_id,
-                    user_id=user_id,
-                    media_stream_id=media_stream_id,
-                    deployment=deployment.key,
-                    chain_id=deployment.chain_id,
-                    recipient=creator,
-                    flow_rate=str(price),
-                    deposit=str(deposit),
-                    status="opening",
-                    created_at=now,
-                    updated_at=now,
+            # Under the viewer's lock: a second press of play racing the first holds nothing more.
+            racing = conn.execute(
+                select(credit_playbacks.c.id, credit_playbacks.c.status).where(
+                    (credit_playbacks.c.user_id == user_id)
+                    & (credit_playbacks.c.media_stream_id == media_stream_id)
+                    & (credit_playbacks.c.deployment == deployment.key)
+                    & credit_playbacks.c.status.in_(("opening", "active"))
                 )
-            )
-            ledger.post(
-                conn,
-                "hold",
-                playback_id,
-                user_id,
-                [(ledger.available(user_id), -deposit), (ledger.held(user_id), deposit)],
-            )
+            ).first()
+            if racing is None:
+                conn.execute(
+                    insert(credit_playbacks).values(
+                        id=playback_id,
+                        user_id=user_id,
+                        media_stream_id=media_stream_id,
+                        deployment=deployment.key,
+                        chain_id=deployment.chain_id,
+                        recipient=creator,
+                        flow_rate=str(price),
+                        deposit=str(deposit),
+                        status="opening",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                ledger.post(
+                    conn,
+                    "hold",
+                    playback_id,
+                    user_id,
+                    [(ledger.available(user_id), -deposit), (ledger.held(user_id), deposit)],
+                )
+        if racing is not None:
+            if racing.status == "active":
+                return self.get(racing.id)
+            raise Conflict("This stream's card-paid playback is starting; try again in a moment")
         try:
             opened = self.treasury.open(creator, price, deposit)
         except Exception as exc:
@@ -270,7 +284,9 @@ class CreditPlaybacks:
         self._record(current, ended.streamed, ended.tx_hash)
         return self.get(playback_id)
 
-    def _record(self, playback: CreditPlayback, streamed: int, tx_hash: str | None) -> None:
+    def _record(
+        self, playback: CreditPlayback, streamed: int, tx_hash: str | None, *, reason: str | None = None
+    ) -> None:
         """The chain's answer and the ledger's rows, in one transaction, once."""
         charged = min(streamed, playback.deposit)  # the contract never streams past the deposit
         with transaction(self.engine) as conn:
@@ -285,6 +301,7 @@ class CreditPlaybacks:
                     status="settled",
                     charged=str(charged),
                     settle_tx=tx_hash,
+                    **({"stop_reason": reason} if reason is not None else {}),
                     settled_at=now_utc(),
                     updated_at=now_utc(),
                 )
@@ -404,6 +421,13 @@ class CreditPlaybacks:
             ):
                 report.failed_openings += 1
             return
+        if row.deployment != self.chain.deployment().key:
+            # The chain was reset, or the contract redeployed (development): the stream is gone
+            # with everything it paid, nothing can be shown to have streamed, and nothing is
+            # charged. The whole hold goes back.
+            self._record(self._of(row), 0, None, reason="chain reset")
+            report.settled += 1
+            return
         if row.status == "stopping":
             self.settle(row.id, row.stop_reason or "stopped")
             report.retried += 1
@@ -416,8 +440,6 @@ class CreditPlaybacks:
     def _why_end(self, row: Any, now: datetime, disputed: set[str]) -> str | None:
         if row.user_id in disputed:
             return "dispute"
-        if row.deployment != self.chain.deployment().key:
-            return None  # another chain now: its stream cannot be read or cancelled from here
         try:
             state = self.reader.fresh(int(row.payment_stream_id))
         except NotFound:

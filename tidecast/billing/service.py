@@ -24,10 +24,10 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tidecast.billing import ledger
@@ -38,11 +38,13 @@ from tidecast.chain.units import format_units
 from tidecast.db.schema import billing_checkouts, billing_disputes, billing_events, credit_playbacks, users
 from tidecast.db.times import now_utc
 from tidecast.db.tx import after_commit, transaction
-from tidecast.errors import NotFound
+from tidecast.errors import NotFound, RateLimited
 
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 50
+#: Checkout Sessions one viewer may start an hour (each is a call to Stripe on the platform's key).
+CHECKOUTS_PER_HOUR = 20
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class BillingService:
         """A Checkout Session for `amount` (whole currency units); 400 naming what may be bought."""
         currency = self.offer.currency
         minor = self.offer.check(to_minor(amount, currency))
+        self._limit_checkouts(user_id)
         token = self.chain.token()
         credit = credit_for(minor, currency, self.rate, token.decimals)
         with self.engine.connect() as conn:
@@ -146,6 +149,21 @@ class BillingService:
                 )
             )
         return Checkout(session.id, session.url, minor, currency, credit, token)
+
+    def _limit_checkouts(self, user_id: str) -> None:
+        """Each checkout is a call to Stripe's API on the platform's key: a viewer may start
+        CHECKOUTS_PER_HOUR of them an hour (paid or not), then 429."""
+        since = now_utc() - timedelta(hours=1)
+        with self.engine.connect() as conn:
+            started = conn.execute(
+                select(func.count())
+                .select_from(billing_checkouts)
+                .where((billing_checkouts.c.user_id == user_id) & (billing_checkouts.c.created_at >= since))
+            ).scalar_one()
+        if started >= CHECKOUTS_PER_HOUR:
+            raise RateLimited(
+                f"You started {started} card payments in the last hour; try again later", retry_after=600
+            )
 
     # -- Stripe's word -----------------------------------------------------------------------
 
@@ -240,9 +258,12 @@ class BillingService:
                     )
                 )
             return "applied"
+        ledger.lock_user(conn, row.user_id)
+        # Read again under the viewer's lock: completed and async_payment_succeeded of one
+        # session may arrive at once, and only one of them credits it.
+        row = conn.execute(select(billing_checkouts).where(billing_checkouts.c.id == session_id)).one()
         if row.status == "paid":
             return "applied"  # the other of completed/async_succeeded came first
-        ledger.lock_user(conn, row.user_id)
         conn.execute(
             update(billing_checkouts)
             .where(billing_checkouts.c.id == row.id)

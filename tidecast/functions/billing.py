@@ -81,7 +81,7 @@ def config(request: Request) -> Response:
         "startCheckout",
         "Start buying credit: a Stripe Checkout Session for the signed-in viewer",
         (Reply(201, "The session: send the viewer to its url", CheckoutStarted),),
-        errors=(400, 503),
+        errors=(400, 429, 503),
         auth="bearer",
         body=CheckoutBody,
     ),

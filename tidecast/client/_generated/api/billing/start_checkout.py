@@ -10,6 +10,7 @@ from ...models.error_400 import Error400
 from ...models.error_401 import Error401
 from ...models.error_408 import Error408
 from ...models.error_413 import Error413
+from ...models.error_429 import Error429
 from ...models.error_500 import Error500
 from ...models.error_503 import Error503
 from ...models.error_504 import Error504
@@ -43,6 +44,7 @@ def _parse_response(
     | Error401
     | Error408
     | Error413
+    | Error429
     | Error500
     | Error503
     | Error504
@@ -74,6 +76,11 @@ def _parse_response(
 
         return response_413
 
+    if response.status_code == 429:
+        response_429 = Error429.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 500:
         response_500 = Error500.from_dict(response.json())
 
@@ -98,7 +105,15 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    Error400 | Error401 | Error408 | Error413 | Error500 | Error503 | Error504 | StartCheckoutResponse201
+    Error400
+    | Error401
+    | Error408
+    | Error413
+    | Error429
+    | Error500
+    | Error503
+    | Error504
+    | StartCheckoutResponse201
 ]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -113,7 +128,15 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: CheckoutBody,
 ) -> Response[
-    Error400 | Error401 | Error408 | Error413 | Error500 | Error503 | Error504 | StartCheckoutResponse201
+    Error400
+    | Error401
+    | Error408
+    | Error413
+    | Error429
+    | Error500
+    | Error503
+    | Error504
+    | StartCheckoutResponse201
 ]:
     """Start buying credit: a Stripe Checkout Session for the signed-in viewer
 
@@ -125,7 +148,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error400 | Error401 | Error408 | Error413 | Error500 | Error503 | Error504 | StartCheckoutResponse201]
+        Response[Error400 | Error401 | Error408 | Error413 | Error429 | Error500 | Error503 | Error504 | StartCheckoutResponse201]
     """
 
     kwargs = _get_kwargs(
@@ -148,6 +171,7 @@ def sync(
     | Error401
     | Error408
     | Error413
+    | Error429
     | Error500
     | Error503
     | Error504
@@ -164,7 +188,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error400 | Error401 | Error408 | Error413 | Error500 | Error503 | Error504 | StartCheckoutResponse201
+        Error400 | Error401 | Error408 | Error413 | Error429 | Error500 | Error503 | Error504 | StartCheckoutResponse201
     """
 
     return sync_detailed(
@@ -178,7 +202,15 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: CheckoutBody,
 ) -> Response[
-    Error400 | Error401 | Error408 | Error413 | Error500 | Error503 | Error504 | StartCheckoutResponse201
+    Error400
+    | Error401
+    | Error408
+    | Error413
+    | Error429
+    | Error500
+    | Error503
+    | Error504
+    | StartCheckoutResponse201
 ]:
     """Start buying credit: a Stripe Checkout Session for the signed-in viewer
 
@@ -190,7 +222,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error400 | Error401 | Error408 | Error413 | Error500 | Error503 | Error504 | StartCheckoutResponse201]
+        Response[Error400 | Error401 | Error408 | Error413 | Error429 | Error500 | Error503 | Error504 | StartCheckoutResponse201]
     """
 
     kwargs = _get_kwargs(
@@ -211,6 +243,7 @@ async def asyncio(
     | Error401
     | Error408
     | Error413
+    | Error429
     | Error500
     | Error503
     | Error504
@@ -227,7 +260,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error400 | Error401 | Error408 | Error413 | Error500 | Error503 | Error504 | StartCheckoutResponse201
+        Error400 | Error401 | Error408 | Error413 | Error429 | Error500 | Error503 | Error504 | StartCheckoutResponse201
     """
 
     return (
