@@ -612,3 +612,20 @@ def test_checkouts_are_limited_per_viewer_and_hour(world: World) -> None:
     status, body = billing("POST", "checkout", world.login["uv"], {"amount": "5"})
     assert status == 429 and "last hour" in body["error"], body
     world.svc.billing._limit_checkouts("uw")  # per viewer: another may still start one
+
+
+@SQLITE
+@pytest.mark.parametrize("node", ["anvil"], indirect=True)
+def test_a_playback_that_runs_out_of_credit_is_settled_for_all_it_held(world: World) -> None:
+    svc = world.svc
+    world.buy("uv", 100, "pi_dry")
+    running = svc.credit.open("uv", world.stream_id)  # 30 tokens held: 120 s at 0.25/s
+    w3 = svc.chain.w3
+    w3.provider.make_request("evm_increaseTime", [600])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    report = svc.credit.reconcile()
+    assert report.settled == 1 and report.mismatches == [], report
+    done = svc.credit.get(running.id)
+    assert (done.status, done.stop_reason, done.charged) == ("settled", "ran dry", 30 * TOKENS)
+    assert svc.chain.get_payment_stream_details(running.payment_stream_id or 0).withdrawn == 30 * TOKENS
+    assert world.balances("uv") == ledger.Balances(70 * TOKENS, 0, 0)
