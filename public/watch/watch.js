@@ -554,7 +554,12 @@ async function main() {
     $("payment").hidden = false;
     await Promise.all([setUpDemoChooser($("demo"), $("demo-account")), setUpCredit()]);
     showOpen();
-    alarm(`Payment required: ${error.message}`);
+    if (/^Link a wallet first/.test(error.message)) {
+      // No wallet yet is not a fault: card credit or a wallet, both below.
+      say("This stream is paid per second: pay with card credit, or link a wallet and pay from it, below.");
+    } else {
+      alarm(`Payment required: ${error.message}`);
+    }
     return;
   }
   if (!playback.free) {
