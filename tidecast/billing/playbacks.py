@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from tidecast.billing import ledger
 from tidecast.billing.treasury import Treasury
@@ -110,7 +110,7 @@ class CreditPlaybacks:
         self.treasury = treasury
         self.hold_seconds = hold_seconds
         self.low_balance = low_balance
-        #: Called with (balance, threshold, decimals, symbol) when the treasury is low.
+        #: Called with (balance, threshold, token) when the treasury is below `low_balance`.
         self.alert = alert
 
     # -- opening -----------------------------------------------------------------------------
@@ -135,13 +135,13 @@ class CreditPlaybacks:
             if row.owner_id == user_id or row.price_per_second == "0" or row.key_period_seconds is None:
                 raise Conflict("This stream is free for you: play it without credit")
             running = conn.execute(
-                select(credit_playbacks.c.id).where(
+                select(credit_playbacks.c.id, credit_playbacks.c.deployment).where(
                     (credit_playbacks.c.user_id == user_id)
                     & (credit_playbacks.c.media_stream_id == media_stream_id)
                     & (credit_playbacks.c.status == "active")
                 )
-            ).scalar()
-            if self._open_dispute(conn, user_id):
+            ).all()
+            if open_dispute(conn, user_id):
                 raise PaymentRequired(
                     "Your card credit is on hold while a payment dispute is open; pay from a wallet meanwhile"
                 )
@@ -153,10 +153,9 @@ class CreditPlaybacks:
             ).scalar()
             have = ledger.balance(conn, ledger.available(user_id))
         deployment = self.chain.deployment()
-        if running is not None:
-            current = self.get(running)
-            if current.status == "active" and self._same_deployment(running, deployment.key):
-                return current
+        for found in running:  # pressed again while it runs: the same playback
+            if found.deployment == deployment.key:
+                return self.get(found.id)
         if creator is None:
             raise PaymentRequired("The creator has not linked a wallet yet: this stream cannot be paid for")
         token = self.chain.token()
@@ -325,18 +324,6 @@ class CreditPlaybacks:
                 [(ledger.held(user), -rest), (ledger.available(user), rest)],
             )
 
-    def stop_all(self, user_id: str, reason: str) -> int:
-        """Mark a viewer's running playbacks as stopping (a dispute, a refund): their keys stop at
-        once; the chain side is reconcile's, which a worker runs right after."""
-        with transaction(self.engine) as conn:
-            return int(
-                conn.execute(
-                    update(credit_playbacks)
-                    .where((credit_playbacks.c.user_id == user_id) & (credit_playbacks.c.status == "active"))
-                    .values(status="stopping", stop_reason=reason, updated_at=now_utc())
-                ).rowcount
-            )
-
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, playback_id: str) -> CreditPlayback:
@@ -358,24 +345,6 @@ class CreditPlaybacks:
             stop_reason=row.stop_reason,
             flow_rate=int(row.flow_rate),
             decimals=self.chain.token().decimals,
-        )
-
-    def _same_deployment(self, playback_id: str, deployment: str) -> bool:
-        with self.engine.connect() as conn:
-            found = conn.execute(
-                select(credit_playbacks.c.deployment).where(credit_playbacks.c.id == playback_id)
-            ).scalar()
-        return found == deployment
-
-    @staticmethod
-    def _open_dispute(conn: Any, user_id: str) -> bool:
-        return (
-            conn.execute(
-                select(billing_disputes.c.id)
-                .where((billing_disputes.c.user_id == user_id) & (billing_disputes.c.status == "open"))
-                .limit(1)
-            ).first()
-            is not None
         )
 
     # -- reconcile ---------------------------------------------------------------------------
@@ -533,3 +502,13 @@ class CreditPlaybacks:
         report.treasury_low = funds < threshold
         if report.treasury_low and self.alert is not None:
             self.alert(funds, threshold, token)
+
+
+def open_dispute(conn: Connection, user_id: str) -> bool:
+    """Whether a dispute of one of the viewer's card payments is open (no card playback then)."""
+    found = conn.execute(
+        select(billing_disputes.c.id)
+        .where((billing_disputes.c.user_id == user_id) & (billing_disputes.c.status == "open"))
+        .limit(1)
+    ).first()
+    return found is not None

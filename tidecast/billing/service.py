@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from tidecast.billing import ledger
 from tidecast.billing.amounts import Offer, credit_for, from_minor, share, to_minor
 from tidecast.billing.gateway import StripeGateway
+from tidecast.billing.playbacks import open_dispute
 from tidecast.chain.service import BlockchainDataService, TokenInfo
 from tidecast.chain.units import format_units
 from tidecast.db.schema import billing_checkouts, billing_disputes, billing_events, credit_playbacks, users
@@ -406,15 +407,8 @@ class BillingService:
     def account(self, user_id: str) -> Account:
         with self.engine.connect() as conn:
             found = ledger.balances(conn, user_id)
-            open_dispute = (
-                conn.execute(
-                    select(billing_disputes.c.id)
-                    .where((billing_disputes.c.user_id == user_id) & (billing_disputes.c.status == "open"))
-                    .limit(1)
-                ).first()
-                is not None
-            )
-        return Account(found, self.chain.token(), open_dispute)
+            disputed = open_dispute(conn, user_id)
+        return Account(found, self.chain.token(), disputed)
 
     def history(self, user_id: str, *, limit: int = HISTORY_LIMIT, before: int | None = None) -> History:
         with self.engine.connect() as conn:
