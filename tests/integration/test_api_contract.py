@@ -78,6 +78,19 @@ EXCLUDED: dict[str, dict[str, str]] = {
         "positive_data_acceptance": "expiresAt must fall within the next hour (relative to now) and "
         "the signature must be a stream party's EIP-712 signature: neither can be generated",
     },
+    "startCheckout": {
+        "positive_data_acceptance": "the amount must be one of the configured choices or inside the "
+        "configured range (TIDECAST_BILLING_AMOUNTS, a setting, not the schema): another is a 400 "
+        "naming what may be bought",
+    },
+    "stripeWebhook": {
+        "positive_data_acceptance": "the body must be signed with the endpoint's secret "
+        "(Stripe-Signature, an HMAC over the raw bytes): no schema can generate a valid signature",
+    },
+    "startPlayback": {
+        "positive_data_acceptance": "credit and paymentStreamId are two ways to pay, and both at once "
+        "is a 400; saying so in the schema (a oneOf) would split the generated client's body",
+    },
     "uploadOptionsOne": {
         "negative_data_rejection": "tus OPTIONS is discovery and answers for any id (tus 1.0.0)",
     },

@@ -629,3 +629,21 @@ def test_a_playback_that_runs_out_of_credit_is_settled_for_all_it_held(world: Wo
     assert (done.status, done.stop_reason, done.charged) == ("settled", "ran dry", 30 * TOKENS)
     assert svc.chain.get_payment_stream_details(running.payment_stream_id or 0).withdrawn == 30 * TOKENS
     assert world.balances("uv") == ledger.Balances(70 * TOKENS, 0, 0)
+
+
+@SQLITE
+def test_hostile_bodies_signed_as_stripe_signs_are_400s_naming_the_problem(world: World) -> None:
+    from tests.integration.test_hostile_bodies import HOSTILE, row_counts
+
+    before = row_counts(world.svc.engine)
+    for hostile in HOSTILE:
+        if hostile.base64 or hostile.name == "lone surrogate":
+            continue  # Stripe signs UTF-8 text; these are the runtime's, tested there
+        status, body = deliver(hostile.body)
+        assert status == 400, (hostile.name, body)
+        assert hostile.problem in body["error"] or "Stripe event" in body["error"], (hostile.name, body)
+    # Valid JSON that is not an event, and an event whose id is not a string: 400s too.
+    for odd in ("[]", '{"id": 7, "type": "x"}', '{"type": "checkout.session.completed"}'):
+        status, body = deliver(odd)
+        assert status == 400 and "Stripe event" in body["error"], (odd, body)
+    assert row_counts(world.svc.engine) == before

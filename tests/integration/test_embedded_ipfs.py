@@ -124,6 +124,7 @@ def test_plan_includes_the_ipfs_part(tmp_path: Path) -> None:
         f"http://127.0.0.1:{free_port()}",
         smtp_host="mail.example",
         rpc_url="http://chain.example:8545",
+        stripe_secret_key="sk_test_stripe_itself",  # Stripe's test mode: no local fake of it
     )
     parts = embedded.plan(config)
     assert [type(p).__name__ for p in parts] == ["IpfsPart"]

@@ -44,14 +44,20 @@ PLAYBACK_ID = {"type": "string", "pattern": "^[0-9a-f]{16}$"}
 
 
 class CheckoutBody(Body):
-    amount: Annotated[str, StringConstraints(min_length=1, max_length=20)] = Field(
+    amount: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{1,3})?$")] = Field(
         description="Whole currency units, one of GET /api/billing/config's amounts or in its range"
     )
 
 
+class StopBody(Body):
+    """Nothing to say: a body, if any, must be `{}` (a client sending more is told so)."""
+
+
 class HistoryQuery(BaseModel):
     limit: int = Field(50, ge=1, le=200, description="Rows per page")
-    before: int | None = Field(None, ge=1, description="Rows older than this id (a page's nextBefore)")
+    before: int | None = Field(
+        None, ge=1, le=10**15, description="Rows older than this id (a page's nextBefore)"
+    )
 
 
 def _user(request: Request) -> str:
@@ -105,8 +111,10 @@ def checkout(request: Request) -> Response:
     ),
 )
 def webhook(request: Request) -> Response:
-    received = request.services.billing.receive(request.body, request.headers.get("stripe-signature"))
-    return ok(WebhookReceived.from_domain(received))
+    billing = request.services.billing
+    # The signature is over the raw bytes: checked before anything of the body is read.
+    billing.gateway.verify(request.body, request.headers.get("stripe-signature"))
+    return ok(WebhookReceived.from_domain(billing.receive(request.json_object())))
 
 
 @app.route(
@@ -139,7 +147,7 @@ def balance(request: Request) -> Response:
 def history(request: Request) -> Response:
     user = _user(request)
     limit = request.query_int("limit", 50, minimum=1, maximum=200)
-    before = request.query_int("before", 0, minimum=1, maximum=2**62) if "before" in request.query else None
+    before = request.query_int("before", 0, minimum=1, maximum=10**15) if "before" in request.query else None
     page = request.services.billing.history(user, limit=limit, before=before)
     return ok(HistoryPage.from_domain(page))
 
@@ -153,11 +161,15 @@ def history(request: Request) -> Response:
         (Reply(200, "The settled playback", CreditPlayback),),
         errors=(403, 404, 409, 503),
         auth="bearer",
+        body=StopBody,
+        body_required=False,
         path={"playback_id": PLAYBACK_ID},
     ),
 )
 def stop(request: Request, playback_id: str) -> Response:
     user = _user(request)
+    if request.body.strip():
+        parse_body(request, StopBody)
     return ok(CreditPlayback.from_domain(request.services.credit.stop(user, playback_id)))
 
 

@@ -74,6 +74,7 @@ from .start_playback_response_200 import StartPlaybackResponse200
 from .status import Status
 from .status_body import StatusBody
 from .status_filter import StatusFilter
+from .stop_body import StopBody
 from .stop_credit_playback_response_200 import StopCreditPlaybackResponse200
 from .stream import Stream
 from .stream_page import StreamPage
@@ -171,6 +172,7 @@ __all__ = (
     "Status",
     "StatusBody",
     "StatusFilter",
+    "StopBody",
     "StopCreditPlaybackResponse200",
     "Stream",
     "StreamPage",
