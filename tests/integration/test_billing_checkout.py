@@ -285,3 +285,43 @@ def test_tidecast_dev_brings_up_the_card_fake_and_points_its_webhook_here(tmp_pa
         part.stop()
     with pytest.raises(httpx.ConnectError):  # stopped with `tidecast dev`
         httpx.get(f"{part.endpoint}/_test/health")
+
+
+def test_the_card_fake_goes_when_tidecast_dev_is_killed(tmp_path: Path) -> None:
+    """`tidecast dev` SIGKILLed runs no clean-up: the kernel ends the fake with it (Linux)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, time; from tests.support.services import settings_for; "
+        "from tidecast.billing.embedded import StripePart; "
+        f"part = StripePart.plan(settings_for(TIDECAST_DATA_DIR={str(tmp_path)!r})); part.start(); "
+        "print(part._proc.pid, part.endpoint, flush=True); time.sleep(60)"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert parent.stdout is not None
+        pid, endpoint = parent.stdout.readline().split()
+        assert httpx.get(f"{endpoint}/_test/health").status_code == 200
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:  # gone, or a zombie waiting for a PID 1 that may never reap it (containers)
+                if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+                    break
+            except FileNotFoundError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(int(pid), signal.SIGKILL)
+            raise AssertionError("the fake outlived tidecast dev")
+    finally:
+        parent.kill()

@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute
 
 from tidecast.config import Settings
 from tidecast.files import private_dir
+from tidecast.lib.processes import die_with_parent
 from tidecast.net.sockets import free_port, is_loopback, port_in_use
 
 START_TIMEOUT = 30.0
@@ -72,6 +73,7 @@ class StripePart:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(),  # `tidecast dev` SIGKILLed leaves no fake behind
         )
         log.close()
         deadline = time.monotonic() + START_TIMEOUT

@@ -15,22 +15,20 @@ would read them as options (they are absolute paths).
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import math
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from tidecast.errors import Cancelled, InvalidInput, Unavailable
+from tidecast.lib.processes import die_with_parent
 from tidecast.media.ladder import Rendition
 from tidecast.media.progress import ProgressParser
 
@@ -238,7 +236,7 @@ def run(
                 stderr=errors,
                 text=True,
                 start_new_session=True,  # its own group, so a kill takes every thread and child
-                preexec_fn=_die_with_parent(),
+                preexec_fn=die_with_parent(),
             )
         except OSError as exc:
             raise Unavailable(f"ffmpeg cannot be started ({args[0]!r}): {exc.strerror}") from exc
@@ -284,25 +282,6 @@ def _machine_fault(lines: Sequence[str]) -> str | None:
             if text in line:
                 return fault
     return None
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A pre-exec step that has the kernel SIGKILL ffmpeg when the thread that started it dies
-    (PR_SET_PDEATHSIG): a worker killed with SIGKILL runs no clean-up, and ffmpeg in its own
-    session would otherwise run on for minutes under init, writing into a build nobody owns.
-    Linux only; elsewhere the watchdog and the worker's own shutdown are all there is."""
-    if not sys.platform.startswith("linux"):
-        return None
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    prctl = libc.prctl
-    parent = os.getpid()
-
-    def arm() -> None:
-        prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before the line above: nobody to serve
-            os._exit(1)
-
-    return arm
 
 
 class _Watchdog:
