@@ -643,7 +643,9 @@ def test_hostile_bodies_signed_as_stripe_signs_are_400s_naming_the_problem(world
         assert status == 400, (hostile.name, body)
         assert hostile.problem in body["error"] or "Stripe event" in body["error"], (hostile.name, body)
     # Valid JSON that is not an event, and an event whose id is not a string: 400s too.
-    for odd in ("[]", '{"id": 7, "type": "x"}', '{"type": "checkout.session.completed"}'):
+    status, body = deliver("[]")
+    assert status == 400 and "expected an object" in body["error"], body
+    for odd in ('{"id": 7, "type": "x"}', '{"type": "checkout.session.completed"}'):
         status, body = deliver(odd)
         assert status == 400 and "Stripe event" in body["error"], (odd, body)
     assert row_counts(world.svc.engine) == before
