@@ -2,9 +2,10 @@
 
 `checkout` fixes what a payment buys when the Checkout Session is made (amount, currency,
 credit at today's rate and the token's decimals), so a webhook applies it without asking the
-chain. `receive` takes one webhook delivery: verified (tidecast/billing/gateway.py), then
-applied in one transaction that first inserts the event's id, so a delivery seen before changes
-nothing and answers 200 (Stripe delivers at least once and retries for days).
+chain. `receive` takes one webhook event, once the function has verified its signature over the
+raw body (tidecast/billing/gateway.py) and read it with the runtime's depth-limited JSON reader,
+and applies it in one transaction that first inserts the event's id, so a delivery seen before
+changes nothing and answers 200 (Stripe delivers at least once and retries for days).
 
 Stripe delivers in any order. An event about a payment whose purchase is not recorded yet (a
 refund or a dispute that overtook `checkout.session.completed`) is kept as "deferred" and
