@@ -16,7 +16,7 @@ CODEGEN := $(VENV)/codegen/.installed
 # every test module's asserts again, 12 of the 15 s each xdist worker spent collecting.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: dev test test-fast setup setup-dev system-deps lint typecheck docs contracts client vendor bench clean
+.PHONY: dev test test-fast setup setup-dev system-deps lint lint-js js-types js-types-check typecheck docs contracts client vendor bench clean
 
 # pip says nothing while it works (--quiet), so each long step says what it is doing first: the
 # first `make dev` on a fresh machine spends a minute or two here.
@@ -72,6 +72,36 @@ lint: setup-dev
 typecheck: setup-dev
 	$(BIN)/mypy tidecast
 
+# The pages' JavaScript (public/, served as it is: `make dev` needs no Node): ESLint
+# (eslint.config.js), then TypeScript's checker over the JSDoc types (tsconfig.json: checkJs,
+# nothing emitted), after checking that the API's types (public/js/types/api.d.ts) are those
+# openapi.json gives today. Without npm this skips with a word, and fails under CI=true.
+NODE_BIN := node_modules/.bin
+JS_TYPES := public/js/types/api.d.ts
+
+lint-js: node_modules/.installed
+	@if [ ! -x $(NODE_BIN)/eslint ] || [ ! -x $(NODE_BIN)/tsc ]; then \
+		if [ "$$CI" = true ]; then echo "make: lint-js: ESLint and TypeScript are not installed (npm missing?) and CI=true: failing"; exit 1; fi; \
+		echo "make: lint-js: npm not found, so the pages' JavaScript is not checked (run \`make setup-dev\` with Node installed)"; \
+	else \
+		failed=0; \
+		$(MAKE) --no-print-directory js-types-check || failed=1; \
+		echo "make: eslint (public/, eslint.config.js)"; $(NODE_BIN)/eslint --max-warnings 0 || failed=1; \
+		echo "make: tsc -p tsconfig.json (checkJs over the pages)"; $(NODE_BIN)/tsc -p tsconfig.json || failed=1; \
+		exit $$failed; \
+	fi
+
+# The API's types for the pages' JSDoc, generated from openapi.json by the pinned
+# openapi-typescript and committed; public/js/types/index.d.ts gives them friendly names.
+js-types: node_modules/.installed
+	$(NODE_BIN)/openapi-typescript openapi.json --output $(JS_TYPES)
+
+# Fails while the committed api.d.ts differs from a fresh generation (`make js-types` fixes it).
+js-types-check: node_modules/.installed
+	@fresh="$$(mktemp -d)"; trap 'rm -rf "$$fresh"' EXIT; \
+	$(NODE_BIN)/openapi-typescript openapi.json --output "$$fresh/api.d.ts" >/dev/null 2>"$$fresh/log" || { cat "$$fresh/log"; exit 1; }; \
+	diff -u $(JS_TYPES) "$$fresh/api.d.ts" >"$$fresh/diff" || { head -40 "$$fresh/diff"; echo "make: $(JS_TYPES) is stale against openapi.json: run \`make js-types\` and commit it"; exit 1; }
+
 # Compile the Vyper contracts into the committed artifacts (tidecast/chain/artifacts/*.json);
 # tests/unit/test_contract_artifacts.py fails while an artifact differs from a fresh compile.
 contracts: setup-dev
@@ -111,7 +141,7 @@ PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 # (167 s against 175 s, BENCHMARKS.md); `make test` keeps three, its outages and leases are timed.
 FAST_WORKERS ?= 4
 
-test: setup-dev system-deps lint typecheck docs
+test: setup-dev system-deps lint typecheck lint-js docs
 	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=25
 
 # The edit loop: every test once, on the embedded defaults, in parallel, without the lint and

@@ -42,7 +42,7 @@ def test_runtime_lock_has_the_runtime_and_no_tools() -> None:
 def test_node_tools_are_pinned_exactly_and_locked() -> None:
     """Anvil, ethers.js and js-ipfs for the tests, hls.js and ethers for the site's vendored
     copies, axe-core for the accessibility checks the browser tests run, and Swagger UI for the
-    site's API reference page:
+    site's API reference page, and the pages' checkers (ESLint, TypeScript, openapi-typescript):
     exact versions, the same in the lock,
     Anvil's platform packages all named in it (npm ci refuses a lock that misses one), and
     js-ipfs's overrides for Node 20 applied (no URL dependency left for npm ci to fetch)."""
@@ -50,12 +50,17 @@ def test_node_tools_are_pinned_exactly_and_locked() -> None:
 
     package = json.loads((ROOT / "package.json").read_text())
     assert package["devDependencies"] == {
+        "@eslint/js": "10.0.1",
         "@foundry-rs/anvil": "1.7.1",
         "axe-core": "4.14.1",
+        "eslint": "10.16.0",
         "ethers": "6.17.0",
+        "globals": "17.15.0",
         "hls.js": "1.7.4",
         "ipfs": "0.66.1",
+        "openapi-typescript": "7.13.0",
         "swagger-ui-dist": "5.35.0",
+        "typescript": "5.9.3",
     }
     overrides = {"mortice": "3.0.6", "@multiformats/mafmt": "11.1.0", "headless": "1.2.0"}
     assert package["overrides"] == overrides
