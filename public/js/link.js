@@ -5,6 +5,12 @@
 import { api } from "/js/api.js";
 import { WalletError, chooseDemo, chosenDemo, connect, demoAccounts, reason, switchChain } from "/js/wallet.js";
 
+/**
+ * Links the connected wallet (an injected one, or the chosen demo account) to the account.
+ * @param {string | null} token the login token
+ * @param {(text: string) => void} [onStep] told each step, to show while the wallet asks
+ * @returns {Promise<{address: string, chainId: number, linkedAt: string}>} the linked wallet
+ */
 export async function linkWallet(token, onStep = () => {}) {
   if (!token) throw new WalletError("signed-out", "Sign in first: a wallet is linked to an account.");
   onStep("Connecting to your wallet…");
@@ -19,7 +25,7 @@ export async function linkWallet(token, onStep = () => {}) {
       "wrong-chain",
       `Your wallet is on chain ${wallet.chainId}; tidecast runs on chain ${nonce.chainId}. Switch your wallet's network, then link again.`,
     );
-    error.chainId = nonce.chainId;
+    /** @type {any} */ (error).chainId = nonce.chainId;
     throw error;
   }
   onStep("Sign the message in your wallet to prove it is yours…");
@@ -33,19 +39,43 @@ export async function linkWallet(token, onStep = () => {}) {
   return data;
 }
 
-// Fills the development-only demo account chooser; hides it where there are no demo accounts.
+/**
+ * Unlinks a wallet from the account (`DELETE /api/auth/wallet/{address}`).
+ * @param {string} token the login token
+ * @param {string} address the wallet's address
+ * @returns {Promise<{address: string}>}
+ */
+export async function unlinkWallet(token, address) {
+  const { data } = await api(`/api/auth/wallet/${encodeURIComponent(address)}`, { method: "DELETE", token });
+  return data;
+}
+
+/**
+ * Fills the development-only demo account chooser and shows `container`; leaves it hidden
+ * where there are no demo accounts.
+ * @param {HTMLElement} container what to show when there are demo accounts
+ * @param {HTMLSelectElement} select the chooser
+ * @returns {Promise<boolean>} whether demo accounts are offered
+ */
 export async function setUpDemoChooser(container, select) {
   const accounts = await demoAccounts();
-  if (accounts.length === 0) return;
+  if (accounts.length === 0) return false;
   for (const account of accounts) {
     select.add(new Option(`Demo account ${account.index} (${account.address})`, String(account.index)));
   }
   select.value = chosenDemo() ?? "";
   select.addEventListener("change", () => chooseDemo(select.value));
   container.hidden = false;
+  return true;
 }
 
-// A "Switch network" button beside a wrong-chain message (an injected wallet only).
+/**
+ * A "Switch network" button beside a wrong-chain message (an injected wallet only).
+ * @param {HTMLButtonElement} button the button, shown here when switching can help
+ * @param {number} chainId the chain to switch to
+ * @param {(error: unknown) => void} onDone called with null once switched, or the error
+ * @returns {void}
+ */
 export function offerSwitch(button, chainId, onDone) {
   button.hidden = !globalThis.ethereum || chosenDemo() !== null;
   button.onclick = async () => {
