@@ -1,102 +1,128 @@
-// The watch page: a stream, its price, and playback gated by a live payment stream.
+// The watch page's wiring: a video, its details and price, and playback gated by a live
+// payment stream.
 //
-// Segments are public (and encrypted); keys are paid for. The page asks the API for a playback
-// token (POST /api/streams/<id>/playback, naming the viewer's payment stream), and hls.js sends
-// it with each key request (/api/keys/...; xhrSetup). The token lives about two key periods and
-// is renewed at half its life; the buffer is kept to about one key period, so when the payment
-// stops (cancelled, run dry) the next key or renewal answers 402 and the picture stops within
-// two key periods, with the server's reason shown (role=alert). A viewer who has not paid sees
-// that 402 reason and a way to pay, never a player waiting for keys.
+// Segments are public (and encrypted); keys are paid for. With a payment stream running (the
+// viewer's own from a wallet, or the platform's treasury's paid from their card credit), the
+// page asks for a playback token (./playback-session.js) that hls.js sends with each key
+// request; the token is renewed at half its life and the buffer is kept to about a key period,
+// so when the payment stops (cancelled, run dry) the next key or renewal is refused and the
+// picture stops within two key periods, with the reason said. The page never asks for a token
+// it knows will be refused: an encrypted, priced video needs a payment stream first, so a
+// viewer who has not paid sees the price and the ways to pay (./payment-panel.js), not a
+// player waiting for keys.
 //
-// Or the viewer pays from card credit (/credit/), no wallet needed: POST playback with
-// `{"credit": true}` and the platform's treasury opens the payment stream for them, holding some
-// of their credit; from there playback, keys and renewal are exactly a wallet stream's. "Stop"
-// (or leaving the page: pagehide, a keepalive request) settles it: charged what streamed, the
-// rest of the hold back to their credit.
-import { api, show, tokenKey } from "/js/api.js";
-import { offerSwitch, setUpDemoChooser } from "/js/link.js";
-import { cancelStream, duration, openStream, paymentsConfig, tokens, topUp, units } from "/js/payments.js";
-import { creatorName, describeStream } from "/js/streams.js";
-import { WalletError, connect, reason } from "/js/wallet.js";
-import { play } from "/player/player.js";
+// The modules: ../player/controls.js (the controls over <video>), ./playback-session.js
+// (tokens), ./payment-panel.js (paying, topping up, stopping), ./ticker.js (the balance),
+// ./resume.js (where the viewer stopped), ./status.js (the one status area). They share the
+// page's `state` object, passed to each; nothing is kept on window.
+import { api, tokenKey } from "/js/api.js";
+import { formatDate, formatDurationWords, formatRelative } from "/js/format.js";
+import { currentUser } from "/js/layout.js";
+import { paymentsConfig, units } from "/js/payments.js";
+import { creatorLabel } from "/js/ui.js";
+import { clock, mountControls } from "/player/controls.js";
+import { play, qualityEvents } from "/player/player.js";
+import { createPaymentPanel, paymentKey } from "/watch/payment-panel.js";
+import { PlaybackSession } from "/watch/playback-session.js";
+import { costSentence, inOurWords, isFreeStream, money, pricePerSecond } from "/watch/pricing.js";
+import { loadPosition, savePositions } from "/watch/resume.js";
+import { createStatus } from "/watch/status.js";
+import { createTicker } from "/watch/ticker.js";
 
-const $ = (id) => document.getElementById(id);
-const video = $("video");
-const status = $("status");
-const alertBox = $("alert");
-const loginToken = sessionStorage.getItem(tokenKey);
-const mediaId = new URLSearchParams(location.search).get("id");
-// The page's own state, never on window: nothing a script on the page could read beyond what
-// it shows (hls.js objects hold every key they loaded).
-const watch = { state: "loading", hls: null, paymentId: null, credit: null };
+/** @param {string} id */
+const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const video = /** @type {HTMLVideoElement} */ (byId("video"));
+const page = byId("main");
+const status = createStatus(byId("status"), byId("alert"));
+const controls = mountControls(byId("player"), video);
 
-let stream = null;
-let config = null;
-let playback = null; // the last playback grant (token, expiresIn, payment, ...)
-let renewTimer = null;
-let figures = null; // { remaining: bigint, flowRate: bigint, at: ms, depletion: ms|null, active }
+/** @type {import("/watch/payment-panel.js").WatchState & {hls: any, stoppedAt: number | null, recovering: boolean}} */
+const state = {
+  mediaId: new URLSearchParams(location.search).get("id") ?? "",
+  loginToken: sessionStorage.getItem(tokenKey),
+  stream: null,
+  config: null,
+  me: null,
+  phase: "loading",
+  startAt: 0,
+  paymentId: null,
+  credit: null,
+  hls: null,
+  stoppedAt: null,
+  recovering: false,
+};
 
-function say(text, kind = "info") {
-  show(status, text, kind);
+/** @param {string} phase */
+function enter(phase) {
+  state.phase = phase;
+  page.dataset.phase = phase;
 }
 
-function alarm(text) {
-  show(alertBox, text, "error");
-}
+const session = new PlaybackSession({ mediaId: state.mediaId, loginToken: state.loginToken, onRefused: refused });
+const positions = savePositions(state, video);
+const onQuality = qualityEvents(controls, () => state.hls);
+/** @type {ReturnType<typeof createTicker> | null} */
+let ticker = null;
+/** @type {ReturnType<typeof createPaymentPanel> | null} */
+let panel = null;
 
-function paymentKey() {
-  return `tidecast.payment.${mediaId}`;
-}
+// -- the picture ------------------------------------------------------------------------------
 
-// Ends playback for good (until the viewer pays again) and says why.
-function stop(message) {
-  clearTimeout(renewTimer);
-  video.pause();
-  // Loading stops; the player stays attached, so the last picture and its time stay on screen
-  // (destroying hls.js would detach the media and reset the video to 0).
-  watch.hls?.stopLoad();
-  watch.state = "stopped";
-  watch.stoppedAt = video.currentTime;
-  alarm(message);
-}
-
-async function requestPlayback(paymentId) {
-  const body = paymentId ? { paymentStreamId: paymentId } : {};
-  const { data } = await api(`/api/streams/${encodeURIComponent(mediaId)}/playback`, { method: "POST", token: loginToken, body });
-  return data;
-}
-
-function scheduleRenewal(seconds) {
-  clearTimeout(renewTimer);
-  renewTimer = setTimeout(renew, Math.max(1, seconds / 2) * 1000);
-}
-
-// A fresh token before the old one expires; a 402 here means the payment no longer covers now.
-async function renew() {
-  try {
-    playback = await requestPlayback(watch.paymentId);
-    scheduleRenewal(playback.expiresIn);
-    return true;
-  } catch (error) {
-    if (error.status === 402 || error.status === 401 || error.status === 403) {
-      stop(`Playback stopped: ${error.message}`);
-      if (error.status === 402 && config) {
-        // That payment stream is done for: offer to open another.
-        localStorage.removeItem(paymentKey());
-        if (watch.credit) {
-          watch.credit = null; // settled by the platform (ran dry, idle, disputed)
-          showCreditBalance();
-        }
-        showOpen();
+/**
+ * Plays from `position` with the current grant's token on key requests.
+ * @param {number} position seconds (0: the start)
+ * @param {boolean} autoplay start at once (the viewer just asked: paid, or pressed play)
+ */
+function startPlayer(position, autoplay) {
+  if (state.hls) {
+    state.hls.destroy();
+    state.hls = null;
+  }
+  const period = session.grant?.keyPeriodSeconds ?? state.stream.keyPeriodSeconds;
+  const hlsConfig = {
+    startPosition: position > 0 ? position : -1,
+    // A short buffer: the player never holds more than about one key period ahead, so a
+    // stopped payment shows within two.
+    ...(period ? { maxBufferLength: Math.max(period, 1), maxMaxBufferLength: Math.max(2 * period, 2), backBufferLength: 30 } : {}),
+    /** @param {XMLHttpRequest} xhr @param {string} url */
+    xhrSetup: (xhr, url) => session.authorize(xhr, url),
+  };
+  controls.unlock();
+  controls.setEnabled(true);
+  positions.resume();
+  state.hls = play(video, state.stream.masterPlaylist, {
+    hlsConfig,
+    onEvent(kind, detail) {
+      onQuality(kind, detail);
+      // Key failures are handled below, with the server's own words.
+      if (kind === "fatal" && !/^key/i.test(detail.details || "") && !controls.locked()) {
+        halt();
+        status.alarm(`Playback stopped: the video could not be loaded (${detail.details}).`);
       }
-    } else {
-      renewTimer = setTimeout(renew, 2000); // the network, a restart: try again shortly
-    }
-    return false;
+    },
+  });
+  const Hls = /** @type {any} */ (globalThis).Hls;
+  if (state.hls && Hls) {
+    state.hls.on(Hls.Events.ERROR, (/** @type {unknown} */ _event, /** @type {any} */ data) => {
+      if (data.details === Hls.ErrorDetails.KEY_LOAD_ERROR || data.details === Hls.ErrorDetails.KEY_LOAD_TIMEOUT) {
+        keyRefused(keyError(data));
+      }
+    });
+  }
+  if (!state.hls && position > 0) video.currentTime = position; // the browser's own HLS
+  if (autoplay) {
+    video.play().catch(() => {
+      video.muted = true; // no user activation here: browsers allow muted playback
+      video.play().catch(() => status.say("Press play to start."));
+    });
   }
 }
 
-// What the key URL answered (its body is the API's JSON error), if hls.js kept it.
+/**
+ * What the key URL answered (its body is the API's JSON error), if hls.js kept it.
+ * @param {any} data
+ * @returns {{code: number | undefined, message: string | null}}
+ */
 function keyError(data) {
   const xhr = data.networkDetails;
   const code = data.response?.code ?? xhr?.status;
@@ -110,481 +136,309 @@ function keyError(data) {
   return { code, message };
 }
 
-let recovering = false;
-
-// A key refused with 402 means one of two things, and only the server knows which: the payment
-// stopped (then renewing the playback token is refused too, with the reason, and playback ends
-// here), or the player ran ahead of what the payment has covered so far (the server releases
-// keys a little ahead of what was paid; at the start of a stream hls.js fetches further). Then
-// the token renews fine: wait a key period and carry on from where the picture is.
-async function onKeyRefused(code, message) {
-  if (recovering || watch.state !== "playing") return;
-  recovering = true;
+/**
+ * A key refused means one of two things, and only the server knows which: the payment stopped
+ * (then renewing the token is refused too, and `refused` stops playback with the reason), or
+ * the player ran ahead of what the payment has covered so far (the server releases keys a
+ * little ahead of what was paid). Then the token renews fine: wait a key period and carry on
+ * from where the picture is.
+ * @param {{code: number | undefined, message: string | null}} refusal
+ */
+async function keyRefused({ code }) {
+  if (state.recovering || controls.locked() || state.phase !== "playing") return;
+  state.recovering = true;
   try {
-    if (!(await renew())) return; // stopped, with the server's reason
-    if (code !== 402) {
-      restartPlayer(0); // an expired token or a network blip: on with a fresh token
-      return;
+    if (!(await session.renew())) return;
+    const position = video.currentTime;
+    const wait = code === 402 ? (session.grant?.keyPeriodSeconds ?? state.stream.keyPeriodSeconds ?? 2) * 1000 : 0;
+    if (code === 402) status.say("Waiting for your payment to cover what comes next…");
+    if (state.hls) {
+      state.hls.destroy();
+      state.hls = null;
     }
-    say(`Waiting for your payment to cover what comes next (${message || "payment required"})…`);
-    restartPlayer((playback?.keyPeriodSeconds ?? stream.keyPeriodSeconds ?? 2) * 1000);
+    setTimeout(() => {
+      if (state.phase === "playing") startPlayer(position, true);
+    }, wait);
   } finally {
-    recovering = false;
+    state.recovering = false;
   }
 }
 
-function restartPlayer(delay) {
-  const position = video.currentTime;
-  if (watch.hls) {
-    watch.hls.destroy();
-    watch.hls = null;
-  }
-  setTimeout(() => {
-    if (watch.state === "playing") startPlayer(position);
-  }, delay);
+/** Ends playback for good (until the viewer pays again): nothing more loads or plays. */
+function halt() {
+  session.stop();
+  ticker?.halt();
+  state.hls?.stopLoad();
+  controls.lock();
+  state.stoppedAt = video.currentTime;
+  positions.pause();
+  enter("stopped");
 }
 
-function startPlayer(startPosition = -1) {
-  const period = playback?.keyPeriodSeconds ?? stream.keyPeriodSeconds;
-  const hlsConfig = {
-    startPosition,
-    // A short buffer: the player never holds more than about one key period ahead, so a
-    // stopped payment shows within two.
-    ...(period ? { maxBufferLength: Math.max(period, 1), maxMaxBufferLength: Math.max(2 * period, 2), backBufferLength: 30 } : {}),
-    xhrSetup(xhr, url) {
-      if (playback?.token && new URL(url, location.href).pathname.startsWith("/api/keys/")) {
-        xhr.setRequestHeader("Authorization", `Bearer ${playback.token}`);
-      }
-    },
-  };
-  watch.state = "playing";
-  watch.hls = play(video, stream.masterPlaylist, {
-    hlsConfig,
-    onEvent(kind, detail) {
-      // Key failures are handled below, with the server's own words.
-      if (kind === "fatal" && !/^key/i.test(detail.details || "") && watch.state === "playing") {
-        stop(`Playback stopped: ${detail.details}`);
-      }
-    },
-  });
-  const Hls = globalThis.Hls;
-  if (!watch.hls || !Hls) return;
-  watch.hls.on(Hls.Events.ERROR, (_event, data) => {
-    if (data.details !== Hls.ErrorDetails.KEY_LOAD_ERROR && data.details !== Hls.ErrorDetails.KEY_LOAD_TIMEOUT) return;
-    const { code, message } = keyError(data);
-    onKeyRefused(code, message);
-  });
-  video.muted = video.muted || !navigator.userActivation?.hasBeenActive;
-  video.play().catch(() => say("Press play to start."));
-}
-
-// Local ticking between reads of the chain: the balance falls at flowRate every second.
-function tick() {
-  if (!figures) return;
-  const { decimals, symbol } = config.token;
-  const elapsed = BigInt(Math.max(0, Date.now() - figures.at));
-  let remaining = figures.active ? figures.remaining - (figures.flowRate * elapsed) / 1000n : figures.remaining;
-  if (remaining < 0n) remaining = 0n;
-  $("remaining").textContent = `${tokens(remaining, decimals)} ${symbol}`;
-  const left = figures.active && figures.flowRate > 0n ? Number(remaining / figures.flowRate) : 0;
-  $("time-left").textContent = figures.active ? duration(left) : "stopped";
-}
-
-async function refreshFigures() {
-  if (!watch.paymentId) return;
-  try {
-    const { data } = await api(`/api/payments/streams/${encodeURIComponent(watch.paymentId)}`);
-    const { decimals } = config.token;
-    figures = {
-      remaining: units(data.remainingBalance, decimals),
-      flowRate: units(data.flowRate, decimals),
-      at: Date.now(),
-      active: data.active,
-      sender: data.sender,
-    };
-    tick();
-    if (!data.active && watch.state === "playing") await renew(); // the server says why, in its words
-  } catch (error) {
-    say(`Could not read the payment stream: ${error.message}`, "error");
+/**
+ * The server refused to renew the token: the payment stopped covering now (cancelled
+ * elsewhere, ran dry, the card-credit playback ended). Said calmly, with what to do.
+ * @param {Error & {status?: number}} error
+ */
+function refused(error) {
+  if (state.phase === "stopped") return;
+  halt();
+  state.startAt = state.stoppedAt ?? 0;
+  status.say(`Playback stopped: ${inOurWords(error.message, state.config?.token.symbol ?? "TIDE")}`, "warn");
+  if (error.status === 402) {
+    localStorage.removeItem(paymentKey(state.mediaId));
+    state.credit = null;
+    panel?.offer();
   }
 }
 
-// A payment stream runs: the viewer's own (wallet) or the treasury's for them (`credit`). Its
-// figures show in the box of the way it is paid; a credit playback has no top-up or cancel of
-// the viewer's (its Stop settles it), and is not remembered for this browser (it ends when the
-// page does).
-function showRunning(paymentId, credit = false) {
-  watch.paymentId = paymentId;
-  if (!credit) localStorage.setItem(paymentKey(), paymentId);
-  $("stream-id").textContent = `#${paymentId}`;
-  $("open").hidden = true;
-  if (credit) $("credit-running").insertBefore($("running"), $("credit-stop"));
-  else $("wallet-pay").append($("running"));
-  $("wallet-controls").hidden = credit;
-  $("wallet-pay").hidden = credit;
-  $("credit").hidden = !credit;
-  $("credit-start").hidden = credit;
-  $("credit-running").hidden = !credit;
-  $("running").hidden = false;
-  refreshFigures();
+// -- paying -----------------------------------------------------------------------------------
+
+/**
+ * Plays on a payment stream (a wallet's, opened now or before).
+ * @param {string} paymentId
+ * @param {boolean} autoplay
+ */
+async function playOn(paymentId, autoplay) {
+  const grant = await session.start({ paymentStreamId: paymentId });
+  if (!panel || !ticker) return;
+  panel.running(String(grant.payment?.id ?? paymentId), false);
+  ticker.follow(String(grant.payment?.id ?? paymentId));
+  const position = state.stoppedAt ?? state.startAt;
+  enter("playing");
+  startPlayer(position, autoplay);
+  status.say(`Paying ${money(pricePerSecond(state.stream, state.config.token), state.config.token)} a second while the video plays.`, "ok");
 }
 
-function showOpen() {
-  $("running").hidden = true;
-  $("open").hidden = false;
-  $("wallet-pay").hidden = false;
-  $("credit").hidden = false;
-  $("credit-start").hidden = false;
-  $("credit-running").hidden = true;
-  if (!creditReady) setUpCredit();
-  updateDeposit();
+async function playOnCredit() {
+  const grant = await session.start({ credit: true });
+  if (!panel || !ticker || !grant.creditPlayback || !grant.payment) return;
+  state.credit = grant.creditPlayback;
+  byId("credit-held").textContent = `Paying from card credit: ${grant.creditPlayback.held} ${state.config.token.symbol} held`;
+  panel.running(String(grant.payment.id), true);
+  ticker.follow(String(grant.payment.id));
+  enter("playing");
+  startPlayer(state.stoppedAt ?? state.startAt, true);
+  status.say("Playing on your card credit: you are charged only for what you watch.", "ok");
 }
 
-function priceUnits() {
-  return units(stream.pricePerSecond, config.token.decimals);
-}
-
-function updateDeposit() {
-  const minutes = Number($("open").elements.minutes.value);
-  if (!Number.isInteger(minutes) || minutes < 1) {
-    $("deposit-text").textContent = "";
-    return;
-  }
-  const { decimals, symbol } = config.token;
-  $("deposit-text").textContent = `Deposit: ${tokens(priceUnits() * BigInt(minutes * 60), decimals)} ${symbol}`;
-}
-
-// The wallet to pay with: on the right chain, and linked to this account (else the server would
-// refuse the payment stream it opens, and the deposit would be spent for nothing).
-async function payingWallet(mustBe = null) {
-  const wallet = await connect({ expectedChainId: config.chainId, allowDemo: config.development });
-  if (mustBe && wallet.address.toLowerCase() !== mustBe.toLowerCase()) {
-    throw new WalletError("wrong-wallet", `Use the wallet that opened this payment stream: ${mustBe}.`);
-  }
-  const { data: me } = await api("/api/auth/me", { token: loginToken });
-  if (!(me.wallets || []).some((linked) => linked.address.toLowerCase() === wallet.address.toLowerCase())) {
-    throw new WalletError("not-linked", `Wallet ${wallet.address} is not linked to your account: link it on your account page first.`);
-  }
-  return wallet;
-}
-
-function walletFailure(error) {
-  alarm(reason(error));
-  if (error.kind === "wrong-chain") {
-    offerSwitch($("switch-chain"), config.chainId, (failed) => (failed ? alarm(reason(failed)) : say("Network switched: try again.", "ok")));
-  }
-}
-
-$("open").addEventListener("input", updateDeposit);
-$("open").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  alertBox.hidden = true;
-  const button = event.target.querySelector("button");
-  button.disabled = true;
-  try {
-    if (!stream.creator?.wallet) {
-      throw new WalletError("no-creator-wallet", "The creator has not linked a wallet yet, so this stream cannot be paid for.");
-    }
-    const minutes = Number(event.target.elements.minutes.value);
-    const { signer } = await payingWallet();
-    const id = await openStream(signer, stream.creator.wallet, priceUnits(), priceUnits() * BigInt(minutes * 60), say);
-    say(`Payment stream #${id} is open. Starting playback…`, "ok");
-    playback = await requestPlayback(id);
-    showRunning(id);
-    scheduleRenewal(playback.expiresIn);
-    startPlayer();
-  } catch (error) {
-    walletFailure(error);
-  } finally {
-    button.disabled = false;
-  }
-});
-
-$("top-up").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  alertBox.hidden = true;
-  const button = event.target.querySelector("button");
-  button.disabled = true;
-  try {
-    const minutes = Number(event.target.elements.minutes.value);
-    const { signer } = await payingWallet(figures?.sender);
-    await topUp(signer, watch.paymentId, priceUnits() * BigInt(minutes * 60), say);
-    await refreshFigures();
-    setTimeout(refreshFigures, AFTER_ACTION_MS); // in case the first read met the node a block behind
-    say(`Topped up payment stream #${watch.paymentId} by ${minutes} minutes.`, "ok");
-  } catch (error) {
-    walletFailure(error);
-  } finally {
-    button.disabled = false;
-  }
-});
-
-$("stop").addEventListener("click", async () => {
-  alertBox.hidden = true;
-  try {
-    const { signer } = await payingWallet(figures?.sender);
-    say("Confirm the cancellation in your wallet…");
-    await cancelStream(signer, watch.paymentId);
-    const id = watch.paymentId;
-    localStorage.removeItem(paymentKey());
-    await refreshFigures();
-    stop(`You stopped paying: payment stream #${id} is cancelled and the rest of your deposit is back in your wallet.`);
-    showOpen();
-  } catch (error) {
-    walletFailure(error);
-  }
-});
-
-// -- card credit ----------------------------------------------------------------------------
-
-function creditSymbol() {
-  return config?.token.symbol ?? "tokens";
-}
-
-// How much credit the viewer has, in the credit box (and a way to buy more).
-async function showCreditBalance() {
-  const line = $("credit-available");
-  const buy = document.createElement("a");
-  buy.href = "/credit/";
-  try {
-    const { data } = await api("/api/billing/balance", { token: loginToken });
-    const has = units(data.available, data.token.decimals) > 0n;
-    buy.textContent = has ? "Buy more" : "Buy credit";
-    line.replaceChildren(
-      has ? `You have ${data.available} ${data.token.symbol} of card credit. ` : "You have no card credit yet. ",
-      buy,
-      has ? "" : " with a card, then come back.",
-    );
-    return data;
-  } catch (error) {
-    buy.textContent = "Your credit";
-    line.replaceChildren(`Card credit is unavailable right now (${error.message}). `, buy);
-    return null;
-  }
-}
-
-// Without a linked wallet, card credit is the way to pay: first, and the button stands out.
-let creditReady = false;
-async function setUpCredit() {
-  creditReady = true;
-  let wallets = null;
-  try {
-    wallets = (await api("/api/auth/me", { token: loginToken })).data.wallets || [];
-  } catch {
-    // not known: the wallet box stays first; the credit box works the same
-  }
-  if (wallets?.length === 0) {
-    $("wallet-pay").before($("credit"));
-    $("credit").classList.add("preferred");
-    $("credit-start").classList.add("primary");
-    $("wallet-heading").textContent = "Or pay from a wallet";
-  } else {
-    $("wallet-pay").after($("credit"));
-    $("credit").querySelector("h3").textContent = "Or pay with card credit";
-  }
-  await showCreditBalance();
-}
-
-// A 402 saying there is not enough credit links to where more is bought.
-function creditRefused(error) {
-  if (error.status === 402 && /credit/i.test(error.message) && !/dispute/i.test(error.message)) {
-    const link = document.createElement("a");
-    link.href = "/credit/";
-    link.textContent = "Buy card credit";
-    alertBox.replaceChildren(`${error.message.replace(/\.$/, "")}. `, link);
-    alertBox.dataset.kind = "error";
-    alertBox.hidden = false;
-  } else {
-    alarm(error.message);
-  }
-}
-
-// Starting over on a player that was stopped: from where the picture stopped.
-function freshPlayer() {
-  const position = watch.state === "stopped" ? (watch.stoppedAt ?? -1) : -1;
-  if (watch.hls) {
-    watch.hls.destroy();
-    watch.hls = null;
-  }
-  startPlayer(position);
-}
-
-$("credit-start").addEventListener("click", async () => {
-  const button = $("credit-start");
-  alertBox.hidden = true;
-  $("credit-result").hidden = true;
-  button.disabled = true;
-  say("Starting playback on your card credit…");
-  try {
-    const { data } = await api(`/api/streams/${encodeURIComponent(mediaId)}/playback`, {
-      method: "POST",
-      token: loginToken,
-      body: { credit: true },
-    });
-    playback = data;
-    watch.credit = data.creditPlayback;
-    $("credit-held").textContent = `Paying from card credit: ${data.creditPlayback.held} ${creditSymbol()} held`;
-    showRunning(String(data.payment.id), true);
-    showCreditBalance(); // what is left beside the hold
-    say(`Playing on your card credit: you are charged only for what you watch.`, "ok");
-    scheduleRenewal(playback.expiresIn);
-    freshPlayer();
-  } catch (error) {
-    status.hidden = true;
-    creditRefused(error);
-  } finally {
-    button.disabled = false;
-  }
-});
-
-// Stop: the picture stops now, then the platform settles the playback (what streamed is
-// charged, the rest of the hold comes back) and the page says both.
-$("credit-stop").addEventListener("click", async () => {
-  const credit = watch.credit;
-  if (!credit) return;
-  const button = $("credit-stop");
-  button.disabled = true;
-  alertBox.hidden = true;
-  clearTimeout(renewTimer);
-  video.pause();
-  watch.hls?.stopLoad();
-  watch.state = "stopped";
-  watch.stoppedAt = video.currentTime;
-  say("Stopping: settling what you watched…");
-  try {
-    const { data } = await api(`/api/billing/playbacks/${encodeURIComponent(credit.id)}/stop`, { method: "POST", token: loginToken });
-    watch.credit = null;
-    status.hidden = true;
-    $("credit-held").textContent = "";
-    const balance = await showCreditBalance();
-    const symbol = creditSymbol();
-    const left = balance ? `; ${balance.available} ${symbol} of credit left` : "";
-    show($("credit-result"), `Charged ${data.charged} ${symbol} for what you watched${left}.`, "ok");
-    showOpen();
-  } catch (error) {
-    status.hidden = true;
-    alarm(`Could not stop paying: ${error.message}. Try again.`);
-  } finally {
-    button.disabled = false;
-  }
-});
-
-// Leaving the page ends a credit playback too (the platform would settle it once it goes idle
-// anyway, a few key periods later): a request that outlives the page. Should the browser bring
-// the page back from its back-forward cache, it starts afresh: that playback is over.
-let leftCredit = false;
-addEventListener("pagehide", () => {
-  if (!watch.credit || !loginToken) return;
-  fetch(`/api/billing/playbacks/${encodeURIComponent(watch.credit.id)}/stop`, {
-    method: "POST",
-    keepalive: true,
-    headers: { Authorization: `Bearer ${loginToken}` },
-  }).catch(() => {});
-  leftCredit = true;
-});
-addEventListener("pageshow", (event) => {
-  if (event.persisted && leftCredit) location.reload();
-});
-
-// The viewer's payment stream for this creator: the one this browser opened, else an active
-// one of theirs to the creator's wallet at the price or more.
+/**
+ * The viewer's payment stream for this video that still runs: the one this browser opened,
+ * else an active one of theirs to the creator's wallet at the price or more.
+ * @returns {Promise<string | null>}
+ */
 async function knownPayment() {
-  const saved = localStorage.getItem(paymentKey());
-  if (saved) return saved;
+  const creator = state.stream.creator?.wallet?.toLowerCase();
+  const price = pricePerSecond(state.stream, state.config.token);
+  const decimals = state.config.token.decimals;
+  /** @param {any} payment */
+  const usable = (payment) =>
+    payment.active &&
+    payment.recipient.toLowerCase() === creator &&
+    units(payment.flowRate, decimals) >= price &&
+    units(payment.remainingBalance, decimals) > 0n &&
+    (!payment.depletionTime || Date.parse(payment.depletionTime) > Date.now() + 2000);
+  const saved = localStorage.getItem(paymentKey(state.mediaId));
   try {
-    const { data } = await api("/api/payments/mine", { token: loginToken });
-    const creator = stream.creator?.wallet?.toLowerCase();
-    const found = data.sent.find(
-      (payment) =>
-        payment.active && payment.recipient.toLowerCase() === creator && units(payment.flowRate, config.token.decimals) >= priceUnits(),
-    );
-    return found ? found.id : null;
+    if (saved) {
+      const { data } = await api(`/api/payments/streams/${encodeURIComponent(saved)}`);
+      if (usable(data)) return saved;
+      localStorage.removeItem(paymentKey(state.mediaId));
+    }
+    const { data } = await api("/api/payments/mine", { token: state.loginToken });
+    const found = (data.sent || []).find(usable);
+    return found ? String(found.id) : null;
   } catch {
     return null;
   }
+}
+
+// -- the page -----------------------------------------------------------------------------------
+
+function showDetails() {
+  const { stream } = state;
+  document.title = `${stream.title} · tidecast`;
+  byId("title").textContent = stream.title || "Untitled video";
+  byId("description").textContent = stream.description || "";
+  const creator = /** @type {HTMLAnchorElement} */ (byId("creator"));
+  creator.textContent = creatorLabel(stream);
+  if (stream.creator?.username) creator.href = `/channel/?name=${encodeURIComponent(stream.creator.username)}`;
+  else creator.removeAttribute("href");
+  const date = /** @type {HTMLTimeElement} */ (byId("date"));
+  if (stream.createdAt) {
+    date.dateTime = stream.createdAt;
+    date.title = formatDate(stream.createdAt);
+    date.textContent = formatRelative(stream.createdAt);
+  }
+  const length = formatDurationWords(stream.duration);
+  byId("length").textContent = length;
+  byId("length-sep").hidden = !length;
+  byId("byline").hidden = false;
+  if (stream.thumbnail) video.poster = stream.thumbnail;
+  controls.setDuration(stream.duration ?? null);
+}
+
+/** @param {number | null} saved where the viewer stopped last time */
+function offerResume(saved) {
+  if (saved === null) return;
+  state.startAt = saved;
+  const from = /** @type {HTMLButtonElement} */ (byId("resume-from"));
+  const over = /** @type {HTMLButtonElement} */ (byId("start-over"));
+  byId("resume-text").textContent = `You stopped at ${clock(saved)}.`;
+  from.textContent = `Resume from ${clock(saved)}`;
+  byId("resume").hidden = false;
+  /** @param {number} at */
+  const choose = (at) => {
+    state.startAt = at;
+    if (state.stoppedAt !== null) state.stoppedAt = at;
+    from.setAttribute("aria-pressed", String(at > 0));
+    over.setAttribute("aria-pressed", String(at === 0));
+    panel?.updateDeposit();
+    if (state.hls || video.currentSrc) video.currentTime = at;
+  };
+  from.addEventListener("click", () => choose(saved));
+  over.addEventListener("click", () => choose(0));
 }
 
 async function main() {
-  if (!mediaId) {
-    alarm("No stream chosen: open this page from the list of streams.");
+  if (!state.mediaId) {
+    enter("error");
+    status.alarm("No stream chosen: open this page from the list of videos.");
     return;
   }
   try {
-    ({ data: stream } = await api(`/api/streams/${encodeURIComponent(mediaId)}`));
+    ({ data: state.stream } = await api(`/api/streams/${encodeURIComponent(state.mediaId)}`));
   } catch (error) {
-    alarm(error.status === 404 ? "This stream does not exist (or was removed)." : error.message);
+    enter("error");
+    const failure = /** @type {Error & {status?: number}} */ (error);
+    status.alarm(failure.status === 404 ? "This video does not exist (or was removed)." : failure.message);
     return;
   }
-  document.title = `${stream.title} · tidecast`;
-  $("title").textContent = stream.title;
-  $("description").textContent = stream.description || "";
+  const { stream } = state;
+  showDetails();
   if (stream.status !== "ready") {
-    $("byline").textContent = `by ${creatorName(stream)}`;
-    alarm(stream.status === "failed" ? "This stream failed to process." : "This stream is still processing: come back in a moment.");
+    enter("error");
+    if (stream.status === "failed") status.alarm("This video failed to process.");
+    else status.say("This video is still processing: come back in a moment.", "info");
     return;
   }
+  const [me, saved] = await Promise.all([currentUser(), loadPosition(state, stream.duration)]);
+  state.me = me;
+  offerResume(saved);
+
   if (!stream.encrypted) {
-    $("byline").textContent = describeStream(stream);
-    startPlayer(); // published before gating: it plays free, no token needed
+    enter("free");
+    status.say("This video is free to watch.");
+    startPlayer(state.startAt, false); // published before gating: it plays free, no token needed
     return;
   }
   try {
-    config = await paymentsConfig();
+    state.config = await paymentsConfig();
   } catch (error) {
-    alarm(`Payments are unavailable: ${error.message}`);
+    enter("error");
+    status.alarm(`Payments are unavailable right now: ${/** @type {Error} */ (error).message}`);
     return;
   }
-  $("byline").textContent = describeStream(stream, config.token.symbol);
-  if (!loginToken) {
-    watch.state = "signed-out";
-    alarm("Sign in to watch: open your account page, sign in, then come back.");
+  const symbol = state.config.token.symbol;
+  const free = isFreeStream(stream);
+  byId("cost").textContent = free ? "This video is free to watch." : costSentence(stream, symbol);
+
+  if (!me) {
+    enter("signed-out");
+    byId("payment").hidden = false;
+    byId("signed-out").hidden = false;
+    byId("wallet-pay").hidden = true;
+    byId("payment-heading").textContent = free ? "Sign in to watch" : "Pay per second to watch";
+    const back = `${location.pathname}${location.search}`;
+    /** @type {HTMLAnchorElement} */ (byId("sign-in")).href = `/account/?next=${encodeURIComponent(back)}`;
     return;
   }
-  $("price").textContent = `${stream.pricePerSecond} ${config.token.symbol} a second`;
+
+  ticker = createTicker(
+    {
+      streamed: byId("streamed"),
+      remaining: byId("remaining"),
+      timeLeft: byId("time-left"),
+      bar: /** @type {HTMLProgressElement} */ (byId("balance-bar")),
+    },
+    state.config.token,
+    {
+      onDry() {
+        if (state.phase !== "playing" || state.credit) return; // a credit playback: the platform ends it
+        halt();
+        state.startAt = state.stoppedAt ?? 0;
+        status.say("Your deposit is used up. Open a new payment stream to keep watching from here.", "info");
+        localStorage.removeItem(paymentKey(state.mediaId));
+        panel?.offer();
+      },
+      onError: (error) => status.alarm(`Could not read the payment stream: ${error.message}`),
+    },
+  );
+  panel = createPaymentPanel(state, {
+    status,
+    paid: (id) => playOn(id, true),
+    payWithCredit: playOnCredit,
+    halt,
+    stopped(text) {
+      state.paymentId = null;
+      const length = state.stream.duration ?? Infinity;
+      if (state.stoppedAt !== null && state.stoppedAt > length - 1) state.stoppedAt = 0; // watched to the end
+      state.startAt = state.stoppedAt ?? state.startAt;
+      status.say(text, "info");
+    },
+    figures: () => ticker?.figures() ?? null,
+    refresh: async () => ticker?.refresh(),
+  });
+
+  if (free || me.id === stream.ownerId) {
+    try {
+      const grant = await session.start({});
+      enter("free");
+      status.say(grant.reason === "owner" ? "Your own video: it plays free for you." : "This video is free to watch.");
+      startPlayer(state.startAt, false);
+    } catch (error) {
+      enter("error");
+      status.alarm(inOurWords(/** @type {Error} */ (error).message, symbol));
+    }
+    return;
+  }
+
   const paymentId = await knownPayment();
-  try {
-    playback = await requestPlayback(paymentId);
-  } catch (error) {
-    if (error.status !== 402) {
-      alarm(error.message);
+  if (paymentId) {
+    try {
+      await playOn(paymentId, false);
       return;
+    } catch {
+      localStorage.removeItem(paymentKey(state.mediaId)); // refused after all: offer to pay
     }
-    if (paymentId) localStorage.removeItem(paymentKey());
-    watch.state = "payment-required";
-    $("payment").hidden = false;
-    await Promise.all([setUpDemoChooser($("demo"), $("demo-account")), setUpCredit()]);
-    showOpen();
-    if (/^Link a wallet first/.test(error.message)) {
-      // No wallet yet is not a fault: card credit or a wallet, both below.
-      say("This stream is paid per second: pay with card credit, or link a wallet and pay from it, below.");
-    } else {
-      alarm(`Payment required: ${error.message}`);
-    }
-    return;
   }
-  if (!playback.free) {
-    $("payment").hidden = false;
-    await setUpDemoChooser($("demo"), $("demo-account"));
-    showRunning(String(playback.payment?.id ?? paymentId));
+  enter("payment-required");
+  await panel.offer();
+  if ((me.wallets || []).length === 0) {
+    // No wallet yet is not a fault: card credit or a wallet, both in the panel.
+    status.say("This video is paid per second: pay with card credit, or link a wallet and pay from it, below.");
   } else {
-    say(playback.reason === "owner" ? "Your own stream: it plays free for you." : "This stream is free to watch.");
+    status.clear();
   }
-  scheduleRenewal(playback.expiresIn);
-  startPlayer();
 }
 
-// The balance ticks down locally (tick); the chain is read again every 30 s, when the page comes
-// back into view, and after the viewer's own top-up or cancel. A cancel from elsewhere stops the
-// picture through the keys within two key periods whatever this poll does. Reading every 5 s was
-// most of a viewer's chain reads, and the chain node the first part to saturate (docs/scale.md).
-const FIGURES_EVERY_MS = 30_000;
-const AFTER_ACTION_MS = 3_000;
-setInterval(tick, 250);
-setInterval(() => {
-  if (!document.hidden) refreshFigures();
-}, FIGURES_EVERY_MS);
-document.addEventListener("visibilitychange", () => {
-  if (!document.hidden) refreshFigures();
+// The video's end: nothing more to pay for. A card-credit playback is settled at once; a
+// wallet's payment stream runs until stopped (or dry), so the page says how to stop it.
+video.addEventListener("ended", () => {
+  if (state.phase !== "playing") return;
+  positions.save();
+  if (state.credit) {
+    byId("credit-stop").click();
+    return;
+  }
+  session.stop();
+  ticker?.halt();
+  state.hls?.stopLoad();
+  controls.lock();
+  state.stoppedAt = 0; // a new payment stream starts it over
+  enter("ended");
+  status.say("The video has ended. Stop paying to get the rest of your deposit back.", "info");
 });
+
 await main();
-if (watch.state === "loading") watch.state = "idle";
+if (state.phase === "loading") enter("idle");
