@@ -1,27 +1,36 @@
-// How the pages describe a stream (the API's stream JSON) in words.
+// How the pages describe a stream (the API's stream JSON) in words. The shared formatting lives
+// in /js/format.js and /js/ui.js; this module keeps the older names working for their importers.
+import { formatAmount, formatDuration } from "/js/format.js";
+import { creatorLabel, isFree } from "/js/ui.js";
 
-export function formatDuration(seconds) {
-  if (seconds === null || seconds === undefined) return "";
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
-}
+export { formatDuration };
 
+/**
+ * The creator's name: the username, or a shortened wallet address.
+ * @param {import("/js/ui.js").StreamSummary} stream
+ * @returns {string}
+ */
 export function creatorName(stream) {
-  const creator = stream.creator || {};
-  if (creator.username) return creator.username;
-  if (creator.wallet) return `${creator.wallet.slice(0, 6)}…${creator.wallet.slice(-4)}`;
-  return "unknown creator";
+  return creatorLabel(stream);
 }
 
-export function priceText(stream, symbol = "tokens") {
-  const price = stream.pricePerSecond;
-  if (!stream.encrypted || price === undefined || price === null || Number(price) === 0) return "free";
-  return `${price} ${symbol}/s`;
+/**
+ * The price per second in words: "0.01 TIDE/s", or "free".
+ * @param {import("/js/ui.js").StreamSummary} stream
+ * @param {string} [symbol]
+ * @returns {string}
+ */
+export function priceText(stream, symbol = "TIDE") {
+  if (isFree(stream)) return "free";
+  return `${formatAmount(String(stream.pricePerSecond))} ${symbol}/s`;
 }
 
+/**
+ * One line about a stream: "by wanda · 0.01 TIDE/s · 0:30".
+ * @param {import("/js/ui.js").StreamSummary} stream
+ * @param {string} [symbol]
+ * @returns {string}
+ */
 export function describeStream(stream, symbol) {
   return [`by ${creatorName(stream)}`, priceText(stream, symbol), formatDuration(stream.duration)].filter(Boolean).join(" · ");
 }
