@@ -37,6 +37,7 @@ export const legacyRdns = "window.ethereum";
 const announced = new Map();
 /** @type {Set<(wallets: WalletDetail[]) => void>} */
 const watchers = new Set();
+let waited = false;
 
 /** @param {Event} event */
 function onAnnounce(event) {
@@ -91,7 +92,10 @@ export async function discoverWallets({ wait = 250 } = {}) {
   if (typeof window === "undefined") return [];
   window.dispatchEvent(new Event("eip6963:requestProvider"));
   await pause(0); // wallets answer in the same task, mostly; a later one in the next
-  if (announced.size === 0 && wait > 0) await pause(wait);
+  if (announced.size === 0 && wait > 0 && !waited) {
+    await pause(wait); // once a page: a wallet that announces later is still kept (onWalletsChange)
+    waited = true;
+  }
   const wallets = announcedWallets();
   if (wallets.length > 0) return wallets;
   const legacy = legacyWallet();
