@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from tidecast.media.hls import HLSService
     from tidecast.media.keys import MediaKeys
     from tidecast.media.pipeline import Pipeline
+    from tidecast.media.positions import PositionService
     from tidecast.media.probe import MediaLimits
     from tidecast.media.published import PublishedMedia
     from tidecast.media.streams import StreamService
@@ -123,6 +124,12 @@ def _streams(s: Services) -> StreamService:
     return StreamService(
         s.engine, events=_EventsOnFirstUse(s), default_price=normalise(s.settings.tidecast_default_price)
     )
+
+
+def _positions(s: Services) -> PositionService:
+    from tidecast.media.positions import PositionService  # lazy
+
+    return PositionService(s.engine)
 
 
 class _EventsOnFirstUse:
@@ -668,6 +675,7 @@ class Services:
 
     engine = part(_engine)
     streams = part(_streams)
+    positions = part(_positions)
     transport = part(_transport)
     outbox = part(_outbox)
     email = part(_email)

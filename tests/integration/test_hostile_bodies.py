@@ -63,6 +63,7 @@ STRING_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("payments", "status"): ("streamId", "signature", "nonce"),
     ("streams", "x"): ("pricePerSecond", "title", "description"),
     ("streams", "x/playback"): ("paymentStreamId",),
+    ("streams", "x/position"): (),
     ("billing", "checkout"): ("amount",),
     ("billing", "playbacks/x/stop"): (),
 }

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -672,15 +673,51 @@ def test_payment_endpoints(world: World, chain: Chain) -> None:
     for bad in ("abc", "-1", "0", "%00", "9" * 100):
         assert payments(f"streams/{bad}")[0] == 400, bad
 
+    # A key released against it ties the payment stream to the video; another stream, never
+    # played, stays untied; and so does a third once its video is deleted (its keys and the
+    # grants that tie it go with the video).
+    assert key(world.stream_id, 0, paid_token(world, pay))[0] == 200
+    untied = world.pay(rate="0.5", deposit="10")
+    gone = world.media_stream("0.25", [world.svc.media_keys.new_key() for _ in range(PERIODS)])
+    paid_gone = world.pay(rate="0.25", deposit="5")
+    assert key(gone, 0, paid_token(world, paid_gone, gone))[0] == 200
+    world.svc.streams.delete(gone, "uc")
+    chain.advance(4)
     world.svc.watcher.drain()
     status, body, _ = payments("mine", world.login["uv"])
     assert status == 200 and body["data"]["wallets"] == [world.viewer_key.address]
-    assert [s["id"] for s in body["data"]["sent"]] == [str(pay)] and body["data"]["received"] == []
+    sent = {s["id"]: s for s in body["data"]["sent"]}
+    assert set(sent) == {str(pay), str(untied), str(paid_gone)} and body["data"]["received"] == []
+    assert sent[str(pay)]["video"] == {"id": world.stream_id, "title": "Paid film"}
+    assert sent[str(untied)]["video"] is None
+    assert sent[str(paid_gone)]["video"] is None
+    # What flowed, exactly: seconds paid for at the rate, and the total spent is their sum.
+    spent = sum(Fraction(s["streamed"]) for s in sent.values())
+    assert Fraction(body["data"]["spent"]) == spent > 0
+    for item in sent.values():
+        assert item["seconds"] == int(Fraction(item["streamed"]) / Fraction(item["flowRate"]))
     status, body, _ = payments("mine", world.login["uc"])
-    assert [s["id"] for s in body["data"]["received"]] == [str(pay)]
-    assert float(body["data"]["withdrawable"]) >= 2
+    data = body["data"]
+    assert {s["id"] for s in data["received"]} == set(sent)
+    assert Fraction(data["withdrawable"]) >= 2 and Fraction(data["earned"]) == spent
+    by_video = {(e["video"] or {}).get("id"): e for e in data["earnings"]}
+    assert set(by_video) == {world.stream_id, None} and by_video[None]["paymentStreams"] == 2
+    film = by_video[world.stream_id]
+    assert film["paymentStreams"] == 1 and film["earned"] == sent[str(pay)]["streamed"]
+    assert film["seconds"] == sent[str(pay)]["seconds"] and film["video"]["title"] == "Paid film"
+    assert sum(Fraction(e["earned"]) for e in data["earnings"]) == Fraction(data["earned"])
+    earned = [Fraction(e["earned"]) for e in data["earnings"]]
+    assert earned == sorted(earned, reverse=True)
     status, body, _ = payments("mine", world.login["un"])
-    assert body["data"] == {"wallets": [], "sent": [], "received": [], "withdrawable": "0"}
+    assert body["data"] == {
+        "wallets": [],
+        "sent": [],
+        "received": [],
+        "withdrawable": "0",
+        "earnings": [],
+        "earned": "0",
+        "spent": "0",
+    }
     assert payments("mine")[0] == 401
 
 

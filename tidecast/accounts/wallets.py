@@ -8,20 +8,22 @@ failed check leaves the nonce for the real wallet to use.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
 from tidecast.accounts.service import AccountService, LinkedWallet, Login
 from tidecast.db.schema import user_wallets, users, wallet_nonces
 from tidecast.db.times import as_utc, now_utc
 from tidecast.db.tx import transaction
-from tidecast.errors import Conflict, InvalidInput, NotAuthenticated
+from tidecast.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from tidecast.lib import siwe
 
 NONCE_TTL = timedelta(minutes=10)
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}", re.ASCII)
 PURPOSES = ("link", "login")
 STATEMENTS = {
     "link": "Link this wallet to your tidecast account.",
@@ -120,6 +122,24 @@ class WalletService:
                     )
                 )
             row = conn.execute(select(user_wallets).where(user_wallets.c.address == parsed.address)).one()
+        return LinkedWallet(row.address, row.chain_id, as_utc(row.linked_at))
+
+    def unlink(self, user_id: str, address: str) -> LinkedWallet:
+        """Unlink one of `user_id`'s wallets (any letter case); NotFound when it is not theirs.
+        Payment streams already open keep paying that address on chain: the link only says
+        which account it belongs to (a creator's new viewers pay the earliest wallet left)."""
+        if not ADDRESS.fullmatch(address):
+            raise InvalidInput("Invalid 'address': 0x and 40 hexadecimal digits")
+        with transaction(self.engine) as conn:
+            row = conn.execute(
+                select(user_wallets).where(
+                    (func.lower(user_wallets.c.address) == address.lower())
+                    & (user_wallets.c.user_id == user_id)
+                )
+            ).first()
+            if row is None:
+                raise NotFound("No such wallet is linked to your account")
+            conn.execute(delete(user_wallets).where(user_wallets.c.address == row.address))
         return LinkedWallet(row.address, row.chain_id, as_utc(row.linked_at))
 
     def login(self, message: str, signature: str) -> Login:

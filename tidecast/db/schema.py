@@ -71,10 +71,15 @@ streams = Table(
     Column("key_periods", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The price as a string that sorts as the number does (tidecast/media/streams.py
+    # `price_key`): the listing's "sort by price" walks it with keyset pagination, the same on
+    # both databases (no SQL number type holds a 78-digit price exactly on both).
+    Column("price_key", String(120), nullable=False, server_default=""),
     CheckConstraint("status IN ('processing', 'ready', 'failed')", name="status"),
     CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),
     # Newest-first keyset pagination walks this index.
     Index("ix_streams_created_at_id", "created_at", "id"),
+    Index("ix_streams_price_key_id", "price_key", "id"),
 )
 
 
@@ -531,4 +536,19 @@ credit_playbacks = Table(
     UniqueConstraint("deployment", "payment_stream_id", name="uq_credit_playbacks_payment"),
     CheckConstraint("status IN ('opening', 'active', 'stopping', 'settled', 'failed')", name="status"),
     Index("ix_credit_playbacks_status", "status", "updated_at"),
+)
+
+
+# Where each viewer stopped in each stream (the watch page's "resume", on any device): one row a
+# viewer and stream, overwritten as they watch. Goes with the viewer and with the stream.
+watch_positions = Table(
+    "watch_positions",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("stream_id", String(32), ForeignKey("streams.id", ondelete="CASCADE"), nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("user_id", "stream_id"),
+    CheckConstraint("seconds >= 0", name="seconds"),
+    Index("ix_watch_positions_stream_id", "stream_id"),
 )

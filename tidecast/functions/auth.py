@@ -338,6 +338,23 @@ def wallet_link(request: Request, user: Principal) -> Response:
 
 
 @app.route(
+    "DELETE",
+    "wallets/{address}",
+    Contract(
+        "walletUnlink",
+        "Unlink one of the logged-in account's wallets",
+        (Reply(200, "The wallet unlinked", Wallet),),
+        errors=(400, 404),
+        auth="bearer",
+        path={"address": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}},
+    ),
+)
+@require_auth
+def wallet_unlink(request: Request, user: Principal, address: str) -> Response:
+    return ok(Wallet.from_domain(request.services.wallets.unlink(user.user_id, address)))
+
+
+@app.route(
     "POST",
     "wallet/login",
     Contract(

@@ -1,9 +1,13 @@
 """GET /api/streams, GET /api/streams/:id (reference: "API handlers"), PATCH and DELETE
 /api/streams/:id, and POST /api/streams/:id/playback (a playback token; tidecast/payments/playback.py).
 
-Listing takes `?status=` (one of the stream statuses) and `?owner=me` (the caller's own streams,
-every status; needs a login). PATCH changes the title, description or price (owner only); the
-price is checked against the platform token's decimals, so only that route reads the chain.
+Listing takes `?status=` (one of the stream statuses), `?owner=me` (the caller's own streams,
+every status; needs a login), `?creator=<username>` (one creator's: a channel), `?q=` (search)
+and `?sort=` (newest, oldest, title, price, duration). GET and PUT /api/streams/:id/position are
+where the signed-in viewer stopped (tidecast/media/positions.py).
+
+PATCH changes the title, description or price (owner only); the price is checked against the
+platform token's decimals, so only that route reads the chain.
 
 DELETE is for the stream's owner (others 403, no login 401): the row goes, and `stream.deleted`
 is published in the same transaction; its subscriber removes the HLS files and unpins the CID,
@@ -22,14 +26,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tidecast.chain.units import format_units, parse_units
 from tidecast.container import from_environment
+from tidecast.db.times import iso
 from tidecast.errors import DomainError, InvalidInput
 from tidecast.functions.models.request_fields import PositiveId
-from tidecast.functions.models.streams import Deleted, Playback, Stream, StreamPage
+from tidecast.functions.models.streams import Deleted, Playback, Position, Stream, StreamPage
 from tidecast.media.streams import (
     DEFAULT_LIMIT,
     DESCRIPTION_MAX,
     MAX_CURSOR_CHARS,
     MAX_LIMIT,
+    MAX_QUERY_CHARS,
+    SORTS,
     STREAM_ID,
     TITLE_MAX,
 )
@@ -40,6 +47,9 @@ from tidecast.runtime.validation import Body, parse_body, publish_no_nul
 app = Function("streams", services=from_environment)
 log = logging.getLogger(__name__)
 
+
+#: A username as accounts make them (any case: a channel's link may be typed).
+Username = Annotated[str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
 
 #: A price as typed: decimal digits and a point; the length bound keeps int() away from
 #: thousands of digits (Python refuses over 4300 with a ValueError, not a 400).
@@ -80,6 +90,20 @@ class ListQuery(BaseModel):
         None, description="Only streams in this status"
     )
     owner: Literal["me"] | None = Field(None, description="'me': the caller's own streams (needs a login)")
+    creator: (
+        Annotated[str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_]+$")] | None
+    ) = Field(None, description="One creator's streams, by username (a channel); 404 when nobody has it")
+    q: Annotated[str, StringConstraints(max_length=MAX_QUERY_CHARS)] | None = Field(
+        None, description="Search: streams whose title, description or creator's username holds every word"
+    )
+    sort: Literal[SORTS] = Field(  # type: ignore[valid-type]  # the tuple's values, for the schema
+        "newest",
+        description="newest (default), oldest, title (A to Z), price (cheapest first), duration (longest)",
+    )
+
+
+class PositionBody(Body):
+    seconds: float = Field(ge=0, le=10**7, description="Seconds into the video")
 
 
 ID = {"type": "string", "pattern": "^" + STREAM_ID.pattern + "$"}
@@ -100,12 +124,15 @@ STREAM_LINKS = {
     "",
     Contract(
         "listStreams",
-        "List streams, newest first",
+        "List streams: search, sort, one creator's, newest first by default",
         (Reply(200, "A page of streams", StreamPage),),
-        errors=(400, 401),
+        errors=(400, 401, 404),
         auth="optional",
         query=ListQuery,
-        description="Keyset pagination: follow `nextCursor` until it is null. `owner=me` needs a login.",
+        description=(
+            "Keyset pagination: follow `nextCursor` (good for the sort that issued it) until it is "
+            "null. `owner=me` needs a login; `creator` is 404 when no user has that name."
+        ),
     ),
 )
 def list_streams(request: Request) -> Response:
@@ -113,6 +140,7 @@ def list_streams(request: Request) -> Response:
     cursor = request.query.get("cursor")
     status = request.query.get("status")
     owner = request.query.get("owner")
+    creator = request.query.get("creator")
     owner_id = None
     if owner is not None:
         if owner != "me":
@@ -120,7 +148,19 @@ def list_streams(request: Request) -> Response:
         from tidecast.functions._auth import authenticate  # lazy: a read loads no accounts code (cold path)
 
         owner_id = authenticate(request).user_id
-    page = request.services.streams.list(limit=limit, cursor=cursor, status=status, owner_id=owner_id)
+    if creator is not None:
+        channel = request.services.streams.owner_of_name(creator)
+        if owner_id is not None and owner_id != channel.user_id:
+            raise InvalidInput("Give either 'owner' or 'creator', not both")
+        owner_id = channel.user_id
+    page = request.services.streams.list(
+        limit=limit,
+        cursor=cursor,
+        status=status,
+        owner_id=owner_id,
+        q=request.query.get("q"),
+        sort=request.query.get("sort") or "newest",
+    )
     items = [Stream.from_domain(item) for item in page.items]
     return ok(StreamPage(items=items, nextCursor=page.next_cursor))
 
@@ -246,6 +286,48 @@ def delete_stream(request: Request, stream_id: str) -> Response:
     except DomainError as exc:  # the subscriber retries; the delete itself is done
         log.warning("stream %s deleted; removing its media failed for now: %s", stream_id, exc.message)
     return ok(Deleted(id=stream_id, deleted=True))
+
+
+@app.route(
+    "GET",
+    "{stream_id}/position",
+    Contract(
+        "getPosition",
+        "Where the signed-in viewer stopped in a stream (resume on any device)",
+        (Reply(200, "The position; seconds null when never watched", Position),),
+        errors=(404,),
+        auth="bearer",
+        path=STREAM_ID_PARAM,
+    ),
+)
+def get_position(request: Request, stream_id: str) -> Response:
+    from tidecast.functions._auth import authenticate  # lazy: a read loads no accounts code (cold path)
+
+    user = authenticate(request)
+    found = request.services.positions.get(user.user_id, stream_id)
+    return ok(Position(seconds=found.seconds, updatedAt=iso(found.updated_at) if found.updated_at else None))
+
+
+@app.route(
+    "PUT",
+    "{stream_id}/position",
+    Contract(
+        "savePosition",
+        "Record where the signed-in viewer is in a stream",
+        (Reply(200, "The position as saved", Position),),
+        errors=(404,),
+        auth="bearer",
+        body=PositionBody,
+        path=STREAM_ID_PARAM,
+    ),
+)
+def save_position(request: Request, stream_id: str) -> Response:
+    from tidecast.functions._auth import authenticate  # lazy: a read loads no accounts code (cold path)
+
+    user = authenticate(request)
+    body = parse_body(request, PositionBody)
+    saved = request.services.positions.save(user.user_id, stream_id, body.seconds)
+    return ok(Position(seconds=saved.seconds, updatedAt=iso(saved.updated_at) if saved.updated_at else None))
 
 
 handler = app.handler

@@ -1,8 +1,13 @@
-"""Streams: the catalogue of videos, newest first, with keyset (cursor) pagination.
+"""Streams: the catalogue of videos, with search, sorting and keyset (cursor) pagination.
 
 Keyset rather than OFFSET pagination: a page costs the same at any depth and a stream added
 while a client pages does not shift or repeat rows. The cursor is opaque to clients (base64url
-of the last row's creation time and id) and is checked strictly on the way back in.
+of the sort's name, the last row's sort key and its id) and is checked strictly on the way back
+in: a cursor is only good for the sort that issued it.
+
+Search (`q`) is a case-insensitive substring of the title, the description or the creator's
+username, with LIKE's wildcards escaped: the catalogue a laptop or a small platform holds is
+scanned in milliseconds; a full-text index (PostgreSQL's tsvector) is the step when it is not.
 """
 
 from __future__ import annotations
@@ -10,13 +15,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 
 from tidecast.db.schema import STREAM_STATUSES, streams, user_wallets, users
 from tidecast.db.times import as_utc, now_utc
@@ -36,6 +42,30 @@ STREAM_ID = re.compile(r"[A-Za-z0-9_\-]{1,32}", re.ASCII)
 #: were a RecursionError (a 500), or worse under a raised recursion limit (tidecast/imports.py).
 #: 256 characters hold at most 192 bytes of JSON, so at most 192 levels: far from any limit.
 MAX_CURSOR_CHARS = 256
+#: The longest search the listing takes (a search box's worth; LIKE over longer is waste).
+MAX_QUERY_CHARS = 100
+#: `sort=` values: name -> (the column or expression, ascending?). Each ties on the id in the
+#: same direction, so the order is total and a keyset cursor names one place in it.
+SORTS = ("newest", "oldest", "title", "price", "duration")
+#: `price_key`'s widths: a uint256 has 78 digits, so no price has more whole digits than 80;
+#: the token's decimals (18 for most) are far below 36.
+_WHOLE_DIGITS = 80
+_FRACTION_DIGITS = 36
+
+
+#: A username as accounts make them (tidecast/accounts/service.py): anything else names nobody
+#: and is never sent to the database.
+USERNAME = re.compile(r"[a-z0-9_]{3,32}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Creator:
+    """A channel's header: who, since when, how many videos ready to watch."""
+
+    user_id: str
+    username: str
+    joined_at: datetime
+    ready_streams: int
 
 
 @dataclass(frozen=True)
@@ -133,26 +163,93 @@ def with_creator() -> Any:
     ).select_from(streams.outerjoin(users, users.c.id == streams.c.owner_id))
 
 
+def price_key(price: str) -> str:
+    """A normalised decimal price ("0.01") as a string that sorts as the number does: the whole
+    part left-padded, the fraction right-padded, to fixed widths (so "10" after "9.5")."""
+    whole, _, frac = price.partition(".")
+    return whole.rjust(_WHOLE_DIGITS, "0") + "." + frac.ljust(_FRACTION_DIGITS, "0")
+
+
+def _sort_key(sort: str) -> tuple[Any, bool]:
+    """The expression a sort orders by, and whether ascending."""
+    if sort == "newest":
+        return streams.c.created_at, False
+    if sort == "oldest":
+        return streams.c.created_at, True
+    if sort == "title":
+        return func.lower(streams.c.title), True
+    if sort == "price":
+        return streams.c.price_key, True
+    # A processing stream has no duration yet: it sorts first, as 0 s.
+    return func.coalesce(streams.c.duration, 0.0), False
+
+
+def _cursor_value(sort: str, row: Any) -> Any:
+    if sort in ("newest", "oldest"):
+        return as_utc(row.created_at).isoformat()
+    if sort == "title":
+        return row.title.lower()
+    if sort == "price":
+        return row.price_key
+    return float(row.duration or 0.0)
+
+
 def encode_cursor(created_at: datetime, stream_id: str) -> str:
-    raw = json.dumps([as_utc(created_at).isoformat(), stream_id], separators=(",", ":"))
+    """The newest-first cursor (the listing's default)."""
+    return _encode(["newest", as_utc(created_at).isoformat(), stream_id])
+
+
+def _encode(fields: list[Any]) -> str:
+    raw = json.dumps(fields, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str, sort: str = "newest") -> tuple[Any, str]:
+    """The sort key and id a cursor names; 400 unless this API issued it for `sort`."""
     if len(cursor) > MAX_CURSOR_CHARS:
         raise InvalidInput("Invalid 'cursor' parameter: not a cursor this API issued")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created, stream_id = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if (
-            not isinstance(created, str)
-            or not isinstance(stream_id, str)
-            or not STREAM_ID.fullmatch(stream_id)
-        ):
+        fields = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if isinstance(fields, list) and len(fields) == 2:
+            fields = ["newest", *fields]  # issued before sorting existed: newest first
+        issued_for, value, stream_id = fields
+        if not isinstance(stream_id, str) or not STREAM_ID.fullmatch(stream_id):
             raise ValueError("cursor fields")
-        return as_utc(datetime.fromisoformat(created)), stream_id
+        if issued_for != sort:
+            raise InvalidInput("Invalid 'cursor' parameter: issued for another sort")
+        if sort in ("newest", "oldest"):
+            if not isinstance(value, str):
+                raise ValueError("cursor fields")
+            return as_utc(datetime.fromisoformat(value)), stream_id
+        if sort == "duration":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError("cursor fields")
+            return float(value), stream_id
+        if not isinstance(value, str):
+            raise ValueError("cursor fields")
+        return value, stream_id
     except (ValueError, TypeError, UnicodeError, binascii.Error):
         raise InvalidInput("Invalid 'cursor' parameter: not a cursor this API issued") from None
+
+
+def _search(query: Any, q: str) -> Any:
+    """Streams whose title, description or creator's username holds `q` (any case)."""
+    if "\x00" in q:
+        raise InvalidInput("Invalid 'q' parameter: NUL characters are not allowed")
+    if len(q) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"Invalid 'q' parameter: at most {MAX_QUERY_CHARS} characters")
+    words = q.split()
+    for word in words:
+        pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                func.lower(streams.c.title).like(pattern, escape="\\"),
+                func.lower(streams.c.description).like(pattern, escape="\\"),
+                func.lower(func.coalesce(users.c.username, "")).like(pattern, escape="\\"),
+            )
+        )
+    return query
 
 
 def checked_title(title: str) -> str:
@@ -195,6 +292,7 @@ def insert_stream(
             description=description,
             owner_id=owner_id,
             price_per_second=price_per_second,
+            price_key=price_key(price_per_second),
             status="processing",
             progress=0.0,
             created_at=now,
@@ -233,11 +331,22 @@ class StreamService:
         cursor: str | None = None,
         status: str | None = None,
         owner_id: str | None = None,
+        q: str | None = None,
+        sort: str = "newest",
     ) -> Page:
-        """A page of streams, newest first; only those in `status`, only `owner_id`'s when given."""
+        """A page of streams in `sort`'s order (newest first by default); only those in
+        `status`, only `owner_id`'s, only those matching `q`, when given."""
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"Invalid 'limit' parameter: must be between 1 and {MAX_LIMIT}")
-        query = with_creator().order_by(streams.c.created_at.desc(), streams.c.id.desc())
+        if sort not in SORTS:
+            raise InvalidInput(f"Invalid 'sort' parameter: one of {', '.join(SORTS)}")
+        key, ascending = _sort_key(sort)
+        if ascending:
+            query = with_creator().order_by(key.asc(), streams.c.id.asc())
+        else:
+            query = with_creator().order_by(key.desc(), streams.c.id.desc())
+        if q is not None and q.strip():
+            query = _search(query, q)
         if status is not None:
             if status not in STREAM_STATUSES:
                 raise InvalidInput(f"Invalid 'status' parameter: one of {', '.join(STREAM_STATUSES)}")
@@ -245,19 +354,39 @@ class StreamService:
         if owner_id is not None:
             query = query.where(streams.c.owner_id == owner_id)
         if cursor is not None:
-            created, last_id = decode_cursor(cursor)
-            query = query.where(
-                or_(
-                    streams.c.created_at < created,
-                    and_(streams.c.created_at == created, streams.c.id < last_id),
-                )
-            )
+            value, last_id = decode_cursor(cursor, sort)
+            if ascending:
+                after = or_(key > value, and_(key == value, streams.c.id > last_id))
+            else:
+                after = or_(key < value, and_(key == value, streams.c.id < last_id))
+            query = query.where(after)
         with self._engine.connect() as conn:
             rows = conn.execute(query.limit(limit + 1)).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+        next_cursor = _encode([sort, _cursor_value(sort, rows[-1]), rows[-1].id]) if more else None
         return Page([Stream.of(r) for r in rows], next_cursor)
+
+    def owner_of_name(self, username: str) -> Creator:
+        """The creator named `username` (a channel's header): NotFound when nobody is."""
+        username = username.lower()  # accounts store them lower-cased
+        if not USERNAME.fullmatch(username):
+            raise NotFound(f"No creator named {username!r}")
+        ready = (
+            select(func.count())
+            .select_from(streams)
+            .where((streams.c.owner_id == users.c.id) & (streams.c.status == "ready"))
+            .scalar_subquery()
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(users.c.id, users.c.username, users.c.created_at, ready.label("ready")).where(
+                    users.c.username == username
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"No creator named {username!r}")
+        return Creator(row.id, row.username, as_utc(row.created_at), int(row.ready))
 
     def create(self, *, title: str, description: str = "", owner_id: str | None = None) -> Stream:
         with self._engine.begin() as conn:
@@ -300,6 +429,8 @@ class StreamService:
                 raise NotFound("Stream not found")
             if owner.owner_id != user_id:
                 raise NotAllowed("Only the stream's owner may change it")
+            if "price_per_second" in values:
+                values["price_key"] = price_key(values["price_per_second"])
             conn.execute(
                 update(streams).where(streams.c.id == stream_id).values(**values, updated_at=now_utc())
             )

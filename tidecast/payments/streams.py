@@ -25,14 +25,14 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from sqlalchemy import Connection, Engine, or_, select
 
 from tidecast.chain import gas
 from tidecast.chain.service import BlockchainDataService, StreamDetails, TokenInfo
-from tidecast.db.schema import payment_streams, user_wallets
+from tidecast.db.schema import credit_playbacks, key_grants, payment_streams, streams, user_wallets
 from tidecast.errors import InvalidInput, NotFound, Reverted
 
 #: A payment stream id as the API takes it: a positive integer below 2**256 (78 digits at most).
@@ -241,6 +241,60 @@ class MyPayments:
     received: list[LivePayment]
     withdrawable: int
     token: TokenInfo
+    #: Which video each payment stream paid for (by payment stream id), as far as tidecast
+    #: knows: the keys it released, or the card-credit playback that opened it.
+    videos: dict[int, VideoRef] = field(default_factory=dict)
+
+    def earnings(self) -> list[VideoEarnings]:
+        """What the received payment streams in the platform token paid, per video, most first."""
+        by_video: dict[str | None, VideoEarnings] = {}
+        for live in self.received:
+            d = live.state.details
+            if d.token != self.token.address:
+                continue
+            ref = self.videos.get(d.stream_id)
+            key = ref.id if ref else None
+            got = by_video.get(key) or VideoEarnings(ref, 0, 0, 0, 0)
+            by_video[key] = VideoEarnings(
+                ref,
+                got.payment_streams + 1,
+                got.seconds + streamed_seconds(live),
+                got.earned + streamed(live),
+                got.withdrawable + live.withdrawable,
+            )
+        return sorted(by_video.values(), key=lambda e: (-e.earned, e.video.title if e.video else ""))
+
+    def spent(self) -> int:
+        """What the sent payment streams in the platform token have paid so far (base units)."""
+        return sum(streamed(p) for p in self.sent if p.state.details.token == self.token.address)
+
+
+@dataclass(frozen=True)
+class VideoRef:
+    id: str
+    #: None: the video was deleted since.
+    title: str | None
+
+
+@dataclass(frozen=True)
+class VideoEarnings:
+    video: VideoRef | None
+    payment_streams: int
+    seconds: int
+    earned: int
+    withdrawable: int
+
+
+def streamed(live: LivePayment) -> int:
+    """What has flowed to the recipient so far (base units): what they withdrew plus what they
+    could; after a cancel the contract counts it all as withdrawn."""
+    return live.state.details.withdrawn + live.withdrawable
+
+
+def streamed_seconds(live: LivePayment) -> int:
+    """The whole seconds of video `streamed` paid for at the stream's rate."""
+    rate = live.state.details.flow_rate
+    return streamed(live) // rate if rate else 0
 
 
 class PaymentsService:
@@ -323,4 +377,30 @@ class PaymentsService:
                 received.append(item)
                 if state.details.token == token.address:
                     total += item.withdrawable
-        return MyPayments(wallets, sent, received, total, token)
+        ids = {str(p.state.details.stream_id) for p in (*sent, *received)}
+        return MyPayments(wallets, sent, received, total, token, self._videos(deployment, ids))
+
+    def _videos(self, deployment: str, payment_ids: set[str]) -> dict[int, VideoRef]:
+        """The video each payment stream paid for: the keys it released (a wallet's playback),
+        else the card-credit playback that opened it; with the video's title when it exists."""
+        if not payment_ids:
+            return {}
+        found: dict[int, str] = {}
+        with self.engine.connect() as conn:
+            for table in (credit_playbacks, key_grants):
+                rows = conn.execute(
+                    select(table.c.payment_stream_id, table.c.media_stream_id)
+                    .where(
+                        (table.c.deployment == deployment)
+                        & table.c.payment_stream_id.in_(sorted(payment_ids))
+                    )
+                    .distinct()
+                ).all()
+                for row in rows:
+                    found.setdefault(int(row.payment_stream_id), row.media_stream_id)
+            titles = dict(
+                conn.execute(
+                    select(streams.c.id, streams.c.title).where(streams.c.id.in_(sorted(set(found.values()))))
+                ).all()
+            )
+        return {pid: VideoRef(vid, titles.get(vid)) for pid, vid in found.items()}

@@ -59,11 +59,21 @@ class PaymentStream(Out):
     startTime: Timestamp | None
     active: bool
     cancelled: bool
+    streamed: Amount = Field(
+        description="What has flowed to the recipient so far (withdrawn or withdrawable)"
+    )
+    seconds: int = Field(description="Whole seconds of video `streamed` paid for at the flow rate")
+    video: VideoRef | None = Field(
+        None, description="The video it paid for, when tidecast knows (GET /api/payments/mine)"
+    )
 
     @classmethod
-    def from_domain(cls, live: LivePayment) -> PaymentStream:
+    def from_domain(cls, live: LivePayment, video: VideoRef | None = None) -> PaymentStream:
         """The live figures in whole tokens (decimal strings), times in ISO 8601."""
         d, decimals = live.state.details, live.decimals
+        # Recomputed here rather than imported (the models import no services at run time):
+        # the recipient's share is what it withdrew plus what it could (payments.streams.streamed).
+        flowed = d.withdrawn + live.withdrawable
         return cls(
             id=str(d.stream_id),
             sender=d.sender,
@@ -78,7 +88,23 @@ class PaymentStream(Out):
             startTime=timestamp_iso(d.start_time),
             active=d.active,
             cancelled=live.state.cancelled,
+            streamed=format_units(flowed, decimals),
+            seconds=flowed // d.flow_rate if d.flow_rate else 0,
+            video=video,
         )
+
+
+class VideoRef(Out):
+    id: str
+    title: str | None = Field(description="null: the video was deleted since")
+
+
+class VideoEarnings(Out):
+    video: VideoRef | None = Field(description="null: payment streams no key or playback ties to a video")
+    paymentStreams: int
+    seconds: int = Field(description="Seconds of video paid for")
+    earned: Amount
+    withdrawable: Amount
 
 
 class Mine(Out):
@@ -86,14 +112,36 @@ class Mine(Out):
     sent: list[PaymentStream]
     received: list[PaymentStream]
     withdrawable: Amount
+    earnings: list[VideoEarnings] = Field(description="Received, per video, most earned first")
+    earned: Amount = Field(description="Everything the received payment streams have paid so far")
+    spent: Amount = Field(description="Everything the sent payment streams have paid so far")
 
     @classmethod
     def from_domain(cls, mine: MyPayments) -> Mine:
+        decimals = mine.token.decimals
+
+        def ref(live: LivePayment) -> VideoRef | None:
+            found = mine.videos.get(live.state.details.stream_id)
+            return VideoRef(id=found.id, title=found.title) if found else None
+
+        earnings = [
+            VideoEarnings(
+                video=VideoRef(id=e.video.id, title=e.video.title) if e.video else None,
+                paymentStreams=e.payment_streams,
+                seconds=e.seconds,
+                earned=format_units(e.earned, decimals),
+                withdrawable=format_units(e.withdrawable, decimals),
+            )
+            for e in mine.earnings()
+        ]
         return cls(
             wallets=mine.wallets,
-            sent=[PaymentStream.from_domain(p) for p in mine.sent],
-            received=[PaymentStream.from_domain(p) for p in mine.received],
-            withdrawable=format_units(mine.withdrawable, mine.token.decimals),
+            sent=[PaymentStream.from_domain(p, ref(p)) for p in mine.sent],
+            received=[PaymentStream.from_domain(p, ref(p)) for p in mine.received],
+            withdrawable=format_units(mine.withdrawable, decimals),
+            earnings=earnings,
+            earned=format_units(sum(e.earned for e in mine.earnings()), decimals),
+            spent=format_units(mine.spent(), decimals),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
@@ -52,6 +53,9 @@ class Stream(Out):
     keyPeriodSeconds: float | None
     keyPeriods: int | None
     pricePerSecond: Amount
+    priceTotal: Amount | None = Field(
+        description="The whole video at its price: what a viewer pays at most (null: duration unknown)"
+    )
     creator: Creator
     createdAt: Timestamp
     updatedAt: Timestamp
@@ -77,10 +81,39 @@ class Stream(Out):
             keyPeriodSeconds=stream.key_period_seconds,
             keyPeriods=stream.key_periods,
             pricePerSecond=stream.price_per_second,
+            priceTotal=price_total(stream.price_per_second, stream.duration),
             creator=Creator(username=stream.creator_username, wallet=stream.creator_wallet),
             createdAt=iso(stream.created_at),
             updatedAt=iso(stream.updated_at),
         )
+
+
+def price_total(price: str, duration: float | None) -> str | None:
+    """The whole video at `price` a second: what a viewer pays at most (a key period is paid
+    for whole, so the seconds are rounded up). Exact: integers at the price's own decimals."""
+    if duration is None:
+        return None
+    decimals = len(price.partition(".")[2])
+    return format_units(int(price.replace(".", "")) * math.ceil(duration), decimals)
+
+
+class Channel(Out):
+    """A creator's channel header (GET /api/creators/{username})."""
+
+    username: str
+    joinedAt: Timestamp
+    streams: int = Field(description="Videos ready to watch")
+
+    @classmethod
+    def from_domain(cls, creator: media.Creator) -> Channel:
+        return cls(username=creator.username, joinedAt=iso(creator.joined_at), streams=creator.ready_streams)
+
+
+class Position(Out):
+    """Where the viewer stopped in a stream (GET/PUT /api/streams/{id}/position)."""
+
+    seconds: float | None = Field(description="Seconds into the video; null: never watched")
+    updatedAt: Timestamp | None
 
 
 class StreamPage(Out):

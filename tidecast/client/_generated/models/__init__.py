@@ -3,6 +3,7 @@
 from .balance import Balance
 from .billing_config_response_200 import BillingConfigResponse200
 from .billing_offer import BillingOffer
+from .channel import Channel
 from .checkout_body import CheckoutBody
 from .checkout_started import CheckoutStarted
 from .claims import Claims
@@ -32,11 +33,14 @@ from .error_503 import Error503
 from .error_504 import Error504
 from .forgot_password_response_202 import ForgotPasswordResponse202
 from .gas import Gas
+from .get_creator_response_200 import GetCreatorResponse200
 from .get_payment_stream_response_200 import GetPaymentStreamResponse200
+from .get_position_response_200 import GetPositionResponse200
 from .get_stream_response_200 import GetStreamResponse200
 from .history_page import HistoryPage
 from .ledger_row import LedgerRow
 from .list_streams_response_200 import ListStreamsResponse200
+from .list_streams_sort import ListStreamsSort
 from .login import Login
 from .login_body import LoginBody
 from .me import Me
@@ -61,6 +65,8 @@ from .payment_stream import PaymentStream
 from .playback import Playback
 from .playback_body import PlaybackBody
 from .playback_payment import PlaybackPayment
+from .position import Position
+from .position_body import PositionBody
 from .public_user import PublicUser
 from .register_body import RegisterBody
 from .register_response_202 import RegisterResponse202
@@ -68,6 +74,7 @@ from .registered import Registered
 from .resend_verification_response_202 import ResendVerificationResponse202
 from .reset_body import ResetBody
 from .reset_password_response_200 import ResetPasswordResponse200
+from .save_position_response_200 import SavePositionResponse200
 from .signed_body import SignedBody
 from .start_checkout_response_201 import StartCheckoutResponse201
 from .start_playback_response_200 import StartPlaybackResponse200
@@ -92,15 +99,19 @@ from .variant import Variant
 from .verify_body import VerifyBody
 from .verify_email_response_200 import VerifyEmailResponse200
 from .verify_token_response_200 import VerifyTokenResponse200
+from .video_earnings import VideoEarnings
+from .video_ref import VideoRef
 from .wallet import Wallet
 from .wallet_link_response_200 import WalletLinkResponse200
 from .wallet_nonce_response_201 import WalletNonceResponse201
+from .wallet_unlink_response_200 import WalletUnlinkResponse200
 from .webhook_received import WebhookReceived
 
 __all__ = (
     "Balance",
     "BillingConfigResponse200",
     "BillingOffer",
+    "Channel",
     "CheckoutBody",
     "CheckoutStarted",
     "Claims",
@@ -130,11 +141,14 @@ __all__ = (
     "Error504",
     "ForgotPasswordResponse202",
     "Gas",
+    "GetCreatorResponse200",
     "GetPaymentStreamResponse200",
+    "GetPositionResponse200",
     "GetStreamResponse200",
     "HistoryPage",
     "LedgerRow",
     "ListStreamsResponse200",
+    "ListStreamsSort",
     "Login",
     "LoginBody",
     "Me",
@@ -159,6 +173,8 @@ __all__ = (
     "Playback",
     "PlaybackBody",
     "PlaybackPayment",
+    "Position",
+    "PositionBody",
     "PublicUser",
     "RegisterBody",
     "RegisterResponse202",
@@ -166,6 +182,7 @@ __all__ = (
     "ResendVerificationResponse202",
     "ResetBody",
     "ResetPasswordResponse200",
+    "SavePositionResponse200",
     "SignedBody",
     "StartCheckoutResponse201",
     "StartPlaybackResponse200",
@@ -190,8 +207,11 @@ __all__ = (
     "VerifyBody",
     "VerifyEmailResponse200",
     "VerifyTokenResponse200",
+    "VideoEarnings",
+    "VideoRef",
     "Wallet",
     "WalletLinkResponse200",
     "WalletNonceResponse201",
+    "WalletUnlinkResponse200",
     "WebhookReceived",
 )

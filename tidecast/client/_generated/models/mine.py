@@ -7,6 +7,7 @@ from attrs import define as _attrs_define
 
 if TYPE_CHECKING:
     from ..models.payment_stream import PaymentStream
+    from ..models.video_earnings import VideoEarnings
 
 
 T = TypeVar("T", bound="Mine")
@@ -20,12 +21,18 @@ class Mine:
         sent (list[PaymentStream]):
         received (list[PaymentStream]):
         withdrawable (str):
+        earnings (list[VideoEarnings]): Received, per video, most earned first
+        earned (str): Everything the received payment streams have paid so far
+        spent (str): Everything the sent payment streams have paid so far
     """
 
     wallets: list[str]
     sent: list[PaymentStream]
     received: list[PaymentStream]
     withdrawable: str
+    earnings: list[VideoEarnings]
+    earned: str
+    spent: str
 
     def to_dict(self) -> dict[str, Any]:
         wallets = self.wallets
@@ -42,6 +49,15 @@ class Mine:
 
         withdrawable = self.withdrawable
 
+        earnings = []
+        for earnings_item_data in self.earnings:
+            earnings_item = earnings_item_data.to_dict()
+            earnings.append(earnings_item)
+
+        earned = self.earned
+
+        spent = self.spent
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -50,6 +66,9 @@ class Mine:
                 "sent": sent,
                 "received": received,
                 "withdrawable": withdrawable,
+                "earnings": earnings,
+                "earned": earned,
+                "spent": spent,
             }
         )
 
@@ -58,6 +77,7 @@ class Mine:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.payment_stream import PaymentStream
+        from ..models.video_earnings import VideoEarnings
 
         d = dict(src_dict)
         wallets = cast(list[str], d.pop("wallets"))
@@ -78,11 +98,25 @@ class Mine:
 
         withdrawable = d.pop("withdrawable")
 
+        earnings = []
+        _earnings = d.pop("earnings")
+        for earnings_item_data in _earnings:
+            earnings_item = VideoEarnings.from_dict(earnings_item_data)
+
+            earnings.append(earnings_item)
+
+        earned = d.pop("earned")
+
+        spent = d.pop("spent")
+
         mine = cls(
             wallets=wallets,
             sent=sent,
             received=received,
             withdrawable=withdrawable,
+            earnings=earnings,
+            earned=earned,
+            spent=spent,
         )
 
         return mine

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.video_ref import VideoRef
+
 
 T = TypeVar("T", bound="PaymentStream")
 
@@ -25,6 +31,9 @@ class PaymentStream:
         start_time (None | str):
         active (bool):
         cancelled (bool):
+        streamed (str): What has flowed to the recipient so far (withdrawn or withdrawable)
+        seconds (int): Whole seconds of video `streamed` paid for at the flow rate
+        video (None | Unset | VideoRef): The video it paid for, when tidecast knows (GET /api/payments/mine)
     """
 
     id: str
@@ -40,8 +49,13 @@ class PaymentStream:
     start_time: str | None
     active: bool
     cancelled: bool
+    streamed: str
+    seconds: int
+    video: Unset | VideoRef | None = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.video_ref import VideoRef
+
         id = self.id
 
         sender = self.sender
@@ -71,6 +85,18 @@ class PaymentStream:
 
         cancelled = self.cancelled
 
+        streamed = self.streamed
+
+        seconds = self.seconds
+
+        video: dict[str, Any] | Unset | None
+        if isinstance(self.video, Unset):
+            video = UNSET
+        elif isinstance(self.video, VideoRef):
+            video = self.video.to_dict()
+        else:
+            video = self.video
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -88,13 +114,19 @@ class PaymentStream:
                 "startTime": start_time,
                 "active": active,
                 "cancelled": cancelled,
+                "streamed": streamed,
+                "seconds": seconds,
             }
         )
+        if video is not UNSET:
+            field_dict["video"] = video
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.video_ref import VideoRef
+
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -137,6 +169,27 @@ class PaymentStream:
 
         cancelled = d.pop("cancelled")
 
+        streamed = d.pop("streamed")
+
+        seconds = d.pop("seconds")
+
+        def _parse_video(data: object) -> Unset | VideoRef | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                video_type_0 = VideoRef.from_dict(data)
+
+                return video_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Unset | VideoRef | None, data)
+
+        video = _parse_video(d.pop("video", UNSET))
+
         payment_stream = cls(
             id=id,
             sender=sender,
@@ -151,6 +204,9 @@ class PaymentStream:
             start_time=start_time,
             active=active,
             cancelled=cancelled,
+            streamed=streamed,
+            seconds=seconds,
+            video=video,
         )
 
         return payment_stream

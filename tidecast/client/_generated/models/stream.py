@@ -36,6 +36,7 @@ class Stream:
         key_period_seconds (float | None):
         key_periods (int | None):
         price_per_second (str):
+        price_total (None | str): The whole video at its price: what a viewer pays at most (null: duration unknown)
         creator (Creator):
         created_at (str):
         updated_at (str):
@@ -58,6 +59,7 @@ class Stream:
     key_period_seconds: float | None
     key_periods: int | None
     price_per_second: str
+    price_total: str | None
     creator: Creator
     created_at: str
     updated_at: str
@@ -109,6 +111,9 @@ class Stream:
 
         price_per_second = self.price_per_second
 
+        price_total: str | None
+        price_total = self.price_total
+
         creator = self.creator.to_dict()
 
         created_at = self.created_at
@@ -136,6 +141,7 @@ class Stream:
                 "keyPeriodSeconds": key_period_seconds,
                 "keyPeriods": key_periods,
                 "pricePerSecond": price_per_second,
+                "priceTotal": price_total,
                 "creator": creator,
                 "createdAt": created_at,
                 "updatedAt": updated_at,
@@ -234,6 +240,13 @@ class Stream:
 
         price_per_second = d.pop("pricePerSecond")
 
+        def _parse_price_total(data: object) -> str | None:
+            if data is None:
+                return data
+            return cast(str | None, data)
+
+        price_total = _parse_price_total(d.pop("priceTotal"))
+
         creator = Creator.from_dict(d.pop("creator"))
 
         created_at = d.pop("createdAt")
@@ -258,6 +271,7 @@ class Stream:
             key_period_seconds=key_period_seconds,
             key_periods=key_periods,
             price_per_second=price_per_second,
+            price_total=price_total,
             creator=creator,
             created_at=created_at,
             updated_at=updated_at,

@@ -1,0 +1,70 @@
+"""the front end's needs: streams sortable by price, and where each viewer stopped
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+#: tidecast/media/streams.py's `price_key`, copied: a migration must not change when the code does.
+_WHOLE_DIGITS = 80
+_FRACTION_DIGITS = 36
+
+
+def _price_key(price: str) -> str:
+    whole, _, frac = price.partition(".")
+    return whole.rjust(_WHOLE_DIGITS, "0") + "." + frac.ljust(_FRACTION_DIGITS, "0")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("streams") as batch:
+        batch.add_column(sa.Column("price_key", sa.String(length=120), server_default="", nullable=False))
+    streams = sa.table(
+        "streams",
+        sa.column("id", sa.String),
+        sa.column("price_per_second", sa.String),
+        sa.column("price_key", sa.String),
+    )
+    conn = op.get_bind()
+    for row in conn.execute(sa.select(streams.c.id, streams.c.price_per_second)).all():
+        conn.execute(
+            sa.update(streams)
+            .where(streams.c.id == row.id)
+            .values(price_key=_price_key(row.price_per_second))
+        )
+    op.create_index("ix_streams_price_key_id", "streams", ["price_key", "id"], unique=False)
+    op.create_table(
+        "watch_positions",
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("stream_id", sa.String(length=32), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("seconds >= 0", name=op.f("ck_watch_positions_seconds")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_watch_positions_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["stream_id"],
+            ["streams.id"],
+            name=op.f("fk_watch_positions_stream_id_streams"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", "stream_id", name=op.f("pk_watch_positions")),
+    )
+    op.create_index("ix_watch_positions_stream_id", "watch_positions", ["stream_id"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_table("watch_positions")
+    op.drop_index("ix_streams_price_key_id", table_name="streams")
+    with op.batch_alter_table("streams") as batch:
+        batch.drop_column("price_key")
