@@ -191,7 +191,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/auth/wallet/{address}": {
+    "/api/auth/wallets/{address}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2566,6 +2566,15 @@ export interface operations {
                         success: true;
                         data: components["schemas"]["Wallet"];
                     };
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
                 };
             };
             /** @description Unauthorized */
