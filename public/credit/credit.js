@@ -203,6 +203,7 @@ async function loadHistory({ more = false } = {}) {
   const empty = shown.size === 0;
   $("no-history").hidden = !empty;
   $("history-table").hidden = empty;
+  $("history-wrap").hidden = empty;
   return data.entries;
 }
 
