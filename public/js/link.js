@@ -40,13 +40,13 @@ export async function linkWallet(token, onStep = () => {}) {
 }
 
 /**
- * Unlinks a wallet from the account (`DELETE /api/auth/wallet/{address}`).
+ * Unlinks a wallet from the account (`DELETE /api/auth/wallets/{address}`).
  * @param {string} token the login token
  * @param {string} address the wallet's address
- * @returns {Promise<{address: string}>}
+ * @returns {Promise<{address: string, chainId: number, linkedAt: string}>} the wallet unlinked
  */
 export async function unlinkWallet(token, address) {
-  const { data } = await api(`/api/auth/wallet/${encodeURIComponent(address)}`, { method: "DELETE", token });
+  const { data } = await api(`/api/auth/wallets/${encodeURIComponent(address)}`, { method: "DELETE", token });
   return data;
 }
 

@@ -33,6 +33,10 @@ function statusBadge(stream) {
   return el("span", { class: "badge", "data-kind": "ok" }, "Published");
 }
 
+/** What a price must look like before it is sent (the server says the same, in its words). */
+const PRICE = /^\d+(\.\d+)?$/;
+const PRICE_HELP = "Write the price as a decimal number, such as 0.002 (0 makes the video free).";
+
 /** @param {Stream} stream */
 function poster(stream) {
   return stream.thumbnail
@@ -100,6 +104,11 @@ export function videoList(ctx) {
       event.preventDefault();
       ctx.quiet();
       fieldError(input, message, "");
+      if (!PRICE.test(input.value.trim())) {
+        fieldError(input, message, PRICE_HELP);
+        input.focus();
+        return;
+      }
       try {
         const { data } = await api(`/api/streams/${encodeURIComponent(stream.id)}`, {
           method: "PATCH",
@@ -306,6 +315,11 @@ export function videoList(ctx) {
       if (!changes.title && changes.title !== undefined) {
         fieldError(title, errors.title, "A video needs a title.");
         title.focus();
+        return;
+      }
+      if (changes.pricePerSecond !== undefined && !PRICE.test(changes.pricePerSecond)) {
+        fieldError(price, errors.pricePerSecond, PRICE_HELP);
+        price.focus();
         return;
       }
       if (Object.keys(changes).length === 0) {

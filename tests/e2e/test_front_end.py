@@ -191,7 +191,9 @@ def test_studio_upload_resumes_after_a_reload_and_refuses_what_is_too_large(
     page.reload()
     studio_ready(page)
     expect(page.locator("#resume")).to_contain_text("stopped at")
-    shown = page.evaluate("() => document.getElementById('upload-progress').value")
+    stopped = page.locator(".queue-item[data-state=stopped]", has_text="Resumed clip")
+    expect(stopped).to_contain_text("Stopped at")
+    shown = stopped.locator("progress").evaluate("(bar) => bar.value")
     assert 0 < shown < 100, shown  # the progress survived the reload
     started = time.monotonic()
     page.get_by_label("Video file").set_input_files(str(clip))
@@ -199,20 +201,21 @@ def test_studio_upload_resumes_after_a_reload_and_refuses_what_is_too_large(
     expect(page.locator("#status")).to_contain_text("processing it now", timeout=30_000)
     expect(page.locator("#processing-text")).to_contain_text("is ready", timeout=120_000)
     assert time.monotonic() - started < 150
-    expect(page.locator("#upload-progress")).to_have_js_property("value", 100)
+    done = page.locator(".queue-item[data-state=ready]", has_text="Resumed clip")
+    expect(done.locator("progress")).to_have_js_property("value", 100)
     expect(page.locator("#streams")).to_contain_text("Resumed clip")
     no_axe_violations(page)
 
     # A price being typed survives the list being drawn again when another upload is ready, and
     # "is ready" is said once the new row is there to use (issue 18: the price typed just after
     # "is ready" was drawn over, and the old price saved).
-    price = page.get_by_role("textbox", name="Price of “Resumed clip” in tokens per second")
+    price = page.get_by_role("textbox", name="Price of “Resumed clip” in TIDE per second")
     price.fill("0.0042")
     page.get_by_label("Title").fill("Second clip")
     page.get_by_label("Video file").set_input_files(str(media.testsrc(tmp_path / "second.mp4", seconds=2)))
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("#processing-text")).to_contain_text("“Second clip” is ready", timeout=120_000)
-    assert page.get_by_role("textbox", name="Price of “Second clip” in tokens per second").count() == 1
+    assert page.get_by_role("textbox", name="Price of “Second clip” in TIDE per second").count() == 1
     expect(price).to_have_value("0.0042")
     assert errors == []
 
@@ -236,6 +239,7 @@ def test_linking_with_a_demo_account_and_no_browser_wallet(platform: Platform, b
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     register(base, "dora")
     sign_in(page, base, "dora")
+    page.get_by_text("Developer tools").click()  # out of the way until asked for
     chooser = page.get_by_label("Development: sign with a demo account")
     expect(chooser).to_be_visible()
     chooser.select_option(str(account["index"]))
