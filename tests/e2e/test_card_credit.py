@@ -119,7 +119,7 @@ def paid_stream(platform: Platform, creator: Any, tmp_path: Path) -> dict[str, A
     expect(creator.locator("#processing-text")).to_contain_text("is ready", timeout=120_000)
     creator.get_by_role("textbox", name="Price of “Harbour lights”").fill(PRICE)
     creator.get_by_role("button", name="Set price of “Harbour lights”").click()
-    expect(creator.locator("#status")).to_contain_text(f"now costs {PRICE} tokens a second")
+    expect(creator.locator("#status")).to_contain_text(f"now costs {PRICE} TIDE a second")
     [stream] = httpx.get(base + "/api/streams?status=ready").json()["data"]["items"]
     assert stream["encrypted"] and stream["pricePerSecond"] == PRICE and stream["creator"]["wallet"]
     return dict(stream)
