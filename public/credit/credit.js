@@ -8,7 +8,10 @@
 // integers (bigint), rounded down to the token's decimals as the server does.
 import { api, show, tokenKey } from "/js/api.js";
 
-const $ = (id) => document.getElementById(id);
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const form = /** @type {HTMLFormElement} */ ($("buy"));
+const amountInput = /** @type {HTMLInputElement} */ ($("amount"));
+const buyButton = /** @type {HTMLButtonElement} */ ($("buy-button"));
 const token = sessionStorage.getItem(tokenKey);
 const status = $("status");
 const alertBox = $("alert");
@@ -210,10 +213,9 @@ async function loadHistory({ more = false } = {}) {
 // -- buying ---------------------------------------------------------------------------------
 
 function chosenAmount() {
-  if (offer.amounts) return $("buy").elements.amount?.value || null;
-  const input = $("amount");
-  const value = input.value.trim();
-  return value && input.checkValidity() ? value : null;
+  if (offer.amounts) return /** @type {RadioNodeList | undefined} */ (form.elements.namedItem("amount"))?.value || null;
+  const value = amountInput.value.trim();
+  return value && amountInput.checkValidity() ? value : null;
 }
 
 function updateSummary() {
@@ -223,7 +225,7 @@ function updateSummary() {
     : offer.amounts
       ? "Choose an amount."
       : `Choose an amount from ${money(offer.minimum)} to ${money(offer.maximum)}.`;
-  $("buy-button").disabled = !amount;
+  buyButton.disabled = !amount;
 }
 
 function setUpOffer() {
@@ -243,7 +245,7 @@ function setUpOffer() {
     });
     choices.hidden = false;
   } else {
-    const input = $("amount");
+    const input = amountInput;
     const places = currencyPlaces();
     input.min = offer.minimum;
     input.max = offer.maximum;
@@ -262,7 +264,7 @@ $("buy").addEventListener("submit", async (event) => {
   alertBox.hidden = true;
   const amount = chosenAmount();
   if (!amount) return;
-  const button = $("buy-button");
+  const button = buyButton;
   button.disabled = true;
   say(`Starting a card payment of ${money(amount)}…`);
   try {
@@ -278,6 +280,10 @@ $("buy").addEventListener("submit", async (event) => {
 
 $("more").addEventListener("click", () => loadHistory({ more: true }).catch(fail));
 
+/**
+ * @param {string} text
+ * @param {"info" | "ok" | "warn" | "error"} [kind]
+ */
 function say(text, kind = "info") {
   show(status, text, kind);
 }

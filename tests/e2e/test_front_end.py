@@ -82,8 +82,17 @@ def test_pages_pass_axe_and_say_what_is_missing(platform: Platform, browser: Any
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
+    # Nothing uploaded yet: browse says so and where to upload; the header offers "Sign in".
     page.goto(f"{base}/")
-    expect(page.locator("#status")).to_contain_text("No streams yet")
+    expect(page.locator("#status")).to_have_text("No videos yet: upload one in the studio.")
+    expect(page.locator("#empty")).to_be_visible()
+    upload = page.locator("#empty").get_by_role("link", name="Upload a video")
+    expect(upload).to_have_attribute("href", "/studio/")
+    expect(page.locator("header.site-header").get_by_role("link", name="Sign in")).to_be_visible()
+    assert httpx.get(f"{base}/favicon.svg").headers["content-type"].startswith("image/svg+xml")
+    no_axe_violations(page)
+    page.goto(f"{base}/?q=anything")
+    expect(page.locator("#empty")).to_contain_text("No videos match “anything”.")
     no_axe_violations(page)
 
     page.goto(f"{base}/watch/")
