@@ -140,7 +140,7 @@ function renderHeader() {
     if (pages.includes(page)) link.setAttribute("aria-current", "page");
     return make("li", {}, link);
   });
-  const nav = make("nav", { class: "site-nav", "aria-label": "Main" }, make("ul", {}, ...items));
+  const nav = make("nav", { class: "site-nav", "aria-label": "Site" }, make("ul", {}, ...items));
   const account = make("div", { class: "account-state" });
   header.replaceChildren(make("div", { class: "site-header-inner" }, brand, nav, account));
   if (!storedToken()) renderAccount(null); // no wait for the API: nobody is signed in
