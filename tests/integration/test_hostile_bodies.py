@@ -61,7 +61,7 @@ STRING_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("auth", "wallet/link"): ("message", "signature"),
     ("auth", "wallet/login"): ("message", "signature"),
     ("payments", "status"): ("streamId", "signature", "nonce"),
-    ("streams", "x"): ("pricePerSecond", "title", "description"),
+    ("streams", "x"): ("pricePerSecond", "title", "description", "thumbnail"),
     ("streams", "x/playback"): ("paymentStreamId",),
     ("streams", "x/position"): (),
     ("billing", "checkout"): ("amount",),

@@ -100,6 +100,20 @@ def test_upload_to_ready_published_pinned_and_served(
     assert stream["thumbnail"] == f"/streams/{stream_id}/thumbnail.jpg"
     out = tmp_path / "public" / "streams" / stream_id
     assert (out / "master.m3u8").is_file() and (out / "thumbnail.jpg").is_file()
+    # Pictures to choose the thumbnail from: JPEGs of different moments (a quarter and three
+    # quarters in; the middle is the default's, this video being under 5 s), each a file
+    # published with the stream; the creator's choice is one of them and nothing else.
+    choices = stream["thumbnailChoices"]
+    assert choices[0] == stream["thumbnail"] and len(choices) == 3
+    pictures = [(out / c.rsplit("/", 1)[1]).read_bytes() for c in choices]
+    assert all(p.startswith(b"\xff\xd8") for p in pictures) and len(set(pictures)) == 3
+    assert svc.streams.update(stream_id, "u1", {"thumbnail": choices[2]}).thumbnail == choices[2]
+    for foreign in ("https://example.com/x.jpg", f"/streams/{stream_id}/master.m3u8", ""):
+        with pytest.raises(InvalidInput, match="thumbnailChoices"):
+            svc.streams.update(stream_id, "u1", {"thumbnail": foreign})
+    assert svc.streams.get(stream_id).thumbnail == choices[2]
+    svc.streams.update(stream_id, "u1", {"thumbnail": choices[0]})
+    stream = streams("GET", stream_id).body["data"]
     assert sorted(p.name for p in out.parent.iterdir()) == [stream_id]  # no work directories left
     # Progress moved forward while it ran, and ended at 100.
     percents = [p for p, _ in seen]

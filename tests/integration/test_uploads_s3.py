@@ -296,6 +296,13 @@ def _played_from_the_store(
     assert stream["thumbnail"] == f"{public}/thumbnail.jpg"
     keys = {o.key for o in store.list(f"streams/{stream_id}/")}
     assert {f"streams/{stream_id}/master.m3u8", f"streams/{stream_id}/thumbnail.jpg"} <= keys
+    # The thumbnails to choose from are in the store too, at its URLs.
+    assert stream["thumbnailChoices"][0] == stream["thumbnail"] and len(stream["thumbnailChoices"]) >= 2
+    for choice in stream["thumbnailChoices"]:
+        assert (
+            choice.startswith(f"{public}/thumbnail")
+            and f"streams/{stream_id}/{choice.rsplit('/', 1)[1]}" in keys
+        )
     with httpx.Client(timeout=10) as viewer:  # no credentials: what a browser sends
         master = viewer.get(stream["masterPlaylist"])
         assert master.status_code == 200, master.text

@@ -291,3 +291,32 @@ def test_the_migration_gives_existing_streams_a_price_key(db_url: str) -> None:
 def test_routes_refuse_other_methods(services: Services, route: str) -> None:
     status, _ = call(streams_handler, "streams", "POST" if route else "PUT", route)
     assert status in (404, 405)
+
+
+def test_the_owner_picks_the_thumbnail_among_the_choices_and_nothing_else(
+    services: Services, engine: Engine
+) -> None:
+    ann = token_for(services, engine, "u1", "ann")
+    bob = token_for(services, engine, "u2", "bob")
+    video = make(services, "clip", owner="u1", duration=30)
+    choices = [f"/streams/{video}/thumbnail.jpg", f"/streams/{video}/thumbnail-1.jpg"]
+    with engine.begin() as conn:
+        conn.execute(
+            update(streams).where(streams.c.id == video).values(thumbnail=choices[0], thumbnails=choices)
+        )
+
+    def patch(token: str, body: Any) -> tuple[int, dict[str, Any]]:
+        return call(streams_handler, "streams", "PATCH", video, token=token, body=body)
+
+    status, body = patch(ann, {"thumbnail": choices[1]})
+    assert status == 200 and body["data"]["thumbnail"] == choices[1]
+    assert body["data"]["thumbnailChoices"] == choices
+    for bad in ("https://example.com/x.jpg", "", "/streams/other/thumbnail.jpg"):
+        status, body = patch(ann, {"thumbnail": bad})
+        assert status == 400 and "thumbnailChoices" in body["error"], (bad, body)
+    assert patch(bob, {"thumbnail": choices[0]})[0] == 403
+    assert call(streams_handler, "streams", "GET", video)[1]["data"]["thumbnail"] == choices[1]
+    # A stream published before there was a choice offers its one thumbnail.
+    with engine.begin() as conn:
+        conn.execute(update(streams).where(streams.c.id == video).values(thumbnails=None))
+    assert call(streams_handler, "streams", "GET", video)[1]["data"]["thumbnailChoices"] == [choices[1]]

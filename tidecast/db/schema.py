@@ -54,6 +54,9 @@ streams = Table(
     Column("master_playlist", String(1024), nullable=True),
     Column("variants", JSON, nullable=True),
     Column("thumbnail", String(1024), nullable=True),
+    # The pictures the pipeline made to choose `thumbnail` from (URLs; NULL: made before there
+    # was a choice, when `thumbnail` is the only one).
+    Column("thumbnails", JSON, nullable=True),
     Column("cid", String(128), nullable=True),
     # The video pipeline (tidecast/media/pipeline.py): seconds of video, the transcode's
     # estimate of seconds left while it runs, and the job doing it.

@@ -69,6 +69,9 @@ class PatchBody(Body):
     pricePerSecond: Price | None = None
     title: Annotated[str, StringConstraints(max_length=TITLE_MAX + 100)] | None = None
     description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None = None
+    thumbnail: Annotated[str, StringConstraints(max_length=1024)] | None = Field(
+        None, description="One of the stream's thumbnailChoices"
+    )
 
 
 class PlaybackBody(Body):
@@ -186,7 +189,7 @@ def get_stream(request: Request, stream_id: str) -> Response:
     "{stream_id}",
     Contract(
         "patchStream",
-        "Change a stream's title, description or price (its owner only)",
+        "Change a stream's title, description, price or thumbnail (its owner only)",
         (Reply(200, "The stream as changed", Stream),),
         errors=(403, 404, 503),
         auth="bearer",
@@ -201,10 +204,14 @@ def patch_stream(request: Request, stream_id: str) -> Response:
     user = authenticate(request)
     body = parse_body(request, PatchBody)
     changes: dict[str, Any] = {
-        k: v for k, v in (("title", body.title), ("description", body.description)) if v is not None
+        k: v
+        for k, v in (("title", body.title), ("description", body.description), ("thumbnail", body.thumbnail))
+        if v is not None
     }
     if body.pricePerSecond is None and not changes:
-        raise InvalidInput("Invalid request body: give at least one of pricePerSecond, title, description")
+        raise InvalidInput(
+            "Invalid request body: give at least one of pricePerSecond, title, description, thumbnail"
+        )
     services = request.services
     # The owner is checked before the price touches the chain: a stranger learns nothing and
     # costs no chain read. `update` checks it again, in its transaction.

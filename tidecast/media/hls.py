@@ -51,6 +51,22 @@ _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,127}")
 MIN_PIXEL_RATE = 2_000_000.0
 THUMBNAIL_SIZE = (320, 180)
 THUMBNAIL_FILE = "thumbnail.jpg"
+#: Where in the video the other thumbnails a creator may choose from are taken (shares of its
+#: duration): a quarter, the middle, three quarters. Three small JPEGs, one input seek each.
+THUMBNAIL_CHOICES = (0.25, 0.5, 0.75)
+#: The default thumbnail's moment (the middle of a shorter video).
+THUMBNAIL_AT = 5.0
+
+
+def thumbnail_times(duration: float) -> list[float]:
+    """The moments of the other thumbnails: THUMBNAIL_CHOICES of the duration, less any next to
+    the default's (a short video's default is its middle: no twin pictures). "Next to": within
+    half a second, or a tenth of a video shorter than five seconds."""
+    default = THUMBNAIL_AT if THUMBNAIL_AT < duration else duration / 2
+    near = min(0.5, duration / 10)
+    return [duration * share for share in THUMBNAIL_CHOICES if abs(duration * share - default) > near]
+
+
 MASTER_FILE = "master.m3u8"
 
 
@@ -197,7 +213,10 @@ class HLSService:
                     "header declares; the file looks truncated or damaged"
                 )
             _write(work / MASTER_FILE, master_playlist(variants))
-            self._thumbnail_into(Path(video_path), work / THUMBNAIL_FILE, info.duration, 5.0, cancel)
+            self._thumbnail_into(Path(video_path), work / THUMBNAIL_FILE, info.duration, THUMBNAIL_AT, cancel)
+            choices = thumbnail_times(info.duration)
+            for n, at in enumerate(choices, start=1):
+                self._thumbnail_into(Path(video_path), work / f"thumbnail-{n}.jpg", info.duration, at, cancel)
         parser.done()
         base = f"{self.url_prefix}/{name}"
         return {
@@ -215,6 +234,9 @@ class HLSService:
                 for v in variants
             ],
             "thumbnail": f"{base}/{THUMBNAIL_FILE}",
+            # The creator may pick another (PATCH /api/streams/:id {"thumbnail": ...}).
+            "thumbnails": [f"{base}/{THUMBNAIL_FILE}"]
+            + [f"{base}/thumbnail-{n}.jpg" for n in range(1, len(choices) + 1)],
             "duration": round(min(v.duration for v in variants), 3),
             "segmentLength": self.segment_length,
             # Seconds of video under one key (nominal: N segments of the configured length).

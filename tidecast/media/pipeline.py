@@ -354,6 +354,7 @@ class Pipeline:
                     variants=result["variants"],
                     duration=result.get("duration"),
                     thumbnail=thumbnail,
+                    thumbnails=result.get("thumbnails") or [thumbnail],
                     cid=cid,
                     key_period_seconds=result["keyPeriodSeconds"],
                     key_periods=len(keys),

@@ -79,6 +79,8 @@ class PublishedMedia:
         ]
         if result.get("thumbnail"):
             moved["thumbnail"] = self.url(stream_id, result["thumbnail"])
+        if result.get("thumbnails"):
+            moved["thumbnails"] = [self.url(stream_id, t) for t in result["thumbnails"]]
         return moved, self.url(stream_id, thumbnail)
 
     def url(self, stream_id: str, local_url: str) -> str:

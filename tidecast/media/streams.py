@@ -102,6 +102,9 @@ class Stream:
     #: The HLS renditions as the pipeline recorded them (the JSON column's objects).
     variants: tuple[dict[str, Any], ...]
     thumbnail: str | None
+    #: The pictures `thumbnail` may be chosen from (the pipeline's; the thumbnail alone for
+    #: streams published before there was a choice).
+    thumbnails: tuple[str, ...]
     cid: str | None
     #: Published HLS AES-128, a key per key period (tidecast/media/keys.py); None: unencrypted
     #: (published before encryption, or not published yet).
@@ -135,6 +138,7 @@ class Stream:
             master_playlist=row.master_playlist,
             variants=tuple(row.variants or ()),
             thumbnail=row.thumbnail,
+            thumbnails=tuple(row.thumbnails or ([row.thumbnail] if row.thumbnail else [])),
             cid=row.cid,
             key_period_seconds=row.key_period_seconds,
             key_periods=row.key_periods,
@@ -411,11 +415,14 @@ class StreamService:
             raise NotAllowed("Only the stream's owner may change it")
 
     def update(self, stream_id: str, user_id: str, changes: dict[str, Any]) -> Stream:
-        """Change a stream's title, description or price (`price_per_second`, normalised by the
-        caller, which knows the token's decimals); its owner only (others NotAllowed)."""
-        allowed = {"title", "description", "price_per_second"}
+        """Change a stream's title, description, price (`price_per_second`, normalised by the
+        caller, which knows the token's decimals) or thumbnail (one of its `thumbnails`); its
+        owner only (others NotAllowed)."""
+        allowed = {"title", "description", "price_per_second", "thumbnail"}
         if not changes or set(changes) - allowed:
-            raise InvalidInput("Invalid request body: give at least one of title, description, price")
+            raise InvalidInput(
+                "Invalid request body: give at least one of title, description, price, thumbnail"
+            )
         values = dict(changes)
         if "title" in values:
             values["title"] = checked_title(values["title"])
@@ -429,6 +436,10 @@ class StreamService:
                 raise NotFound("Stream not found")
             if owner.owner_id != user_id:
                 raise NotAllowed("Only the stream's owner may change it")
+            if "thumbnail" in values:
+                current = Stream.of(conn.execute(select(streams).where(streams.c.id == stream_id)).one())
+                if values["thumbnail"] not in current.thumbnails:
+                    raise InvalidInput("Invalid 'thumbnail': one of the stream's thumbnailChoices")
             if "price_per_second" in values:
                 values["price_key"] = price_key(values["price_per_second"])
             conn.execute(

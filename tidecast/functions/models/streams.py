@@ -48,6 +48,7 @@ class Stream(Out):
     masterPlaylist: str | None
     variants: list[Variant]
     thumbnail: str | None
+    thumbnailChoices: list[str] = Field(description="What `thumbnail` may be changed to (PATCH)")
     cid: str | None
     encrypted: bool = Field(description="HLS AES-128, a key per key period (GET /api/keys/...)")
     keyPeriodSeconds: float | None
@@ -76,6 +77,7 @@ class Stream(Out):
             masterPlaylist=stream.master_playlist,
             variants=[Variant.model_validate(v) for v in stream.variants],
             thumbnail=stream.thumbnail,
+            thumbnailChoices=list(stream.thumbnails),
             cid=stream.cid,
             encrypted=stream.encrypted,
             keyPeriodSeconds=stream.key_period_seconds,

@@ -17,11 +17,13 @@ class PatchBody:
         price_per_second (None | str | Unset):
         title (None | str | Unset):
         description (None | str | Unset):
+        thumbnail (None | str | Unset): One of the stream's thumbnailChoices
     """
 
     price_per_second: str | Unset | None = UNSET
     title: str | Unset | None = UNSET
     description: str | Unset | None = UNSET
+    thumbnail: str | Unset | None = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         price_per_second: str | Unset | None
@@ -42,6 +44,12 @@ class PatchBody:
         else:
             description = self.description
 
+        thumbnail: str | Unset | None
+        if isinstance(self.thumbnail, Unset):
+            thumbnail = UNSET
+        else:
+            thumbnail = self.thumbnail
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
@@ -51,6 +59,8 @@ class PatchBody:
             field_dict["title"] = title
         if description is not UNSET:
             field_dict["description"] = description
+        if thumbnail is not UNSET:
+            field_dict["thumbnail"] = thumbnail
 
         return field_dict
 
@@ -85,10 +95,20 @@ class PatchBody:
 
         description = _parse_description(d.pop("description", UNSET))
 
+        def _parse_thumbnail(data: object) -> str | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(str | Unset | None, data)
+
+        thumbnail = _parse_thumbnail(d.pop("thumbnail", UNSET))
+
         patch_body = cls(
             price_per_second=price_per_second,
             title=title,
             description=description,
+            thumbnail=thumbnail,
         )
 
         return patch_body

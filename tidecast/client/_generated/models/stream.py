@@ -31,6 +31,7 @@ class Stream:
         master_playlist (None | str):
         variants (list[Variant]):
         thumbnail (None | str):
+        thumbnail_choices (list[str]): What `thumbnail` may be changed to (PATCH)
         cid (None | str):
         encrypted (bool): HLS AES-128, a key per key period (GET /api/keys/...)
         key_period_seconds (float | None):
@@ -54,6 +55,7 @@ class Stream:
     master_playlist: str | None
     variants: list[Variant]
     thumbnail: str | None
+    thumbnail_choices: list[str]
     cid: str | None
     encrypted: bool
     key_period_seconds: float | None
@@ -98,6 +100,8 @@ class Stream:
         thumbnail: str | None
         thumbnail = self.thumbnail
 
+        thumbnail_choices = self.thumbnail_choices
+
         cid: str | None
         cid = self.cid
 
@@ -136,6 +140,7 @@ class Stream:
                 "masterPlaylist": master_playlist,
                 "variants": variants,
                 "thumbnail": thumbnail,
+                "thumbnailChoices": thumbnail_choices,
                 "cid": cid,
                 "encrypted": encrypted,
                 "keyPeriodSeconds": key_period_seconds,
@@ -215,6 +220,8 @@ class Stream:
 
         thumbnail = _parse_thumbnail(d.pop("thumbnail"))
 
+        thumbnail_choices = cast(list[str], d.pop("thumbnailChoices"))
+
         def _parse_cid(data: object) -> str | None:
             if data is None:
                 return data
@@ -266,6 +273,7 @@ class Stream:
             master_playlist=master_playlist,
             variants=variants,
             thumbnail=thumbnail,
+            thumbnail_choices=thumbnail_choices,
             cid=cid,
             encrypted=encrypted,
             key_period_seconds=key_period_seconds,

@@ -1,4 +1,4 @@
-"""the front end's needs: streams sortable by price, and where each viewer stopped
+"""the front end's needs: streams sortable by price, thumbnails to choose from, where each viewer stopped
 
 Revision ID: 0012
 Revises: 0011
@@ -28,6 +28,7 @@ def _price_key(price: str) -> str:
 def upgrade() -> None:
     with op.batch_alter_table("streams") as batch:
         batch.add_column(sa.Column("price_key", sa.String(length=120), server_default="", nullable=False))
+        batch.add_column(sa.Column("thumbnails", sa.JSON(), nullable=True))
     streams = sa.table(
         "streams",
         sa.column("id", sa.String),
@@ -67,4 +68,5 @@ def downgrade() -> None:
     op.drop_table("watch_positions")
     op.drop_index("ix_streams_price_key_id", table_name="streams")
     with op.batch_alter_table("streams") as batch:
+        batch.drop_column("thumbnails")
         batch.drop_column("price_key")

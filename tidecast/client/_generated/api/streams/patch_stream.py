@@ -152,7 +152,7 @@ def sync_detailed(
     | Error504
     | PatchStreamResponse200
 ]:
-    """Change a stream's title, description or price (its owner only)
+    """Change a stream's title, description, price or thumbnail (its owner only)
 
     Args:
         stream_id (str):
@@ -196,7 +196,7 @@ def sync(
     | PatchStreamResponse200
     | None
 ):
-    """Change a stream's title, description or price (its owner only)
+    """Change a stream's title, description, price or thumbnail (its owner only)
 
     Args:
         stream_id (str):
@@ -234,7 +234,7 @@ async def asyncio_detailed(
     | Error504
     | PatchStreamResponse200
 ]:
-    """Change a stream's title, description or price (its owner only)
+    """Change a stream's title, description, price or thumbnail (its owner only)
 
     Args:
         stream_id (str):
@@ -276,7 +276,7 @@ async def asyncio(
     | PatchStreamResponse200
     | None
 ):
-    """Change a stream's title, description or price (its owner only)
+    """Change a stream's title, description, price or thumbnail (its owner only)
 
     Args:
         stream_id (str):
