@@ -484,7 +484,7 @@ export interface paths {
         delete: operations["deleteStream"];
         options?: never;
         head?: never;
-        /** Change a stream's title, description or price (its owner only) */
+        /** Change a stream's title, description, price or thumbnail (its owner only) */
         patch: operations["patchStream"];
         trace?: never;
     };
@@ -1159,6 +1159,12 @@ export interface components {
              * @default null
              */
             description: string | null;
+            /**
+             * Thumbnail
+             * @description One of the stream's thumbnailChoices
+             * @default null
+             */
+            thumbnail: string | null;
         };
         /** PaymentStream */
         PaymentStream: {
@@ -1419,6 +1425,11 @@ export interface components {
             variants: components["schemas"]["Variant"][];
             /** Thumbnail */
             thumbnail: string | null;
+            /**
+             * Thumbnailchoices
+             * @description What `thumbnail` may be changed to (PATCH)
+             */
+            thumbnailChoices: string[];
             /** Cid */
             cid: string | null;
             /**
