@@ -21,6 +21,7 @@ import pytest
 
 from tests.e2e.test_front_end import PASSWORD, demo, register
 from tests.support import media
+from tests.support.axe import serious_violations
 from tests.support.platform import Platform
 from tests.support.uploads import upload_over_http
 
@@ -29,19 +30,33 @@ SECONDS = 20
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
+def axe_clean(page: Any) -> None:
+    """axe-core finds no violation of any impact (the issue's bar, above serious_violations')."""
+    serious_violations(page)  # loads axe-core into the page
+    found = page.evaluate(
+        """async () => (await axe.run(document, { runOnly: { type: "tag", values:
+            ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }))
+            .violations.map((v) => ({ id: v.id, impact: v.impact,
+              nodes: v.nodes.map((n) => n.target.join(" ")) }))"""
+    )
+    assert found == [], found
+
+
 def shoot(page: Any, name: str) -> None:
-    """The page at a desktop's and a phone's width, light and dark (when asked for)."""
+    """The page at a desktop's and a phone's width, light and dark, checked by axe-core in each;
+    screenshots of each when TIDECAST_E2E_SCREENSHOTS names a directory."""
     where = os.environ.get("TIDECAST_E2E_SCREENSHOTS")
-    if not where:
-        return
-    Path(where).mkdir(parents=True, exist_ok=True)
+    if where:
+        Path(where).mkdir(parents=True, exist_ok=True)
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})
             page.evaluate("() => scrollTo(0, 0)")
             page.wait_for_timeout(250)
-            page.screenshot(path=str(Path(where) / f"watch-{name}-{width}-{scheme}.png"), full_page=True)
+            axe_clean(page)
+            if where:
+                page.screenshot(path=str(Path(where) / f"watch-{name}-{width}-{scheme}.png"), full_page=True)
     page.emulate_media(color_scheme="light")
     page.set_viewport_size({"width": 1280, "height": 800})
 
