@@ -151,6 +151,13 @@ class Settings(BaseModel):
     #: message must name; unset, the host of TIDECAST_PUBLIC_URL.
     tidecast_chain_id: int = Field(default=131277322940537, ge=1)
     tidecast_siwe_domain: str | None = None
+    #: How a wallet that does not know the chain is offered it (EIP-3085, from GET
+    #: /api/payments/config): its name, a JSON-RPC URL browsers may use (not the node tidecast
+    #: itself talks to, which may be private) and a block explorer. Unset: the wallet is told to
+    #: add the network by hand (in development, the dev server's chain page names its URL).
+    tidecast_chain_name: str | None = Field(default=None, max_length=80)
+    tidecast_public_rpc_url: str | None = None
+    tidecast_block_explorer_url: str | None = None
 
     ipfs_api_url: str = "http://localhost:5001"
     ipfs_gateway: str = "https://gateway.ipfs.io"
@@ -333,6 +340,15 @@ class Settings(BaseModel):
     @field_validator("stripe_api_base")
     @classmethod
     def _stripe_api_base(cls, value: str | None) -> str | None:
+        if value is not None and (
+            urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc
+        ):
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+    @field_validator("tidecast_public_rpc_url", "tidecast_block_explorer_url")
+    @classmethod
+    def _browser_url(cls, value: str | None) -> str | None:
         if value is not None and (
             urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc
         ):

@@ -571,9 +571,24 @@ def _payment_reader(s: Services) -> PaymentReader:
 
 
 def _payments(s: Services) -> PaymentsService:
-    from tidecast.payments.streams import PaymentsService  # lazy
+    from tidecast.payments.streams import (
+        Network,  # lazy
+        PaymentsService,  # lazy
+    )
 
-    return PaymentsService(s.engine, s.chain, s.payment_reader, development=not s.settings.production)
+    settings = s.settings
+    network = None
+    if settings.tidecast_public_rpc_url:
+        network = Network(
+            name=settings.tidecast_chain_name or f"tidecast (chain {settings.tidecast_chain_id})",
+            rpc_urls=(settings.tidecast_public_rpc_url,),
+            explorer_urls=(settings.tidecast_block_explorer_url,)
+            if settings.tidecast_block_explorer_url
+            else (),
+        )
+    return PaymentsService(
+        s.engine, s.chain, s.payment_reader, development=not settings.production, network=network
+    )
 
 
 def treasury_key(settings: Settings) -> str | None:

@@ -23,12 +23,14 @@ from tidecast.chain.deploy import connect, deploy_all, fund_demo_accounts
 from tidecast.chain.service import BlockchainDataService
 from tidecast.chain.signer import ChainSigner
 from tidecast.chain.units import format_units
+from tidecast.config import load_settings
 from tidecast.container import Services
 from tidecast.db.schema import key_grants, streams, users
 from tidecast.db.times import now_utc
+from tidecast.errors import ConfigError
 from tidecast.functions.auth import handler as auth_handler
 from tidecast.functions.keys import handler as keys_handler
-from tidecast.functions.models.payments import Status
+from tidecast.functions.models.payments import Config, Status
 from tidecast.functions.payments import handler as payments_handler
 from tidecast.functions.streams import handler as streams_handler
 from tidecast.payments.playback import LOOKAHEAD_MEMORY, OTHER_PAYMENTS
@@ -659,8 +661,27 @@ def test_payment_endpoints(world: World, chain: Chain) -> None:
         "token": {"address": chain.deployment.token, "symbol": "TIDE", "decimals": 18},
         "development": True,
         "gas": {"headroomPercent": gas.HEADROOM_PERCENT, "headroomGas": gas.HEADROOM_GAS},
+        "chain": None,  # nothing published for wallets to add
     }
     assert "KEY" not in json.dumps(body).upper()
+    # What an operator publishes for wallets to add the chain (EIP-3085), and a bad URL refused.
+    published = chain_services(
+        world.svc.engine,
+        chain,
+        TIDECAST_PUBLIC_RPC_URL="https://rpc.example.com",
+        TIDECAST_CHAIN_NAME="Tide testnet",
+    )
+    try:
+        assert Config.from_domain(published.payments.config()).model_dump()["chain"] == {
+            "chainName": "Tide testnet",
+            "rpcUrls": ["https://rpc.example.com"],
+            "blockExplorerUrls": [],
+            "nativeCurrency": {"name": "Ether", "symbol": "ETH", "decimals": 18},
+        }
+    finally:
+        published.close()
+    with pytest.raises(ConfigError, match="TIDECAST_PUBLIC_RPC_URL"):
+        load_settings(env_file=None, overrides={"TIDECAST_PUBLIC_RPC_URL": "javascript:alert(1)"})
     pay = world.pay(rate="0.25", deposit="100")
     chain.advance(8)
     status, body, _ = payments(f"streams/{pay}")

@@ -229,6 +229,17 @@ class PaymentConfig:
     #: Pages send with this headroom over the node's gas estimate (tidecast/chain/gas.py).
     gas_headroom_percent: int
     gas_headroom_gas: int
+    #: What a wallet is offered to add the chain (EIP-3085); None: nothing published.
+    network: Network | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    """EIP-3085's chain parameters, as the operator published them (TIDECAST_CHAIN_NAME, ...)."""
+
+    name: str
+    rpc_urls: tuple[str, ...]
+    explorer_urls: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -305,11 +316,13 @@ class PaymentsService:
         reader: PaymentReader,
         *,
         development: bool,
+        network: Network | None = None,
     ) -> None:
         self.engine = engine
         self.chain = chain
         self.reader = reader
         self.development = development
+        self.network = network
 
     def config(self) -> PaymentConfig:
         """What a browser needs to pay: the chain, the contracts, the token. No secrets."""
@@ -322,6 +335,7 @@ class PaymentsService:
             development=self.development,
             gas_headroom_percent=gas.HEADROOM_PERCENT,
             gas_headroom_gas=gas.HEADROOM_GAS,
+            network=self.network,
         )
 
     def stream(self, raw_id: str) -> LivePayment:

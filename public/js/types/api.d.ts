@@ -711,6 +711,11 @@ export interface components {
             /** Development */
             development: boolean;
             gas: components["schemas"]["Gas"];
+            /**
+             * @description How a wallet may add the chain (EIP-3085); null: the operator published none
+             * @default null
+             */
+            chain: components["schemas"]["Network"] | null;
         };
         /** Creator */
         Creator: {
@@ -1081,6 +1086,28 @@ export interface components {
              * @description Everything the sent payment streams have paid so far
              */
             spent: string;
+        };
+        /** NativeCurrency */
+        NativeCurrency: {
+            /** Name */
+            name: string;
+            /** Symbol */
+            symbol: string;
+            /** Decimals */
+            decimals: number;
+        };
+        /**
+         * Network
+         * @description EIP-3085's parameters for wallet_addEthereumChain (chainId is Config's).
+         */
+        Network: {
+            /** Chainname */
+            chainName: string;
+            /** Rpcurls */
+            rpcUrls: string[];
+            /** Blockexplorerurls */
+            blockExplorerUrls: string[];
+            nativeCurrency: components["schemas"]["NativeCurrency"];
         };
         /**
          * NoBody

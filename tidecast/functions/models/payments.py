@@ -25,6 +25,21 @@ class Gas(Out):
     headroomGas: int
 
 
+class NativeCurrency(Out):
+    name: str
+    symbol: str
+    decimals: int
+
+
+class Network(Out):
+    """EIP-3085's parameters for wallet_addEthereumChain (chainId is Config's)."""
+
+    chainName: str
+    rpcUrls: list[str]
+    blockExplorerUrls: list[str]
+    nativeCurrency: NativeCurrency
+
+
 class Config(Out):
     chainId: int
     paymentStream: str
@@ -32,10 +47,23 @@ class Config(Out):
     token: TokenInfo
     development: bool
     gas: Gas
+    chain: Network | None = Field(
+        None, description="How a wallet may add the chain (EIP-3085); null: the operator published none"
+    )
 
     @classmethod
     def from_domain(cls, config: PaymentConfig) -> Config:
+        net = config.network
         return cls(
+            chain=Network(
+                chainName=net.name,
+                rpcUrls=list(net.rpc_urls),
+                blockExplorerUrls=list(net.explorer_urls),
+                # Gas is paid in the chain's native coin; tidecast's chains are Ethereum's kind.
+                nativeCurrency=NativeCurrency(name="Ether", symbol="ETH", decimals=18),
+            )
+            if net is not None
+            else None,
             chainId=config.chain_id,
             paymentStream=config.payment_stream,
             registry=config.registry,

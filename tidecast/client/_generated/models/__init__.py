@@ -47,6 +47,8 @@ from .me import Me
 from .me_response_200 import MeResponse200
 from .mine import Mine
 from .my_payments_response_200 import MyPaymentsResponse200
+from .native_currency import NativeCurrency
+from .network import Network
 from .no_body import NoBody
 from .nonce import Nonce
 from .nonce_body import NonceBody
@@ -155,6 +157,8 @@ __all__ = (
     "MeResponse200",
     "Mine",
     "MyPaymentsResponse200",
+    "NativeCurrency",
+    "Network",
     "NoBody",
     "Nonce",
     "NonceBody",

@@ -5,8 +5,11 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.gas import Gas
+    from ..models.network import Network
     from ..models.token_info import TokenInfo
 
 
@@ -23,6 +26,7 @@ class Config:
         token (TokenInfo):
         development (bool):
         gas (Gas):
+        chain (Network | None | Unset): How a wallet may add the chain (EIP-3085); null: the operator published none
     """
 
     chain_id: int
@@ -31,8 +35,11 @@ class Config:
     token: TokenInfo
     development: bool
     gas: Gas
+    chain: Network | Unset | None = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.network import Network
+
         chain_id = self.chain_id
 
         payment_stream = self.payment_stream
@@ -46,6 +53,14 @@ class Config:
 
         gas = self.gas.to_dict()
 
+        chain: dict[str, Any] | Unset | None
+        if isinstance(self.chain, Unset):
+            chain = UNSET
+        elif isinstance(self.chain, Network):
+            chain = self.chain.to_dict()
+        else:
+            chain = self.chain
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -58,12 +73,15 @@ class Config:
                 "gas": gas,
             }
         )
+        if chain is not UNSET:
+            field_dict["chain"] = chain
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.gas import Gas
+        from ..models.network import Network
         from ..models.token_info import TokenInfo
 
         d = dict(src_dict)
@@ -84,6 +102,23 @@ class Config:
 
         gas = Gas.from_dict(d.pop("gas"))
 
+        def _parse_chain(data: object) -> Network | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                chain_type_0 = Network.from_dict(data)
+
+                return chain_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Network | Unset | None, data)
+
+        chain = _parse_chain(d.pop("chain", UNSET))
+
         config = cls(
             chain_id=chain_id,
             payment_stream=payment_stream,
@@ -91,6 +126,7 @@ class Config:
             token=token,
             development=development,
             gas=gas,
+            chain=chain,
         )
 
         return config
