@@ -3,7 +3,7 @@
 // personal_sign, the server checks it (POST /api/auth/wallet/link). The page never composes
 // what the user signs, so what the wallet shows is exactly what the server verifies.
 import { api } from "/js/api.js";
-import { WalletError, chooseDemo, chosenDemo, connect, demoAccounts, reason, switchChain } from "/js/wallet.js";
+import { WalletError, chooseDemo, chosenDemo, hasBrowserWallet, connect, demoAccounts, reason, switchChain } from "/js/wallet.js";
 
 /**
  * Links the connected wallet (an injected one, or the chosen demo account) to the account.
@@ -77,7 +77,7 @@ export async function setUpDemoChooser(container, select) {
  * @returns {void}
  */
 export function offerSwitch(button, chainId, onDone) {
-  button.hidden = !globalThis.ethereum || chosenDemo() !== null;
+  button.hidden = !hasBrowserWallet() || chosenDemo() !== null;
   button.onclick = async () => {
     try {
       await switchChain(chainId);

@@ -46,8 +46,16 @@ export function costSentence(stream, symbol) {
 }
 
 /**
- * The seconds a deposit should cover: what is left of the video from `from`, rounded up to
- * whole key periods (at least one).
+ * Seconds a deposit covers beyond what is left of the video: the payment stream starts
+ * flowing when its transaction is mined, a second or more before the first picture (the
+ * playlist, the first key). Without them the deposit runs dry just before the end. Whatever
+ * is not streamed comes back when the viewer stops.
+ */
+export const START_SLACK_SECONDS = 5;
+
+/**
+ * The seconds a deposit should cover: what is left of the video from `from`, plus the start's
+ * slack (a key period when longer), rounded up to whole key periods.
  * @param {number | null} duration the video's length
  * @param {number} from where the viewer starts
  * @param {number | null} keyPeriod seconds a key period
@@ -55,7 +63,8 @@ export function costSentence(stream, symbol) {
  */
 export function depositSeconds(duration, from, keyPeriod) {
   const period = keyPeriod && keyPeriod > 0 ? keyPeriod : 1;
-  const left = Math.max(0, (duration ?? 600) - Math.max(0, from));
+  const slack = Math.max(START_SLACK_SECONDS, period);
+  const left = Math.max(0, (duration ?? 600) - Math.max(0, from)) + slack;
   return Math.max(1, Math.ceil(Math.max(1, Math.ceil(left / period - 1e-9)) * period));
 }
 
