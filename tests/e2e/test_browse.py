@@ -21,11 +21,10 @@ import httpx
 import pytest
 
 from tests.support import media
-from tests.support.axe import serious_violations
 from tests.support.platform import Platform, running_platform
+from tests.support.tour import PASSWORD, all_violations, token_for
 from tests.support.uploads import upload_over_http
 
-PASSWORD = "correct horse battery"
 WIDTHS = (1280, 390)
 
 #: What the module's platform holds: (creator, title, description, seconds, price per second).
@@ -34,19 +33,6 @@ VIDEOS = (
     ("marina", "Tide pools", "Crabs, anemones and a very patient starfish.", 4, "0.05"),
     ("oskar", "Morning swim", "A cold swim across the harbour before work.", 6, "0.002"),
 )
-
-
-def token_for(client: httpx.Client, platform: Platform, username: str) -> str:
-    """Registers `username`, verifies their email (uploading needs it) and signs them in."""
-    email = f"{username}@example.com"
-    made = client.post(
-        "/api/auth/register", json={"username": username, "email": email, "password": PASSWORD}
-    )
-    assert made.status_code == 202, made.text
-    platform.verify_email(email)
-    login = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    return str(login.json()["token"])
 
 
 def seed(platform: Platform, work: Path) -> dict[str, dict[str, Any]]:
@@ -108,19 +94,6 @@ def expected(console_error: str) -> bool:
     return bool(
         re.search(r"Failed to load resource: the server responded with a status of 40[14]", console_error)
     )
-
-
-def all_violations(page: Any) -> list[dict[str, Any]]:
-    """axe's findings of every impact (serious_violations injects axe and keeps the worst)."""
-    worst = serious_violations(page)
-    found = page.evaluate(
-        """async () => (await axe.run(document, {
-              runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
-            })).violations.map((v) => ({
-              id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")),
-            }))"""
-    )
-    return [*worst, *(v for v in found if v["id"] not in {w["id"] for w in worst})]
 
 
 def check_page(page: Any, name: str) -> None:

@@ -17,28 +17,12 @@ from tests.e2e.conftest import UPLOAD_MAX_BYTES
 from tests.support import media
 from tests.support.axe import serious_violations
 from tests.support.platform import Platform
-from tests.support.wallet import TestWallet
-
-PASSWORD = "correct horse battery"
-
-
-def studio_ready(page: Any) -> None:
-    """The studio has loaded its lists: its section is shown and no longer `aria-busy`, as a
-    screen reader hears it."""
-    page.wait_for_selector("#studio:not([aria-busy])", timeout=20_000)
+from tests.support.tour import PASSWORD, demo, lossless_clip, register, studio_ready
 
 
 def no_axe_violations(page: Any) -> None:
     found = serious_violations(page)
     assert found == [], found
-
-
-def register(base: str, username: str) -> None:
-    reply = httpx.post(
-        base + "/api/auth/register",
-        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
-    )
-    assert reply.status_code == 202, reply.text
 
 
 def sign_in(page: Any, base: str, username: str) -> None:
@@ -57,21 +41,6 @@ def link_wallet(page: Any) -> None:
 
     page.get_by_role("button", name="Link a wallet").click()
     expect(page.locator("#status")).to_contain_text("is linked to your account")
-
-
-def demo(platform: Platform, index: int) -> TestWallet:
-    account = platform.chain()["accounts"][index]
-    return TestWallet(platform.rpc_url, account["privateKey"])
-
-
-def lossless_clip(out: Path, seconds: float = 4) -> Path:
-    """A video of several MiB (noise, lossless x264), so the upload takes more than one 4 MiB chunk."""
-    noise = f"nullsrc=size=320x240:rate=25:duration={seconds},geq=lum='random(1)*255':cb=128:cr=128"
-    media.ffmpeg(
-        *["-f", "lavfi", "-i", noise],
-        *["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", str(out)],
-    )
-    return out
 
 
 def test_pages_pass_axe_and_say_what_is_missing(platform: Platform, browser: Any) -> None:
