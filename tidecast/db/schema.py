@@ -24,6 +24,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 
 NAMING = {
@@ -84,6 +86,9 @@ streams = Table(
     Index("ix_streams_created_at_id", "created_at", "id"),
     Index("ix_streams_price_key_id", "price_key", "id"),
 )
+# The listing's other sorts, by the expressions they order by (tidecast/media/streams.py).
+Index("ix_streams_title_sort", func.lower(streams.c.title), streams.c.id)
+Index("ix_streams_duration_sort", func.coalesce(streams.c.duration, literal_column("0.0")), streams.c.id)
 
 
 # The durable event bus (tidecast/event_bus.py). An event row and one delivery row per subscriber

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, literal_column, or_, select, update
 
 from tidecast.db.schema import STREAM_STATUSES, streams, user_wallets, users
 from tidecast.db.times import as_utc, now_utc
@@ -184,8 +184,10 @@ def _sort_key(sort: str) -> tuple[Any, bool]:
         return func.lower(streams.c.title), True
     if sort == "price":
         return streams.c.price_key, True
-    # A processing stream has no duration yet: it sorts first, as 0 s.
-    return func.coalesce(streams.c.duration, 0.0), False
+    # A processing stream has no duration yet: it sorts last, as 0 s. A literal, not a bound
+    # parameter, so the expression is the index's (ix_streams_duration_sort) and the planner
+    # can walk it.
+    return func.coalesce(streams.c.duration, literal_column("0.0")), False
 
 
 def _cursor_value(sort: str, row: Any) -> Any:

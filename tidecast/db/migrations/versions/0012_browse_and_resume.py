@@ -43,6 +43,10 @@ def upgrade() -> None:
             .values(price_key=_price_key(row.price_per_second))
         )
     op.create_index("ix_streams_price_key_id", "streams", ["price_key", "id"], unique=False)
+    op.create_index("ix_streams_title_sort", "streams", [sa.text("lower(title)"), "id"], unique=False)
+    op.create_index(
+        "ix_streams_duration_sort", "streams", [sa.text("coalesce(duration, 0.0)"), "id"], unique=False
+    )
     op.create_table(
         "watch_positions",
         sa.Column("user_id", sa.String(length=32), nullable=False),
@@ -66,6 +70,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("watch_positions")
+    op.drop_index("ix_streams_duration_sort", table_name="streams")
+    op.drop_index("ix_streams_title_sort", table_name="streams")
     op.drop_index("ix_streams_price_key_id", table_name="streams")
     with op.batch_alter_table("streams") as batch:
         batch.drop_column("thumbnails")
