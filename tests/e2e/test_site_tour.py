@@ -27,8 +27,8 @@ from tests.support.tour import (
     all_violations,
     browser_contexts,
     demo,
-    lossless_clip,
     screenshot_dir,
+    short_clip,
     studio_ready,
     token_for,
 )
@@ -103,9 +103,7 @@ def videos(
 ) -> dict[str, dict[str, Any]]:
     """One short lossless clip, uploaded twice by cleo: "Sea glass" at PRICE a second, and
     "Rock pool" free; both ready."""
-    clip = lossless_clip(
-        tmp_path_factory.mktemp("clip") / "clip.mp4", seconds=6, size="160x120", rate=10
-    ).read_bytes()
+    clip = short_clip(tmp_path_factory.mktemp("clip") / "clip.mp4").read_bytes()
     auth = {"Authorization": f"Bearer {accounts['cleo']}"}
     made: dict[str, dict[str, Any]] = {}
     with httpx.Client(base_url=platform.base, timeout=60) as client:

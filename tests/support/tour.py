@@ -69,6 +69,11 @@ def lossless_clip(out: Path, seconds: float = 4, size: str = "320x240", rate: in
     return out
 
 
+def short_clip(out: Path, seconds: float = 6) -> Path:
+    """A short lossless clip small enough for one upload request (a few hundred KiB a second)."""
+    return lossless_clip(out, seconds=seconds, size="160x120", rate=10)
+
+
 def all_violations(page: Any) -> list[dict[str, Any]]:
     """axe's findings of every impact (serious_violations injects axe and keeps the worst)."""
     worst = serious_violations(page)
@@ -150,13 +155,14 @@ def browser_contexts(widths: tuple[int, ...], height: int = 900) -> Iterator[dic
 FOCUS = """() => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
-  const style = getComputedStyle(el);
+  // The ring may be drawn by the element or by a pseudo-element (a card's whole-card link).
+  const styles = [null, '::before', '::after'].map((pseudo) => getComputedStyle(el, pseudo));
   const name = el.getAttribute('aria-label') || el.textContent.trim().slice(0, 40) || el.id || el.tagName;
   return {
     what: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} “${name}”`,
     visible: el.matches(':focus-visible'),
-    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
-    shadow: style.boxShadow !== 'none',
+    outline: styles.some((style) => style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0),
+    shadow: styles.some((style) => style.boxShadow !== 'none'),
   };
 }"""
 
