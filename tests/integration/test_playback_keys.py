@@ -694,10 +694,13 @@ def test_payment_endpoints(world: World, chain: Chain) -> None:
     for bad in ("abc", "-1", "0", "%00", "9" * 100):
         assert payments(f"streams/{bad}")[0] == 400, bad
 
-    # A key released against it ties the payment stream to the video; another stream, never
-    # played, stays untied; and so does a third once its video is deleted (its keys and the
-    # grants that tie it go with the video).
+    # A playback on it ties the payment stream to the video; another stream, never played,
+    # stays untied; a third still names its video once that is deleted, without a title.
     assert key(world.stream_id, 0, paid_token(world, pay))[0] == 200
+    # The viewer pays for the film again, from the start: keys it had already are released again
+    # without new grants, and the payment stream is still the film's.
+    again = world.pay(rate="0.25", deposit="10")
+    assert key(world.stream_id, 0, paid_token(world, again))[0] == 200
     untied = world.pay(rate="0.5", deposit="10")
     gone = world.media_stream("0.25", [world.svc.media_keys.new_key() for _ in range(PERIODS)])
     paid_gone = world.pay(rate="0.25", deposit="5")
@@ -708,10 +711,12 @@ def test_payment_endpoints(world: World, chain: Chain) -> None:
     status, body, _ = payments("mine", world.login["uv"])
     assert status == 200 and body["data"]["wallets"] == [world.viewer_key.address]
     sent = {s["id"]: s for s in body["data"]["sent"]}
-    assert set(sent) == {str(pay), str(untied), str(paid_gone)} and body["data"]["received"] == []
+    assert set(sent) == {str(pay), str(again), str(untied), str(paid_gone)}
+    assert body["data"]["received"] == []
     assert sent[str(pay)]["video"] == {"id": world.stream_id, "title": "Paid film"}
+    assert sent[str(again)]["video"] == {"id": world.stream_id, "title": "Paid film"}
     assert sent[str(untied)]["video"] is None
-    assert sent[str(paid_gone)]["video"] is None
+    assert sent[str(paid_gone)]["video"] == {"id": gone, "title": None}
     # What flowed, exactly: seconds paid for at the rate, and the total spent is their sum.
     spent = sum(Fraction(s["streamed"]) for s in sent.values())
     assert Fraction(body["data"]["spent"]) == spent > 0
@@ -722,10 +727,12 @@ def test_payment_endpoints(world: World, chain: Chain) -> None:
     assert {s["id"] for s in data["received"]} == set(sent)
     assert Fraction(data["withdrawable"]) >= 2 and Fraction(data["earned"]) == spent
     by_video = {(e["video"] or {}).get("id"): e for e in data["earnings"]}
-    assert set(by_video) == {world.stream_id, None} and by_video[None]["paymentStreams"] == 2
+    assert set(by_video) == {world.stream_id, gone, None} and by_video[None]["paymentStreams"] == 1
     film = by_video[world.stream_id]
-    assert film["paymentStreams"] == 1 and film["earned"] == sent[str(pay)]["streamed"]
-    assert film["seconds"] == sent[str(pay)]["seconds"] and film["video"]["title"] == "Paid film"
+    film_paid = [sent[str(pay)], sent[str(again)]]
+    assert film["paymentStreams"] == 2 and film["video"]["title"] == "Paid film"
+    assert Fraction(film["earned"]) == sum(Fraction(p["streamed"]) for p in film_paid)
+    assert film["seconds"] == sum(p["seconds"] for p in film_paid)
     assert sum(Fraction(e["earned"]) for e in data["earnings"]) == Fraction(data["earned"])
     earned = [Fraction(e["earned"]) for e in data["earnings"]]
     assert earned == sorted(earned, reverse=True)

@@ -547,6 +547,22 @@ credit_playbacks = Table(
 )
 
 
+# Which video each payment stream paid for, recorded when a playback starts on it (its key grants
+# say it too, but not for periods the viewer was granted before under another payment stream):
+# what a creator's earnings and a viewer's spending name. No foreign key to the video: a deleted
+# video's payment streams still say what they paid for (its title is gone with it).
+payment_videos = Table(
+    "payment_videos",
+    metadata,
+    Column("deployment", String(66), nullable=False),
+    Column("payment_stream_id", String(78), nullable=False),
+    Column("media_stream_id", String(32), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("deployment", "payment_stream_id", "media_stream_id"),
+)
+
+
 # Where each viewer stopped in each stream (the watch page's "resume", on any device): one row a
 # viewer and stream, overwritten as they watch. Goes with the viewer and with the stream.
 watch_positions = Table(

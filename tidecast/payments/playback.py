@@ -55,7 +55,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tidecast.chain.timestamps import timestamp_iso
 from tidecast.chain.units import format_units, parse_units
-from tidecast.db.schema import credit_playbacks, key_grants, streams, user_wallets, users
+from tidecast.db.schema import credit_playbacks, key_grants, payment_videos, streams, user_wallets, users
 from tidecast.db.times import now_utc
 from tidecast.db.tx import advisory_lock, transaction
 from tidecast.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound, PaymentRequired
@@ -186,6 +186,8 @@ class PlaybackService:
         if row.status != "ready":
             raise Conflict("Stream failed to process and cannot be played")
         access = self._access(row, user_id, pay)
+        if access.payment is not None:
+            self._record_video(access.payment.deployment, str(pay), row.id, user_id)
         ttl = lifetime(row.key_period_seconds)
         # A free token is checked against no chain: it carries the configured id, read nowhere,
         # and no deployment. A paid one names the deployment its payment stream was read from.
@@ -208,6 +210,25 @@ class PlaybackService:
             reason=access.reason,
             payment=self._payment(access),
         )
+
+    def _record_video(
+        self, deployment: str, payment_stream_id: str, media_stream_id: str, user_id: str
+    ) -> None:
+        """That this payment stream pays for this video (the earnings' and spending's names);
+        once, whoever starts a playback on it again."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(payment_videos).values(
+                        deployment=deployment,
+                        payment_stream_id=payment_stream_id,
+                        media_stream_id=media_stream_id,
+                        user_id=user_id,
+                        created_at=now_utc(),
+                    )
+                )
+        except IntegrityError:
+            pass  # recorded by an earlier start: nothing to add
 
     def release(self, authorization_token: str | None, stream_id: str, period_text: str) -> bytes:
         """The key of `period` of `stream_id` for the bearer of a playback token, if paid."""

@@ -32,7 +32,14 @@ from sqlalchemy import Connection, Engine, or_, select
 
 from tidecast.chain import gas
 from tidecast.chain.service import BlockchainDataService, StreamDetails, TokenInfo
-from tidecast.db.schema import credit_playbacks, key_grants, payment_streams, streams, user_wallets
+from tidecast.db.schema import (
+    credit_playbacks,
+    key_grants,
+    payment_streams,
+    payment_videos,
+    streams,
+    user_wallets,
+)
 from tidecast.errors import InvalidInput, NotFound, Reverted
 
 #: A payment stream id as the API takes it: a positive integer below 2**256 (78 digits at most).
@@ -395,13 +402,14 @@ class PaymentsService:
         return MyPayments(wallets, sent, received, total, token, self._videos(deployment, ids))
 
     def _videos(self, deployment: str, payment_ids: set[str]) -> dict[int, VideoRef]:
-        """The video each payment stream paid for: the keys it released (a wallet's playback),
-        else the card-credit playback that opened it; with the video's title when it exists."""
+        """The video each payment stream paid for: the card-credit playback that opened it, the
+        playbacks started on it, or (for streams paid before those were recorded) the keys it
+        released; with the video's title while the video exists."""
         if not payment_ids:
             return {}
         found: dict[int, str] = {}
         with self.engine.connect() as conn:
-            for table in (credit_playbacks, key_grants):
+            for table in (credit_playbacks, payment_videos, key_grants):
                 rows = conn.execute(
                     select(table.c.payment_stream_id, table.c.media_stream_id)
                     .where(

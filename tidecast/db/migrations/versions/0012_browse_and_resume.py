@@ -1,4 +1,5 @@
-"""the front end's needs: streams sortable by price, thumbnails to choose from, where each viewer stopped
+"""the front end's needs: streams sortable by price, thumbnails to choose from, where each viewer
+stopped, which video each payment stream paid for
 
 Revision ID: 0012
 Revises: 0011
@@ -48,6 +49,17 @@ def upgrade() -> None:
         "ix_streams_duration_sort", "streams", [sa.text("coalesce(duration, 0.0)"), "id"], unique=False
     )
     op.create_table(
+        "payment_videos",
+        sa.Column("deployment", sa.String(length=66), nullable=False),
+        sa.Column("payment_stream_id", sa.String(length=78), nullable=False),
+        sa.Column("media_stream_id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "deployment", "payment_stream_id", "media_stream_id", name=op.f("pk_payment_videos")
+        ),
+    )
+    op.create_table(
         "watch_positions",
         sa.Column("user_id", sa.String(length=32), nullable=False),
         sa.Column("stream_id", sa.String(length=32), nullable=False),
@@ -70,6 +82,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("watch_positions")
+    op.drop_table("payment_videos")
     op.drop_index("ix_streams_duration_sort", table_name="streams")
     op.drop_index("ix_streams_title_sort", table_name="streams")
     op.drop_index("ix_streams_price_key_id", table_name="streams")
