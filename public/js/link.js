@@ -66,6 +66,8 @@ export async function setUpDemoChooser(container, select) {
   select.value = chosenDemo() ?? "";
   select.addEventListener("change", () => chooseDemo(select.value));
   container.hidden = false;
+  // Out of the way (a closed <details>) unless a demo account is already the one in use.
+  if (container instanceof HTMLDetailsElement && chosenDemo() !== null) container.open = true;
   return true;
 }
 

@@ -171,6 +171,8 @@ function halt() {
   state.hls?.stopLoad();
   controls.lock();
   state.stoppedAt = video.currentTime;
+  // A new payment stream starts here: its deposit is sized from here, not from the first start.
+  state.startAt = state.stoppedAt;
   positions.pause();
   enter("stopped");
 }

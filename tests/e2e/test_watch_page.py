@@ -267,6 +267,10 @@ def test_pay_watch_stop_and_resume(platform: Platform, browser: Any, videos: dic
     assert page.evaluate("() => document.getElementById('video').paused")
     assert abs(now(page) - stopped_at) < 0.3, (now(page), stopped_at)
     expect(page.get_by_role("button", name="Open a new payment stream")).to_be_visible()
+    # The next deposit is sized from the stop, not from where this payment stream started.
+    offered = int(page.get_by_label("Deposit, in seconds of watching").input_value())
+    left = SECONDS - int(stopped_at) + 5  # and the start's slack
+    assert left - 1 <= offered <= left + 2, (left, offered, stopped_at)
     shoot(page, "stopped")
 
     # The position is the account's: another device (a fresh page) is offered to resume.
