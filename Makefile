@@ -165,6 +165,7 @@ bench: setup-dev
 	$(BIN)/python bench/hls.py --frontier
 	$(BIN)/python bench/production_load.py
 	$(BIN)/python bench/billing.py
+	$(BIN)/python bench/site.py
 
 clean:
 	rm -rf $(VENV) .tidecast .pytest_cache .mypy_cache .ruff_cache node_modules site

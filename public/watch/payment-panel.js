@@ -75,9 +75,12 @@ export function createPaymentPanel(state, hooks) {
     }
     const from = state.startAt > 0 ? `from ${formatDurationWords(state.startAt)} in` : "from the start";
     const whole = Math.ceil(state.stream.duration ?? 0);
-    const what = whole && covered >= whole - Math.floor(state.startAt) ? `the rest of the video (${from})` : formatDurationWords(covered);
+    const what =
+      whole && covered >= whole - Math.floor(state.startAt)
+        ? `the rest of the video (${from}) with a few seconds to spare while it starts`
+        : formatDurationWords(covered);
     byId("deposit-text").textContent =
-      `Deposit ${money(costOf(price(), covered), token())}: covers ${what}. What you do not watch comes back when you stop.`;
+      `Deposit ${money(costOf(price(), covered), token())}: covers ${what}. You pay only for what streams: the rest comes back when you stop.`;
   }
 
   /**
