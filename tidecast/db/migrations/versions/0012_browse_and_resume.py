@@ -86,6 +86,8 @@ def downgrade() -> None:
     op.drop_index("ix_streams_duration_sort", table_name="streams")
     op.drop_index("ix_streams_title_sort", table_name="streams")
     op.drop_index("ix_streams_price_key_id", table_name="streams")
-    with op.batch_alter_table("streams") as batch:
-        batch.drop_column("thumbnails")
-        batch.drop_column("price_key")
+    # Not a batch: on SQLite a batch drops and recreates `streams`, and with foreign keys on that
+    # deletes every row that cascades from it (content keys, key grants). SQLite has dropped
+    # plain columns in place since 3.35; neither of these is indexed any more or constrained.
+    op.execute("ALTER TABLE streams DROP COLUMN thumbnails")
+    op.execute("ALTER TABLE streams DROP COLUMN price_key")
