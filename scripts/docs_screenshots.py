@@ -17,7 +17,7 @@ frame filling most of them) are written as JPEG (quality 80); every file stays u
 250 KB (the script warns otherwise).
 Takes two to four minutes; run heavy things one at a time:
 
-    flock /tmp/tidecast-heavy.lock timeout 900 .venv/bin/python scripts/docs_screenshots.py docs/img/site
+    .venv/bin/python scripts/docs_screenshots.py docs/img/site
 """
 
 from __future__ import annotations

@@ -415,13 +415,15 @@ async function main() {
     }
   }
   enter("payment-required");
-  await panel.offer();
+  // Said before the panel finishes setting up, not after: a viewer may already press a button
+  // meanwhile, and what that says (a refusal with its link) must not be replaced by this.
   if ((me.wallets || []).length === 0) {
     // No wallet yet is not a fault: card credit or a wallet, both in the panel.
     status.say("This video is paid per second: pay with card credit, or link a wallet and pay from it, below.");
   } else {
     status.clear();
   }
+  await panel.offer();
 }
 
 // The video's end: nothing more to pay for. A card-credit playback is settled at once; a
