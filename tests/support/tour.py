@@ -125,6 +125,8 @@ class PageWatch:
             self.failed.append(f"{response.status} {response.request.method} {urlsplit(response.url).path}")
 
     def _request_failed(self, request: Any) -> None:
+        if request.failure == "net::ERR_ABORTED":
+            return  # cancelled by the page leaving (a navigation), not refused by anyone
         self.failed.append(f"failed {request.method} {urlsplit(request.url).path}: {request.failure}")
 
 
