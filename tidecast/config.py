@@ -337,18 +337,9 @@ class Settings(BaseModel):
         Offer.parse(value, info.data.get("tidecast_billing_currency") or "usd")  # ValueError: what is wrong
         return value
 
-    @field_validator("stripe_api_base")
+    @field_validator("stripe_api_base", "tidecast_public_rpc_url", "tidecast_block_explorer_url")
     @classmethod
-    def _stripe_api_base(cls, value: str | None) -> str | None:
-        if value is not None and (
-            urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc
-        ):
-            raise ValueError("must be an absolute http(s) URL")
-        return value
-
-    @field_validator("tidecast_public_rpc_url", "tidecast_block_explorer_url")
-    @classmethod
-    def _browser_url(cls, value: str | None) -> str | None:
+    def _http_url(cls, value: str | None) -> str | None:
         if value is not None and (
             urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc
         ):

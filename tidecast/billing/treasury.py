@@ -99,6 +99,7 @@ class Treasury:
             receipt, errors=sane_import("web3.logs").DISCARD
         )
         args = ended[0]["args"]
+        # Read again, not the first read's deposit: a top-up may have landed between the two.
         deposit = self.chain.get_payment_stream_details(stream_id).deposit
         return Ended(deposit - int(args["senderRefund"]), to_hex(receipt["transactionHash"]))
 
