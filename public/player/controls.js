@@ -167,7 +167,9 @@ export function mountControls(root, video, { nowPlaying = null } = {}) {
   /** @type {(index: number) => void} */
   let pick = () => {};
 
-  const length = () => (Number.isFinite(video.duration) && video.duration > 0 ? video.duration : (state.duration ?? 0));
+  // The longer of what the media says and what the stream says: a stream still processing
+  // (a growing playlist) is as long as its source, not as what is published so far.
+  const length = () => Math.max(Number.isFinite(video.duration) && video.duration > 0 ? video.duration : 0, state.duration ?? 0);
 
   function renderTime() {
     const total = length();

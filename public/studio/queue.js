@@ -273,6 +273,10 @@ export function uploadQueue(ctx, hooks) {
       const percent = percentOf(stream);
       const left = item.eta.update(stream.progress ?? 0, now());
       show(item, percent, `Processing: ${percent} %, ${etaText(left)}`);
+      if (stream.playable) {
+        // Watchable while the rest is made (its first seconds are published).
+        item.text.append(" · ", el("a", { href: `/watch/?id=${encodeURIComponent(id)}` }, "Watch it now"));
+      }
       hooks.onChange(stream);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }

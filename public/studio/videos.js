@@ -130,7 +130,7 @@ export function videoList(ctx) {
   /** @param {Stream} stream */
   function row(stream) {
     const title =
-      stream.status === "ready"
+      stream.playable
         ? el("a", { href: `/watch/?id=${encodeURIComponent(stream.id)}`, class: "video-title" }, stream.title)
         : el("span", { class: "video-title" }, stream.title);
     const edit = el("button", { type: "button", class: "btn btn-ghost btn-sm", "aria-label": `Edit “${stream.title}”` }, "Edit");

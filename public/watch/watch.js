@@ -80,7 +80,9 @@ function startPlayer(position, autoplay) {
   }
   const period = session.grant?.keyPeriodSeconds ?? state.stream.keyPeriodSeconds;
   const hlsConfig = {
-    startPosition: position > 0 ? position : -1,
+    // 0, not hls.js's -1: a stream still processing has a growing (EVENT) playlist, which -1
+    // would start at its live edge; a viewer starts a video at its beginning.
+    startPosition: position > 0 ? position : 0,
     // A short buffer: the player never holds more than about one key period ahead, so a
     // stopped payment shows within two.
     ...(period ? { maxBufferLength: Math.max(period, 1), maxMaxBufferLength: Math.max(2 * period, 2), backBufferLength: 30 } : {}),
@@ -318,12 +320,15 @@ async function main() {
   }
   const { stream } = state;
   showDetails();
-  if (stream.status !== "ready") {
+  // A stream still processing plays once its first segments are published (`playable`): its
+  // playlists grow until the job ends, and it plays from the start.
+  if (!stream.playable) {
     enter("error");
     if (stream.status === "failed") status.alarm("This video failed to process.");
     else status.say("This video is still processing: come back in a moment.", "info");
     return;
   }
+  byId("growing").hidden = stream.status !== "processing";
   const [me, saved] = await Promise.all([currentUser(), loadPosition(state, stream.duration)]);
   state.me = me;
   offerResume(saved);

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -331,5 +332,94 @@ def test_a_free_video_and_the_error_states(platform: Platform, browser: Any, vid
     page.goto(f"{base}/watch/?id={videos['paid']['id']}")
     expect(page.locator("#status")).to_contain_text("Your own video")
     expect(page.locator("#payment")).to_be_hidden()
+    assert errors == [], errors
+    page.close()
+
+
+def ladder_ffmpeg(platform: Platform) -> int | None:
+    """The pid of the platform's ladder encode (its ffmpeg reads from the platform's data)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"-var_stream_map" in args and any(str(platform.checkout).encode() in a for a in args):
+            return int(entry.name)
+    return None
+
+
+def test_a_stream_plays_and_is_paid_for_while_it_transcodes(
+    platform: Platform, browser: Any, tmp_path: Path
+) -> None:
+    """The encode is held (SIGSTOP) once its first segments are published, so the stream is
+    certainly still processing while the viewer pays and watches them; let go, it keeps playing
+    as the rest arrives, past what was there when it started, and ends ready."""
+    from playwright.sync_api import expect
+
+    base = platform.base.replace("127.0.0.1", "localhost")
+    register(platform.base, "rio")
+    platform.verify_email("rio@example.com")
+    creator = login(platform.base, "rio")
+    link(platform.base, creator, platform.chain()["accounts"][6]["privateKey"])
+    register(platform.base, "lago")
+    viewer = login(platform.base, "lago")
+    link(platform.base, viewer, platform.chain()["accounts"][7]["privateKey"])
+    clip = media.testsrc(tmp_path / "long.mp4", size="320x240", seconds=40).read_bytes()
+    with httpx.Client(base_url=platform.base, timeout=60) as client:
+        stream_id = upload_over_http(client, creator, clip, "Slack water")
+        reply = client.patch(
+            f"/api/streams/{stream_id}",
+            json={"pricePerSecond": PRICE},
+            headers={"Authorization": f"Bearer {creator}"},
+        )
+        assert reply.status_code == 200, reply.text
+    # Catch the encode as it starts, then let it run only until its master is published.
+    out = platform.checkout / "public" / "streams" / stream_id
+    deadline = time.monotonic() + 60
+    while (pid := ladder_ffmpeg(platform)) is None:
+        assert time.monotonic() < deadline, "the encode never started"
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        os.kill(pid, signal.SIGCONT)
+        while not (out / "master.m3u8").is_file():
+            assert time.monotonic() < deadline, "no master published"
+            time.sleep(0.005)
+        os.kill(pid, signal.SIGSTOP)
+        stream = httpx.get(f"{platform.base}/api/streams/{stream_id}").json()["data"]
+        assert stream["status"] == "processing" and stream["playable"] is True, stream
+        listed = (out / "240p" / "playlist.m3u8").read_text()
+        assert "#EXT-X-ENDLIST" not in listed
+        had = 2.0 * listed.count("#EXTINF")  # seconds published when the viewer starts
+        assert had < 40
+        print(f"published when the viewer starts: {had:.0f} s of 40")
+
+        page = browser.new_page()
+        errors: list[str] = []
+        watch_console(page, errors)
+        demo(platform, 7).install(page)
+        signed_in(page, base, viewer)
+        page.goto(f"{base}/watch/?id={stream_id}")
+        expect(page.locator("#growing")).to_be_visible()
+        expect(page.locator("#cost")).to_contain_text("40 s video costs at most 0.08")  # the source's length
+        page.get_by_role("button", name="Open payment stream").click()
+        expect(page.locator("#running")).to_be_visible(timeout=30_000)
+        page.evaluate("() => { document.getElementById('video').muted = true }")
+        page.wait_for_function(
+            f"() => document.getElementById('video').currentTime > {had - 1.5}", timeout=30_000
+        )
+        assert httpx.get(f"{platform.base}/api/streams/{stream_id}").json()["data"]["status"] == "processing"
+        shoot(page, "growing")  # axe-core at both widths, light and dark, while it grows
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    # Let go: it plays on into what is made meanwhile, and the stream ends ready.
+    page.wait_for_function(f"() => document.getElementById('video').currentTime > {had + 4}", timeout=60_000)
+    deadline = time.monotonic() + 120
+    while (now_ := httpx.get(f"{platform.base}/api/streams/{stream_id}").json()["data"])["status"] != "ready":
+        assert now_["status"] == "processing" and time.monotonic() < deadline, now_
+        time.sleep(0.5)
+    assert (out / "240p" / "playlist.m3u8").read_text().startswith(listed)  # it only ever grew
     assert errors == [], errors
     page.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,6 +196,48 @@ def test_media_types_range_etag_last_modified(base: str) -> None:
     assert httpx.get(f"{base}/hls/segment0.ts", headers={"If-Modified-Since": modified}).status_code == 304
     bad = httpx.get(f"{base}/hls/segment0.ts", headers={"Range": "bytes=5000-6000"})
     assert bad.status_code == 416
+
+
+def test_a_playlist_replaced_while_it_is_read_is_served_whole(base: str, project: Path) -> None:
+    """A growing stream's playlist is replaced (written beside, renamed) after every segment
+    while players poll it: each answer is one whole version, its length the one declared (a
+    length stat'ed from one file and bytes read from the next broke the connection in Chromium:
+    ERR_CONTENT_LENGTH_MISMATCH), and it is revalidated, never cached."""
+    playlist = project / "site" / "hls" / "growing.m3u8"
+    versions = ["#EXTM3U\n" + "#EXTINF:2.0,\nsegment.ts\n" * n for n in range(1, 400)]
+    playlist.write_text(versions[0])
+    stop = threading.Event()
+
+    def grow() -> None:
+        n = 0
+        while not stop.is_set():
+            n = (n + 1) % len(versions)
+            tmp = playlist.with_name(".growing.tmp")
+            tmp.write_text(versions[n])
+            os.replace(tmp, playlist)
+
+    writer = threading.Thread(target=grow)
+    writer.start()
+    broken: list[str] = []
+    try:
+        with httpx.Client(timeout=10) as client:
+            for _ in range(300):
+                try:
+                    res = client.get(f"{base}/hls/growing.m3u8")
+                except httpx.HTTPError as exc:
+                    broken.append(type(exc).__name__)
+                    continue
+                assert res.status_code == 200 and res.text in versions, res.text[:80]
+                assert "no-cache" in res.headers["cache-control"]
+    finally:
+        stop.set()
+        writer.join()
+    assert broken == []
+    again = httpx.get(f"{base}/hls/growing.m3u8")
+    assert (
+        httpx.get(f"{base}/hls/growing.m3u8", headers={"If-None-Match": again.headers["etag"]}).status_code
+        == 304
+    )
 
 
 def test_path_traversal_is_refused(base: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from tests.support import media
 from tests.support.devserver import running_devserver
 from tests.support.ipfs_node import gateway, running_node
 from tests.support.media import decoded_frames, key_tags
@@ -26,6 +27,7 @@ from tidecast.errors import InvalidInput
 from tidecast.ipfs.blockstore import BlockStore
 from tidecast.ipfs.embedded import IpfsNode
 from tidecast.media.encrypt import decrypt
+from tidecast.media.pipeline import Growing
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -181,6 +183,67 @@ def test_published_segments_are_ciphertext_everywhere_and_open_with_the_stored_k
                     assert len(data) > 1000 and decoded_frames(data) == 0, (where, quality, segment)
                     plain = decrypt(data, svc.media_keys.key(stream_id, index // 2), iv)
                     assert decoded_frames(plain) == 15, (where, quality, segment)  # 1 s at 15 fps
+
+
+def test_a_stream_plays_while_it_transcodes(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    """What a viewer finds at the moment the stream turns playable, while its job still runs: a
+    `processing` stream with a master, growing (EVENT) playlists that list only segments on
+    disk, and every key they name stored; then the same stream, ready."""
+    stream_id = uploaded(token, make_video(tmp_path / "in.mp4", seconds=8))
+    out = tmp_path / "public" / "streams" / stream_id
+    seen: dict[str, Any] = {}
+    real = Growing.playable
+
+    def look(self: Growing, variants: Any, duration: float) -> None:
+        real(self, variants, duration)
+        seen["api"] = streams("GET", stream_id).body["data"]
+        seen["master"] = (out / "master.m3u8").read_text()
+        seen["playlist"] = (out / "180p" / "playlist.m3u8").read_text()
+        seen["keys"] = svc.media_keys.count(stream_id)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Growing, "playable", look)
+        svc.jobs.run_due()
+    early = seen["api"]
+    assert early["status"] == "processing" and early["playable"] is True, early
+    assert early["masterPlaylist"] == f"/streams/{stream_id}/master.m3u8"
+    assert [v["quality"] for v in early["variants"]] == ["180p", "90p"]
+    assert early["encrypted"] and 7.5 <= early["duration"] <= 8.5  # the source's, to size a deposit
+    assert "180p/playlist.m3u8" in seen["master"] and "90p/playlist.m3u8" in seen["master"]
+    assert "#EXT-X-PLAYLIST-TYPE:EVENT" in seen["playlist"] and "#EXT-X-ENDLIST" not in seen["playlist"]
+    listed = key_tags(seen["playlist"])
+    assert 0 < len(listed) < 8  # the first seconds, not the whole
+    assert seen["keys"] >= 1 + max(int(uri.rsplit("/", 1)[1]) for _, _, uri, _ in listed)
+    done = streams("GET", stream_id).body["data"]
+    assert done["status"] == "ready" and done["playable"] is True
+    assert (out / "180p" / "playlist.m3u8").read_text().startswith(seen["playlist"])  # it only grew
+    assert svc.media_keys.count(stream_id) == done["keyPeriods"] == 8
+
+
+def test_a_failed_job_withdraws_what_it_published_while_it_grew(
+    svc: Services, engine: Engine, token: str, tmp_path: Path
+) -> None:
+    """A file cut short plays while it is encoded, as far as it goes, then fails: the stream is
+    no longer playable, its keys and files go (its upload stays, as for any failure)."""
+    stream_id = uploaded(token, media.truncated(tmp_path / "cut.mkv", keep=0.7))
+    turned: list[bool] = []
+    real = Growing.playable
+
+    def note(self: Growing, variants: Any, duration: float) -> None:
+        real(self, variants, duration)
+        turned.append(streams("GET", stream_id).body["data"]["playable"])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Growing, "playable", note)
+        svc.jobs.run_due()
+    assert turned == [True]
+    stream = streams("GET", stream_id).body["data"]
+    assert stream["status"] == "failed" and "truncated" in stream["error"], stream
+    assert stream["playable"] is False and stream["masterPlaylist"] is None and stream["variants"] == []
+    assert stream["keyPeriodSeconds"] is None and svc.media_keys.count(stream_id) == 0
+    assert not (tmp_path / "public" / "streams" / stream_id).exists()
 
 
 def test_a_damaged_video_fails_the_stream_with_the_reason(
@@ -550,15 +613,24 @@ def test_a_worker_killed_mid_transcode_leaves_nothing_published_and_the_job_runs
     worker = subprocess.Popen([sys.executable, "-c", WORKER], env=env, cwd=tmp_path, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while not list((tmp_path / "public" / "streams").glob(f".{stream_id}.tmp-*/*/*.ts")):
+        while not list((tmp_path / "public" / "streams").glob(f"{stream_id}/*/*.ts")):
             assert worker.poll() is None, "the worker ended before the encode began"
             assert time.monotonic() < deadline, "no segment written within 60 s"
             time.sleep(0.05)
     finally:
         os.killpg(worker.pid, signal.SIGKILL)  # the worker and its ffmpeg, mid-encode
         worker.wait(timeout=10)
-    assert streams("GET", stream_id).body["data"]["status"] == "processing"
-    assert not (tmp_path / "public" / "streams" / stream_id).exists()  # nothing half-made in view
+    killed = streams("GET", stream_id).body["data"]
+    assert killed["status"] == "processing"
+    # What it published as it grew stays in view, each listed segment with its key stored, until
+    # the next attempt starts over (it makes new keys).
+    half = tmp_path / "public" / "streams" / stream_id
+    if killed["playable"]:
+        listed = key_tags(half / "90p" / "playlist.m3u8")
+        assert 0 < len(listed) < 8 and all((half / "90p" / s).is_file() for s, *_ in listed)
+        assert svc.media_keys.count(stream_id) >= 1 + max(
+            int(uri.rsplit("/", 1)[1]) for _, _, uri, _ in listed
+        )
     assert started_events(engine) == []
     with engine.connect() as conn:
         assert conn.execute(select(jobs.c.status)).scalar() == "running"

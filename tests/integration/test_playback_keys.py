@@ -75,7 +75,9 @@ class World:
         self.keys = [svc.media_keys.new_key() for _ in range(PERIODS)]
         self.stream_id = self.media_stream("0.25", self.keys)
 
-    def media_stream(self, price: str, keys: list[bytes] | None, status: str = "ready") -> str:
+    def media_stream(
+        self, price: str, keys: list[bytes] | None, status: str = "ready", *, playable: bool = False
+    ) -> str:
         sid = self.svc.streams.create(title="Paid film", owner_id="uc").id
         with self.svc.engine.begin() as conn:
             conn.execute(
@@ -83,6 +85,7 @@ class World:
                 .where(streams.c.id == sid)
                 .values(
                     status=status,
+                    playable=playable,
                     price_per_second=price,
                     key_period_seconds=PERIOD if keys is not None else None,
                     key_periods=len(keys) if keys is not None else None,
@@ -180,6 +183,27 @@ def test_streams_not_ready_are_409(world: World) -> None:
 
 
 # -- paid playback: every reason to refuse -------------------------------------------------------
+
+
+@SQLITE
+def test_a_stream_still_processing_but_playable_is_paid_for_as_it_grows(world: World) -> None:
+    """Its first key periods are published (their keys stored) while the rest is made: a paying
+    viewer gets those, within the budget; a period not made yet is a 404, spending nothing."""
+    made = world.keys[:2]
+    sid = world.media_stream("0.25", made, status="processing", playable=True)
+    assert playback(sid, world.login["uv"])[0] == 402  # still paid for: no payment, no token
+    pay = world.pay()
+    status, body, _ = playback(sid, world.login["uv"], {"paymentStreamId": str(pay)})
+    assert status == 200 and body["data"]["free"] is False, body
+    token = body["data"]["token"]
+    assert key(sid, 0, token)[1] == made[0] and key(sid, 1, token)[1] == made[1]
+    before = grants(world.svc.engine)
+    assert key(sid, 2, token)[0] == 404  # not made yet
+    assert grants(world.svc.engine) == before
+    # The job fails: what it published is withdrawn, and the token opens nothing more.
+    world.svc.pipeline.failed(type("Job", (), {"subject": sid, "payload": {}})(), "the encode failed")
+    assert key(sid, 1, token)[0] == 404
+    assert playback(sid, world.login["uv"], {"paymentStreamId": str(pay)})[0] == 409
 
 
 @SQLITE

@@ -24,6 +24,7 @@ from tidecast.container import Services
 from tidecast.db.schema import jobs, uploads
 from tidecast.db.times import now_utc
 from tidecast.media.encrypt import decrypt
+from tidecast.media.pipeline import Growing
 from tidecast.media.upload_objects import chunk_key
 from tidecast.storage import Storage
 
@@ -267,10 +268,40 @@ def test_the_worker_transcodes_from_the_chunks_publishes_to_the_store_and_delete
         store = svc.objects
         assert store is not None
         token = user_token(svc, engine)
-        upload_id, last = upload_all(token, make_video(tmp_path / "in.mp4").read_bytes(), chunk=64 * 1024)
+        upload_id, last = upload_all(
+            token, make_video(tmp_path / "in.mp4", seconds=6).read_bytes(), chunk=64 * 1024
+        )
         stream_id = last.headers["tidecast-stream-id"]
         assert len(store.list(f"uploads/{upload_id}/")) > 1
-        svc.jobs.run_due()
+        early: dict[str, Any] = {}
+        real = Growing.playable
+
+        def look(self: Growing, variants: Any, duration: float) -> None:
+            """While it grows, a viewer plays it from the store (anonymously)."""
+            real(self, variants, duration)
+            data = streams("GET", stream_id).body["data"]
+            with httpx.Client(timeout=10) as viewer:
+                master = viewer.get(data["masterPlaylist"])
+                variant = viewer.get(data["variants"][0]["playlist"])
+                listed = key_tags(variant.text)
+                early.update(
+                    status=data["status"],
+                    master=master.status_code,
+                    variant=variant.text,
+                    cache=variant.headers.get("cache-control", ""),
+                    segments=[
+                        viewer.get(data["variants"][0]["playlist"].rsplit("/", 1)[0] + "/" + seg).status_code
+                        for seg, *_ in listed
+                    ],
+                )
+
+        with pytest.MonkeyPatch.context() as spy:
+            spy.setattr(Growing, "playable", look)
+            svc.jobs.run_due()
+        assert early["status"] == "processing" and early["master"] == 200, early
+        assert "#EXT-X-PLAYLIST-TYPE:EVENT" in early["variant"] and "#EXT-X-ENDLIST" not in early["variant"]
+        assert early["segments"] and set(early["segments"]) == {200}, early  # all it lists is there
+        assert "no-cache" in early["cache"]  # a growing playlist is asked for again, not cached
         stream = streams("GET", stream_id).body["data"]
         assert stream["status"] == "ready", stream
         assert store.list(f"uploads/{upload_id}/") == []

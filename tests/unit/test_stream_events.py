@@ -15,6 +15,7 @@ def a_stream(cid: str | None) -> Stream:
         id="s1", title="t", description="", owner_id="u1", status="ready", progress=100.0,
         eta_seconds=None, error=None, duration=2.0, master_playlist="/streams/s1/master.m3u8",
         variants=(), thumbnail=None, thumbnails=(), cid=cid, key_period_seconds=None, key_periods=None,
+        playable=True,
         price_per_second="0", creator_username=None, creator_wallet=None,
         created_at=WHEN, updated_at=WHEN,
     )  # fmt: skip

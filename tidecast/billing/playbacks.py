@@ -126,11 +126,12 @@ class CreditPlaybacks:
                     streams.c.owner_id,
                     streams.c.price_per_second,
                     streams.c.key_period_seconds,
+                    streams.c.playable,
                 ).where(streams.c.id == media_stream_id)
             ).first()
             if row is None:
                 raise NotFound("Stream not found")
-            if row.status != "ready":
+            if not (row.status == "ready" or (row.status == "processing" and row.playable)):
                 raise Conflict("Stream is not ready to play")
             if row.owner_id == user_id or row.price_per_second == "0" or row.key_period_seconds is None:
                 raise Conflict("This stream is free for you: play it without credit")

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
     literal_column,
 )
@@ -80,6 +81,10 @@ streams = Table(
     # `price_key`): the listing's "sort by price" walks it with keyset pagination, the same on
     # both databases (no SQL number type holds a 78-digit price exactly on both).
     Column("price_key", String(120), nullable=False, server_default=""),
+    # A stream that plays while it transcodes (tidecast/media/live.py): true once its master
+    # playlist is published, while still `processing`, and for every ready stream; false again
+    # when its job fails (what it published is withdrawn).
+    Column("playable", Boolean, nullable=False, server_default=false()),
     CheckConstraint("status IN ('processing', 'ready', 'failed')", name="status"),
     CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),
     # Newest-first keyset pagination walks this index.

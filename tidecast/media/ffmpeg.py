@@ -186,7 +186,9 @@ def ladder_command(
     args += [
         "-f", "hls",
         "-hls_time", str(segment_length),
-        "-hls_playlist_type", "vod",
+        # EVENT: the playlist is PUT after every segment, so a stream plays while it is made
+        # (tidecast/media/live.py); the last one ends with #EXT-X-ENDLIST, as a VOD's does.
+        "-hls_playlist_type", "event",
         "-hls_flags", "independent_segments",
         "-hls_segment_type", "mpegts",
         *(["-method", "PUT"] if segment_url.startswith("http") else []),  # files: bench, tools

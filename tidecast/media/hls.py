@@ -35,6 +35,7 @@ from tidecast.media import ffmpeg as ff
 from tidecast.media.encrypt import KeyRing
 from tidecast.media.ffmpeg import Encoding
 from tidecast.media.ladder import DEFAULT_LADDER, Rendition, Rung, plan
+from tidecast.media.live import LiveRendition, LiveSink, LiveWriter
 from tidecast.media.playlists import master_playlist, read_variant
 from tidecast.media.probe import MediaInfo, MediaLimits, probe
 from tidecast.media.progress import Progress, ProgressParser
@@ -143,6 +144,7 @@ class HLSService:
         on_progress: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
         keys: KeyRing | None = None,
+        live: LiveSink | None = None,
     ) -> dict[str, Any]:
         """Encode the ladder and its thumbnail; answers the reference's shape plus measurements.
 
@@ -150,6 +152,11 @@ class HLSService:
         from the ring (tidecast/media/encrypt.py); the caller stores `keys.keys()` afterwards.
         Segments are encrypted as ffmpeg hands them over, so no plaintext segment is ever
         written. Without, the segments are plain (`tidecast transcode`, and tools).
+
+        With `live`, the stream plays while it is made: it is built in place (not in a hidden
+        directory), each rendition's playlist grows as its segments are stored, and `live`
+        hears of keys, files and the master as they come (tidecast/media/live.py). A failure
+        removes everything it published.
 
         Raises InvalidInput (not a video, a bad name, a truncated input), Unavailable (ffmpeg
         missing, killed or too slow) or Cancelled. On any failure nothing at the destination
@@ -163,8 +170,23 @@ class HLSService:
         parser = ProgressParser(info.duration, on_progress, frames=frames)
         what = f"transcoding {Path(video_path).name!r}"
         stop = cancel or threading.Event()
-        with self._building(name) as work:
-            receiver = SegmentReceiver(work, [r.name for r in renditions], keys=keys, on_error=stop.set)
+        with self._building(name, in_place=live is not None) as work:
+            writer = None
+            if live is not None:
+                writer = LiveWriter(
+                    work,
+                    [self._nominal(r, info.has_audio) for r in renditions],
+                    fps=float(fps),
+                    duration=info.duration,
+                    has_audio=info.has_audio,
+                    keys=keys,
+                    sink=live,
+                    url_prefix=f"{self.url_prefix}/{name}",
+                    codec_of=codec_of,
+                )
+            receiver = SegmentReceiver(
+                work, [r.name for r in renditions], keys=keys, on_error=stop.set, listener=writer
+            )
             with receiver:
                 args = ff.ladder_command(
                     self.ffmpeg,
@@ -192,7 +214,10 @@ class HLSService:
             variants = []
             for r in renditions:
                 playlist = work / r.name / "playlist.m3u8"
-                _write(playlist, receiver.playlist(r.name))
+                if writer is None:  # a growing stream's writer has published the final one
+                    _write(playlist, receiver.playlist(r.name))
+                elif not writer.closed(r.name):
+                    raise InvalidInput(f"rendition {r.name}: ffmpeg's last playlist never arrived whole")
                 # Read from the plaintext start the receiver kept: the segments are ciphertext.
                 codec = codec_of(receiver.codec_prefix(r.name))
                 variants.append(
@@ -280,6 +305,13 @@ class HLSService:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _nominal(self, rendition: Rendition, has_audio: bool) -> LiveRendition:
+        """What a growing stream's master declares before anything is measured: the peak x264
+        may reach (the VBV cap) and the average it aims at, with the audio's bitrate."""
+        audio = rendition.rung.audio_bitrate if has_audio else 0
+        peak = round(rendition.rung.bitrate * self.encoding.maxrate_factor) + audio
+        return LiveRendition(rendition, peak=peak, average=rendition.rung.bitrate + audio)
+
     def _timeout(self, info: MediaInfo, frames: int, renditions: Sequence[Rendition]) -> float:
         """Seconds the ladder's ffmpeg may run: the pixels it decodes and makes, at the slowest
         rate allowed. `frames` is what each rung encodes (frames_to_encode), so a still held for
@@ -299,10 +331,16 @@ class HLSService:
             raise InvalidInput(f"thumbnail of {video.name!r}: no picture at {at:.1f} s")
 
     @contextlib.contextmanager
-    def _building(self, name: str) -> Any:
+    def _building(self, name: str, *, in_place: bool = False) -> Any:
         """A temporary directory beside the destination, renamed into place if the block ends
         well and removed if not. An older stream of the same name is replaced. The file
-        system's own failures (full, read-only) are operational errors, named with the place."""
+        system's own failures (full, read-only) are operational errors, named with the place.
+        `in_place` (a growing stream, served as it is built): the destination itself, emptied
+        first and removed if the block fails."""
+        if in_place:
+            with self._in_place(name) as work:
+                yield work
+            return
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             work = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=self.output_dir))
@@ -326,11 +364,37 @@ class HLSService:
             if work.exists():
                 shutil.rmtree(work, ignore_errors=True)
 
+    @contextlib.contextmanager
+    def _in_place(self, name: str) -> Any:
+        target = self.output_dir / name
+        try:
+            if target.exists():
+                self.remove(name)
+            target.mkdir(parents=True)
+            os.chmod(target, 0o755)  # noqa: S103 - published on purpose, as it grows
+        except OSError as exc:
+            raise storage_error(exc, self.output_dir) from exc
+        ok = False
+        try:
+            yield target
+            ok = True
+            try:
+                _readable_by_all(target)
+            except OSError as exc:
+                raise storage_error(exc, self.output_dir) from exc
+        finally:
+            if not ok:
+                shutil.rmtree(target, ignore_errors=True)
+
 
 def _write(path: Path, text: str) -> None:
-    """A small file of the build; a full or read-only disk is the operational error it is."""
+    """A small file of the build, written beside and renamed (a growing stream's directory is
+    served as it is built); a full or read-only disk is the operational error it is."""
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
     except OSError as exc:
         raise storage_error(exc, path.parent) from exc
 

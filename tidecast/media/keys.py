@@ -21,8 +21,9 @@ It is idempotent and resumable. When it reports nothing left under an old secret
 secret from the list.
 
 Keys are written in the caller's transaction (`store`), the one that publishes the stream
-(tidecast/media/pipeline.py): a stream is never ready without its keys, nor keys stored for
-a stream that did not become ready.
+(tidecast/media/pipeline.py): a stream is never ready without its keys. A stream that plays while
+it transcodes gains its keys as its playlists grow (`add`, each before a playlist names it); a
+failed or restarted encode drops them (`drop`), so no key outlives what it encrypted.
 """
 
 from __future__ import annotations
@@ -93,6 +94,38 @@ class MediaKeys:
                     for p, k in enumerate(keys)
                 ],
             )
+
+    def add(self, conn: Connection, stream_id: str, keys: Sequence[bytes]) -> int:
+        """Seal and store those of `keys` (period 0, 1, ...) the stream has no key for yet, in
+        the caller's transaction: a stream that plays while it transcodes gains its keys as its
+        playlists grow (tidecast/media/live.py). How many were added."""
+        _check_stream(stream_id, InvalidInput)
+        have = conn.execute(
+            select(func.count()).select_from(stream_keys).where(stream_keys.c.stream_id == stream_id)
+        ).scalar_one()
+        new = list(enumerate(keys))[int(have) :]
+        for period, key in new:
+            if not isinstance(key, bytes) or len(key) != KEY_BYTES:
+                raise InvalidInput(f"key for period {period}: must be {KEY_BYTES} bytes")
+        if new:
+            now = now_utc()
+            conn.execute(
+                insert(stream_keys),
+                [
+                    {
+                        "stream_id": stream_id,
+                        "period": p,
+                        "wrapped": self.seal(stream_id, p, k),
+                        "created_at": now,
+                    }
+                    for p, k in new
+                ],
+            )
+        return len(new)
+
+    def drop(self, conn: Connection, stream_id: str) -> None:
+        """Every key of the stream, in the caller's transaction (a failed or restarted encode's)."""
+        conn.execute(delete(stream_keys).where(stream_keys.c.stream_id == stream_id))
 
     def key(self, stream_id: str, period: int) -> bytes:
         """The 16-byte content key of `stream_id`'s key period `period`; NotFound when there is

@@ -80,6 +80,16 @@ class StreamGone(Exception):
     """The stream was deleted while its job ran: stop, clean up, publish nothing."""
 
 
+#: A stream that plays no more (its encode failed or starts again): what its row forgets.
+WITHDRAWN: dict[str, Any] = {
+    "playable": False,
+    "master_playlist": None,
+    "variants": None,
+    "key_period_seconds": None,
+    "key_periods": None,
+}
+
+
 class Pipeline:
     def __init__(
         self,
@@ -133,11 +143,15 @@ class Pipeline:
         kept, and so is an encoded output, for a re-run; a pin made of it is not."""
         stream_id = str(job.subject)
         with self.engine.begin() as conn:
-            conn.execute(
+            failed = conn.execute(
                 update(streams)
                 .where((streams.c.id == stream_id) & (streams.c.status == "processing"))
-                .values(status="failed", error=reason[:2000], eta_seconds=None, updated_at=now_utc())
+                .values(
+                    status="failed", error=reason[:2000], eta_seconds=None, updated_at=now_utc(), **WITHDRAWN
+                )
             )
+            if failed.rowcount == 1:  # what it published while it grew is withdrawn: no key plays it
+                self.media_keys.drop(conn, stream_id)
         payload = dict(job.payload or {})
         if not payload.get("encoded"):
             self._remove_files(stream_id)
@@ -267,7 +281,7 @@ class Pipeline:
         if self.published is not None:
             # Copied before the stream is ready (a viewer is never sent to a URL with nothing
             # behind it); an attempt that dies here leaves objects the next one replaces.
-            self.published.publish(stream_id, self.output_dir(stream_id))
+            self.published.publish(stream_id, self.output_dir(stream_id), replace=False)
             result, thumbnail = self.published.relocate(stream_id, result, thumbnail)
             self._check(job, stream_id)
         if not self._publish(stream_id, result, thumbnail, cid, keys):
@@ -290,7 +304,7 @@ class Pipeline:
             return self._encode_from(job, stream_id, source)
 
     def _encode_from(self, job: RunningJob, stream_id: str, source: Path) -> dict[str, Any]:
-        self._remove_files(stream_id)  # a previous attempt's output, complete or not
+        self._withdraw(stream_id)  # a previous attempt's output, complete or not, and its keys
         cancel = threading.Event()
         last = [0.0]
 
@@ -305,8 +319,9 @@ class Pipeline:
             job.progress(p.percent * ENCODE_SHARE / 100, eta=p.eta_seconds)
 
         keys = KeyRing(self.key_period_segments, key_uri(stream_id), self.media_keys.new_key)
+        growing = Growing(self, job, stream_id, keys)
         result = self.hls.create_hls_stream(
-            source, stream_id, on_progress=on_progress, cancel=cancel, keys=keys
+            source, stream_id, on_progress=on_progress, cancel=cancel, keys=keys, live=growing
         )
         self._check(job, stream_id)
         thumbnail = result.get("thumbnail") or self.hls.generate_thumbnail(source, stream_id)
@@ -347,6 +362,7 @@ class Pipeline:
                 .where((streams.c.id == stream_id) & (streams.c.status == "processing"))
                 .values(
                     status="ready",
+                    playable=True,
                     progress=100.0,
                     eta_seconds=None,
                     error=None,
@@ -402,6 +418,20 @@ class Pipeline:
         (HLSService builds in `.<id>.tmp-*` and renames; a SIGKILL skips its cleanup)."""
         remove_files(self.hls, stream_id)
 
+    def _withdraw(self, stream_id: str) -> None:
+        """Before an encode: whatever an earlier attempt published (files here and in the store,
+        keys, the stream's playable state) goes, since this one makes new keys."""
+        self._remove_files(stream_id)
+        if self.published is not None:
+            self.published.remove(stream_id)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(streams)
+                .where((streams.c.id == stream_id) & (streams.c.status == "processing"))
+                .values(**WITHDRAWN)
+            )
+            self.media_keys.drop(conn, stream_id)
+
     def _clean(self, stream_id: str, upload_id: str, job: RunningJob) -> None:
         """What a job that ends without publishing leaves: its files (on disk and in the
         store), its source, and the pin of an attempt that got that far."""
@@ -436,6 +466,66 @@ class Pipeline:
             self.ipfs.unpin_cid(cid)
         except NotFound:
             pass
+
+
+class Growing:
+    """The pipeline's side of a stream that plays while it transcodes (tidecast/media/live.py):
+    its keys stored as its playlists grow, each before a playlist names it; its files copied to
+    the object store as they are written, when there is one; and, once its master is published,
+    the stream marked playable (still `processing`). Each step is conditioned on the stream
+    still processing and this worker still holding the job: otherwise StreamGone (deleted) or
+    a lost lease stops the encode, through the segment receiver, as a full disk would."""
+
+    def __init__(self, pipeline: Pipeline, job: RunningJob, stream_id: str, keys: KeyRing) -> None:
+        self.pipeline = pipeline
+        self.job = job
+        self.stream_id = stream_id
+        self.ring = keys
+
+    def keys(self, keys: Sequence[bytes]) -> None:
+        with transaction(self.pipeline.engine) as conn:
+            self._still_ours(conn)
+            self.pipeline.media_keys.add(conn, self.stream_id, keys)
+
+    def files(self, paths: Sequence[str]) -> None:
+        published = self.pipeline.published
+        if published is None:  # served from HLS_OUTPUT_DIR, where they already are
+            return
+        root = self.pipeline.output_dir(self.stream_id)
+        for path in paths:
+            published.put(self.stream_id, root, path)
+
+    def playable(self, variants: Sequence[dict[str, object]], duration: float) -> None:
+        hls, published = self.pipeline.hls, self.pipeline.published
+        master = f"{hls.url_prefix}/{self.stream_id}/master.m3u8"
+        listed = [dict(v) for v in variants]
+        if published is not None:
+            master = published.url(self.stream_id, master)
+            listed = [{**v, "playlist": published.url(self.stream_id, str(v["playlist"]))} for v in listed]
+        with transaction(self.pipeline.engine) as conn:
+            self._still_ours(conn)
+            conn.execute(
+                update(streams)
+                .where((streams.c.id == self.stream_id) & (streams.c.status == "processing"))
+                .values(
+                    playable=True,
+                    master_playlist=master,
+                    variants=listed,
+                    duration=round(duration, 3),
+                    key_period_seconds=float(self.ring.period_segments * hls.segment_length),
+                    updated_at=now_utc(),
+                )
+            )
+        log.info("transcode %s: playable while it transcodes", self.stream_id)
+
+    def _still_ours(self, conn: Connection) -> None:
+        if self.job.lost:
+            raise RuntimeError("lease lost to another worker; that worker runs the job again")
+        status = conn.execute(
+            select(streams.c.status).where(streams.c.id == self.stream_id).with_for_update()
+        ).scalar()
+        if status != "processing":
+            raise StreamGone(self.stream_id)
 
 
 def key_uri(stream_id: str) -> Callable[[int], str]:

@@ -8,9 +8,12 @@ points the stream's URLs (master playlist, variants, thumbnail) at the store's p
 URIs in the playlists stay the site's root-relative `/api/keys/…`: keys never enter the store,
 and the player sends key requests to the site whatever origin served the playlist.
 
-Objects are written with their type and as immutable: a published stream never changes (a
-re-encode happens only before `ready`, under the same prefix, which is emptied first, so no
-segment of an earlier attempt survives beside the new one's).
+Objects are written with their type. A stream that plays while it transcodes is copied as it
+grows (`put`: each segment once it is whole, then the playlist that lists it, revalidated on
+every request), and in full when it is done (`publish`, without emptying what viewers are
+watching). Segments, and everything of a finished stream, are immutable: a re-encode happens
+only before `ready`, under the same prefix, which it empties first, so no segment of an earlier
+attempt survives beside the new one's.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ TYPES = {
     ".vtt": "text/vtt",
 }
 IMMUTABLE = "public, max-age=31536000, immutable"
+#: A growing playlist (and the master that may yet be measured again): revalidated every time.
+GROWING = "public, no-cache"
 
 
 def stream_prefix(stream_id: str) -> str:
@@ -47,24 +52,48 @@ class PublishedMedia:
         #: The URL prefix the HLS service answers for a stream built on local disk.
         self.local_prefix = local_prefix.rstrip("/")
 
-    def publish(self, stream_id: str, root: Path) -> int:
-        """Copy the stream built under `root` to the store (what was there before goes first);
-        how many objects. A file of a type no player fetches is refused, not published."""
+    def publish(self, stream_id: str, root: Path, *, replace: bool = True) -> int:
+        """Copy the stream built under `root` to the store; how many objects were written. A
+        file of a type no player fetches is refused, not published.
+
+        `replace`: what was there before goes first. Without (a stream that grew in the store
+        while it was made, and viewers are watching it there): objects are overwritten in place,
+        and a segment already there at its size is not copied again (segments never change
+        once written; the encode that made them emptied the prefix when it started)."""
         files = sorted(p for p in root.rglob("*") if p.is_file())
         for path in files:
             if path.suffix not in TYPES:
                 raise InvalidInput(f"stream {stream_id}: {path.name!r} is not media a player fetches")
-        self.remove(stream_id)
         prefix = stream_prefix(stream_id)
+        there: dict[str, int] = {}
+        if replace:
+            self.remove(stream_id)
+        else:
+            there = {item.key: item.size for item in self.store.list(prefix)}
+        written = 0
         for path in files:
+            key = prefix + path.relative_to(root).as_posix()
+            if path.suffix == ".ts" and there.get(key) == path.stat().st_size:
+                continue
             with path.open("rb") as body:
-                self.store.put(
-                    prefix + path.relative_to(root).as_posix(),
-                    body,
-                    content_type=TYPES[path.suffix],
-                    cache_control=IMMUTABLE,
-                )
-        return len(files)
+                self.store.put(key, body, content_type=TYPES[path.suffix], cache_control=IMMUTABLE)
+            written += 1
+        return written
+
+    def put(self, stream_id: str, root: Path, relative: str) -> None:
+        """One file of a stream that plays while it is made (tidecast/media/live.py): a segment
+        as immutable, a playlist as something a player must ask for again (it grows)."""
+        path = root / relative
+        if path.suffix not in TYPES or ".." in Path(relative).parts:
+            raise InvalidInput(f"stream {stream_id}: {relative!r} is not media a player fetches")
+        cache = IMMUTABLE if path.suffix == ".ts" else GROWING
+        with path.open("rb") as body:
+            self.store.put(
+                stream_prefix(stream_id) + Path(relative).as_posix(),
+                body,
+                content_type=TYPES[path.suffix],
+                cache_control=cache,
+            )
 
     def remove(self, stream_id: str) -> int:
         """Everything published under the stream; idempotent (deletes are retried)."""

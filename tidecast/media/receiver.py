@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tidecast.errors import InvalidInput, Unavailable
 from tidecast.media.encrypt import IV_BYTES, Encryptor, KeyRing, keyed_playlist
@@ -67,6 +67,14 @@ def storage_error(exc: OSError, where: Path) -> Unavailable:
     return Unavailable(f"{what} at {where} ({exc.strerror or exc})", retry_after=60)
 
 
+class Listener(Protocol):
+    """Told of each segment stored and each playlist received (tidecast/media/live.py)."""
+
+    def segment_stored(self, name: str, index: int, iv: bytes | None, prefix: bytes | None) -> None: ...
+
+    def playlist_received(self, name: str, text: str) -> None: ...
+
+
 class SegmentReceiver:
     """Receives one ladder's segments and playlists for the build directory `work`.
 
@@ -83,8 +91,11 @@ class SegmentReceiver:
         *,
         keys: KeyRing | None,
         on_error: Callable[[], None],
+        listener: Listener | None = None,
     ) -> None:
         self.work = work
+        #: A growing stream's writer (watch while it transcodes), told after each file lands.
+        self.listener = listener
         self.renditions = set(renditions)
         self.keys = keys
         self.on_error = on_error
@@ -142,7 +153,8 @@ class SegmentReceiver:
     # -- results -------------------------------------------------------------------------------
 
     def settle(self, timeout: float = 10.0) -> None:
-        """Wait until every rendition's playlist, and every segment it lists, has been stored.
+        """Wait until every rendition's last playlist (it has `#EXT-X-ENDLIST`; ffmpeg PUTs one
+        after each segment), and every segment it lists, has been stored.
 
         ffmpeg does not wait for the answer to its last PUTs before it exits, so they can still
         be in the listen queue or half read when it is gone; returning at once would lose them.
@@ -162,7 +174,7 @@ class SegmentReceiver:
     def _complete(self) -> bool:
         for name in self.renditions:
             text = self._playlists.get(name)
-            if text is None:
+            if text is None or "#EXT-X-ENDLIST" not in text:  # the last version, not one before
                 return False
             for line in text.splitlines():
                 found = _SEGMENT.fullmatch(line.strip())
@@ -206,8 +218,16 @@ class SegmentReceiver:
         chunks = _body(body, headers)
         if file == PLAYLIST:
             data = b"".join(_capped(chunks, PLAYLIST_MAX))
+            text = data.decode("utf-8")
             with self._lock:
-                self._playlists[name] = data.decode("utf-8")
+                if not newer_playlist(self._playlists.get(name), text):
+                    return  # an earlier version's PUT, handled after a later one's
+            # The listener first: `settle` returning then means it has seen everything too.
+            if self.listener is not None:
+                self.listener.playlist_received(name, text)
+            with self._lock:
+                if newer_playlist(self._playlists.get(name), text):
+                    self._playlists[name] = text
                 self._lock.notify_all()
             return
         found = _SEGMENT.fullmatch(file)
@@ -223,16 +243,24 @@ class SegmentReceiver:
             iv = os.urandom(IV_BYTES)
             encryptor = Encryptor(key, iv)
         prefix = bytearray() if index == 0 else None
+        # Written beside and renamed: a growing stream's directory is served while it is built,
+        # and a segment is only ever listed whole (a plain build is not served: no harm).
+        partial = target.with_name(f".{target.name}.part")
         try:
-            with target.open("wb") as out:
+            with partial.open("wb") as out:
                 for chunk in chunks:
                     if prefix is not None and len(prefix) < CODEC_PREFIX:
                         prefix += chunk[: CODEC_PREFIX - len(prefix)]
                     out.write(encryptor.update(chunk) if encryptor is not None else chunk)
                 if encryptor is not None:
                     out.write(encryptor.finalize())
+            os.chmod(partial, 0o644)  # published as it is: any web server's user reads it
+            os.replace(partial, target)
         except OSError as exc:
             raise storage_error(exc, self.work) from exc
+        if self.listener is not None:  # first, as for playlists
+            used = iv if encryptor is not None else None
+            self.listener.segment_stored(name, index, used, None if prefix is None else bytes(prefix))
         with self._lock:
             if encryptor is not None:
                 self._ivs[(name, index)] = iv
@@ -314,6 +342,20 @@ def _capped(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
         if total > limit:
             raise InvalidInput("playlist too large")
         yield chunk
+
+
+def newer_playlist(kept: str | None, text: str) -> bool:
+    """Whether `text` is a later version of a growing playlist than `kept`: ffmpeg PUTs one
+    after every segment on a new connection each, and a threaded server may handle two out of
+    order. Later: more segments, or as many and the end (`#EXT-X-ENDLIST`)."""
+    if kept is None:
+        return True
+    have, new = _segments_in(kept), _segments_in(text)
+    return new > have or (new == have and "#EXT-X-ENDLIST" in text and "#EXT-X-ENDLIST" not in kept)
+
+
+def _segments_in(text: str) -> int:
+    return sum(1 for line in text.splitlines() if _SEGMENT.fullmatch(line.strip()))
 
 
 def codec_of(prefix: bytes) -> str:

@@ -110,6 +110,9 @@ class Stream:
     #: (published before encryption, or not published yet).
     key_period_seconds: float | None
     key_periods: int | None
+    #: A player can start: ready, or still processing with its first segments published
+    #: (tidecast/media/live.py).
+    playable: bool
     #: Whole tokens, a normalised decimal string (money is never a float).
     price_per_second: str
     #: None when the row was read without the creator's columns (a deleted stream).
@@ -142,6 +145,7 @@ class Stream:
             cid=row.cid,
             key_period_seconds=row.key_period_seconds,
             key_periods=row.key_periods,
+            playable=row.status == "ready" or (row.status == "processing" and bool(row.playable)),
             price_per_second=row.price_per_second,
             creator_username=getattr(row, "creator_username", None),
             creator_wallet=getattr(row, "creator_wallet", None),

@@ -77,6 +77,7 @@ _STREAM = select(
     streams.c.owner_id,
     streams.c.price_per_second,
     streams.c.key_period_seconds,
+    streams.c.playable,
 ).where(streams.c.id == bindparam("id"))
 _SESSION_VERSION = select(users.c.session_version).where(users.c.id == bindparam("id"))
 _WALLETS = (
@@ -181,9 +182,9 @@ class PlaybackService:
         caller's session version (their login token's `sv`), so a password change revokes it."""
         pay = payment_id(payment_stream) if payment_stream is not None else None
         row = self._stream(stream_id)
-        if row.status == "processing":
-            raise Conflict("Stream is still processing; try again when it is ready")
-        if row.status != "ready":
+        if row.status == "processing" and not row.playable:  # playable: it plays as it is made
+            raise Conflict("Stream is still processing; try again when its first seconds are published")
+        if row.status == "failed":
             raise Conflict("Stream failed to process and cannot be played")
         access = self._access(row, user_id, pay)
         if access.payment is not None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import stat
@@ -37,6 +38,7 @@ from urllib.parse import quote
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
@@ -198,7 +200,10 @@ class DevServer:
                 message = dict(message, status=status)
             await send(message)
 
-        response = self.static.file_response(found.path, found.stat, scope)
+        if found.path.endswith(PLAYLIST_SUFFIX):
+            response = _playlist_response(found.path, scope)
+        else:
+            response = self.static.file_response(found.path, found.stat, scope)
         await response(scope, receive, send_with_status)
 
     def _resolve(self, path: str, *, canonical: bool) -> _File | _Moved | None:
@@ -404,6 +409,36 @@ def server_config(
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=trusted_proxies or None,
         http=header_timeout_protocol(header_timeout),
+    )
+
+
+#: HLS playlists: a growing stream's are replaced after every segment (tidecast/media/live.py).
+PLAYLIST_SUFFIX = ".m3u8"
+#: No playlist is larger (tidecast/media/receiver.py PLAYLIST_MAX).
+PLAYLIST_MAX = 16 << 20
+
+
+def _playlist_response(path: str, scope: Scope) -> Response:
+    """A playlist as one version: read from one open file, its length and ETag from that same
+    file. StaticFiles stats the path and opens it again later, so a playlist renamed over in
+    between was sent with the old length and the new bytes (Chromium: a broken connection,
+    ERR_CONTENT_LENGTH_MISMATCH). Revalidated on every request (`no-cache`: it grows), with
+    If-None-Match answered 304; no Range (players fetch playlists whole)."""
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            body = handle.read(PLAYLIST_MAX + 1)
+    except OSError:
+        return PlainTextResponse("Not Found", status_code=404)
+    if len(body) > PLAYLIST_MAX:
+        return PlainTextResponse("Playlist too large", status_code=500)
+    tag = hashlib.md5(f"{info.st_mtime_ns}-{info.st_size}".encode(), usedforsecurity=False).hexdigest()
+    headers = {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
+    asked = Headers(scope=scope).get("if-none-match", "")
+    if f'"{tag}"' in [part.strip().removeprefix("W/") for part in asked.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(
+        body if scope["method"] == "GET" else b"", media_type="application/vnd.apple.mpegurl", headers=headers
     )
 
 

@@ -1438,6 +1438,11 @@ export interface components {
              * @enum {string}
              */
             status: "processing" | "ready" | "failed";
+            /**
+             * Playable
+             * @description A player can start now: ready, or still processing with its first segments published (the playlists grow until the job ends; play from the start)
+             */
+            playable: boolean;
             /** Progress */
             progress: number;
             /** Etaseconds */

@@ -41,6 +41,10 @@ class Stream(Out):
     description: str
     ownerId: str | None
     status: Literal["processing", "ready", "failed"]
+    playable: bool = Field(
+        description="A player can start now: ready, or still processing with its first segments "
+        "published (the playlists grow until the job ends; play from the start)"
+    )
     progress: float = Field(ge=0, le=100)
     etaSeconds: float | None
     error: str | None
@@ -70,6 +74,7 @@ class Stream(Out):
             description=stream.description,
             ownerId=stream.owner_id,
             status=stream.status,  # type: ignore[arg-type]  # the column's CHECK holds it to the three
+            playable=stream.playable,
             progress=stream.progress,
             etaSeconds=stream.eta_seconds,
             error=stream.error,

@@ -24,6 +24,8 @@ class Stream:
         description (str):
         owner_id (None | str):
         status (StreamStatus):
+        playable (bool): A player can start now: ready, or still processing with its first segments published (the
+            playlists grow until the job ends; play from the start)
         progress (float):
         eta_seconds (float | None):
         error (None | str):
@@ -48,6 +50,7 @@ class Stream:
     description: str
     owner_id: str | None
     status: StreamStatus
+    playable: bool
     progress: float
     eta_seconds: float | None
     error: str | None
@@ -77,6 +80,8 @@ class Stream:
         owner_id = self.owner_id
 
         status: str = self.status
+
+        playable = self.playable
 
         progress = self.progress
 
@@ -133,6 +138,7 @@ class Stream:
                 "description": description,
                 "ownerId": owner_id,
                 "status": status,
+                "playable": playable,
                 "progress": progress,
                 "etaSeconds": eta_seconds,
                 "error": error,
@@ -175,6 +181,8 @@ class Stream:
         owner_id = _parse_owner_id(d.pop("ownerId"))
 
         status = check_stream_status(d.pop("status"))
+
+        playable = d.pop("playable")
 
         progress = d.pop("progress")
 
@@ -266,6 +274,7 @@ class Stream:
             description=description,
             owner_id=owner_id,
             status=status,
+            playable=playable,
             progress=progress,
             eta_seconds=eta_seconds,
             error=error,
