@@ -115,6 +115,29 @@ def test_scene_cuts_do_not_break_alignment_across_renditions(made: dict) -> None
     assert len(starts) == 1  # every rendition's segments start at the same instants
 
 
+def test_longer_segments_start_with_a_short_first_one(inputs: dict, tmp_path: Path) -> None:
+    """With segments longer than FIRST_SEGMENT, the first is that long (it is what a viewer of a
+    stream still transcoding waits for) and the rest have the configured length; every one
+    starts with the keyframe forced there, at the same instants in every rendition."""
+    from tidecast.media.ffmpeg import FIRST_SEGMENT
+
+    source = media.scene_cuts(tmp_path / "cuts.mp4", seconds=9)
+    stream = tmp_path / "out" / "long"
+    service(tmp_path / "out", segment_length=3).create_hls_stream(source, "long")
+    found = variants(stream)
+    durations = {tuple(round(s.duration, 2) for s in p.segments) for _, p in found}
+    assert durations == {(FIRST_SEGMENT, 3.0, 3.0, 1.0)}, durations  # 2 + 3 + 3 + the last 1
+    for entry, playlist in found:
+        assert playlist.target_duration == 3
+        starts = []
+        for seg in playlist.segments:
+            packets = media.video_packets((stream / entry.uri).parent / seg.uri)
+            assert packets[0].keyframe and sum(p.keyframe for p in packets) == 1, (entry.uri, seg.uri)
+            starts.append(min(p.pts for p in packets))
+        at = [round(t - starts[0], 2) for t in starts]  # from the first (MPEG-TS starts at an offset)
+        assert at == [0.0, FIRST_SEGMENT, FIRST_SEGMENT + 3.0, FIRST_SEGMENT + 6.0], at
+
+
 def test_variable_frame_rate_input_becomes_constant_and_aligned(made: dict) -> None:
     stream, _ = made["vfr"]
     found = variants(stream)

@@ -3,8 +3,10 @@
 One process decodes the source once, normalises it to a constant frame rate, `split`s it and
 scales one copy per rung; each copy gets its own libx264 encode with a capped bitrate
 (`-b:v`/`-maxrate`/`-bufsize`), a fixed GOP of one segment, keyframes forced at every segment
-boundary (`-force_key_frames expr:gte(t,n_forced*SEG)`) and scene-cut keyframes off, so every
-rendition is cut at the same instants and hls.js can switch between them at any segment. The
+boundary and scene-cut keyframes off, so every rendition is cut at the same instants and
+hls.js can switch between them at any segment. The first segment is shorter (FIRST_SEGMENT, with
+`-hls_init_time`): a stream plays while it transcodes (tidecast/media/live.py), and its first
+segment is what a viewer waits for after the upload; every later one has the configured length. The
 source's audio is encoded once per rung (AAC-LC, stereo) and muxed into that rung's segments:
 each variant playlist is then complete on its own, which is what every HLS client plays.
 
@@ -33,6 +35,10 @@ from tidecast.media.ladder import Rendition
 from tidecast.media.progress import ProgressParser
 
 #: The frame rate streams are encoded at when the source's cannot be read, and the highest kept.
+#: Seconds of the first segment when segments are longer: it is what makes a stream playable
+#: (bench/live.py: with 10 s segments the first came 18 s after the encode began, 12 s of it
+#: encoding that segment at 0.8x realtime on two cores; 2 s cut that to a few seconds).
+FIRST_SEGMENT = 2
 DEFAULT_FPS = Fraction(30)
 MAX_FPS = Fraction(60)
 #: A constant-rate output repeats a frame held longer than a frame's time. That is kept (as
@@ -172,7 +178,7 @@ def ladder_command(
         "-profile:v", "high",
         "-g", str(gop), "-keyint_min", str(gop),
         "-sc_threshold", "0",
-        "-force_key_frames", f"expr:gte(t,n_forced*{segment_length})",
+        "-force_key_frames", f"expr:{_keyframe_times(segment_length)}",
         "-threads", str(encoding.threads),
     ]  # fmt: skip
     if keep_frames:
@@ -186,6 +192,7 @@ def ladder_command(
     args += [
         "-f", "hls",
         "-hls_time", str(segment_length),
+        *(["-hls_init_time", str(FIRST_SEGMENT)] if FIRST_SEGMENT < segment_length else []),
         # EVENT: the playlist is PUT after every segment, so a stream plays while it is made
         # (tidecast/media/live.py); the last one ends with #EXT-X-ENDLIST, as a VOD's does.
         "-hls_playlist_type", "event",
@@ -197,6 +204,15 @@ def ladder_command(
         playlist_url,
     ]  # fmt: skip
     return args
+
+
+def _keyframe_times(segment_length: int) -> str:
+    """x264's forced keyframes: one at each segment's start (0, FIRST_SEGMENT, then every
+    `segment_length` after it), as an ffmpeg expression over `t` and `n_forced` (how many have
+    been forced so far)."""
+    if FIRST_SEGMENT >= segment_length:
+        return f"gte(t,n_forced*{segment_length})"
+    return f"gte(t,if(eq(n_forced,0),0,{FIRST_SEGMENT}+(n_forced-1)*{segment_length}))"
 
 
 def thumbnail_command(
