@@ -94,6 +94,9 @@ def test_master_declares_measured_peak_codecs_and_resolution(made: dict) -> None
         assert (width, height, sar, codec) == (*info.resolution, 1000, "h264")
         assert info.codecs.startswith("avc1.64") and info.codecs.endswith(",mp4a.40.2")
         assert abs(info.frame_rate - 25) < 0.01
+    # The master's protocol version is its variants' (it said 3 while they said 6).
+    master = m3u8.loads(text)
+    assert master.version == max(p.version for _, p in variants(stream)) >= 3
 
 
 def test_scene_cuts_do_not_break_alignment_across_renditions(made: dict) -> None:
@@ -136,6 +139,29 @@ def test_longer_segments_start_with_a_short_first_one(inputs: dict, tmp_path: Pa
             starts.append(min(p.pts for p in packets))
         at = [round(t - starts[0], 2) for t in starts]  # from the first (MPEG-TS starts at an offset)
         assert at == [0.0, FIRST_SEGMENT, FIRST_SEGMENT + 3.0, FIRST_SEGMENT + 6.0], at
+
+
+def test_a_blank_default_thumbnail_gives_way_to_one_that_shows_something(tmp_path: Path) -> None:
+    """6 s of black, then pictures: the frame at 5 s (the default's moment) is black, so the
+    default thumbnail is the choice that shows the most; the black one stays a choice."""
+    from tidecast.media.hls import THUMBNAIL_SIZE
+    from tidecast.media.picture import BLANK, detail, fitted_box
+
+    source = tmp_path / "fade.mp4"
+    media.ffmpeg(
+        *["-f", "lavfi", "-i", "color=black:size=320x240:rate=25:duration=6"],
+        *["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6"],
+        *["-filter_complex", "[0][1]concat=n=2:v=1:a=0", "-c:v", "libx264", "-preset", "ultrafast"],
+        str(source),
+    )
+    answer = service(tmp_path / "out").create_hls_stream(source, "fade")
+    stream = tmp_path / "out" / "fade"
+    pictures = [stream / url.rsplit("/", 1)[1] for url in answer["thumbnails"]]
+    assert pictures[0].name == "thumbnail.jpg" and len(pictures) == 4
+    box = fitted_box(320, 240, THUMBNAIL_SIZE)
+    scores = [detail(p, box) for p in pictures]
+    assert scores[0] >= BLANK and scores[0] == max(scores), scores
+    assert min(scores) < BLANK, scores  # the black frame is still offered
 
 
 def test_variable_frame_rate_input_becomes_constant_and_aligned(made: dict) -> None:
@@ -185,7 +211,7 @@ def test_default_ladder_drops_rungs_taller_than_the_source(inputs: dict, tmp_pat
         inputs["silent"], "small"
     )
     # 320x240 is under every rung: one rendition, at the source's own size
-    assert [(v["quality"], v["width"], v["height"]) for v in answer["variants"]] == [("360p", 320, 240)]
+    assert [(v["quality"], v["width"], v["height"]) for v in answer["variants"]] == [("240p", 320, 240)]
 
 
 def test_progress_is_monotonic_and_reaches_100(inputs: dict, tmp_path: Path) -> None:

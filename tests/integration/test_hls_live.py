@@ -35,8 +35,9 @@ def service(out: Path) -> HLSService:
 class Recorder:
     """A sink that checks the directory as a viewer would find it at each call."""
 
-    def __init__(self, root: Path, ring: KeyRing | None) -> None:
+    def __init__(self, root: Path, ring: KeyRing | None, seconds: float = SECONDS) -> None:
         self.root = root
+        self.seconds = seconds
         self.ring = ring
         self.kept: list[bytes] = []
         self.calls: list[tuple[str, Any]] = []
@@ -62,7 +63,11 @@ class Recorder:
 
     def playable(self, variants: Sequence[dict[str, object]], duration: float) -> None:
         with self.lock:
-            if not 0 < duration <= SECONDS + 0.5:
+            master = m3u8.load(str(self.root / "master.m3u8"))
+            first = m3u8.load(str(self.root / str(master.playlists[0].uri)))
+            if master.version != first.version:
+                self.problems.append(f"master version {master.version}, variant {first.version}")
+            if not 0 < duration <= self.seconds + 0.5:
                 self.problems.append(f"duration {duration}")
             self.calls.append(("playable", [v["quality"] for v in variants]))
             if not (self.root / "master.m3u8").is_file():
@@ -156,3 +161,20 @@ def test_a_failed_growing_stream_withdraws_what_it_published(tmp_path: Path) -> 
     assert [kind for kind, _ in recorder.calls].count("playable") == 1
     assert recorder.problems == []
     assert not (out / "t1").exists()
+
+
+def test_with_a_short_first_segment_every_version_declares_the_same_target(tmp_path: Path) -> None:
+    """The first segment is shorter than the rest (FIRST_SEGMENT): ffmpeg's first playlist says
+    a target of 2 s and later ones 3, but a published EVENT playlist may only grow (RFC 8216
+    §6.2.1: EXT-X-TARGETDURATION must not change), so every version says the configured 3."""
+    source = media.testsrc(tmp_path / "nine.mp4", seconds=9)
+    recorder = Recorder(tmp_path / "out" / "n1", KeyRing(1, lambda period: f"/api/keys/n1/{period}"), 9)
+    hls = HLSService(
+        tmp_path / "out", ffmpeg=ffmpeg_path(None), segment_length=3, ladder=LADDER, preset="ultrafast"
+    )
+    hls.create_hls_stream(source, "n1", keys=recorder.ring, live=recorder)
+    assert recorder.problems == []
+    for path, versions in recorder.versions.items():
+        targets = {m3u8.loads(v).target_duration for v in versions}
+        assert targets == {3}, (path, targets)
+        assert round(m3u8.loads(versions[-1]).segments[0].duration, 1) == 2.0  # the short first one

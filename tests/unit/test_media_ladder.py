@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -33,9 +34,11 @@ def test_plan_fits_boxes_keeps_aspect_and_never_upscales() -> None:
     assert sizes(1080, 1920) == [("720p", 720, 1280), ("480p", 480, 854), ("360p", 360, 640)]
     assert sizes(1440, 1080) == [("720p", 960, 720), ("480p", 640, 480), ("360p", 480, 360)]
     assert sizes(640, 480) == [("480p", 640, 480), ("360p", 480, 360)]
-    assert sizes(320, 240) == [("360p", 320, 240)]  # smaller than every rung: its own size
-    assert sizes(321, 241) == [("360p", 320, 240)]  # odd sizes become even
-    assert sizes(3840, 1600) == [("720p", 1280, 534), ("480p", 854, 356), ("360p", 640, 266)]
+    assert sizes(320, 240) == [("240p", 320, 240)]  # smaller than every rung: its own size
+    assert sizes(321, 241) == [("240p", 320, 240)]  # odd sizes become even
+    # Named by what was made (its short side), not by the rung's box.
+    assert sizes(3840, 1600) == [("534p", 1280, 534), ("356p", 854, 356), ("266p", 640, 266)]
+    assert sizes(640, 272) == [("272p", 640, 272)]
 
 
 @given(st.integers(16, 4000), st.integers(16, 4000))
@@ -49,6 +52,8 @@ def test_plan_properties(width: int, height: int) -> None:
             abs(r.width / r.height - width / height) <= 2.5 / min(r.width, r.height) * (width / height) + 0.02
         )
     assert len({(r.width, r.height) for r in planned}) == len(planned)
+    assert [r.name for r in planned] == [f"{min(r.width, r.height)}p" for r in planned]
+    assert len({r.name for r in planned}) == len(planned)  # a label names one rendition
 
 
 @pytest.mark.parametrize(
@@ -111,3 +116,17 @@ def test_thumbnail_times() -> None:
     for bad in ("soon", "1:2:3:4", "-5"):
         with pytest.raises(InvalidInput, match="time"):
             parse_time(bad)
+
+
+def test_a_flat_picture_has_no_detail_and_a_test_pattern_has_much(tmp_path: Path) -> None:
+    from tests.support import media
+    from tidecast.media.picture import BLANK, detail, fitted_box
+
+    assert fitted_box(320, 240, (320, 180)) == (40, 0, 240, 180)  # pillarboxed 4:3
+    assert fitted_box(1920, 800, (320, 180)) == (0, 23, 320, 133)  # letterboxed 2.4:1
+    flat, busy = tmp_path / "flat.jpg", tmp_path / "busy.jpg"
+    media.ffmpeg("-f", "lavfi", "-i", "color=0x336699:size=320x180", "-frames:v", "1", str(flat))
+    media.ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180", "-frames:v", "1", str(busy))
+    whole = (0, 0, 320, 180)
+    assert detail(flat, whole) < 1.0 < BLANK < detail(busy, whole)
+    assert detail(busy, (400, 0, 10, 10)) == 0.0  # a box outside the picture holds nothing

@@ -4,10 +4,12 @@ The reference's names and shapes: `create_hls_stream(video_path, output_name)` a
 `{masterPlaylist, variants: [{quality, playlist}]}` with URLs under `/streams/<name>/`, and
 `generate_thumbnail` answers the thumbnail's URL. Unlike the reference, the whole ladder is one
 ffmpeg process (tidecast/media/ffmpeg.py), the master playlist is measured, not guessed
-(tidecast/media/playlists.py), and a stream appears at `<output_dir>/<name>/` only complete: it
-is built in a hidden temporary directory beside it and renamed into place, so the dev server,
-the IPFS publisher or a CDN never sees half a stream. A failed or cancelled encode kills ffmpeg
-and removes its temporary directory; whatever was at the destination before stays untouched.
+(tidecast/media/playlists.py), and without `live` a stream appears at `<output_dir>/<name>/`
+only complete: it is built in a hidden temporary directory beside it and renamed into place, so
+the dev server, the IPFS publisher or a CDN never sees half a stream; a failed or cancelled
+encode kills ffmpeg and removes its temporary directory, and whatever was at the destination
+before stays untouched. With `live` (the upload pipeline's), it is built in place and plays as
+it grows (tidecast/media/live.py); a failure removes all of it.
 
 Encryption (pay-per-second playback) is the caller's choice, a `KeyRing` passed in: the video
 pipeline always passes one, so every published stream is HLS AES-128 with a key per key period;
@@ -36,6 +38,7 @@ from tidecast.media.encrypt import KeyRing
 from tidecast.media.ffmpeg import Encoding
 from tidecast.media.ladder import DEFAULT_LADDER, Rendition, Rung, plan
 from tidecast.media.live import LiveRendition, LiveSink, LiveWriter
+from tidecast.media.picture import BLANK, detail, fitted_box
 from tidecast.media.playlists import master_playlist, read_variant
 from tidecast.media.probe import MediaInfo, MediaLimits, probe
 from tidecast.media.progress import Progress, ProgressParser
@@ -183,6 +186,7 @@ class HLSService:
                     sink=live,
                     url_prefix=f"{self.url_prefix}/{name}",
                     codec_of=codec_of,
+                    target_duration=self.segment_length,
                 )
             receiver = SegmentReceiver(
                 work, [r.name for r in renditions], keys=keys, on_error=stop.set, listener=writer
@@ -242,6 +246,7 @@ class HLSService:
             choices = thumbnail_times(info.duration)
             for n, at in enumerate(choices, start=1):
                 self._thumbnail_into(Path(video_path), work / f"thumbnail-{n}.jpg", info.duration, at, cancel)
+            _best_first(work, len(choices), fitted_box(info.width, info.height, THUMBNAIL_SIZE))
         parser.done()
         base = f"{self.url_prefix}/{name}"
         return {
@@ -385,6 +390,27 @@ class HLSService:
         finally:
             if not ok:
                 shutil.rmtree(target, ignore_errors=True)
+
+
+def _best_first(work: Path, choices: int, box: tuple[int, int, int, int]) -> None:
+    """The default thumbnail is never blank when another is not: if the one at THUMBNAIL_AT is
+    (a fade, a title card of one colour), it changes places with the choice that shows the
+    most. The creator may still pick any of them."""
+    default = work / THUMBNAIL_FILE
+    if detail(default, box) >= BLANK:
+        return
+    others = [work / f"thumbnail-{n}.jpg" for n in range(1, choices + 1)]
+    scored = [(detail(path, box), path) for path in others]
+    best = max(scored, default=None, key=lambda item: item[0])
+    if best is None or best[0] < BLANK:
+        return  # all blank: the default stays where it is
+    swap = work / ".thumbnail.swap"
+    try:
+        os.replace(default, swap)
+        os.replace(best[1], default)
+        os.replace(swap, best[1])
+    except OSError as exc:
+        raise storage_error(exc, work) from exc
 
 
 def _write(path: Path, text: str) -> None:

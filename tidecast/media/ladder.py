@@ -1,10 +1,12 @@
 """The rendition ladder: which sizes and bitrates a source is encoded to.
 
 A rung names a box (`720p`: 1280x720, turned to 720x1280 for a portrait source), a video
-bitrate and an audio bitrate. Each rendition fits inside its box keeping the source's display
-aspect ratio, with even dimensions (x264's 4:2:0) and square pixels. Nothing is upscaled: a rung
-whose short side is larger than the source's is dropped, and at least one rendition is kept (the
-smallest rung, shrunk to the source's own size when the source is smaller still).
+bitrate and an audio bitrate. A rendition is named by what was made (its short side), not by
+the rung: a 640x272 source is `272p`, not `360p`. Each rendition fits inside its box keeping the
+source's display aspect ratio, with even dimensions (x264's 4:2:0) and square pixels. Nothing
+is upscaled: a rung whose short side is larger than the source's is dropped, and at least one
+rendition is kept (the smallest rung, shrunk to the source's own size when the source is
+smaller still).
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ class Rendition:
 
     @property
     def name(self) -> str:
-        return self.rung.name
+        """What was made, by its short side (`720p` for 1280x720, `272p` for a 640x272 source
+        kept at its size, `534p` for 2.39:1 fitted into the 720p box): the quality a player
+        lists and the rendition's directory. The rung it came from is `rung.name`."""
+        return f"{min(self.width, self.height)}p"
 
 
 def default_audio_bitrate(height: int) -> int:
@@ -116,8 +121,8 @@ def plan(rungs: Sequence[Rung], width: int, height: int) -> list[Rendition]:
         box_w, box_h = box(r.height, portrait)
         scale = min(box_w / width, box_h / height, 1.0)
         size = (_fit(width * scale, min(box_w, width)), _fit(height * scale, min(box_h, height)))
-        if any((x.width, x.height) == size for x in renditions):
-            continue  # two rungs that come out the same size would waste an encode
+        if any((x.width, x.height) == size or min(x.width, x.height) == min(size) for x in renditions):
+            continue  # two rungs that come out the same size (or label) would waste an encode
         renditions.append(Rendition(r, *size))
     return renditions
 

@@ -33,10 +33,11 @@ from typing import Protocol
 
 from tidecast.media.encrypt import KeyRing, keyed_playlist
 from tidecast.media.ladder import Rendition
-from tidecast.media.playlists import AAC_LC
+from tidecast.media.playlists import AAC_LC, master_version
 from tidecast.media.receiver import PLAYLIST, newer_playlist, storage_error
 
 _SEGMENT = re.compile(r"segment([0-9]{1,9})\.ts", re.ASCII)
+_VERSION = re.compile(r"^#EXT-X-VERSION:([0-9]{1,2})$", re.MULTILINE)
 LIVE_MASTER = "master.m3u8"
 
 
@@ -78,8 +79,12 @@ class LiveWriter:
         sink: LiveSink,
         url_prefix: str,
         codec_of: Callable[[bytes], str],
+        target_duration: int | None = None,
     ) -> None:
         self.root = root
+        #: What every version says as EXT-X-TARGETDURATION (the configured segment length):
+        #: ffmpeg's grows after a short first segment, and an EVENT playlist's must not change.
+        self.target_duration = target_duration
         self.renditions = {r.rendition.name: r for r in renditions}
         self.order = [r.rendition.name for r in renditions]
         self.fps = fps
@@ -143,7 +148,7 @@ class LiveWriter:
         final = "#EXT-X-ENDLIST" in text and ready == len(segments)
         if ready <= self._listed[name] and not final:
             return
-        cut = _cut(text, ready, final)
+        cut = _cut(text, ready, final, self.target_duration)
         if self.keys is not None:
             self._keep_keys(segments[ready - 1] if ready else -1)
             body = keyed_playlist(cut, self.keys, lambda i: self._ivs[(name, i)], what=name) if ready else cut
@@ -175,7 +180,8 @@ class LiveWriter:
             self._keys_kept = needed
 
     def _master_text(self) -> str:
-        lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
+        versions = (int(found[1]) for text in self._latest.values() if (found := _VERSION.search(text)))
+        lines = ["#EXTM3U", f"#EXT-X-VERSION:{master_version(versions)}", "#EXT-X-INDEPENDENT-SEGMENTS"]
         for variant in self._variants():
             lines.append(
                 f"#EXT-X-STREAM-INF:BANDWIDTH={variant['bandwidth']},"
@@ -205,14 +211,17 @@ class LiveWriter:
         return sorted(found, key=lambda v: int(str(v["bandwidth"])), reverse=True)
 
 
-def _cut(text: str, segments: int, final: bool) -> str:
-    """ffmpeg's playlist up to its `segments`-th segment line; `#EXT-X-ENDLIST` only if final."""
+def _cut(text: str, segments: int, final: bool, target: int | None = None) -> str:
+    """ffmpeg's playlist up to its `segments`-th segment line; `#EXT-X-ENDLIST` only if final;
+    `target` as its EXT-X-TARGETDURATION when given (every segment, rounded, is within it)."""
     out: list[str] = []
     seen = 0
     for line in text.splitlines():
         stripped = line.strip()
         if stripped == "#EXT-X-ENDLIST":
             continue
+        if target is not None and stripped.startswith("#EXT-X-TARGETDURATION:"):
+            line = f"#EXT-X-TARGETDURATION:{target}"
         if stripped.startswith("#EXTINF") and seen >= segments:
             break
         out.append(line)

@@ -6,8 +6,11 @@ step the one before it did not finish:
    (throttled), cancelled when the stream is deleted or the job's lease is lost, every
    rendition HLS AES-128 encrypted as ffmpeg writes it, with fresh keys, one per key period
    (TIDECAST_KEY_PERIOD_SEGMENTS segments; the key URI is the site's `/api/keys/<stream>/<period>`),
-   and the thumbnail. When that is in place, the job's payload records it (`encoded`: the
-   results, the keys sealed by the vault, and every file's size);
+   and the thumbnail. The stream plays while this runs (`Growing`, tidecast/media/live.py):
+   its playlists grow in place, its keys are stored as they are named, and it turns `playable`
+   (still `processing`) once every rendition has a segment. When the encode is done, the job's
+   payload records it (`encoded`: the results, the keys sealed by the vault, and every file's
+   size);
 2. publish: `ipfs add -r` of the stream's directory unpinned, its CID kept in the job's payload
    (`pinning`), then pinned; then, in ONE transaction, the stream `ready` with its results,
    conditioned on it still being `processing`, its keys stored and `stream.started` published
@@ -17,16 +20,18 @@ kept, so no failure, however long, costs the creator their video.
 
 An attempt whose `encoded` output is still there, file for file, skips step 1: an IPFS node or
 a disk that was down costs a publish, not a transcode. Otherwise it starts over: what an earlier
-attempt left is removed, and the pin it may have made of that output (whose CID differs, since
-the keys are fresh) is unpinned first.
+attempt left, and what it published as it grew (its keys, the stream's playable state, its
+objects in the store), is withdrawn, and the pin it may have made of that output (whose CID
+differs, since the keys are fresh) is unpinned first.
 
 Failures (tidecast/jobs.py decides what happens next):
 - InvalidInput (not a video, unreadable): the job fails at once;
 - Unavailable (IPFS down, the disk full or read-only, ffmpeg killed): retried with capped
   backoff for TIDECAST_JOB_RETRY_FOR_SECONDS, however many attempts that takes;
 - anything else: retried up to TIDECAST_JOB_MAX_ATTEMPTS.
-When the job ends `failed` (`on_failure`), the stream is marked failed with the reason; its
-upload, and an encoded output, are kept, so `tidecast streams retry <id>` (or `tidecast jobs
+When the job ends `failed` (`on_failure`), the stream is marked failed with the reason and is
+no longer playable: the keys it published as it grew are deleted. Its upload, and an encoded
+output, are kept, so `tidecast streams retry <id>` (or `tidecast jobs
 retry`) can run it again, from where it stopped. A failed stream's upload and files go when its
 owner deletes it, or after TIDECAST_RETENTION_DAYS (`expire_failed`).
 A stream deleted while it is processing: the job stops (cancel), removes what it made and its

@@ -13,7 +13,7 @@ hand because m3u8 can read but not compose one from measured figures without the
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -41,6 +41,8 @@ class Variant:
     segments: tuple[Segment, ...]
     codecs: str
     target_duration: float
+    #: The playlist's EXT-X-VERSION (ffmpeg's, raised to 2 by key lines with an IV).
+    version: int = 3
 
     @property
     def duration(self) -> float:
@@ -97,7 +99,8 @@ def read_variant(
         raise InvalidInput(f"rendition {name}: ffmpeg wrote no segments")
     video = video_codec or avc1_codec(directory / segments[0].uri)
     codecs = f"{video},{AAC_LC}" if has_audio else video
-    return Variant(name, width, height, fps, segments, codecs, float(playlist.target_duration or 0))
+    version = int(playlist.version or 1)
+    return Variant(name, width, height, fps, segments, codecs, float(playlist.target_duration or 0), version)
 
 
 def avc1_codec(segment: Path | IO[bytes]) -> str:
@@ -130,8 +133,11 @@ def _find_sps(data: bytes) -> bytes | None:
 
 
 def master_playlist(variants: Sequence[Variant]) -> str:
-    """The master: VOD variants, tallest first, each with measured BANDWIDTH and its CODECS."""
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    """The master: the variants, tallest first, each with measured BANDWIDTH and its CODECS, at
+    the protocol version its variants declare (a player checks each file's against what it
+    supports; the master claiming less than its variants was a contradiction)."""
+    versions = [v.version for v in variants]
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{master_version(versions)}", "#EXT-X-INDEPENDENT-SEGMENTS"]
     for v in sorted(variants, key=lambda v: v.peak_bandwidth, reverse=True):
         lines.append(
             f"#EXT-X-STREAM-INF:BANDWIDTH={v.peak_bandwidth},AVERAGE-BANDWIDTH={v.average_bandwidth},"
@@ -139,3 +145,8 @@ def master_playlist(variants: Sequence[Variant]) -> str:
         )
         lines.append(f"{v.name}/playlist.m3u8")
     return "\n".join(lines) + "\n"
+
+
+def master_version(versions: Iterable[int]) -> int:
+    """The master's EXT-X-VERSION: its variants' highest, and at least 3 (what it uses itself)."""
+    return max([3, *versions])
