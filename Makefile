@@ -163,6 +163,7 @@ bench: setup-dev
 	$(BIN)/python bench/receiver.py
 	$(BIN)/python bench/probe.py
 	$(BIN)/python bench/hls.py --frontier
+	$(BIN)/python bench/live.py
 	$(BIN)/python bench/production_load.py
 	$(BIN)/python bench/billing.py
 	$(BIN)/python bench/site.py
