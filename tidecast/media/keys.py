@@ -76,24 +76,8 @@ class MediaKeys:
         """Seal and store `keys` (period 0, 1, ...) in the caller's transaction, replacing any
         the stream had (a re-run of its transcode made new ones)."""
         _check_stream(stream_id, InvalidInput)
-        for period, key in enumerate(keys):
-            if not isinstance(key, bytes) or len(key) != KEY_BYTES:
-                raise InvalidInput(f"key for period {period}: must be {KEY_BYTES} bytes")
-        now = now_utc()
-        conn.execute(delete(stream_keys).where(stream_keys.c.stream_id == stream_id))
-        if keys:
-            conn.execute(
-                insert(stream_keys),
-                [
-                    {
-                        "stream_id": stream_id,
-                        "period": p,
-                        "wrapped": self.seal(stream_id, p, k),
-                        "created_at": now,
-                    }
-                    for p, k in enumerate(keys)
-                ],
-            )
+        self.drop(conn, stream_id)
+        self.add(conn, stream_id, keys)
 
     def add(self, conn: Connection, stream_id: str, keys: Sequence[bytes]) -> int:
         """Seal and store those of `keys` (period 0, 1, ...) the stream has no key for yet, in

@@ -125,10 +125,6 @@ class LiveWriter:
                 self._latest[name] = text
                 self._publish(name)
 
-    @property
-    def is_playable(self) -> bool:
-        return self._master
-
     def closed(self, name: str) -> bool:
         """Its final playlist (with `#EXT-X-ENDLIST`) is published."""
         with self._lock:
